@@ -1,0 +1,56 @@
+# trawl — build, test, benchmark, demo.
+# Check-only targets never rewrite files (the bbolt Makefile's habit).
+
+GO      ?= go
+PKGS    ?= ./...
+BIN     ?= bin/trawl
+FUZZTIME ?= 10s
+
+.PHONY: all build test test-short lint fmt-check vet bench bench-large demo torture torture-short fuzz clean
+
+all: lint test build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/trawl
+
+## test: vet + the race-enabled test suite (what CI and the README run).
+test: vet
+	$(GO) test -race -count=1 -timeout 15m $(PKGS)
+
+test-short:
+	$(GO) test -short -count=1 $(PKGS)
+
+vet:
+	$(GO) vet $(PKGS)
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+lint: fmt-check vet
+
+## bench: one run of the speed comparison (trawl vs colly vs ceiling) plus Go benchmarks.
+bench:
+	$(GO) run ./internal/bench
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./frontier/ ./storage/
+
+bench-large:
+	$(GO) run ./internal/bench -profile large
+
+## demo: a real crawl of the bundled local test web (127.0.0.1 only), then status and export.
+demo:
+	$(GO) run ./internal/demo
+
+## torture: kill -9 / SIGTERM loops with the real binary. TORTURE_KILLS sets the count.
+torture:
+	$(GO) test -tags torture -count=1 -timeout 30m -run Torture -v ./internal/torture/
+
+torture-short:
+	TORTURE_SHORT=1 $(GO) test -tags torture -count=1 -timeout 10m -run Torture ./internal/torture/
+
+## fuzz: each fuzz target for FUZZTIME (CI uses a short time).
+fuzz:
+	bash scripts/fuzz.sh $(FUZZTIME)
+
+clean:
+	rm -rf bin trawl-data demo-out .bench
