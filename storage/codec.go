@@ -1,0 +1,243 @@
+package storage
+
+import (
+	"bytes"
+	"compress/flate"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+)
+
+const (
+	frameHeaderLen = 8         // u32 length + u32 CRC
+	payloadV1      = 0x01      // payload version: DEFLATE of the v1 record encoding
+	maxPayload     = 1<<31 - 1 // frames larger than this are rejected as corrupt
+	maxStrField    = 1 << 30   // sanity bound while decoding
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// flateWriters recycles DEFLATE compressors: allocating one costs far more than
+// compressing a 20 KB page. It is a cache with no observable state, not shared
+// mutable state in any sense a caller could see.
+var flateWriters = sync.Pool{New: func() any {
+	w, _ := flate.NewWriter(nil, flate.BestSpeed) // BestSpeed is a valid level; the error is always nil
+	return w
+}}
+
+// Block is an encoded (compressed, framed, checksummed) record, ready to append.
+type Block struct {
+	frame []byte
+}
+
+// Len reports the number of bytes the block occupies in a segment.
+func (b Block) Len() int { return len(b.frame) }
+
+// Encode compresses and frames r. Pure and safe for concurrent use: the
+// crawler runs it in its parallel parse stage. It fills r.SHA256 if empty
+// (the only change it makes to r).
+func Encode(r *Record) (Block, error) {
+	if r == nil {
+		return Block{}, errors.New("storage: encode nil record")
+	}
+	if r.SHA256 == "" {
+		sum := sha256.Sum256(r.Body)
+		r.SHA256 = hex.EncodeToString(sum[:])
+	}
+	raw := appendRecord(make([]byte, 0, len(r.Body)+512), r)
+
+	var buf bytes.Buffer
+	buf.Grow(frameHeaderLen + 1 + len(raw)/2 + 64)
+	buf.Write(make([]byte, frameHeaderLen))
+	buf.WriteByte(payloadV1)
+	fw := flateWriters.Get().(*flate.Writer)
+	fw.Reset(&buf)
+	_, err := fw.Write(raw)
+	if err == nil {
+		err = fw.Close()
+	}
+	fw.Reset(io.Discard) // drop the reference to buf before pooling
+	flateWriters.Put(fw)
+	if err != nil {
+		return Block{}, fmt.Errorf("storage: compress %s: %w", r.URL, err)
+	}
+	frame := buf.Bytes()
+	n := len(frame) - frameHeaderLen
+	if n > maxPayload {
+		return Block{}, fmt.Errorf("storage: encode %s: payload %d bytes exceeds frame limit", r.URL, n)
+	}
+	binary.BigEndian.PutUint32(frame[0:4], uint32(n))
+	crc := crc32.Update(crc32.Checksum(frame[0:4], castagnoli), castagnoli, frame[frameHeaderLen:])
+	binary.BigEndian.PutUint32(frame[4:8], crc)
+	return Block{frame: frame}, nil
+}
+
+// appendRecord appends the v1 record encoding of r to b. Field order is the
+// format; change it only together with payloadV1.
+func appendRecord(b []byte, r *Record) []byte {
+	for _, s := range []string{r.URL, r.FinalURL, r.Method, r.Reason, r.Proto, r.ContentType, r.Parent, r.SHA256} {
+		b = appendString(b, s)
+	}
+	b = binary.AppendVarint(b, int64(r.Status))
+	b = binary.AppendVarint(b, int64(r.Depth))
+	t := r.FetchedAt
+	b = binary.AppendVarint(b, t.Unix())
+	b = binary.AppendUvarint(b, uint64(t.Nanosecond()))
+	if r.Truncated {
+		b = append(b, 1)
+	} else {
+		b = append(b, 0)
+	}
+	b = appendHeader(b, r.Header)
+	b = appendHeader(b, r.RequestHeader)
+	b = binary.AppendUvarint(b, uint64(len(r.Body)))
+	return append(b, r.Body...)
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// appendHeader writes names in sorted order so equal headers encode equally.
+// A nil header and an empty one both decode as nil.
+func appendHeader(b []byte, h http.Header) []byte {
+	names := make([]string, 0, len(h))
+	for k := range h {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	b = binary.AppendUvarint(b, uint64(len(names)))
+	for _, k := range names {
+		b = appendString(b, k)
+		vs := h[k]
+		b = binary.AppendUvarint(b, uint64(len(vs)))
+		for _, v := range vs {
+			b = appendString(b, v)
+		}
+	}
+	return b
+}
+
+// decodePayload reverses Encode for a payload whose checksum was verified.
+func decodePayload(p []byte) (*Record, error) {
+	if len(p) == 0 || p[0] != payloadV1 {
+		return nil, errors.New("unknown payload version")
+	}
+	fr := flate.NewReader(bytes.NewReader(p[1:]))
+	raw, err := io.ReadAll(fr)
+	if err != nil {
+		return nil, fmt.Errorf("decompress: %w", err)
+	}
+	d := decoder{b: raw}
+	r := &Record{}
+	for _, s := range []*string{&r.URL, &r.FinalURL, &r.Method, &r.Reason, &r.Proto, &r.ContentType, &r.Parent, &r.SHA256} {
+		*s = d.str()
+	}
+	r.Status = int(d.varint())
+	r.Depth = int(d.varint())
+	sec := d.varint()
+	nsec := d.uvarint()
+	r.FetchedAt = time.Unix(sec, int64(nsec)).UTC()
+	r.Truncated = d.byte1() == 1
+	r.Header = d.header()
+	r.RequestHeader = d.header()
+	if n := d.uvarint(); d.err == nil {
+		if n != uint64(len(d.b)) {
+			d.fail("body length")
+		} else if n > 0 {
+			r.Body = d.b
+		}
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	return r, nil
+}
+
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) fail(what string) {
+	if d.err == nil {
+		d.err = fmt.Errorf("record encoding: bad %s", what)
+	}
+	d.b = nil
+}
+
+func (d *decoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail("uvarint")
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.fail("varint")
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) byte1() byte {
+	if len(d.b) < 1 {
+		d.fail("flag")
+		return 0
+	}
+	v := d.b[0]
+	d.b = d.b[1:]
+	return v
+}
+
+func (d *decoder) str() string {
+	n := d.uvarint()
+	if n > uint64(len(d.b)) || n > maxStrField {
+		d.fail("string length")
+		return ""
+	}
+	s := string(d.b[:n])
+	d.b = d.b[n:]
+	return s
+}
+
+func (d *decoder) header() http.Header {
+	n := d.uvarint()
+	if n == 0 || d.err != nil {
+		return nil
+	}
+	if n > uint64(len(d.b)) {
+		d.fail("header count")
+		return nil
+	}
+	h := make(http.Header, n)
+	for range n {
+		k := d.str()
+		nv := d.uvarint()
+		if nv > uint64(len(d.b)) {
+			d.fail("header value count")
+			return nil
+		}
+		vs := make([]string, 0, nv)
+		for range nv {
+			vs = append(vs, d.str())
+		}
+		h[k] = vs
+	}
+	return h
+}

@@ -1,0 +1,96 @@
+package export
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+
+	"github.com/trawl-crawler/trawl/storage"
+)
+
+// Format names an export format.
+type Format string
+
+// The export formats.
+const (
+	FormatDir   Format = "dir"
+	FormatJSONL Format = "jsonl"
+	FormatWARC  Format = "warc"
+)
+
+// DefaultWARCMaxSize is the WARC rotation size used when Options.WARCMaxSize is 0.
+const DefaultWARCMaxSize = 1 << 30
+
+// Options configure one export run.
+type Options struct {
+	Format       Format           // "dir", "jsonl", "warc"
+	Out          string           // directory (dir, warc) or file path; "-" = stdout for jsonl
+	Stdout       io.Writer        // used when Out == "-"
+	Include      []*regexp.Regexp // URL must match one (if any given)
+	Exclude      []*regexp.Regexp // URL must match none
+	Status       []int            // keep only these statuses (if any)
+	ContentType  []string         // keep only these media types, prefix match on the type without parameters (if any)
+	RewriteLinks bool             // dir only
+	WARCMaxSize  int64            // rotate WARC files; default 1 GB
+	Software     string           // for warcinfo, e.g. "trawl/0.1"
+	Progress     func(done int64) // optional
+}
+
+// Summary reports what an export did.
+type Summary struct {
+	Records int64            // records read from the store
+	Written int64            // records written to the output
+	Bytes   int64            // bytes written
+	Skipped map[string]int64 // reason -> count
+	Files   []string         // files created (relative to Out for dir/warc; Out itself for jsonl)
+}
+
+// Validate reports the first problem with o: unknown format, missing Out, etc.
+func (o Options) Validate() error {
+	switch o.Format {
+	case FormatDir, FormatJSONL, FormatWARC:
+	case "":
+		return errors.New("export: no format given (want dir, jsonl or warc)")
+	default:
+		return fmt.Errorf("export: unknown format %q (want dir, jsonl or warc)", o.Format)
+	}
+	if o.Out == "" {
+		return fmt.Errorf("export: %s format needs an output path", o.Format)
+	}
+	if o.Out == "-" {
+		if o.Format != FormatJSONL {
+			return fmt.Errorf("export: --out - (stdout) works only with jsonl, not %s", o.Format)
+		}
+		if o.Stdout == nil {
+			return errors.New("export: --out - given but no Stdout writer")
+		}
+	}
+	if o.RewriteLinks && o.Format != FormatDir {
+		return fmt.Errorf("export: rewriting links applies only to the dir format, not %s", o.Format)
+	}
+	if o.WARCMaxSize < 0 {
+		return fmt.Errorf("export: negative WARC max size %d", o.WARCMaxSize)
+	}
+	for _, s := range o.Status {
+		if s < 0 || s > 999 {
+			return fmt.Errorf("export: status filter %d out of range", s)
+		}
+	}
+	return nil
+}
+
+// Run exports every committed record of r that passes the filters.
+func Run(ctx context.Context, r *storage.Reader, opts Options) (Summary, error) {
+	if err := opts.Validate(); err != nil {
+		return Summary{}, err
+	}
+	return Summary{}, errors.New("export: not implemented yet")
+}
+
+// PathFor maps a URL to a relative path inside the mirror tree (exported for
+// fuzzing); it never escapes.
+func PathFor(rawURL string, contentType string) (string, error) {
+	return "", errors.New("export: PathFor not implemented yet")
+}

@@ -1,0 +1,27 @@
+package storage
+
+import (
+	"net/http"
+	"time"
+)
+
+// Record is one fetched response (or a final failure: Status 0 or the HTTP
+// status, Reason set, no body).
+type Record struct {
+	URL           string      // the URL requested (canonical)
+	FinalURL      string      // for a redirect: the resolved Location target; else == URL
+	Method        string      // "GET"
+	Status        int         // HTTP status; 0 for a failure without a response
+	Reason        string      // failure reason ("" on success)
+	Proto         string      // "HTTP/1.1"
+	ContentType   string      // the Content-Type header value
+	Header        http.Header // response headers as received (may hold invalid UTF-8)
+	RequestHeader http.Header // request headers we sent (for WARC request records)
+	Body          []byte      // decoded body, capped by the crawler
+	Truncated     bool        // body hit the cap
+	FetchedAt     time.Time   // when the response arrived; stored in UTC at nanosecond precision
+	Depth         int         // link depth from the seed (seed = 0)
+	Parent        string      // URL of the page that linked here ("" for seeds)
+	SHA256        string      // hex digest of Body; Encode fills it if empty
+	Seq           uint64      // crawl order; set by the reader (not stored)
+}

@@ -1,0 +1,301 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultSegmentSize is the rotation size used when Options.SegmentSize is 0.
+const DefaultSegmentSize = 256 << 20
+
+// Options tune a Store.
+type Options struct {
+	SegmentSize int64 // rotate segments at this size; default 256 MiB
+}
+
+// Store appends blocks to segment files in dir. One writer process at a time
+// (the crawler holds the frontier lock).
+//
+// Append is called by one goroutine; Sync and Publish may run concurrently
+// with it (they take the lock only to copy state, and fsync outside it).
+type Store struct {
+	dir     string
+	segDir  string
+	segSize int64
+
+	syncMu sync.Mutex // serialises Sync, so a Sync returns only after every earlier append is durable
+	pubMu  sync.Mutex // serialises Publish (one temp manifest file)
+
+	mu       sync.Mutex
+	cur      *os.File   // segment being appended; nil before the first block of an empty store
+	pending  []*os.File // rotated segments not yet fsynced by Sync
+	sizes    []int64    // final sizes of closed segments 1..seg-1
+	pos      position   // end of everything appended
+	dirDirty bool       // a segment file was created since the last Sync
+	err      error      // sticky: a failed write leaves the tail unknown
+	closed   bool
+}
+
+// Open opens or creates the store in dir. committed is the checkpoint the
+// frontier last committed (nil = nothing committed): anything beyond it
+// (written by a process that died before its frontier commit) is truncated
+// away, so it never becomes visible.
+func Open(dir string, committed []byte, opts Options) (*Store, error) {
+	if opts.SegmentSize < 0 {
+		return nil, fmt.Errorf("storage: open %s: negative segment size", dir)
+	}
+	if opts.SegmentSize == 0 {
+		opts.SegmentSize = DefaultSegmentSize
+	}
+	p, err := decodeCheckpoint(committed)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{dir: dir, segDir: filepath.Join(dir, segmentsDir), segSize: opts.SegmentSize, pos: p}
+	if err := os.MkdirAll(s.segDir, 0o755); err != nil {
+		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
+	}
+	existing, err := listSegments(s.segDir)
+	if err != nil {
+		return nil, err
+	}
+	// Every segment up to the checkpoint must be there, the last one at least as long as it says.
+	for n := uint32(1); n <= p.seg; n++ {
+		fi, err := os.Stat(filepath.Join(s.segDir, segmentName(n)))
+		if err != nil {
+			return nil, fmt.Errorf("%w: segment %s needed by committed checkpoint: %v", ErrCorrupt, segmentName(n), err)
+		}
+		if n < p.seg {
+			s.sizes = append(s.sizes, fi.Size())
+		} else if fi.Size() < p.off {
+			return nil, fmt.Errorf("%w: segment %s is %d bytes, committed checkpoint needs %d", ErrCorrupt, segmentName(n), fi.Size(), p.off)
+		}
+	}
+	// Publish first: the old manifest can only cover a committed prefix, and
+	// the new one covers exactly committed, so no reader ever looks past what we keep.
+	if err := writeManifest(dir, buildManifest(p, s.sizes, time.Now())); err != nil {
+		return nil, err
+	}
+	for _, n := range existing {
+		if n > p.seg {
+			if err := os.Remove(filepath.Join(s.segDir, segmentName(n))); err != nil {
+				return nil, fmt.Errorf("storage: drop uncommitted segment: %w", err)
+			}
+		}
+	}
+	if p.seg > 0 {
+		f, err := os.OpenFile(filepath.Join(s.segDir, segmentName(p.seg)), os.O_WRONLY, 0)
+		if err == nil {
+			err = f.Truncate(p.off)
+			if err == nil {
+				_, err = f.Seek(p.off, 0)
+			}
+			if err == nil {
+				err = f.Sync()
+			}
+			if err != nil {
+				f.Close()
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("storage: truncate to committed checkpoint: %w", err)
+		}
+		s.cur = f
+	}
+	if err := syncDir(s.segDir); err != nil {
+		s.cur.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// listSegments returns the numbers of the segment files in segDir.
+func listSegments(segDir string) ([]uint32, error) {
+	ents, err := os.ReadDir(segDir)
+	if err != nil {
+		return nil, fmt.Errorf("storage: list segments: %w", err)
+	}
+	var ns []uint32
+	for _, e := range ents {
+		name, ok := strings.CutSuffix(e.Name(), ".seg")
+		if !ok {
+			continue
+		}
+		n, err := strconv.ParseUint(name, 10, 32)
+		if err != nil || n == 0 {
+			continue
+		}
+		ns = append(ns, uint32(n))
+	}
+	return ns, nil
+}
+
+// Append writes b after everything appended so far and returns the checkpoint
+// that covers it and all before it. Not safe for concurrent use (one committer
+// goroutine calls it).
+func (s *Store) Append(b Block) (checkpoint []byte, err error) {
+	if len(b.frame) == 0 {
+		return nil, errors.New("storage: append empty block")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, errors.New("storage: append to closed store")
+	}
+	if s.err != nil {
+		return nil, s.err
+	}
+	n := int64(len(b.frame))
+	if s.cur == nil || (s.pos.off > 0 && s.pos.off+n > s.segSize) {
+		if err := s.rotateLocked(); err != nil {
+			s.err = err
+			return nil, err
+		}
+	}
+	if _, err := s.cur.Write(b.frame); err != nil {
+		// The tail is now unknown; the next Open truncates it back to a committed checkpoint.
+		s.err = fmt.Errorf("storage: append to %s: %w", segmentName(s.pos.seg), err)
+		return nil, s.err
+	}
+	s.pos.off += n
+	s.pos.records++
+	return s.pos.encode(), nil
+}
+
+// rotateLocked starts the next segment. The previous one stays open until
+// Sync has made it durable.
+func (s *Store) rotateLocked() error {
+	next := s.pos.seg + 1
+	f, err := os.OpenFile(filepath.Join(s.segDir, segmentName(next)), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("storage: create segment %s: %w", segmentName(next), err)
+	}
+	if s.cur != nil {
+		s.pending = append(s.pending, s.cur)
+		s.sizes = append(s.sizes, s.pos.off)
+	}
+	s.cur = f
+	s.pos = position{seg: next, off: 0, records: s.pos.records}
+	s.dirDirty = true
+	return nil
+}
+
+// Sync fsyncs what was appended (the frontier's BeforeCommit hook).
+func (s *Store) Sync() error {
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return errors.New("storage: sync closed store")
+	}
+	cur, pending, dirDirty := s.cur, s.pending, s.dirDirty
+	s.pending, s.dirDirty = nil, false
+	s.mu.Unlock()
+
+	var errs []error
+	for _, f := range pending {
+		if err := f.Sync(); err != nil {
+			errs = append(errs, fmt.Errorf("storage: sync %s: %w", f.Name(), err))
+		}
+		if err := f.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("storage: close %s: %w", f.Name(), err))
+		}
+	}
+	if cur != nil {
+		if err := cur.Sync(); err != nil {
+			errs = append(errs, fmt.Errorf("storage: sync %s: %w", cur.Name(), err))
+		}
+	}
+	if dirDirty {
+		errs = append(errs, syncDir(s.segDir))
+	}
+	if err := errors.Join(errs...); err != nil {
+		s.mu.Lock()
+		if s.err == nil {
+			s.err = err // durability of the tail is unknown: refuse further appends
+		}
+		s.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// Publish atomically replaces the manifest (write temp + fsync + rename) so
+// readers in other processes see everything up to checkpoint, which the
+// frontier has committed (and Sync made durable). Cheap enough to call a few
+// times per second. Safe to call concurrently with Append.
+func (s *Store) Publish(checkpoint []byte) error {
+	p, err := decodeCheckpoint(checkpoint)
+	if err != nil {
+		return err
+	}
+	s.pubMu.Lock()
+	defer s.pubMu.Unlock()
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return errors.New("storage: publish on closed store")
+	}
+	if s.pos.less(p) || p.records > s.pos.records {
+		s.mu.Unlock()
+		return fmt.Errorf("storage: publish checkpoint %x: beyond what was appended", checkpoint)
+	}
+	if p.seg > 0 && p.seg < s.pos.seg && p.off > s.sizes[p.seg-1] {
+		s.mu.Unlock()
+		return fmt.Errorf("storage: publish checkpoint %x: past the end of segment %s", checkpoint, segmentName(p.seg))
+	}
+	m := buildManifest(p, s.sizes, time.Now())
+	s.mu.Unlock()
+	return writeManifest(s.dir, m)
+}
+
+// Close syncs and closes the segment files. It does not publish: only
+// committed checkpoints may be published.
+func (s *Store) Close() error {
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	var errs []error
+	for _, f := range append(s.pending, s.cur) {
+		if f == nil {
+			continue
+		}
+		if err := f.Sync(); err != nil {
+			errs = append(errs, fmt.Errorf("storage: sync %s: %w", f.Name(), err))
+		}
+		if err := f.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("storage: close %s: %w", f.Name(), err))
+		}
+	}
+	s.pending, s.cur = nil, nil
+	if s.dirDirty {
+		errs = append(errs, syncDir(s.segDir))
+	}
+	return errors.Join(errs...)
+}
+
+// syncDir fsyncs a directory so created, renamed and removed entries are durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("storage: sync dir %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, fs.ErrInvalid) {
+		return fmt.Errorf("storage: sync dir %s: %w", dir, err)
+	}
+	return nil
+}
