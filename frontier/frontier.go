@@ -1,0 +1,309 @@
+package frontier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// Options tune a Frontier. Zero values take the defaults noted.
+type Options struct {
+	OpenTimeout  time.Duration // bbolt lock wait before ErrLocked; default 1s
+	MaxBatch     int           // max completions per group commit; default 1024
+	MaxDelay     time.Duration // max wait to fill a batch; default 2ms
+	NoSync       bool          // bbolt NoSync (benchmarks/tests only)
+	PerHost      int           // max leases in flight per host; default 2
+	Delay        time.Duration // min gap between lease starts for one host; default 0. A host's own Delay (crawl-delay) raises it.
+	BeforeCommit func() error  // called by the writer just before each bbolt commit (the crawler fsyncs its page store here); an error aborts that batch and fails its callers
+}
+
+func (o Options) withDefaults() Options {
+	if o.OpenTimeout <= 0 {
+		o.OpenTimeout = time.Second
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = 1024
+	}
+	if o.MaxDelay <= 0 {
+		o.MaxDelay = 2 * time.Millisecond
+	}
+	if o.PerHost <= 0 {
+		o.PerHost = 2
+	}
+	return o
+}
+
+// Frontier is every URL a crawl knows, its state, and when each host may be
+// fetched next, kept in one bbolt file. All methods are safe for concurrent
+// use.
+type Frontier struct {
+	db    *bolt.DB
+	path  string
+	opts  Options
+	epoch uint64
+	w     *writer
+
+	mu         sync.Mutex
+	closed     bool
+	broken     error // first commit error; every later call returns it
+	hosts      map[string]*host
+	ready      hostHeap
+	inflight   map[urlHash]string // leased hash -> host
+	stats      Stats              // committed counters, plus eager lease deltas
+	checkpoint []byte
+	appliedTx  int // id of the last write txn whose effects are in memory
+}
+
+// Open opens the frontier at path, creating it if missing. It starts a new
+// epoch and, in one transaction before returning, puts every lease of an
+// older epoch back to queued.
+func Open(path string, opts Options) (*Frontier, error) {
+	opts = opts.withDefaults()
+	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: opts.OpenTimeout, NoSync: opts.NoSync, NoFreelistSync: true})
+	if err != nil {
+		if errors.Is(err, berrors.ErrTimeout) {
+			return nil, lockedError(path)
+		}
+		return nil, fmt.Errorf("open frontier %s: %w: %w", path, ErrNotFrontier, err)
+	}
+	f := &Frontier{
+		db:       db,
+		path:     path,
+		opts:     opts,
+		hosts:    make(map[string]*host),
+		inflight: make(map[urlHash]string),
+	}
+	if err := f.recover(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open frontier %s: %w", path, err)
+	}
+	if err := os.WriteFile(path+".pid", []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open frontier %s: write pid file: %w", path, err)
+	}
+	f.w = startWriter(f)
+	return f, nil
+}
+
+func lockedError(path string) error {
+	pid := "unknown"
+	if b, err := os.ReadFile(path + ".pid"); err == nil {
+		pid = strings.TrimSpace(string(b))
+	}
+	return fmt.Errorf("open frontier %s (held by pid %s): %w", path, pid, ErrLocked)
+}
+
+// Close flushes pending writes, stops the writer and closes the file. Calls
+// after Close return ErrClosed.
+func (f *Frontier) Close() error {
+	f.mu.Lock()
+	if f.closed {
+		f.mu.Unlock()
+		return ErrClosed
+	}
+	f.closed = true
+	f.mu.Unlock()
+	f.w.stop()
+	err := f.db.Close()
+	os.Remove(f.path + ".pid")
+	if err != nil {
+		return fmt.Errorf("close frontier %s: %w", f.path, err)
+	}
+	return nil
+}
+
+// Epoch returns the epoch started by this Open; leases carry it.
+func (f *Frontier) Epoch() uint64 { return f.epoch }
+
+// Item is a URL to add.
+type Item struct {
+	URL    string // canonical URL (opaque); the key is the first 16 bytes of its SHA-256
+	Host   string // host key for politeness (opaque)
+	Depth  int
+	Parent string // URL it was found on ("" for seeds); stored for the record
+}
+
+// Add queues the items not seen before (in any state) and returns how many
+// were new. It returns once they are durable.
+func (f *Frontier) Add(ctx context.Context, items []Item) (int, error) {
+	for _, it := range items {
+		if err := validItem(it); err != nil {
+			return 0, fmt.Errorf("add: %w", err)
+		}
+	}
+	r := f.w.submitWait(ctx, &op{kind: opAdd, items: items})
+	return r.n, r.err
+}
+
+func validItem(it Item) error {
+	if it.URL == "" {
+		return errors.New("empty URL")
+	}
+	if len(it.Host) > 0xffff {
+		return fmt.Errorf("host of %q longer than 65535 bytes", it.URL)
+	}
+	if it.Depth < 0 {
+		return fmt.Errorf("negative depth for %q", it.URL)
+	}
+	return nil
+}
+
+// Outcome is how a lease ended.
+type Outcome uint8
+
+// Outcomes of a lease.
+const (
+	Done    Outcome = iota + 1 // fetched and stored
+	Failed                     // final failure (Status/Reason recorded)
+	Skipped                    // final, not fetched on purpose (robots disallowed, out of scope after redirect...)
+	Retry                      // back to queued, not before RetryAt, Attempt+1
+	Release                    // back to queued at once, Attempt unchanged (shutdown, robots fetched first, etc.)
+)
+
+// RobotsState is a host's robots.txt as last fetched.
+type RobotsState struct {
+	Status    int    // HTTP status of robots.txt, 0 for network failure
+	Body      []byte // raw body (caller caps it at 500 KiB)
+	FetchedAt time.Time
+	Expires   time.Time
+}
+
+// HostUpdate changes a host's persisted politeness state; nil/zero fields
+// mean unchanged.
+type HostUpdate struct {
+	NotBefore time.Time      // no lease for this host before this time (429/503 Retry-After backoff); takes max with current
+	Delay     *time.Duration // the host's own min gap between request starts (robots Crawl-delay)
+	Robots    *RobotsState
+}
+
+// Completion is the end of one lease: outcome, discovered children, host
+// politeness and an opaque checkpoint, committed in one transaction.
+type Completion struct {
+	Lease      Lease
+	Outcome    Outcome
+	RetryAt    time.Time // Retry only
+	Status     int
+	Reason     string
+	Bytes      int64  // added to the bytes counter on Done
+	Children   []Item // added (dedup) in the SAME transaction as the outcome: both or neither
+	Host       *HostUpdate
+	Checkpoint []byte // if non-nil, stored as the frontier's checkpoint in the same txn (latest in a batch wins)
+}
+
+// Complete submits c to the group-commit writer and blocks until it is
+// durable, ctx is done, or its batch failed. If ctx ends first the
+// completion may still commit later.
+func (f *Frontier) Complete(ctx context.Context, c Completion) error {
+	if err := validCompletion(c); err != nil {
+		return err
+	}
+	return f.w.submitWait(ctx, &op{kind: opComplete, comp: c}).err
+}
+
+// CompleteAsync submits c and calls done(err) from the writer goroutine
+// after the commit. Completions submitted in order commit in that order, so
+// a batch's last Checkpoint covers all earlier ones. done must not block for
+// long: it delays every later commit.
+func (f *Frontier) CompleteAsync(c Completion, done func(error)) {
+	if err := validCompletion(c); err != nil {
+		done(err)
+		return
+	}
+	f.w.submit(&op{kind: opComplete, comp: c, done: func(r result) { done(r.err) }})
+}
+
+func validCompletion(c Completion) error {
+	if c.Outcome < Done || c.Outcome > Release {
+		return fmt.Errorf("complete %s: invalid outcome %d", c.Lease.URL, c.Outcome)
+	}
+	for _, it := range c.Children {
+		if err := validItem(it); err != nil {
+			return fmt.Errorf("complete %s: child: %w", c.Lease.URL, err)
+		}
+	}
+	return nil
+}
+
+// UpdateHost applies a host update through the writer without a lease (e.g.
+// a robots refresh) and returns once it is durable.
+func (f *Frontier) UpdateHost(ctx context.Context, host string, u HostUpdate) error {
+	if len(host) > 0xffff {
+		return fmt.Errorf("update host: host longer than 65535 bytes")
+	}
+	return f.w.submitWait(ctx, &op{kind: opHost, host: host, hu: u}).err
+}
+
+// HostState is a host's politeness and queue state as seen in memory.
+type HostState struct {
+	NextAllowed time.Time
+	Delay       time.Duration
+	Robots      *RobotsState // nil if never fetched
+	InFlight    int
+	Queued      int // includes delayed retries
+}
+
+// Host returns the state of host, and false if the frontier has never seen it.
+func (f *Frontier) Host(host string) (HostState, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	h, ok := f.hosts[host]
+	if !ok {
+		return HostState{}, false
+	}
+	return HostState{
+		NextAllowed: h.nextAllowed,
+		Delay:       h.delay,
+		Robots:      h.robots,
+		InFlight:    h.inflight,
+		Queued:      h.main.count + h.retry.count,
+	}, true
+}
+
+// Checkpoint returns the last committed checkpoint, nil if none.
+func (f *Frontier) Checkpoint() []byte {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]byte(nil), f.checkpoint...)
+}
+
+// SetMeta durably stores small crawl metadata under key, through the writer.
+func (f *Frontier) SetMeta(ctx context.Context, key string, val []byte) error {
+	if key == "" {
+		return errors.New("set meta: empty key")
+	}
+	return f.w.submitWait(ctx, &op{kind: opMeta, key: key, val: append([]byte(nil), val...)}).err
+}
+
+// Meta returns the committed value stored by SetMeta, nil if none.
+func (f *Frontier) Meta(key string) []byte {
+	if f.usable() != nil {
+		return nil
+	}
+	var v []byte
+	_ = f.db.View(func(tx *bolt.Tx) error {
+		v = append([]byte(nil), tx.Bucket(bktUserMeta).Get([]byte(key))...)
+		return nil
+	})
+	if len(v) == 0 {
+		return nil
+	}
+	return v
+}
+
+// usable reports ErrClosed or the commit error that broke the frontier.
+func (f *Frontier) usable() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return ErrClosed
+	}
+	return f.broken
+}

@@ -1,0 +1,168 @@
+package frontier
+
+import (
+	"bytes"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// recover runs once in Open: it checks or creates the schema, starts a new
+// epoch, sweeps leases of older epochs back to queued (all in one write
+// transaction), then loads counters, checkpoint and hosts into memory.
+func (f *Frontier) recover() error {
+	err := f.db.Update(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bktMeta)
+		if meta == nil {
+			if err := tx.ForEach(func([]byte, *bolt.Bucket) error { return ErrNotFrontier }); err != nil {
+				return fmt.Errorf("no frontier meta bucket: %w", err)
+			}
+			if err := initSchema(tx); err != nil {
+				return fmt.Errorf("create schema: %w", err)
+			}
+			meta = tx.Bucket(bktMeta)
+		}
+		if !bytes.Equal(meta.Get(keyMagic), []byte(magic)) {
+			return fmt.Errorf("bad magic: %w", ErrNotFrontier)
+		}
+		v, err := readU64(meta.Get(keySchema))
+		if err != nil {
+			return fmt.Errorf("schema version: %w: %w", ErrNotFrontier, err)
+		}
+		if v > schemaVersion {
+			return fmt.Errorf("schema version %d > %d: %w", v, schemaVersion, ErrNewerSchema)
+		}
+		for _, b := range allBuckets {
+			if tx.Bucket(b) == nil {
+				return fmt.Errorf("missing bucket %s: %w", b, ErrNotFrontier)
+			}
+		}
+		epoch, err := readU64(meta.Get(keyEpoch))
+		if err != nil {
+			return fmt.Errorf("epoch: %w", err)
+		}
+		f.epoch = epoch + 1
+		if err := meta.Put(keyEpoch, u64(f.epoch)); err != nil {
+			return fmt.Errorf("store epoch: %w", err)
+		}
+		return sweep(tx, f.epoch)
+	})
+	if err != nil {
+		return err
+	}
+	return f.db.View(f.load)
+}
+
+func initSchema(tx *bolt.Tx) error {
+	for _, b := range allBuckets {
+		if _, err := tx.CreateBucket(b); err != nil {
+			return err
+		}
+	}
+	m := tx.Bucket(bktMeta)
+	for k, v := range map[string][]byte{
+		string(keyMagic):  []byte(magic),
+		string(keySchema): u64(schemaVersion),
+		string(keyEpoch):  u64(0),
+		string(keySeq):    u64(0),
+		string(keyStats):  encodeStats(Stats{}),
+	} {
+		if err := m.Put([]byte(k), v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sweep puts every lease of an epoch older than epoch back into its queue.
+func sweep(tx *bolt.Tx, epoch uint64) error {
+	meta := tx.Bucket(bktMeta)
+	stats, err := decodeStats(meta.Get(keyStats))
+	if err != nil {
+		return fmt.Errorf("sweep: stats: %w", err)
+	}
+	leases, urls := tx.Bucket(bktLeases), tx.Bucket(bktURLs)
+	hosts := map[string]*hostRec{}
+	var swept [][]byte
+	err = leases.ForEach(func(k, v []byte) error {
+		e, err := readU64(v)
+		if err != nil {
+			return err
+		}
+		if e >= epoch {
+			return nil
+		}
+		swept = append(swept, append([]byte(nil), k...))
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sweep: scan leases: %w", err)
+	}
+	for _, k := range swept {
+		r, err := decodeURLRec(urls.Get(k))
+		if err != nil {
+			return fmt.Errorf("sweep: url %x: %w", k, err)
+		}
+		if r.state != stLeased {
+			return fmt.Errorf("sweep: url %x in leases but state %d: %w", k, r.state, errCorrupt)
+		}
+		r.state, r.epoch = stQueued, 0
+		if err := urls.Put(k, r.encode()); err != nil {
+			return err
+		}
+		if err := tx.Bucket(r.bucket()).Put(append(hostKey(r.host), r.suffix()...), k); err != nil {
+			return err
+		}
+		if err := leases.Delete(k); err != nil {
+			return err
+		}
+		h, ok := hosts[r.host]
+		if !ok {
+			hr, err := decodeHostRec(tx.Bucket(bktHosts).Get([]byte(r.host)))
+			if err != nil {
+				return fmt.Errorf("sweep: host %q: %w", r.host, err)
+			}
+			h = &hr
+			hosts[r.host] = h
+		}
+		if r.inRetry {
+			h.retries++
+		} else {
+			h.queued++
+		}
+		stats.Leased--
+		stats.Queued++
+	}
+	for name, h := range hosts {
+		if err := tx.Bucket(bktHosts).Put([]byte(name), h.encode()); err != nil {
+			return err
+		}
+	}
+	return meta.Put(keyStats, encodeStats(stats))
+}
+
+// load fills memory from a consistent snapshot taken after the sweep.
+func (f *Frontier) load(tx *bolt.Tx) error {
+	meta := tx.Bucket(bktMeta)
+	s, err := decodeStats(meta.Get(keyStats))
+	if err != nil {
+		return fmt.Errorf("load stats: %w", err)
+	}
+	f.stats = s
+	if cp := meta.Get(keyCheckpoint); cp != nil {
+		f.checkpoint = append([]byte(nil), cp...)
+	}
+	f.appliedTx = int(tx.ID())
+	return tx.Bucket(bktHosts).ForEach(func(k, v []byte) error {
+		r, err := decodeHostRec(v)
+		if err != nil {
+			return fmt.Errorf("load host %q: %w", k, err)
+		}
+		h := newHost(string(k))
+		h.setRec(r)
+		h.main.count, h.retry.count = r.queued, r.retries
+		f.hosts[h.name] = h
+		f.fix(h)
+		return nil
+	})
+}

@@ -1,0 +1,288 @@
+package frontier
+
+import (
+	"bytes"
+	"container/heap"
+	"encoding/binary"
+	"fmt"
+	"sort"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+const (
+	prefetchN = 32            // queue entries read from disk per refill
+	maxBuf    = 4 * prefetchN // a buffer larger than this is trimmed back
+)
+
+// host is the in-memory state of one host: politeness, in-flight count and
+// two disk-backed queues (ready URLs, and delayed retries ordered by time).
+type host struct {
+	name        string
+	key         []byte // hostKey(name)
+	nextAllowed time.Time
+	delay       time.Duration
+	robots      *RobotsState
+	inflight    int
+	main, retry dq
+	readyAt     time.Time
+	heapIdx     int // -1 when not in the ready heap
+}
+
+func newHost(name string) *host {
+	return &host{name: name, key: hostKey(name), heapIdx: -1}
+}
+
+func (h *host) setRec(r hostRec) {
+	if t := nanoToTime(r.nextAllowed); t.After(h.nextAllowed) {
+		h.nextAllowed = t
+	}
+	h.delay, h.robots = r.delay, r.robots
+}
+
+// entry is one queued URL held in memory.
+type entry struct {
+	suffix  []byte // key after the host key
+	hash    urlHash
+	url     string
+	parent  string
+	depth   int
+	attempt int
+}
+
+// dq is a window onto one host's range of a queue bucket. Invariant: buf
+// holds, sorted, every entry on disk with suffix <= cursor that is not
+// leased; entries past cursor are on disk only. exhausted means nothing on
+// disk lies past cursor. count is the number of unleased entries in total.
+type dq struct {
+	count     int
+	buf       []entry
+	cursor    []byte
+	exhausted bool
+}
+
+// insert records an entry committed to disk by the writer.
+func (q *dq) insert(e entry) {
+	q.count++
+	if !q.exhausted && bytes.Compare(e.suffix, q.cursor) > 0 {
+		return // on disk past the window: a later refill reads it
+	}
+	i := sort.Search(len(q.buf), func(i int) bool { return bytes.Compare(q.buf[i].suffix, e.suffix) >= 0 })
+	if i < len(q.buf) && bytes.Equal(q.buf[i].suffix, e.suffix) {
+		return
+	}
+	q.buf = append(q.buf, entry{})
+	copy(q.buf[i+1:], q.buf[i:])
+	q.buf[i] = e
+	if bytes.Compare(e.suffix, q.cursor) > 0 {
+		q.cursor = e.suffix
+	}
+	if len(q.buf) > maxBuf {
+		q.buf = q.buf[:prefetchN]
+		q.cursor = q.buf[len(q.buf)-1].suffix
+		q.exhausted = false
+	}
+}
+
+func (q *dq) pop() entry {
+	e := q.buf[0]
+	q.buf = q.buf[1:]
+	q.count--
+	return e
+}
+
+// refill reads entries past the cursor. It must run under f.mu.
+func (f *Frontier) refill(h *host, q *dq, bkt []byte) error {
+	if q.exhausted || len(q.buf) > 0 || q.count <= 0 {
+		return nil
+	}
+	return f.db.View(func(tx *bolt.Tx) error {
+		if int(tx.ID()) != f.appliedTx {
+			// The snapshot holds a commit whose memory effects are not applied
+			// yet; reading it could hand out an entry twice. Try again later.
+			return nil
+		}
+		c := tx.Bucket(bkt).Cursor()
+		urls := tx.Bucket(bktURLs)
+		var k, v []byte
+		if q.cursor == nil {
+			k, v = c.Seek(h.key)
+		} else {
+			k, v = c.Seek(append(append([]byte(nil), h.key...), q.cursor...))
+			if k != nil && bytes.Equal(k[len(h.key):], q.cursor) {
+				k, v = c.Next()
+			}
+		}
+		n := 0
+		for ; k != nil && bytes.HasPrefix(k, h.key) && n < prefetchN; k, v = c.Next() {
+			n++
+			suffix := append([]byte(nil), k[len(h.key):]...)
+			q.cursor = suffix
+			var hash urlHash
+			copy(hash[:], v)
+			if _, leased := f.inflight[hash]; leased {
+				continue
+			}
+			r, err := decodeURLRec(urls.Get(v))
+			if err != nil {
+				return fmt.Errorf("refill %s: url %x: %w", h.name, v, err)
+			}
+			q.buf = append(q.buf, entry{suffix: suffix, hash: hash, url: r.url, parent: r.parent, depth: r.depth, attempt: r.attempt})
+		}
+		if n < prefetchN {
+			q.exhausted = true
+		}
+		return nil
+	})
+}
+
+func retryTime(suffix []byte) time.Time {
+	return time.Unix(0, int64(binary.BigEndian.Uint64(suffix)))
+}
+
+// fix recomputes whether h belongs in the ready heap and when it is ready.
+// Must run under f.mu.
+func (f *Frontier) fix(h *host) {
+	in := h.inflight < f.opts.PerHost && (h.main.count > 0 || h.retry.count > 0)
+	if in {
+		h.readyAt = h.nextAllowed
+		if h.main.count <= 0 {
+			if err := f.refill(h, &h.retry, bktRetry); err != nil {
+				f.fail(err)
+			}
+			if len(h.retry.buf) > 0 {
+				if t := retryTime(h.retry.buf[0].suffix); t.After(h.readyAt) {
+					h.readyAt = t
+				}
+			} else if h.retry.exhausted {
+				// Memory counted more than disk holds: trust the disk.
+				h.retry.count = 0
+				in = false
+			} else {
+				// Not readable now (snapshot ahead of memory); look again soon.
+				h.readyAt = h.readyAt.Add(time.Millisecond)
+			}
+		}
+	}
+	switch {
+	case in && h.heapIdx < 0:
+		heap.Push(&f.ready, h)
+	case in:
+		heap.Fix(&f.ready, h.heapIdx)
+	case h.heapIdx >= 0:
+		heap.Remove(&f.ready, h.heapIdx)
+	}
+}
+
+// Lease is one URL handed out for fetching.
+type Lease struct {
+	URL     string
+	Host    string
+	Depth   int
+	Parent  string
+	Attempt int    // 0 on first try; +1 per Retry outcome
+	Epoch   uint64 // epoch of the Open that handed it out
+}
+
+// Next hands out a lease for a host whose next-allowed time is <= now and
+// whose in-flight count is below PerHost, choosing the host that became ready
+// earliest; within a host a due retry comes first, then lower depth, then
+// FIFO. It never blocks on a write: the lease is persisted lazily through the
+// writer. If nothing can be leased, ok is false and wait is the time until
+// the earliest host or delayed retry becomes ready, or 0 if nothing will
+// until some lease completes (or nothing is queued: see Stats).
+// Leasing sets the host's next-allowed time to now + max(Options.Delay,
+// host delay).
+func (f *Frontier) Next(now time.Time) (l Lease, ok bool, wait time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed || f.broken != nil {
+		return Lease{}, false, 0
+	}
+	for range 64 {
+		if len(f.ready) == 0 {
+			return Lease{}, false, 0
+		}
+		h := f.ready[0]
+		if h.readyAt.After(now) {
+			return Lease{}, false, h.readyAt.Sub(now)
+		}
+		e, ok := f.pick(h, now)
+		if f.broken != nil {
+			return Lease{}, false, 0
+		}
+		if !ok {
+			f.fix(h)
+			continue
+		}
+		return f.lease(h, e, now), true, 0
+	}
+	return Lease{}, false, time.Millisecond
+}
+
+// pick takes the next entry of h: a due retry first, else the queue head.
+func (f *Frontier) pick(h *host, now time.Time) (entry, bool) {
+	if h.retry.count > 0 {
+		if err := f.refill(h, &h.retry, bktRetry); err != nil {
+			f.fail(err)
+			return entry{}, false
+		}
+		if len(h.retry.buf) > 0 && !retryTime(h.retry.buf[0].suffix).After(now) {
+			return h.retry.pop(), true
+		}
+	}
+	if h.main.count > 0 {
+		if err := f.refill(h, &h.main, bktQueue); err != nil {
+			f.fail(err)
+			return entry{}, false
+		}
+		if len(h.main.buf) > 0 {
+			return h.main.pop(), true
+		}
+		if h.main.exhausted {
+			// Memory counted more than disk holds: trust the disk.
+			h.main.count = 0
+		} else {
+			// Snapshot ahead of memory: retry in a moment.
+			h.nextAllowed = now.Add(time.Millisecond)
+		}
+	}
+	return entry{}, false
+}
+
+func (f *Frontier) lease(h *host, e entry, now time.Time) Lease {
+	h.inflight++
+	h.nextAllowed = now.Add(max(f.opts.Delay, h.delay))
+	f.inflight[e.hash] = h.name
+	f.stats.Queued--
+	f.stats.Leased++
+	f.fix(h)
+	f.w.submit(&op{kind: opLease, hash: e.hash, host: h.name, nextAllowed: h.nextAllowed})
+	return Lease{URL: e.url, Host: h.name, Depth: e.depth, Parent: e.parent, Attempt: e.attempt, Epoch: f.epoch}
+}
+
+// hostHeap orders ready hosts by readyAt.
+type hostHeap []*host
+
+func (q hostHeap) Len() int { return len(q) }
+func (q hostHeap) Less(i, j int) bool {
+	return q[i].readyAt.Before(q[j].readyAt)
+}
+func (q hostHeap) Swap(i, j int) {
+	q[i], q[j] = q[j], q[i]
+	q[i].heapIdx, q[j].heapIdx = i, j
+}
+func (q *hostHeap) Push(x any) {
+	h := x.(*host)
+	h.heapIdx = len(*q)
+	*q = append(*q, h)
+}
+func (q *hostHeap) Pop() any {
+	old := *q
+	h := old[len(old)-1]
+	old[len(old)-1] = nil
+	*q = old[:len(old)-1]
+	h.heapIdx = -1
+	return h
+}

@@ -1,0 +1,309 @@
+package frontier
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// On-disk layout. Every bucket is top level:
+//
+//	meta     magic, schema version, epoch, seq, stats counters, checkpoint
+//	usermeta SetMeta keys
+//	urls     hash(URL)[16] -> urlRec (the seen-set and the state of each URL)
+//	queue    hostKey | depth u32 | seq u64        -> hash   (queued, not delayed)
+//	retry    hostKey | retryAt u64 | seq u64      -> hash   (queued, delayed retry)
+//	leases   hash -> epoch u64                            (leased URLs)
+//	hosts    host -> hostRec                              (politeness + queue counts)
+//
+// hostKey is a big-endian u16 length followed by the host bytes, so one
+// host's keys form a contiguous, prefix-scannable range whatever bytes the
+// opaque host string holds.
+var (
+	bktMeta     = []byte("meta")
+	bktUserMeta = []byte("usermeta")
+	bktURLs     = []byte("urls")
+	bktQueue    = []byte("queue")
+	bktRetry    = []byte("retry")
+	bktLeases   = []byte("leases")
+	bktHosts    = []byte("hosts")
+
+	allBuckets = [][]byte{bktMeta, bktUserMeta, bktURLs, bktQueue, bktRetry, bktLeases, bktHosts}
+
+	keyMagic      = []byte("magic")
+	keySchema     = []byte("schema")
+	keyEpoch      = []byte("epoch")
+	keySeq        = []byte("seq")
+	keyStats      = []byte("stats")
+	keyCheckpoint = []byte("checkpoint")
+)
+
+const (
+	magic         = "trawl-frontier"
+	schemaVersion = 1
+	hashLen       = 16
+)
+
+// URL states.
+const (
+	stQueued  byte = 1
+	stLeased  byte = 2
+	stDone    byte = 3
+	stFailed  byte = 4
+	stSkipped byte = 5
+)
+
+type urlHash [hashLen]byte
+
+func hashURL(u string) urlHash {
+	s := sha256.Sum256([]byte(u))
+	var h urlHash
+	copy(h[:], s[:hashLen])
+	return h
+}
+
+// urlRec is the value stored under a URL's hash.
+type urlRec struct {
+	state   byte
+	inRetry bool // queued in the retry bucket (retryAt) rather than the queue bucket
+	depth   int
+	attempt int
+	seq     uint64
+	epoch   uint64 // epoch of the lease when leased
+	retryAt int64  // unix nanoseconds, when inRetry
+	status  int
+	bytes   int64
+	host    string
+	url     string
+	parent  string
+	reason  string
+}
+
+func (r *urlRec) encode() []byte {
+	b := make([]byte, 0, 48+len(r.host)+len(r.url)+len(r.parent)+len(r.reason))
+	flags := byte(0)
+	if r.inRetry {
+		flags = 1
+	}
+	b = append(b, r.state, flags)
+	b = binary.AppendUvarint(b, uint64(r.depth))
+	b = binary.AppendUvarint(b, uint64(r.attempt))
+	b = binary.AppendUvarint(b, r.seq)
+	b = binary.AppendUvarint(b, r.epoch)
+	b = binary.AppendVarint(b, r.retryAt)
+	b = binary.AppendVarint(b, int64(r.status))
+	b = binary.AppendVarint(b, r.bytes)
+	for _, s := range []string{r.host, r.url, r.parent, r.reason} {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	return b
+}
+
+var errCorrupt = errors.New("frontier: corrupt record")
+
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.err = errCorrupt
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.err = errCorrupt
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) str() string {
+	n := d.uvarint()
+	if d.err != nil {
+		return ""
+	}
+	if uint64(len(d.b)) < n {
+		d.err = errCorrupt
+		return ""
+	}
+	s := string(d.b[:n])
+	d.b = d.b[n:]
+	return s
+}
+
+func (d *decoder) bytes() []byte {
+	n := d.uvarint()
+	if d.err != nil {
+		return nil
+	}
+	if uint64(len(d.b)) < n {
+		d.err = errCorrupt
+		return nil
+	}
+	s := append([]byte(nil), d.b[:n]...)
+	d.b = d.b[n:]
+	return s
+}
+
+func decodeURLRec(v []byte) (urlRec, error) {
+	var r urlRec
+	if len(v) < 2 {
+		return r, errCorrupt
+	}
+	r.state, r.inRetry = v[0], v[1]&1 != 0
+	d := decoder{b: v[2:]}
+	r.depth = int(d.uvarint())
+	r.attempt = int(d.uvarint())
+	r.seq = d.uvarint()
+	r.epoch = d.uvarint()
+	r.retryAt = d.varint()
+	r.status = int(d.varint())
+	r.bytes = d.varint()
+	r.host, r.url, r.parent, r.reason = d.str(), d.str(), d.str(), d.str()
+	return r, d.err
+}
+
+// hostRec is the persisted state of one host.
+type hostRec struct {
+	nextAllowed int64 // unix nanoseconds
+	delay       time.Duration
+	queued      int // entries in the queue bucket
+	retries     int // entries in the retry bucket
+	robots      *RobotsState
+}
+
+func (h *hostRec) encode() []byte {
+	b := make([]byte, 0, 40)
+	b = binary.AppendVarint(b, h.nextAllowed)
+	b = binary.AppendVarint(b, int64(h.delay))
+	b = binary.AppendUvarint(b, uint64(h.queued))
+	b = binary.AppendUvarint(b, uint64(h.retries))
+	if h.robots == nil {
+		return append(b, 0)
+	}
+	b = append(b, 1)
+	b = binary.AppendVarint(b, int64(h.robots.Status))
+	b = binary.AppendVarint(b, timeToNano(h.robots.FetchedAt))
+	b = binary.AppendVarint(b, timeToNano(h.robots.Expires))
+	b = binary.AppendUvarint(b, uint64(len(h.robots.Body)))
+	return append(b, h.robots.Body...)
+}
+
+func decodeHostRec(v []byte) (hostRec, error) {
+	var h hostRec
+	d := decoder{b: v}
+	h.nextAllowed = d.varint()
+	h.delay = time.Duration(d.varint())
+	h.queued = int(d.uvarint())
+	h.retries = int(d.uvarint())
+	if d.err != nil || len(d.b) < 1 {
+		return h, errCorrupt
+	}
+	has := d.b[0]
+	d.b = d.b[1:]
+	if has == 1 {
+		r := &RobotsState{}
+		r.Status = int(d.varint())
+		r.FetchedAt = nanoToTime(d.varint())
+		r.Expires = nanoToTime(d.varint())
+		r.Body = d.bytes()
+		h.robots = r
+	}
+	return h, d.err
+}
+
+func timeToNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func nanoToTime(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}
+
+func hostKey(host string) []byte {
+	b := make([]byte, 2, 2+len(host)+16)
+	binary.BigEndian.PutUint16(b, uint16(len(host)))
+	return append(b, host...)
+}
+
+// queueSuffix is the part of a queue key after the host key.
+func queueSuffix(depth int, seq uint64) []byte {
+	b := make([]byte, 12)
+	binary.BigEndian.PutUint32(b, uint32(depth))
+	binary.BigEndian.PutUint64(b[4:], seq)
+	return b
+}
+
+// retrySuffix is the part of a retry key after the host key. Times before
+// 1970 sort as 0, which only makes them due at once.
+func retrySuffix(retryAt int64, seq uint64) []byte {
+	b := make([]byte, 16)
+	binary.BigEndian.PutUint64(b, uint64(max(retryAt, 0)))
+	binary.BigEndian.PutUint64(b[8:], seq)
+	return b
+}
+
+// suffixOf returns the key suffix of a queued record in the bucket it lives in.
+func (r *urlRec) suffix() []byte {
+	if r.inRetry {
+		return retrySuffix(r.retryAt, r.seq)
+	}
+	return queueSuffix(r.depth, r.seq)
+}
+
+func (r *urlRec) bucket() []byte {
+	if r.inRetry {
+		return bktRetry
+	}
+	return bktQueue
+}
+
+func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+
+func readU64(v []byte) (uint64, error) {
+	if len(v) != 8 {
+		return 0, fmt.Errorf("%w: want 8 bytes, got %d", errCorrupt, len(v))
+	}
+	return binary.BigEndian.Uint64(v), nil
+}
+
+func encodeStats(s Stats) []byte {
+	b := make([]byte, 0, 64)
+	for _, v := range []int64{s.Queued, s.Leased, s.Done, s.Failed, s.Skipped, s.Retries, s.Hosts, s.Bytes} {
+		b = binary.AppendVarint(b, v)
+	}
+	return b
+}
+
+func decodeStats(v []byte) (Stats, error) {
+	d := decoder{b: v}
+	var s Stats
+	for _, p := range []*int64{&s.Queued, &s.Leased, &s.Done, &s.Failed, &s.Skipped, &s.Retries, &s.Hosts, &s.Bytes} {
+		*p = d.varint()
+	}
+	return s, d.err
+}

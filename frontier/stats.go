@@ -1,0 +1,92 @@
+package frontier
+
+import (
+	"context"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Stats are the frontier's counters.
+type Stats struct {
+	Queued, Leased, Done, Failed, Skipped, Retries int64 // Queued includes delayed retries; Retries counts Retry outcomes
+	Hosts                                          int64 // distinct hosts ever seen
+	Bytes                                          int64 // sum of Completion.Bytes over Done
+}
+
+func (s Stats) add(d Stats) Stats {
+	s.Queued += d.Queued
+	s.Leased += d.Leased
+	s.Done += d.Done
+	s.Failed += d.Failed
+	s.Skipped += d.Skipped
+	s.Retries += d.Retries
+	s.Hosts += d.Hosts
+	s.Bytes += d.Bytes
+	return s
+}
+
+// Stats returns the counters maintained in the writer's transactions (no
+// scan). Leases handed out by Next count at once, before they are persisted.
+func (f *Frontier) Stats() Stats {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.stats
+}
+
+// Recount waits for pending writes, then recomputes Stats by a full scan and
+// checks that the queue and lease indexes agree with the URL states. It is
+// for tests and crash checks; when idle it must equal Stats.
+func (f *Frontier) Recount() (Stats, error) {
+	if r := f.w.submitWait(context.Background(), &op{kind: opBarrier}); r.err != nil {
+		return Stats{}, fmt.Errorf("recount: %w", r.err)
+	}
+	var s Stats
+	err := f.db.View(func(tx *bolt.Tx) error {
+		err := tx.Bucket(bktURLs).ForEach(func(k, v []byte) error {
+			r, err := decodeURLRec(v)
+			if err != nil {
+				return fmt.Errorf("url %x: %w", k, err)
+			}
+			s.Retries += int64(r.attempt)
+			switch r.state {
+			case stQueued:
+				s.Queued++
+				if got := tx.Bucket(r.bucket()).Get(append(hostKey(r.host), r.suffix()...)); string(got) != string(k) {
+					return fmt.Errorf("queued url %s has no queue entry: %w", r.url, errCorrupt)
+				}
+			case stLeased:
+				s.Leased++
+				if tx.Bucket(bktLeases).Get(k) == nil {
+					return fmt.Errorf("leased url %s has no lease entry: %w", r.url, errCorrupt)
+				}
+			case stDone:
+				s.Done++
+				s.Bytes += r.bytes
+			case stFailed:
+				s.Failed++
+			case stSkipped:
+				s.Skipped++
+			default:
+				return fmt.Errorf("url %s: state %d: %w", r.url, r.state, errCorrupt)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		nq := tx.Bucket(bktQueue).Stats().KeyN + tx.Bucket(bktRetry).Stats().KeyN
+		if int64(nq) != s.Queued {
+			return fmt.Errorf("%d queue entries for %d queued urls: %w", nq, s.Queued, errCorrupt)
+		}
+		if nl := tx.Bucket(bktLeases).Stats().KeyN; int64(nl) != s.Leased {
+			return fmt.Errorf("%d lease entries for %d leased urls: %w", nl, s.Leased, errCorrupt)
+		}
+		s.Hosts = int64(tx.Bucket(bktHosts).Stats().KeyN)
+		return nil
+	})
+	if err != nil {
+		return Stats{}, fmt.Errorf("recount: %w", err)
+	}
+	return s, nil
+}

@@ -1,0 +1,224 @@
+package frontier
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+type opKind uint8
+
+const (
+	opAdd opKind = iota + 1
+	opLease
+	opComplete
+	opHost
+	opMeta
+	opBarrier
+)
+
+// op is one unit of work for the writer. Ops commit in submission order.
+type op struct {
+	kind        opKind
+	items       []Item     // opAdd
+	hash        urlHash    // opLease
+	nextAllowed time.Time  // opLease
+	comp        Completion // opComplete
+	host        string     // opHost, opLease
+	hu          HostUpdate // opHost
+	key         string     // opMeta
+	val         []byte     // opMeta
+	done        func(result)
+}
+
+type result struct {
+	n   int
+	err error
+}
+
+// writer is the single goroutine that writes to bbolt. It gathers ops into
+// batches of at most MaxBatch, waiting at most MaxDelay to fill one, applies
+// a batch in one bbolt transaction, calls BeforeCommit, commits, applies the
+// batch's effects to memory, then notifies the callers. db.Batch is not
+// used: it may run a function twice.
+type writer struct {
+	f       *Frontier
+	mu      sync.Mutex
+	queue   []*op
+	stopped bool
+	wake    chan struct{}
+	exited  chan struct{}
+	// Writer-owned copies of persisted values, valid while the frontier is
+	// not broken.
+	disk Stats
+	seq  uint64
+}
+
+func startWriter(f *Frontier) *writer {
+	w := &writer{f: f, wake: make(chan struct{}, 1), exited: make(chan struct{})}
+	_ = f.db.View(func(tx *bolt.Tx) error {
+		w.disk, _ = decodeStats(tx.Bucket(bktMeta).Get(keyStats))
+		w.seq, _ = readU64(tx.Bucket(bktMeta).Get(keySeq))
+		return nil
+	})
+	go w.run()
+	return w
+}
+
+// submit queues o; o.done is called once it committed or failed.
+func (w *writer) submit(o *op) {
+	w.mu.Lock()
+	if w.stopped {
+		w.mu.Unlock()
+		if o.done != nil {
+			o.done(result{err: ErrClosed})
+		}
+		return
+	}
+	w.queue = append(w.queue, o)
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (w *writer) submitWait(ctx context.Context, o *op) result {
+	if err := w.f.usable(); err != nil {
+		return result{err: err}
+	}
+	ch := make(chan result, 1)
+	o.done = func(r result) { ch <- r }
+	w.submit(o)
+	select {
+	case r := <-ch:
+		return r
+	case <-ctx.Done():
+		return result{err: ctx.Err()}
+	}
+}
+
+// stop flushes every queued op, then ends the goroutine.
+func (w *writer) stop() {
+	w.mu.Lock()
+	w.stopped = true
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+	<-w.exited
+}
+
+func (w *writer) run() {
+	defer close(w.exited)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		<-w.wake
+		w.mu.Lock()
+		if len(w.queue) < w.f.opts.MaxBatch && !w.stopped {
+			// Give concurrent callers MaxDelay to join the batch.
+			w.mu.Unlock()
+			timer.Reset(w.f.opts.MaxDelay)
+			<-timer.C
+			w.mu.Lock()
+		}
+		for len(w.queue) > 0 {
+			n := min(len(w.queue), w.f.opts.MaxBatch)
+			batch := w.queue[:n:n]
+			w.queue = w.queue[n:]
+			w.mu.Unlock()
+			w.commit(batch)
+			w.mu.Lock()
+		}
+		stopped := w.stopped
+		w.mu.Unlock()
+		if stopped {
+			return
+		}
+	}
+}
+
+// fail marks the frontier broken by err. Must run under f.mu.
+func (f *Frontier) fail(err error) {
+	if f.broken == nil {
+		f.broken = fmt.Errorf("frontier broken: %w", err)
+	}
+}
+
+// commit applies one batch in one transaction. A per-op error (stale lease)
+// fails only that op, which wrote nothing. Any other error aborts the batch
+// and breaks the frontier: memory may no longer match disk, so every later
+// call returns the error (reopen to recover).
+func (w *writer) commit(batch []*op) {
+	f := w.f
+	f.mu.Lock()
+	broken := f.broken
+	f.mu.Unlock()
+	if broken != nil {
+		notifyAll(batch, broken)
+		return
+	}
+	b := &txBatch{w: w, hosts: map[string]*hostRec{}, disk: w.disk, seq: w.seq}
+	results := make([]result, len(batch))
+	err := func() error {
+		tx, err := f.db.Begin(true)
+		if err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+		b.tx = tx
+		for i, o := range batch {
+			r, err := b.apply(o)
+			if err != nil {
+				tx.Rollback()
+				return err
+			}
+			results[i] = r
+		}
+		if err := b.flush(); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if f.opts.BeforeCommit != nil {
+			if err := f.opts.BeforeCommit(); err != nil {
+				tx.Rollback()
+				return fmt.Errorf("before commit: %w", err)
+			}
+		}
+		id := int(tx.ID())
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+		b.txID = id
+		return nil
+	}()
+	if err != nil {
+		f.mu.Lock()
+		f.fail(err)
+		err = f.broken
+		f.mu.Unlock()
+		notifyAll(batch, err)
+		return
+	}
+	w.disk, w.seq = b.disk, b.seq
+	f.mu.Lock()
+	b.applyMemory()
+	f.mu.Unlock()
+	for i, o := range batch {
+		if o.done != nil {
+			o.done(results[i])
+		}
+	}
+}
+
+func notifyAll(batch []*op, err error) {
+	for _, o := range batch {
+		if o.done != nil {
+			o.done(result{err: err})
+		}
+	}
+}
