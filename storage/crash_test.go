@@ -1,0 +1,171 @@
+package storage
+
+import (
+	"bufio"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const (
+	childDirEnv       = "TRAWL_STORAGE_CHILD_DIR"
+	childCommittedEnv = "TRAWL_STORAGE_CHILD_COMMITTED"
+)
+
+// TestHelperChild is not a test: it is the child process of TestKill9. It
+// plays the crawler: append a few records, Sync, "commit" by printing the
+// checkpoint, Publish, forever, until the parent kills it.
+func TestHelperChild(t *testing.T) {
+	dir := os.Getenv(childDirEnv)
+	if dir == "" {
+		t.Skip("helper process for TestKill9")
+	}
+	committed, err := hex.DecodeString(os.Getenv(childCommittedEnv))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		os.Exit(2)
+	}
+	if len(committed) == 0 {
+		committed = nil
+	}
+	p, err := decodeCheckpoint(committed)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		os.Exit(2)
+	}
+	s, err := Open(dir, committed, Options{SegmentSize: 16 << 10})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		os.Exit(2)
+	}
+	rng := rand.New(rand.NewPCG(uint64(p.records), 7))
+	next := int(p.records) // exactly-once shows up as record i following record i-1
+	commits := 0
+	for {
+		var cp []byte
+		for range 1 + rng.IntN(4) {
+			cp, err = s.Append(mustEncode(t, testRecord(next, 500+rng.IntN(6000))))
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "child:", err)
+				os.Exit(2)
+			}
+			next++
+		}
+		if err := s.Sync(); err != nil {
+			fmt.Fprintln(os.Stderr, "child:", err)
+			os.Exit(2)
+		}
+		// One write of a short line to a pipe is atomic: the parent sees it whole or not at all.
+		os.Stdout.WriteString(hex.EncodeToString(cp) + "\n")
+		// Like the crawler, publish less often than it commits.
+		if commits++; commits%4 == 0 {
+			if err := s.Publish(cp); err != nil {
+				fmt.Fprintln(os.Stderr, "child:", err)
+				os.Exit(2)
+			}
+		}
+	}
+}
+
+// TestKill9 SIGKILLs a real writer process at random points, reopens with
+// the last checkpoint it committed, and checks that every committed record is
+// there exactly once and nothing beyond it.
+func TestKill9(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns child processes")
+	}
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(1, 2))
+	var committed string // hex
+	tails := 0           // kills that left appended-but-uncommitted bytes behind
+	const kills = 10
+	for k := range kills {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperChild$", "-test.count=1")
+		cmd.Env = append(os.Environ(), childDirEnv+"="+dir, childCommittedEnv+"="+committed)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		br := bufio.NewReader(out)
+		waitFor := 1 + rng.IntN(15)
+		for range waitFor {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				cmd.Process.Kill()
+				cmd.Wait()
+				t.Fatalf("kill %d: child stopped early: %v; stderr: %s", k, err, stderr.String())
+			}
+			committed = strings.TrimSuffix(line, "\n")
+		}
+		// Jitter moves the kill off the line boundary, into appends, syncs and publishes.
+		time.Sleep(time.Duration(rng.IntN(5000)) * time.Microsecond)
+		if err := cmd.Process.Kill(); err != nil { // SIGKILL
+			t.Fatal(err)
+		}
+		// Lines the child wrote before dying are commits too.
+		rest, _ := io.ReadAll(br)
+		for _, line := range strings.SplitAfter(string(rest), "\n") {
+			if strings.HasSuffix(line, "\n") {
+				committed = strings.TrimSuffix(line, "\n")
+			}
+		}
+		cmd.Wait()
+
+		cp, err := hex.DecodeString(committed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := decodeCheckpoint(cp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A reader before reopening sees a prefix no longer than what was committed.
+		if before := scanAll(t, dir); int64(len(before)) > want.records {
+			t.Fatalf("kill %d: reader saw %d records, only %d committed", k, len(before), want.records)
+		} else {
+			checkSeqs(t, before, len(before))
+		}
+		if uncommittedTail(t, dir, want) {
+			tails++
+		}
+		s, err := Open(dir, cp, Options{SegmentSize: 16 << 10})
+		if err != nil {
+			t.Fatalf("kill %d: reopen: %v", k, err)
+		}
+		checkSeqs(t, scanAll(t, dir), int(want.records))
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("kill %d after %d commits: %d records committed", k, waitFor, want.records)
+	}
+	if tails == 0 {
+		t.Errorf("no kill left an uncommitted tail: the truncation path was never exercised")
+	}
+}
+
+// uncommittedTail reports whether the files hold bytes beyond p.
+func uncommittedTail(t *testing.T, dir string, p position) bool {
+	segs, err := listSegments(filepath.Join(dir, segmentsDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range segs {
+		if n > p.seg {
+			return true
+		}
+	}
+	fi, err := os.Stat(filepath.Join(dir, segmentsDir, segmentName(p.seg)))
+	return err == nil && fi.Size() > p.off
+}
