@@ -1,0 +1,66 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/trawl-crawler/trawl/crawler"
+)
+
+// runStatus prints the snapshot the crawl in --dir last published. It never
+// opens the frontier, so it works while a crawl runs in another process.
+func runStatus(env *cliEnv, args []string) int {
+	fs := flag.NewFlagSet("trawl status", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	dir := fs.String("dir", "./trawl-data", "crawl state directory")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if _, err := parseInterspersed(fs, args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	st, err := crawler.ReadStatus(*dir)
+	if err != nil {
+		env.errorf("status: %v", err)
+		return exitUsage
+	}
+	if *asJSON {
+		b, _ := json.Marshal(st)
+		fmt.Fprintf(env.stdout, "%s\n", b)
+		return exitOK
+	}
+	w := env.stdout
+	fmt.Fprintf(w, "dir:        %s\n", *dir)
+	fmt.Fprintf(w, "state:      %s\n", st.State)
+	fmt.Fprintf(w, "done:       %d\n", st.Done)
+	fmt.Fprintf(w, "failed:     %d\n", st.Failed)
+	fmt.Fprintf(w, "skipped:    %d\n", st.Skipped)
+	fmt.Fprintf(w, "queued:     %d\n", st.Queued)
+	fmt.Fprintf(w, "in flight:  %d\n", st.InFlight)
+	fmt.Fprintf(w, "stored:     %d (%s)\n", st.Stored, humanBytes(st.BytesStored))
+	fmt.Fprintf(w, "hosts:      %d\n", st.Hosts)
+	if !st.StartedAt.IsZero() {
+		fmt.Fprintf(w, "started:    %s\n", st.StartedAt.Format(time.RFC3339))
+		fmt.Fprintf(w, "updated:    %s\n", st.UpdatedAt.Format(time.RFC3339))
+	}
+	if len(st.Errors) > 0 {
+		keys := make([]string, 0, len(st.Errors))
+		for k := range st.Errors {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		fmt.Fprintf(w, "failures by reason:\n")
+		for _, k := range keys {
+			fmt.Fprintf(w, "  %-20s %d\n", k, st.Errors[k])
+		}
+	}
+	if st.State == crawler.StateInterrupted {
+		fmt.Fprintf(w, "resume with: trawl resume --dir %s\n", *dir)
+	}
+	return exitOK
+}

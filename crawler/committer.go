@@ -1,0 +1,166 @@
+package crawler
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/trawl-crawler/trawl/frontier"
+)
+
+// publishEvery is how often the committer republishes the page-store
+// manifest for readers in other processes.
+const publishEvery = 250 * time.Millisecond
+
+// commitLoop is the single committer: it appends each record to the page
+// store, then submits the completion, with the store checkpoint that covers
+// the record, to the frontier's group commit. Append order equals submit
+// order, and the frontier commits FIFO, so the checkpoint a batch commits
+// covers exactly the records of completions committed so far: a record past
+// it belongs to no committed completion and is truncated on the next open.
+func (e *engine) commitLoop() error {
+	ticker := time.NewTicker(publishEvery)
+	defer ticker.Stop()
+	var published []byte
+	publish := func() error {
+		p := e.lastCP.Load()
+		if p == nil || string(*p) == string(published) {
+			return nil
+		}
+		if err := e.store.publish(*p); err != nil {
+			return fmt.Errorf("publish manifest: %w", err)
+		}
+		published = *p
+		return nil
+	}
+	for {
+		select {
+		case p, ok := <-e.commitCh:
+			if !ok {
+				e.pending.Wait()
+				return publish()
+			}
+			e.commit(p)
+		case <-ticker.C:
+			if err := publish(); err != nil {
+				e.fail(err)
+			}
+		}
+	}
+}
+
+func (e *engine) commit(p *processed) {
+	if p.block != nil && e.fatal.Load() == nil {
+		cp, err := e.store.append(*p.block)
+		if err != nil {
+			e.fail(fmt.Errorf("append page %s: %w", p.comp.Lease.URL, err))
+		} else {
+			p.comp.Checkpoint = cp
+		}
+	}
+	if e.fatal.Load() != nil {
+		// Nothing more is committed after a fatal error; the lease stays
+		// leased on disk and returns to the queue on the next open.
+		e.release()
+		return
+	}
+	if p.class != "" {
+		e.errMu.Lock()
+		e.errCounts[p.class]++
+		e.errMu.Unlock()
+	}
+	e.m.outcome(outcomeName(p.comp.Outcome), p.comp.Outcome == frontier.Retry)
+	e.pending.Add(1)
+	cp := p.comp.Checkpoint
+	e.fr.CompleteAsync(p.comp, func(err error) {
+		defer e.pending.Done()
+		if err != nil {
+			e.fail(fmt.Errorf("commit %s: %w", p.comp.Lease.URL, err))
+		} else if cp != nil {
+			e.lastCP.Store(&cp)
+		}
+		e.release()
+	})
+}
+
+// release returns a lease's pipeline token and wakes the dispatcher.
+func (e *engine) release() {
+	e.outstanding.Add(-1)
+	<-e.tokens
+	e.signal()
+}
+
+// statusLoop publishes the status snapshot and calls the progress hook about
+// once a second until ctx is done.
+func (e *engine) statusLoop(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		st := e.stats()
+		st.State = StateRunning
+		if err := writeStatus(e.dir, st); err != nil {
+			e.c.log.Warn("status snapshot", "err", err)
+		}
+		if e.c.progress != nil {
+			e.c.progress(st)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// stats assembles a snapshot from the frontier's counters and live gauges.
+func (e *engine) stats() Stats {
+	fs := e.fr.Stats()
+	e.errMu.Lock()
+	errs := make(map[string]int64, len(e.errCounts))
+	for k, v := range e.errCounts {
+		errs[k] = v
+	}
+	e.errMu.Unlock()
+	e.hostsMu.Lock()
+	active := int64(len(e.active))
+	e.hostsMu.Unlock()
+	now := time.Now()
+	s := Stats{
+		Queued:      fs.Queued,
+		InFlight:    e.fetching.Load(),
+		Done:        fs.Done,
+		Failed:      fs.Failed,
+		Skipped:     fs.Skipped,
+		Retries:     fs.Retries,
+		Stored:      fs.Done + fs.Failed + fs.Skipped,
+		Hosts:       fs.Hosts,
+		ActiveHosts: active,
+		BytesStored: fs.Bytes,
+		Errors:      errs,
+		Panics:      e.c.panics.Load(),
+		StartedAt:   e.startedAt,
+		UpdatedAt:   now.UTC(),
+		PID:         pid(),
+		Dir:         e.dir,
+	}
+	if el := now.Sub(e.runStart).Seconds(); el > 0 {
+		s.PagesPerSec = float64(fs.Done+fs.Failed-e.doneAtStart) / el
+	}
+	return s
+}
+
+func outcomeName(o frontier.Outcome) string {
+	switch o {
+	case frontier.Done:
+		return "done"
+	case frontier.Failed:
+		return "failed"
+	case frontier.Skipped:
+		return "skipped"
+	case frontier.Retry:
+		return "retry"
+	case frontier.Release:
+		return "release"
+	}
+	return "unknown"
+}

@@ -1,0 +1,180 @@
+package crawler
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Scope values for Config.Scope.
+const (
+	ScopeHost        = "host"         // only the seeds' exact hosts
+	ScopeDomain      = "domain"       // the seeds' registrable domains (www.example.com covers docs.example.com)
+	ScopeSeedsPrefix = "seeds-prefix" // URLs that start with one of the seeds
+	ScopeAny         = "any"          // every http(s) URL (bounded only by depth, pages and filters)
+)
+
+// Config is every setting of a crawl. The YAML file (configs/trawl.yaml) and
+// the CLI flags fill this same struct; Default gives the documented defaults.
+type Config struct {
+	// Scope settings: fixed for the life of a crawl (resume refuses to change them).
+	Seeds        []string `yaml:"seeds" json:"seeds"`
+	MaxDepth     int      `yaml:"max_depth" json:"max_depth"` // seed = depth 0; -1 = unlimited
+	Scope        string   `yaml:"scope" json:"scope"`
+	Include      []string `yaml:"include" json:"include"` // URL must match one of these (if any)
+	Exclude      []string `yaml:"exclude" json:"exclude"` // URL must match none of these
+	UserAgent    string   `yaml:"user_agent" json:"user_agent"`
+	IgnoreRobots bool     `yaml:"ignore_robots" json:"ignore_robots"`
+	// FollowNofollow follows rel=nofollow links and pages marked nofollow.
+	FollowNofollow bool `yaml:"follow_nofollow" json:"follow_nofollow"`
+
+	// Limits and politeness: may change on resume.
+	MaxPages       int64         `yaml:"max_pages" json:"max_pages"` // 0 = unlimited
+	Concurrency    int           `yaml:"concurrency" json:"concurrency"`
+	PerHost        int           `yaml:"per_host" json:"per_host"`
+	Delay          time.Duration `yaml:"delay" json:"delay"`
+	Timeout        time.Duration `yaml:"timeout" json:"timeout"`
+	ConnectTimeout time.Duration `yaml:"connect_timeout" json:"connect_timeout"`
+	StallTimeout   time.Duration `yaml:"stall_timeout" json:"stall_timeout"`
+	MaxBody        int64         `yaml:"max_body" json:"max_body"`
+	Retries        int           `yaml:"retries" json:"retries"`
+	RetryBackoff   time.Duration `yaml:"retry_backoff" json:"retry_backoff"` // first retry delay; doubles per attempt, ±25% jitter
+	MaxBackoff     time.Duration `yaml:"max_backoff" json:"max_backoff"`     // cap on any retry or Retry-After wait
+	Proxy          string        `yaml:"proxy" json:"proxy"`
+	ProxyFromEnv   bool          `yaml:"proxy_from_env" json:"proxy_from_env"`
+	AllowPrivate   bool          `yaml:"allow_private" json:"allow_private"`
+	ParseWorkers   int           `yaml:"parse_workers" json:"parse_workers"` // 0 = number of CPUs
+}
+
+// Default returns the documented defaults. Delay defaults to 1s between
+// request starts to one host: polite for real sites; tests and benchmarks
+// against the local test web set it to 0.
+func Default() Config {
+	return Config{
+		MaxDepth:       -1,
+		Scope:          ScopeDomain,
+		UserAgent:      "trawl/0.1",
+		Concurrency:    256,
+		PerHost:        2,
+		Delay:          time.Second,
+		Timeout:        30 * time.Second,
+		ConnectTimeout: 10 * time.Second,
+		StallTimeout:   10 * time.Second,
+		MaxBody:        10 << 20,
+		Retries:        3,
+		RetryBackoff:   time.Second,
+		MaxBackoff:     10 * time.Minute,
+		ProxyFromEnv:   true,
+	}
+}
+
+// ErrConfig marks a configuration error (the CLI exits 2 on it).
+var ErrConfig = errors.New("invalid configuration")
+
+func configErr(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrConfig, fmt.Sprintf(format, a...))
+}
+
+// Validate checks every field and names the first problem it finds.
+func (c *Config) Validate() error {
+	if len(c.Seeds) == 0 {
+		return configErr("no seed URLs given")
+	}
+	for _, s := range c.Seeds {
+		u, err := url.Parse(strings.TrimSpace(s))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return configErr("seed %q is not an absolute http(s) URL", s)
+		}
+	}
+	switch c.Scope {
+	case ScopeHost, ScopeDomain, ScopeSeedsPrefix, ScopeAny:
+	default:
+		return configErr("scope %q: want host, domain, seeds-prefix or any", c.Scope)
+	}
+	for _, list := range [][]string{c.Include, c.Exclude} {
+		for _, re := range list {
+			if _, err := regexp.Compile(re); err != nil {
+				return configErr("bad regular expression %q: %v", re, err)
+			}
+		}
+	}
+	if c.UserAgent == "" {
+		return configErr("user_agent is empty")
+	}
+	checks := []struct {
+		name string
+		bad  bool
+	}{
+		{"max_depth must be -1 (unlimited) or more", c.MaxDepth < -1},
+		{"max_pages must not be negative", c.MaxPages < 0},
+		{"concurrency must be at least 1", c.Concurrency < 1},
+		{"per_host must be at least 1", c.PerHost < 1},
+		{"delay must not be negative", c.Delay < 0},
+		{"timeout must be positive", c.Timeout <= 0},
+		{"connect_timeout must be positive", c.ConnectTimeout <= 0},
+		{"stall_timeout must be positive", c.StallTimeout <= 0},
+		{"max_body must be positive", c.MaxBody <= 0},
+		{"retries must not be negative", c.Retries < 0},
+		{"retry_backoff must not be negative", c.RetryBackoff < 0},
+		{"max_backoff must not be negative", c.MaxBackoff < 0},
+		{"parse_workers must not be negative", c.ParseWorkers < 0},
+	}
+	for _, ch := range checks {
+		if ch.bad {
+			return configErr("%s", ch.name)
+		}
+	}
+	if c.Proxy != "" {
+		u, err := url.Parse(c.Proxy)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return configErr("proxy %q is not an http(s)://host:port URL", c.Proxy)
+		}
+	}
+	return nil
+}
+
+// ScopeChanges lists the scope settings that differ between a stored crawl's
+// config and new: resume refuses those, as they would change what the crawl is.
+func ScopeChanges(stored, updated Config) []string {
+	var out []string
+	if !equalStrings(stored.Seeds, updated.Seeds) && len(updated.Seeds) > 0 {
+		out = append(out, "seeds")
+	}
+	if stored.MaxDepth != updated.MaxDepth {
+		out = append(out, "max_depth")
+	}
+	if stored.Scope != updated.Scope {
+		out = append(out, "scope")
+	}
+	if !equalStrings(stored.Include, updated.Include) {
+		out = append(out, "include")
+	}
+	if !equalStrings(stored.Exclude, updated.Exclude) {
+		out = append(out, "exclude")
+	}
+	if stored.UserAgent != updated.UserAgent {
+		out = append(out, "user_agent")
+	}
+	if stored.IgnoreRobots != updated.IgnoreRobots {
+		out = append(out, "ignore_robots")
+	}
+	if stored.FollowNofollow != updated.FollowNofollow {
+		out = append(out, "follow_nofollow")
+	}
+	return out
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

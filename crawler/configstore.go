@@ -1,0 +1,82 @@
+package crawler
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+
+	"github.com/trawl-crawler/trawl/frontier"
+)
+
+// saveConfig stores the crawl's config in the frontier (the truth for
+// resume) and as dir/crawl.json (readable while a crawl holds the lock).
+func saveConfig(ctx context.Context, dir string, fr *frontier.Frontier, cfg Config) error {
+	b, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode config: %w", err)
+	}
+	if err := fr.SetMeta(ctx, metaConfig, b); err != nil {
+		return fmt.Errorf("store config: %w", err)
+	}
+	tmp := filepath.Join(dir, configFile+".tmp")
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", configFile, err)
+	}
+	return os.Rename(tmp, filepath.Join(dir, configFile))
+}
+
+func loadConfigMeta(fr *frontier.Frontier) (Config, error) {
+	b := fr.Meta(metaConfig)
+	if b == nil {
+		return Config{}, errors.New("the frontier holds no crawl configuration (not started by trawl crawl?)")
+	}
+	cfg := Default()
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		return Config{}, fmt.Errorf("decode stored config: %w", err)
+	}
+	return cfg, nil
+}
+
+// LoadConfig returns the configuration a crawl in dir was started with.
+func LoadConfig(dir string) (Config, error) {
+	b, err := os.ReadFile(filepath.Join(dir, configFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return Config{}, fmt.Errorf("%s: %w", dir, ErrNoCrawl)
+	}
+	if err != nil {
+		return Config{}, fmt.Errorf("read crawl config: %w", err)
+	}
+	cfg := Default()
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		return Config{}, fmt.Errorf("decode %s: %w", filepath.Join(dir, configFile), err)
+	}
+	return cfg, nil
+}
+
+func parseProxy(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return nil, configErr("proxy %q is not a URL", s)
+	}
+	return u, nil
+}
+
+// pathQuery is the robots.txt match target of a canonical URL.
+func pathQuery(u string) string {
+	pu, err := url.Parse(u)
+	if err != nil {
+		return "/"
+	}
+	p := pu.EscapedPath()
+	if p == "" {
+		p = "/"
+	}
+	if pu.RawQuery != "" {
+		p += "?" + pu.RawQuery
+	}
+	return p
+}

@@ -1,0 +1,135 @@
+package crawler
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gocolly/colly/v2"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Crawler runs one crawl in one state directory. Build it with New, attach
+// callbacks, then call Run (a new crawl) or Resume (continue one). A Crawler
+// runs once.
+type Crawler struct {
+	cfg    Config
+	dir    string
+	log    *slog.Logger
+	reg    prometheus.Registerer
+	dialer func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	htmlCallbacks  []htmlCallback
+	respCallbacks  []colly.ResponseCallback
+	errCallbacks   []colly.ErrorCallback
+	enqueueFilters []EnqueueFilter
+	itemCallbacks  []func(Item)
+	itemSink       io.Writer
+	itemMu         sync.Mutex
+
+	started  atomic.Bool
+	panics   atomic.Int64
+	progress func(Stats)
+}
+
+type htmlCallback struct {
+	selector string
+	fn       colly.HTMLCallback
+}
+
+// EnqueueFilter decides whether a discovered URL is queued. It runs in the
+// parse stage after scope and robots-independent filters have passed.
+type EnqueueFilter func(url string, depth int, parent string) bool
+
+// Item is one piece of user data emitted from a callback with Crawler.Emit.
+type Item struct {
+	URL  string `json:"url"`
+	Data any    `json:"data"`
+}
+
+// Option configures a Crawler beyond its Config.
+type Option func(*Crawler)
+
+// WithLogger sets the logger (default: discard).
+func WithLogger(l *slog.Logger) Option { return func(c *Crawler) { c.log = l } }
+
+// WithMetrics registers the crawl's Prometheus metrics on reg.
+func WithMetrics(reg prometheus.Registerer) Option { return func(c *Crawler) { c.reg = reg } }
+
+// WithDialer replaces the network dialer (tests inject faults with it; the
+// private-address guard still applies to what it is asked to dial).
+func WithDialer(d func(ctx context.Context, network, addr string) (net.Conn, error)) Option {
+	return func(c *Crawler) { c.dialer = d }
+}
+
+// WithItemSink writes every emitted item as one JSON line to w.
+func WithItemSink(w io.Writer) Option { return func(c *Crawler) { c.itemSink = w } }
+
+// WithProgress calls fn about once a second with a stats snapshot (from the
+// crawl's own goroutine; fn must be quick).
+func WithProgress(fn func(Stats)) Option { return func(c *Crawler) { c.progress = fn } }
+
+// New validates cfg and returns a Crawler for the state directory dir.
+func New(dir string, cfg Config, opts ...Option) (*Crawler, error) {
+	if dir == "" {
+		return nil, configErr("state directory is empty")
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	c := &Crawler{cfg: cfg, dir: dir, log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(c)
+	}
+	return c, nil
+}
+
+// Config returns the crawl's configuration.
+func (c *Crawler) Config() Config { return c.cfg }
+
+// OnHTML registers fn for every element matching the goquery selector in
+// each HTML page, exactly as colly's Collector.OnHTML. It runs in the parse
+// stage; e.Request.Visit queues into the persistent frontier.
+func (c *Crawler) OnHTML(selector string, fn colly.HTMLCallback) {
+	c.htmlCallbacks = append(c.htmlCallbacks, htmlCallback{selector, fn})
+}
+
+// OnResponse registers fn for every 2xx response, as colly's OnResponse.
+func (c *Crawler) OnResponse(fn colly.ResponseCallback) { c.respCallbacks = append(c.respCallbacks, fn) }
+
+// OnError registers fn for every final failure and non-2xx response, as
+// colly's OnError. The Response is never nil; its StatusCode is 0 for
+// network errors.
+func (c *Crawler) OnError(fn colly.ErrorCallback) { c.errCallbacks = append(c.errCallbacks, fn) }
+
+// OnEnqueue registers a filter that may refuse a discovered URL.
+func (c *Crawler) OnEnqueue(fn EnqueueFilter) { c.enqueueFilters = append(c.enqueueFilters, fn) }
+
+// OnItem registers fn for every item emitted with Emit.
+func (c *Crawler) OnItem(fn func(Item)) { c.itemCallbacks = append(c.itemCallbacks, fn) }
+
+// Emit hands user data found on page url to the OnItem callbacks and the
+// item sink. Safe to call from any callback.
+func (c *Crawler) Emit(url string, data any) error {
+	it := Item{URL: url, Data: data}
+	for _, fn := range c.itemCallbacks {
+		fn(it)
+	}
+	if c.itemSink == nil {
+		return nil
+	}
+	line, err := marshalLine(it)
+	if err != nil {
+		return fmt.Errorf("emit item from %s: %w", url, err)
+	}
+	c.itemMu.Lock()
+	defer c.itemMu.Unlock()
+	if _, err := c.itemSink.Write(line); err != nil {
+		return fmt.Errorf("emit item from %s: %w", url, err)
+	}
+	return nil
+}

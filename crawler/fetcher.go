@@ -1,0 +1,184 @@
+package crawler
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/trawl-crawler/trawl/crawler/fetch"
+	"github.com/trawl-crawler/trawl/frontier"
+)
+
+// fetched is one lease after the network: the fetch stage's only output.
+type fetched struct {
+	lease  frontier.Lease
+	resp   *fetch.Response
+	err    error
+	robots robotsResult
+	// blocked: robots.txt disallows the URL; released: the lease only
+	// fetched robots.txt and goes back to the queue (its host has a delay).
+	blocked  bool
+	released bool
+	now      time.Time
+}
+
+// dispatch leases URLs from the frontier and starts one fetch per lease,
+// within the pipeline's token and fetch-slot bounds. When it returns, every
+// fetch it started has handed its result to the parse stage and parseCh is
+// closed.
+func (e *engine) dispatch(ctx context.Context) error {
+	defer func() {
+		e.fetchWG.Wait()
+		close(e.parseCh)
+	}()
+	for {
+		select {
+		case e.tokens <- struct{}{}:
+		case <-ctx.Done():
+			return nil
+		}
+		select {
+		case e.slots <- struct{}{}:
+		case <-ctx.Done():
+			<-e.tokens
+			return nil
+		}
+		l, ok := e.nextLease(ctx)
+		if !ok {
+			<-e.slots
+			<-e.tokens
+			return nil
+		}
+		e.outstanding.Add(1)
+		e.fetchWG.Add(1)
+		go e.fetchOne(l)
+	}
+}
+
+// nextLease waits until the frontier hands out a lease, the crawl is over
+// (ok=false, finished set), or ctx is done.
+func (e *engine) nextLease(ctx context.Context) (frontier.Lease, bool) {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		if e.fatal.Load() != nil {
+			return frontier.Lease{}, false
+		}
+		wait := time.Duration(0)
+		if e.limitReached() {
+			if e.outstanding.Load() == 0 {
+				e.finished.Store(true)
+				return frontier.Lease{}, false
+			}
+		} else {
+			l, ok, w := e.fr.Next(time.Now())
+			if ok {
+				return l, true
+			}
+			wait = w
+			if wait == 0 && e.outstanding.Load() == 0 {
+				if e.fr.Stats().Queued == 0 {
+					e.finished.Store(true)
+					return frontier.Lease{}, false
+				}
+				wait = 100 * time.Millisecond // defensive: queued work the schedule did not offer
+			}
+		}
+		if wait <= 0 {
+			wait = time.Second // woken by a completion long before this
+		}
+		timer.Reset(wait)
+		select {
+		case <-e.wake:
+		case <-timer.C:
+		case <-ctx.Done():
+			return frontier.Lease{}, false
+		}
+	}
+}
+
+// limitReached: --max-pages counts pages fetched (done or failed), including
+// those still in the pipeline, so the limit is never overshot.
+func (e *engine) limitReached() bool {
+	if e.cfg.MaxPages <= 0 {
+		return false
+	}
+	s := e.fr.Stats()
+	return s.Done+s.Failed+e.outstanding.Load() >= e.cfg.MaxPages
+}
+
+// fetchOne holds a fetch slot only while on the network: robots.txt (first
+// lease of a host) and the page itself. It never parses or writes.
+func (e *engine) fetchOne(l frontier.Lease) {
+	defer e.fetchWG.Done()
+	ctx := e.hardCtx // not the run ctx: a graceful stop lets this request finish
+	e.hostActive(l.Host, 1)
+	f := &fetched{lease: l}
+	if !e.cfg.IgnoreRobots {
+		f.robots = e.rob.lookup(ctx, l, time.Now())
+		if f.robots.fetched {
+			e.logRobots(l, f.robots)
+			e.m.robotsDecision("fetched")
+		}
+		switch {
+		case f.robots.err != nil:
+			f.err = &fetch.Error{Class: fetch.ClassCanceled, URL: l.URL, Err: f.robots.err}
+		case f.robots.unavailable:
+			// complete disallow until robots.txt can be fetched (RFC 9309 §2.3.1.4)
+			e.m.robotsDecision("unavailable")
+		case !f.robots.rules.Allowed(e.rob.agent, pathQuery(l.URL)):
+			f.blocked = true
+			e.m.robotsDecision("disallowed")
+		case f.robots.fetched && e.effectiveDelay(f.robots) > 0:
+			f.released = true // the page request waits for the host's next slot
+		}
+	}
+	if f.err == nil && !f.blocked && !f.released && !f.robots.unavailable {
+		e.fetching.Add(1)
+		f.resp, f.err = e.fc.Get(ctx, l.URL, nil)
+		e.fetching.Add(-1)
+		e.logFetch(l, f.resp, f.err)
+		e.m.fetch(f.resp, f.err)
+	}
+	f.now = time.Now()
+	e.hostActive(l.Host, -1)
+	<-e.slots // the last body byte is in: free the slot before any CPU work
+	e.parseCh <- f
+}
+
+func (e *engine) effectiveDelay(r robotsResult) time.Duration {
+	d := e.cfg.Delay
+	if r.update != nil && r.update.Delay != nil {
+		d = max(d, *r.update.Delay)
+	}
+	return d
+}
+
+func (e *engine) hostActive(host string, delta int) {
+	e.hostsMu.Lock()
+	defer e.hostsMu.Unlock()
+	e.active[host] += delta
+	if e.active[host] <= 0 {
+		delete(e.active, host)
+	}
+}
+
+func (e *engine) logFetch(l frontier.Lease, resp *fetch.Response, err error) {
+	log := e.c.log
+	if err != nil {
+		var fe *fetch.Error
+		class := "error"
+		if errors.As(err, &fe) {
+			class = string(fe.Class)
+		}
+		log.Debug("fetch", "method", "GET", "url", l.URL, "attempt", l.Attempt, "class", class, "err", err)
+		return
+	}
+	log.Debug("fetch", "method", "GET", "url", l.URL, "status", resp.Status, "bytes", len(resp.Body),
+		"dur", resp.Timing.Total, "ttfb", resp.Timing.TTFB, "attempt", l.Attempt)
+}
+
+func (e *engine) logRobots(l frontier.Lease, r robotsResult) {
+	e.c.log.Debug("robots", "host", l.Host, "status", r.status, "unavailable", r.unavailable)
+}
+

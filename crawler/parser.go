@@ -1,0 +1,224 @@
+package crawler
+
+import (
+	"bytes"
+	"fmt"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"golang.org/x/net/html/charset"
+
+	"github.com/trawl-crawler/trawl/crawler/fetch"
+	"github.com/trawl-crawler/trawl/crawler/links"
+	"github.com/trawl-crawler/trawl/frontier"
+	"github.com/trawl-crawler/trawl/storage"
+)
+
+// maxLinksPerPage bounds what one hostile page can add to the frontier.
+const maxLinksPerPage = 10000
+
+// processed is one lease ready for the committer: its completion and, for a
+// final outcome, the encoded page record.
+type processed struct {
+	comp  frontier.Completion
+	block *storage.Block
+	class string // failure class for the error counters ("" if none)
+}
+
+// parseLoop is one parse worker: CPU work only (decide, parse, callbacks,
+// compress, hash). Its input is closed by the dispatcher.
+func (e *engine) parseLoop() error {
+	for f := range e.parseCh {
+		p := e.process(f)
+		e.commitCh <- p
+	}
+	return nil
+}
+
+// process turns a fetch result into a completion and a record.
+func (e *engine) process(f *fetched) *processed {
+	l := f.lease
+	p := &processed{comp: frontier.Completion{Lease: l}}
+	if f.robots.update != nil {
+		p.comp.Host = f.robots.update
+	}
+	switch {
+	case f.released:
+		p.comp.Outcome = frontier.Release
+		return p
+	case f.blocked:
+		p.comp.Outcome, p.comp.Reason = frontier.Skipped, "blocked by robots.txt"
+		p.class = "robots"
+		e.addRecord(p, &storage.Record{URL: l.URL, FinalURL: l.URL, Method: "GET", Reason: p.comp.Reason, FetchedAt: f.now, Depth: l.Depth, Parent: l.Parent})
+		return p
+	case f.robots.unavailable && f.err == nil:
+		if l.Attempt < e.cfg.Retries {
+			p.comp.Outcome, p.comp.RetryAt = frontier.Retry, f.robots.retryAt
+			p.comp.Reason = "robots.txt unavailable"
+			return p
+		}
+		p.comp.Outcome, p.comp.Reason = frontier.Failed, fmt.Sprintf("robots.txt unavailable (status %d)", f.robots.status)
+		p.class = "robots-unavailable"
+		e.addRecord(p, &storage.Record{URL: l.URL, FinalURL: l.URL, Method: "GET", Reason: p.comp.Reason, FetchedAt: f.now, Depth: l.Depth, Parent: l.Parent})
+		e.callError(l, nil, fmt.Errorf("%s", p.comp.Reason))
+		return p
+	}
+
+	status := 0
+	var hdr http.Header
+	if f.resp != nil {
+		status, hdr = f.resp.Status, f.resp.Header
+	}
+	d := e.pol.decide(f.now, l.Attempt, status, hdr, f.err, e.rnd.Float64)
+	p.comp.Outcome, p.comp.RetryAt, p.comp.Reason, p.comp.Status = d.outcome, d.retryAt, d.reason, status
+	if !d.notBefore.IsZero() {
+		if p.comp.Host == nil {
+			p.comp.Host = &frontier.HostUpdate{}
+		}
+		p.comp.Host.NotBefore = d.notBefore
+	}
+	switch d.outcome {
+	case frontier.Release, frontier.Retry:
+		if d.outcome == frontier.Retry {
+			e.c.log.Debug("retry", "url", l.URL, "attempt", l.Attempt, "reason", d.reason, "at", d.retryAt.Format(time.RFC3339Nano))
+		}
+		return p
+	case frontier.Failed:
+		p.class = failureClass(f.err, status)
+		rec := &storage.Record{URL: l.URL, FinalURL: l.URL, Method: "GET", Status: status, Reason: d.reason, FetchedAt: f.now, Depth: l.Depth, Parent: l.Parent}
+		if f.resp != nil {
+			fillRecord(rec, f.resp)
+		}
+		e.addRecord(p, rec)
+		e.callError(l, f.resp, fmt.Errorf("%s", d.reason))
+		return p
+	}
+
+	// Done: store the response; parse HTML for links and callbacks.
+	resp := f.resp
+	rec := &storage.Record{URL: l.URL, FinalURL: l.URL, Method: "GET", Status: resp.Status, FetchedAt: f.now, Depth: l.Depth, Parent: l.Parent}
+	fillRecord(rec, resp)
+	p.comp.Bytes = int64(len(resp.Body))
+	var children []frontier.Item
+	if resp.Status >= 300 && resp.Status < 400 && resp.Location != "" {
+		if target, err := links.Canonical(resp.Location, l.URL); err == nil {
+			rec.FinalURL = target
+			// A redirect hop is the same distance from the seed as its source.
+			children = e.addChild(children, target, l.Depth, l.URL)
+		}
+	}
+	if isHTML(rec.ContentType, resp.Body) {
+		children = append(children, e.parseHTML(l, resp, rec.ContentType)...)
+	} else if resp.Status >= 200 && resp.Status < 300 {
+		e.callResponse(l, resp)
+	}
+	if resp.Status >= 400 {
+		e.callError(l, resp, fmt.Errorf("%s", http.StatusText(resp.Status)))
+	}
+	p.comp.Children = children
+	e.addRecord(p, rec)
+	return p
+}
+
+func fillRecord(rec *storage.Record, resp *fetch.Response) {
+	rec.Proto = resp.Proto
+	rec.Header = resp.Header
+	rec.RequestHeader = resp.RequestHeader
+	rec.Body = resp.Body
+	rec.Truncated = resp.Truncated
+	rec.ContentType = resp.Header.Get("Content-Type")
+}
+
+// addRecord encodes rec (compression and hashing happen here, in the parse
+// stage). An encoding failure is a fatal error: nothing is dropped silently.
+func (e *engine) addRecord(p *processed, rec *storage.Record) {
+	b, err := storage.Encode(rec)
+	if err != nil {
+		e.fail(fmt.Errorf("encode record %s: %w", rec.URL, err))
+		return
+	}
+	p.block = &b
+}
+
+// parseHTML extracts links (respecting nofollow) and runs user callbacks.
+func (e *engine) parseHTML(l frontier.Lease, resp *fetch.Response, contentType string) []frontier.Item {
+	r, err := charset.NewReader(bytes.NewReader(resp.Body), contentType)
+	if err != nil {
+		r = bytes.NewReader(resp.Body)
+	}
+	doc, err := goquery.NewDocumentFromReader(r)
+	if err != nil {
+		e.c.log.Debug("parse", "url", l.URL, "err", err)
+		return nil
+	}
+	var children []frontier.Item
+	if resp.Status >= 200 && resp.Status < 300 {
+		page := links.Extract(doc, l.URL, maxLinksPerPage)
+		nofollow := !e.cfg.FollowNofollow &&
+			(page.MetaNofollow || links.XRobotsNofollow(resp.Header.Values("X-Robots-Tag"), e.rob.agent))
+		if !nofollow {
+			for _, ln := range page.Links {
+				if ln.Nofollow && !e.cfg.FollowNofollow {
+					continue
+				}
+				children = e.addChild(children, ln.URL, l.Depth+1, l.URL)
+			}
+		}
+		visits := e.runCallbacks(l, resp, doc, page.Base)
+		for _, v := range visits {
+			children = e.addChild(children, v.url, v.depth, l.URL)
+		}
+	}
+	return children
+}
+
+// addChild applies scope, filters and the user's enqueue hooks.
+func (e *engine) addChild(children []frontier.Item, u string, depth int, parent string) []frontier.Item {
+	if ok, _ := e.scope.allows(u, depth); !ok {
+		return children
+	}
+	for _, f := range e.c.enqueueFilters {
+		if !e.safeFilter(f, u, depth, parent) {
+			return children
+		}
+	}
+	return append(children, frontier.Item{URL: u, Host: links.HostKey(u), Depth: depth, Parent: parent})
+}
+
+func (e *engine) safeFilter(f EnqueueFilter, u string, depth int, parent string) (ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			e.c.panics.Add(1)
+			e.c.log.Error("enqueue hook panicked", "url", u, "panic", fmt.Sprint(r))
+			ok = false
+		}
+	}()
+	return f(u, depth, parent)
+}
+
+// isHTML decides from the Content-Type, sniffing when it is missing.
+func isHTML(contentType string, body []byte) bool {
+	if contentType == "" {
+		contentType = http.DetectContentType(body)
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		mt = strings.ToLower(strings.TrimSpace(strings.SplitN(contentType, ";", 2)[0]))
+	}
+	return mt == "text/html" || mt == "application/xhtml+xml"
+}
+
+// failureClass names a final failure for the error counters.
+func failureClass(err error, status int) string {
+	if fe, ok := err.(*fetch.Error); ok {
+		return string(fe.Class)
+	}
+	if err != nil {
+		return "error"
+	}
+	return "http-" + strconv.Itoa(status)
+}

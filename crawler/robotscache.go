@@ -1,0 +1,167 @@
+package crawler
+
+import (
+	"context"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/trawl-crawler/trawl/crawler/fetch"
+	"github.com/trawl-crawler/trawl/crawler/links"
+	"github.com/trawl-crawler/trawl/crawler/robots"
+	"github.com/trawl-crawler/trawl/frontier"
+)
+
+const (
+	robotsTTL          = 24 * time.Hour
+	robotsMaxRedirects = 5
+	maxCrawlDelay      = 300 * time.Second
+)
+
+// robotsCache holds the parsed robots.txt of each host. The first lease of a
+// host fetches robots.txt inside its own politeness slot; other leases of the
+// same host wait for it. Results persist through the frontier's host state,
+// so a resumed crawl does not fetch them again within robotsTTL.
+type robotsCache struct {
+	fr      *frontier.Frontier
+	fc      *fetch.Client
+	agent   string // product token matched against User-agent lines
+	backoff func(failures int) time.Duration
+
+	mu sync.Mutex
+	m  map[string]*robotsEntry
+}
+
+type robotsEntry struct {
+	ready       chan struct{} // closed once rules are set
+	rules       *robots.Rules
+	unavailable bool // 5xx or network failure: complete disallow until expires
+	expires     time.Time
+	failures    int
+	status      int
+}
+
+// robotsResult is what a lease learns about its host's robots.txt.
+type robotsResult struct {
+	rules       *robots.Rules
+	unavailable bool
+	retryAt     time.Time
+	fetched     bool // this lease spent a request on robots.txt
+	update      *frontier.HostUpdate
+	status      int
+	err         error
+}
+
+func newRobotsCache(fr *frontier.Frontier, fc *fetch.Client, userAgent string, backoff func(int) time.Duration) *robotsCache {
+	return &robotsCache{fr: fr, fc: fc, agent: productToken(userAgent), backoff: backoff, m: map[string]*robotsEntry{}}
+}
+
+// productToken is the part of a User-Agent that robots.txt groups match.
+func productToken(ua string) string {
+	tok := ua
+	if i := strings.IndexAny(tok, "/ "); i >= 0 {
+		tok = tok[:i]
+	}
+	return strings.ToLower(tok)
+}
+
+// lookup returns the robots rules for the lease's host, fetching robots.txt
+// when no fresh copy is known.
+func (rc *robotsCache) lookup(ctx context.Context, l frontier.Lease, now time.Time) robotsResult {
+	rc.mu.Lock()
+	e := rc.m[l.Host]
+	if e != nil {
+		select {
+		case <-e.ready:
+			if now.Before(e.expires) {
+				rc.mu.Unlock()
+				return robotsResult{rules: e.rules, unavailable: e.unavailable, retryAt: e.expires, status: e.status}
+			}
+		default:
+			rc.mu.Unlock()
+			select {
+			case <-e.ready:
+				return robotsResult{rules: e.rules, unavailable: e.unavailable, retryAt: e.expires, status: e.status}
+			case <-ctx.Done():
+				return robotsResult{err: ctx.Err()}
+			}
+		}
+	}
+	failures := 0
+	if e != nil {
+		failures = e.failures
+	} else if hs, ok := rc.fr.Host(l.Host); ok && hs.Robots != nil && now.Before(hs.Robots.Expires) {
+		ne := rc.entryFrom(hs.Robots.Status, hs.Robots.Body, hs.Robots.Expires)
+		rc.m[l.Host] = ne
+		rc.mu.Unlock()
+		return robotsResult{rules: ne.rules, unavailable: ne.unavailable, retryAt: ne.expires, status: ne.status}
+	}
+	pending := &robotsEntry{ready: make(chan struct{}), failures: failures}
+	rc.m[l.Host] = pending
+	rc.mu.Unlock()
+
+	status, body := rc.fetch(ctx, l.URL)
+	fetchedAt := time.Now()
+	expires := fetchedAt.Add(robotsTTL)
+	if status == 0 || status >= 500 {
+		pending.failures++
+		expires = fetchedAt.Add(rc.backoff(pending.failures - 1))
+	}
+	ne := rc.entryFrom(status, body, expires)
+	pending.rules, pending.unavailable, pending.expires, pending.status = ne.rules, ne.unavailable, ne.expires, status
+	close(pending.ready)
+
+	upd := &frontier.HostUpdate{Robots: &frontier.RobotsState{Status: status, Body: body, FetchedAt: fetchedAt, Expires: expires}}
+	if d := ne.rules.CrawlDelay(rc.agent); d > 0 {
+		d = min(d, maxCrawlDelay)
+		upd.Delay = &d
+	}
+	return robotsResult{rules: ne.rules, unavailable: ne.unavailable, retryAt: expires, fetched: true, update: upd, status: status}
+}
+
+func (rc *robotsCache) entryFrom(status int, body []byte, expires time.Time) *robotsEntry {
+	e := &robotsEntry{ready: make(chan struct{}), expires: expires, status: status}
+	close(e.ready)
+	e.rules = robots.FromStatus(status, body)
+	e.unavailable = status == 0 || status >= 500
+	return e
+}
+
+// fetch gets origin/robots.txt, following up to robotsMaxRedirects
+// redirects (RFC 9309 §2.3.1.2). Status 0 means a network failure.
+func (rc *robotsCache) fetch(ctx context.Context, pageURL string) (int, []byte) {
+	target := links.Origin(pageURL) + "/robots.txt"
+	for hop := 0; hop <= robotsMaxRedirects; hop++ {
+		resp, err := rc.fc.Get(ctx, target, nil)
+		if err != nil {
+			return 0, nil
+		}
+		if resp.Status >= 300 && resp.Status < 400 && resp.Location != "" {
+			next, err := links.Canonical(resp.Location, target)
+			if err != nil {
+				return 404, nil // unusable redirect: treat as unavailable-but-client-error, allow all
+			}
+			target = next
+			continue
+		}
+		body := resp.Body
+		if len(body) > robots.MaxSize {
+			body = body[:robots.MaxSize]
+		}
+		return resp.Status, body
+	}
+	return 404, nil // too many redirects: RFC 9309 says treat as unavailable (4xx): allow all
+}
+
+// jitterRand is a per-goroutine-safe random source for backoff jitter.
+type jitterRand struct {
+	mu sync.Mutex
+	r  *rand.Rand
+}
+
+func (j *jitterRand) Float64() float64 {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.r.Float64()
+}

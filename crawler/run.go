@@ -1,0 +1,376 @@
+package crawler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gocolly/colly/v2"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/trawl-crawler/trawl/crawler/fetch"
+	"github.com/trawl-crawler/trawl/crawler/links"
+	"github.com/trawl-crawler/trawl/frontier"
+	"github.com/trawl-crawler/trawl/storage"
+)
+
+// Sentinel errors the CLI branches on.
+var (
+	// ErrExists: Run was asked to start over a directory that holds a crawl.
+	ErrExists = errors.New("directory already holds a crawl")
+	// ErrAlreadyRun: a Crawler runs once.
+	ErrAlreadyRun = errors.New("crawler already ran")
+)
+
+const (
+	pagesDir   = "pages"
+	configFile = "crawl.json"
+	metaConfig = "config"
+	metaState  = "state"
+	metaStart  = "started_at"
+)
+
+// engine is one running crawl: the stages, the channels between them and the
+// state they share. The shutdown order is written once, in run.
+type engine struct {
+	c     *Crawler
+	cfg   Config
+	dir   string
+	fr    *frontier.Frontier
+	store *lockedStore
+	fc    *fetch.Client
+	scope *scope
+	pol   policy
+	rob   *robotsCache
+	rnd   *jitterRand
+	m     *metrics
+
+	bridge      *colly.Collector
+	bridgeReq   *colly.Request
+	parseCh     chan *fetched
+	commitCh    chan *processed
+	tokens      chan struct{} // one per lease anywhere in the pipeline: bounds memory
+	slots       chan struct{} // one per request on the wire: --concurrency
+	wake        chan struct{}
+	outstanding atomic.Int64
+	fetching    atomic.Int64
+	pending     sync.WaitGroup // completions submitted, not yet durable
+	fetchWG     sync.WaitGroup
+	hardCtx     context.Context // cancelled only on a fatal error: in-flight fetches finish on stop
+	hardCancel  context.CancelFunc
+	fatal       atomic.Pointer[error]
+	lastCP      atomic.Pointer[[]byte]
+	finished    atomic.Bool
+	startedAt   time.Time
+	runStart    time.Time
+	doneAtStart int64
+
+	errMu     sync.Mutex
+	errCounts map[string]int64
+	hostsMu   sync.Mutex
+	active    map[string]int
+}
+
+// Run starts a new crawl in the Crawler's directory and blocks until it
+// finishes, a limit is reached, or ctx is cancelled (a graceful stop: fetches
+// in flight complete and are committed). It refuses a directory that holds a
+// crawl (ErrExists); Discard clears one.
+func (c *Crawler) Run(ctx context.Context) (Stats, error) { return c.run(ctx, false) }
+
+// Resume continues the crawl in the Crawler's directory with its stored scope
+// settings; the Crawler's operational settings (concurrency, delay, limits...)
+// apply. Flags that would change scope are the caller's to refuse
+// (ScopeChanges).
+func (c *Crawler) Resume(ctx context.Context) (Stats, error) { return c.run(ctx, true) }
+
+// Discard removes the crawl state trawl keeps in dir (and nothing else).
+func Discard(dir string) error {
+	for _, name := range []string{frontierFile, frontierFile + ".pid", statusFile, configFile, pagesDir} {
+		if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {
+			return fmt.Errorf("discard %s: %w", dir, err)
+		}
+	}
+	return nil
+}
+
+func (c *Crawler) run(ctx context.Context, resume bool) (st Stats, err error) {
+	if !c.started.CompareAndSwap(false, true) {
+		return Stats{}, ErrAlreadyRun
+	}
+	e, err := c.open(resume)
+	if err != nil {
+		return Stats{}, err
+	}
+	defer func() {
+		if cerr := e.close(); err == nil && cerr != nil {
+			err = cerr
+		}
+		st = e.stats()
+		st.State = e.finalState(ctx)
+		if werr := writeStatus(e.dir, st); err == nil && werr != nil {
+			err = werr
+		}
+	}()
+	c.log.Info("crawl starting", "dir", c.dir, "resume", resume, "seeds", len(e.cfg.Seeds),
+		"queued", e.fr.Stats().Queued, "concurrency", e.cfg.Concurrency, "per_host", e.cfg.PerHost, "delay", e.cfg.Delay)
+
+	// Shutdown order (the only place it is written):
+	//  1. ctx cancelled or work done → the dispatcher stops leasing;
+	//  2. in-flight fetches run to completion (bounded by --timeout), then the
+	//     dispatcher closes parseCh;
+	//  3. parse workers drain parseCh, then the last one closes commitCh;
+	//  4. the committer drains commitCh, waits for every submitted completion
+	//     to be durable, publishes the final manifest;
+	//  5. close (deferred above): frontier writer flush, store close, status.
+	g, gctx := errgroup.WithContext(ctx)
+	stopCtx, stop := context.WithCancel(gctx)
+	defer stop()
+	g.Go(func() error { return e.dispatch(stopCtx) })
+	workers := e.cfg.ParseWorkers
+	if workers == 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	var parseWG sync.WaitGroup
+	for range workers {
+		parseWG.Add(1)
+		g.Go(func() error { defer parseWG.Done(); return e.parseLoop() })
+	}
+	g.Go(func() error { parseWG.Wait(); close(e.commitCh); return nil })
+	g.Go(func() error { return e.commitLoop() })
+	statusDone := make(chan struct{})
+	go func() { defer close(statusDone); e.statusLoop(stopCtx) }()
+	err = g.Wait()
+	stop()
+	<-statusDone
+	if p := e.fatal.Load(); p != nil && err == nil {
+		err = *p
+	}
+	st = e.stats()
+	c.log.Info("crawl stopped", "state", e.finalState(ctx), "done", st.Done, "failed", st.Failed,
+		"queued", st.Queued, "bytes", st.BytesStored, "dur", time.Since(e.runStart).Round(time.Millisecond))
+	return st, err
+}
+
+func (e *engine) finalState(ctx context.Context) string {
+	if e.finished.Load() {
+		return StateFinished
+	}
+	return StateInterrupted
+}
+
+// open prepares the state directory, frontier, store and fetch client.
+func (c *Crawler) open(resume bool) (*engine, error) {
+	if resume && !Exists(c.dir) {
+		return nil, fmt.Errorf("resume %s: %w", c.dir, ErrNoCrawl)
+	}
+	if !resume && Exists(c.dir) {
+		return nil, fmt.Errorf("%s: %w", c.dir, ErrExists)
+	}
+	if err := os.MkdirAll(c.dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create state directory: %w", err)
+	}
+	e := &engine{c: c, cfg: c.cfg, dir: c.dir, errCounts: map[string]int64{}, active: map[string]int{}, runStart: time.Now()}
+	e.rnd = &jitterRand{r: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x7472617776))}
+	e.store = &lockedStore{}
+	fr, err := frontier.Open(filepath.Join(c.dir, frontierFile), frontier.Options{
+		PerHost:      c.cfg.PerHost,
+		Delay:        c.cfg.Delay,
+		BeforeCommit: e.store.sync,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open frontier: %w", err)
+	}
+	e.fr = fr
+	fail := func(err error) (*engine, error) { fr.Close(); return nil, err }
+
+	if resume {
+		stored, err := loadConfigMeta(fr)
+		if err != nil {
+			return fail(err)
+		}
+		// Scope settings come from the stored crawl; the rest from c.cfg.
+		e.cfg.Seeds, e.cfg.MaxDepth, e.cfg.Scope = stored.Seeds, stored.MaxDepth, stored.Scope
+		e.cfg.Include, e.cfg.Exclude, e.cfg.UserAgent = stored.Include, stored.Exclude, stored.UserAgent
+		e.cfg.IgnoreRobots, e.cfg.FollowNofollow = stored.IgnoreRobots, stored.FollowNofollow
+		if t, err := time.Parse(time.RFC3339Nano, string(fr.Meta(metaStart))); err == nil {
+			e.startedAt = t
+		}
+	}
+	seeds := make([]string, 0, len(e.cfg.Seeds))
+	for _, s := range e.cfg.Seeds {
+		cs, err := links.Canonical(s, "")
+		if err != nil {
+			return fail(configErr("seed %q: %v", s, err))
+		}
+		seeds = append(seeds, cs)
+	}
+	e.scope = newScope(e.cfg, seeds)
+	if e.startedAt.IsZero() {
+		e.startedAt = time.Now().UTC()
+	}
+	ctx := context.Background()
+	if !resume {
+		if err := saveConfig(ctx, c.dir, fr, e.cfg); err != nil {
+			return fail(err)
+		}
+		if err := fr.SetMeta(ctx, metaStart, []byte(e.startedAt.Format(time.RFC3339Nano))); err != nil {
+			return fail(fmt.Errorf("store start time: %w", err))
+		}
+		items := make([]frontier.Item, 0, len(seeds))
+		for _, s := range seeds {
+			items = append(items, frontier.Item{URL: s, Host: links.HostKey(s), Depth: 0})
+		}
+		if _, err := fr.Add(ctx, items); err != nil {
+			return fail(fmt.Errorf("queue seeds: %w", err))
+		}
+	}
+	if err := fr.SetMeta(ctx, metaState, []byte(StateRunning)); err != nil {
+		return fail(fmt.Errorf("store state: %w", err))
+	}
+	st, err := storage.Open(filepath.Join(c.dir, pagesDir), fr.Checkpoint(), storage.Options{})
+	if err != nil {
+		return fail(fmt.Errorf("open page store: %w", err))
+	}
+	e.store.set(st)
+	if cp := fr.Checkpoint(); cp != nil {
+		e.lastCP.Store(&cp)
+		if err := st.Publish(cp); err != nil {
+			st.Close()
+			return fail(fmt.Errorf("publish manifest: %w", err))
+		}
+	}
+	fopts := fetch.Options{
+		UserAgent:      e.cfg.UserAgent,
+		Timeout:        e.cfg.Timeout,
+		ConnectTimeout: e.cfg.ConnectTimeout,
+		StallTimeout:   e.cfg.StallTimeout,
+		MaxBody:        e.cfg.MaxBody,
+		ProxyFromEnv:   e.cfg.ProxyFromEnv,
+		AllowPrivate:   e.cfg.AllowPrivate,
+		MaxConns:       e.cfg.Concurrency,
+		DialContext:    c.dialer,
+	}
+	if e.cfg.Proxy != "" {
+		pu, err := parseProxy(e.cfg.Proxy)
+		if err != nil {
+			st.Close()
+			return fail(err)
+		}
+		fopts.Proxy = pu
+	}
+	fc, err := fetch.New(fopts)
+	if err != nil {
+		st.Close()
+		return fail(fmt.Errorf("fetch client: %w", err))
+	}
+	e.fc = fc
+	e.pol = policy{retries: e.cfg.Retries, backoff: e.cfg.RetryBackoff, maxBackoff: e.cfg.MaxBackoff}
+	e.rob = newRobotsCache(fr, fc, e.cfg.UserAgent, func(n int) time.Duration { return e.pol.backoffFor(n, e.rnd.Float64) })
+	if err := e.initBridge(); err != nil {
+		e.close()
+		return nil, err
+	}
+	workers := max(e.cfg.ParseWorkers, runtime.GOMAXPROCS(0))
+	capacity := e.cfg.Concurrency + 4*workers
+	e.tokens = make(chan struct{}, capacity)
+	e.slots = make(chan struct{}, e.cfg.Concurrency)
+	e.parseCh = make(chan *fetched, capacity)
+	e.commitCh = make(chan *processed, 4*workers)
+	e.wake = make(chan struct{}, 1)
+	e.hardCtx, e.hardCancel = context.WithCancel(context.Background())
+	e.m = newMetrics(c.reg, e)
+	s0 := fr.Stats()
+	e.doneAtStart = s0.Done + s0.Failed
+	return e, nil
+}
+
+func (e *engine) close() error {
+	var errs []error
+	if e.hardCancel != nil {
+		e.hardCancel()
+	}
+	if e.fc != nil {
+		e.fc.Close()
+	}
+	state := StateInterrupted
+	if e.finished.Load() {
+		state = StateFinished
+	}
+	if err := e.fr.SetMeta(context.Background(), metaState, []byte(state)); err != nil && e.fatal.Load() == nil {
+		errs = append(errs, fmt.Errorf("store state: %w", err))
+	}
+	if err := e.fr.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close frontier: %w", err))
+	}
+	if err := e.store.close(); err != nil {
+		errs = append(errs, fmt.Errorf("close page store: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// fail records the first fatal error and stops everything.
+func (e *engine) fail(err error) {
+	if e.fatal.CompareAndSwap(nil, &err) {
+		e.c.log.Error("crawl failing", "err", err)
+		e.hardCancel()
+		e.signal()
+	}
+}
+
+func (e *engine) signal() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// lockedStore serialises the committer's appends with the frontier writer's
+// fsync (BeforeCommit runs on the writer goroutine).
+type lockedStore struct {
+	mu sync.Mutex
+	st *storage.Store
+}
+
+func (l *lockedStore) set(st *storage.Store) { l.mu.Lock(); l.st = st; l.mu.Unlock() }
+
+func (l *lockedStore) sync() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.st == nil {
+		return nil
+	}
+	return l.st.Sync()
+}
+
+func (l *lockedStore) append(b storage.Block) ([]byte, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.st.Append(b)
+}
+
+func (l *lockedStore) publish(cp []byte) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.st == nil {
+		return nil
+	}
+	return l.st.Publish(cp)
+}
+
+func (l *lockedStore) close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.st == nil {
+		return nil
+	}
+	err := l.st.Close()
+	l.st = nil
+	return err
+}

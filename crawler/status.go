@@ -1,0 +1,124 @@
+package crawler
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// Crawl states as published in the status snapshot.
+const (
+	StateRunning     = "running"
+	StateInterrupted = "interrupted"
+	StateFinished    = "finished"
+)
+
+// Files in a crawl's state directory.
+const (
+	frontierFile = "frontier.db"
+	statusFile   = "status.json"
+)
+
+// Stats is a snapshot of a crawl, as `trawl status --json` prints it.
+type Stats struct {
+	State       string           `json:"state"`
+	Queued      int64            `json:"queued"`
+	InFlight    int64            `json:"in_flight"`
+	Done        int64            `json:"done"`
+	Failed      int64            `json:"failed"`
+	Skipped     int64            `json:"skipped"`
+	Retries     int64            `json:"retries"`
+	Stored      int64            `json:"stored"`
+	Hosts       int64            `json:"hosts"`
+	ActiveHosts int64            `json:"hosts_active"`
+	BytesStored int64            `json:"bytes_stored"`
+	Errors      map[string]int64 `json:"errors,omitempty"` // final failures by class
+	PagesPerSec float64          `json:"pages_per_sec"`
+	Panics      int64            `json:"callback_panics,omitempty"`
+	StartedAt   time.Time        `json:"started_at"`
+	UpdatedAt   time.Time        `json:"updated_at"`
+	PID         int              `json:"pid,omitempty"`
+	Dir         string           `json:"dir"`
+}
+
+// writeStatus atomically replaces dir/status.json (temp file + rename), so a
+// reader in another process never sees a torn snapshot.
+func writeStatus(dir string, s Stats) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, ".status-*.tmp")
+	if err != nil {
+		return fmt.Errorf("write status: %w", err)
+	}
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write status: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write status: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, statusFile)); err != nil {
+		return fmt.Errorf("write status: %w", err)
+	}
+	return nil
+}
+
+// ErrNoCrawl means the directory holds no crawl state.
+var ErrNoCrawl = errors.New("no crawl in this directory")
+
+// ReadStatus reads the snapshot a crawl (running or not) published in dir.
+// A snapshot that says running but whose process is gone reads as
+// interrupted (the process was killed).
+func ReadStatus(dir string) (Stats, error) {
+	b, err := os.ReadFile(filepath.Join(dir, statusFile))
+	if errors.Is(err, os.ErrNotExist) {
+		if _, err2 := os.Stat(filepath.Join(dir, frontierFile)); err2 == nil {
+			return Stats{Dir: dir, State: StateInterrupted}, nil
+		}
+		return Stats{}, fmt.Errorf("%s: %w", dir, ErrNoCrawl)
+	}
+	if err != nil {
+		return Stats{}, fmt.Errorf("read status: %w", err)
+	}
+	var s Stats
+	if err := json.Unmarshal(b, &s); err != nil {
+		return Stats{}, fmt.Errorf("read status %s: %w", filepath.Join(dir, statusFile), err)
+	}
+	if s.State == StateRunning && !processAlive(s.PID) {
+		s.State = StateInterrupted
+		s.InFlight = 0
+	}
+	return s, nil
+}
+
+// processAlive reports whether pid names a live process (signal 0 probe).
+func processAlive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return false
+	}
+	err = p.Signal(syscall.Signal(0))
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// Exists reports whether dir holds crawl state.
+func Exists(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, frontierFile))
+	return err == nil
+}
+
+func pid() int { return os.Getpid() }
+
+// PagesDir is where the page store of the crawl in dir lives.
+func PagesDir(dir string) string { return filepath.Join(dir, pagesDir) }
