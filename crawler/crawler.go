@@ -99,7 +99,9 @@ func (c *Crawler) OnHTML(selector string, fn colly.HTMLCallback) {
 }
 
 // OnResponse registers fn for every 2xx response, as colly's OnResponse.
-func (c *Crawler) OnResponse(fn colly.ResponseCallback) { c.respCallbacks = append(c.respCallbacks, fn) }
+func (c *Crawler) OnResponse(fn colly.ResponseCallback) {
+	c.respCallbacks = append(c.respCallbacks, fn)
+}
 
 // OnError registers fn for every final failure and non-2xx response, as
 // colly's OnError. The Response is never nil; its StatusCode is 0 for

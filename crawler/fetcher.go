@@ -181,4 +181,3 @@ func (e *engine) logFetch(l frontier.Lease, resp *fetch.Response, err error) {
 func (e *engine) logRobots(l frontier.Lease, r robotsResult) {
 	e.c.log.Debug("robots", "host", l.Host, "status", r.status, "unavailable", r.unavailable)
 }
-
