@@ -65,6 +65,9 @@ func crashWorkload(path string) error {
 					time.Sleep(time.Millisecond)
 					continue
 				}
+				// "Fetch" for a while, so that leases commit before their
+				// completions and kills find persisted leases in flight.
+				time.Sleep(time.Duration(rng.IntN(3000)) * time.Microsecond)
 				c := Completion{Lease: l, Outcome: Done, Bytes: 100, Checkpoint: []byte(l.URL)}
 				switch p := rng.IntN(20); {
 				case p == 0:
@@ -76,7 +79,7 @@ func crashWorkload(path string) error {
 				case p == 3:
 					c.Outcome = Release
 				}
-				if c.Outcome == Done && l.Depth < 8 {
+				if c.Outcome == Done && l.Depth < 12 {
 					for k := range 3 {
 						// Some children are seen already: links back to a parent.
 						u := fmt.Sprintf("%s/%d", l.URL, k)
@@ -153,6 +156,9 @@ func checkAfterCrash(t *testing.T, round int, path string, durable map[string]by
 	}
 	if s := f.Stats(); s != re {
 		t.Fatalf("round %d: Stats %+v != Recount %+v", round, s, re)
+	}
+	if round < 3 {
+		t.Logf("round %d: %+v", round, re)
 	}
 	if re.Leased != 0 {
 		t.Fatalf("round %d: %d leases survived reopen", round, re.Leased)
