@@ -100,7 +100,8 @@ func (c *Client) Get(ctx context.Context, rawURL string, extra http.Header) (*Re
 	}
 
 	rec := &recorder{start: time.Now()}
-	reqCtx, cancelTimeout := context.WithTimeoutCause(ctx, c.opts.Timeout, errTimeout)
+	reqCtx, cancelTimeout := context.WithTimeoutCause(ctx, c.opts.Timeout,
+		fmt.Errorf("%w of %s", errTimeout, c.opts.Timeout))
 	defer cancelTimeout()
 	reqCtx, cancel := context.WithCancelCause(reqCtx)
 	defer cancel(nil)
@@ -122,7 +123,9 @@ func (c *Client) Get(ctx context.Context, rawURL string, extra http.Header) (*Re
 
 	// The Transport's ResponseHeaderTimeout starts after the request is
 	// written; this one starts with the request, dial included.
-	headerTimer := time.AfterFunc(c.opts.HeaderTimeout, func() { cancel(errHeaderTimeout) })
+	headerTimer := time.AfterFunc(c.opts.HeaderTimeout, func() {
+		cancel(fmt.Errorf("%w after %s", errHeaderTimeout, c.opts.HeaderTimeout))
+	})
 	resp, err := c.transport.RoundTrip(req)
 	headerTimer.Stop()
 	if err != nil {
@@ -156,7 +159,9 @@ func (c *Client) Get(ctx context.Context, rawURL string, extra http.Header) (*Re
 // readBody reads and decodes resp.Body under the caps, cancelling the request
 // with errStall when no raw byte arrives for StallTimeout.
 func (c *Client) readBody(resp *http.Response, cancel context.CancelCauseFunc) ([]byte, bool, error) {
-	watchdog := time.AfterFunc(c.opts.StallTimeout, func() { cancel(errStall) })
+	watchdog := time.AfterFunc(c.opts.StallTimeout, func() {
+		cancel(fmt.Errorf("%w: no bytes for %s", errStall, c.opts.StallTimeout))
+	})
 	defer watchdog.Stop()
 	wire := &wireReader{
 		r:        resp.Body,

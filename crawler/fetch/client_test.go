@@ -119,11 +119,11 @@ func TestDecoding(t *testing.T) {
 	corrupt := encode(t, content, "gzip")
 	corrupt[len(corrupt)/2] ^= 0xff
 	tests := []struct {
-		name     string
-		header   string // Content-Encoding sent
-		wire     []byte
-		want     []byte
-		wantErr  Class
+		name    string
+		header  string // Content-Encoding sent
+		wire    []byte
+		want    []byte
+		wantErr Class
 	}{
 		{"identity", "", content, content, ""},
 		{"identity named", "identity", content, content, ""},

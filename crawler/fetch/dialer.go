@@ -99,7 +99,8 @@ func (d *dialer) resolve(ctx context.Context, host string) ([]netip.Addr, error)
 		if !ok {
 			return nil, &dnsError{host: host, err: fmt.Errorf("bad address %v", a.IP)}
 		}
-		ips = append(ips, ip.WithZone(a.Zone))
+		// net.IP holds IPv4 in 16 bytes; dial it as IPv4.
+		ips = append(ips, ip.Unmap().WithZone(a.Zone))
 	}
 	return ips, nil
 }

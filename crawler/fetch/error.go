@@ -114,11 +114,11 @@ func classify(parent, ctx context.Context, rawURL, doing string, err error) *Err
 		return set(ClassCanceled, true)
 	}
 	if ctx.Err() != nil {
-		switch cause := context.Cause(ctx); cause {
-		case errStall:
+		switch cause := context.Cause(ctx); {
+		case errors.Is(cause, errStall):
 			e.Err = fmt.Errorf("%s: %w", doing, cause)
 			return set(ClassStall, true)
-		case errTimeout, errHeaderTimeout:
+		case errors.Is(cause, errTimeout), errors.Is(cause, errHeaderTimeout):
 			e.Err = fmt.Errorf("%s: %w", doing, cause)
 			return set(ClassTimeout, true)
 		}
