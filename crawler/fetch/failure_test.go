@@ -287,3 +287,48 @@ func TestDNSFailure(t *testing.T) {
 		})
 	}
 }
+
+// blockingDialer never connects: it waits for its context, as a SYN to a
+// black hole would.
+func blockingDialer(ctx context.Context, network, addr string) (net.Conn, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+func TestConnectTimeout(t *testing.T) {
+	c := newClient(t, Options{AllowPrivate: true, ConnectTimeout: 100 * time.Millisecond, DialContext: blockingDialer})
+	start := time.Now()
+	_, err := c.Get(context.Background(), "http://127.0.0.1:9/", nil)
+	if fe := fetchErr(t, err); fe.Class != ClassTimeout || !fe.Retryable {
+		t.Errorf("got %v, want retryable %s", err, ClassTimeout)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("connect timeout took %s", d)
+	}
+}
+
+// TestCallerCancelDuringBody: the caller's cancellation while the body is
+// pending is ClassCanceled, not a stall, timeout or reset.
+func TestCallerCancelDuringBody(t *testing.T) {
+	flushed := make(chan struct{})
+	var quit <-chan struct{}
+	srv, quit := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("partial"))
+		w.(http.Flusher).Flush()
+		close(flushed)
+		select {
+		case <-quit:
+		case <-r.Context().Done():
+		}
+	})
+	c := newClient(t, Options{AllowPrivate: true, StallTimeout: time.Minute})
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-flushed
+		cancel()
+	}()
+	_, err := c.Get(ctx, srv.URL, nil)
+	if fe := fetchErr(t, err); fe.Class != ClassCanceled || !errors.Is(err, context.Canceled) {
+		t.Errorf("got %v, want %s", err, ClassCanceled)
+	}
+}
