@@ -2,6 +2,7 @@ package testweb
 
 import (
 	"io"
+	"slices"
 	"net/http"
 	"net/url"
 	"strings"
@@ -19,6 +20,7 @@ type naiveCrawler struct {
 	rules   map[string][]rule
 	maxTrap int
 	trap    int
+	rude    bool // ignore robots.txt rules and every kind of nofollow
 }
 
 func newNaiveCrawler(t *testing.T, w *Web, maxTrap int) *naiveCrawler {
@@ -62,7 +64,7 @@ func (c *naiveCrawler) allowed(u *url.URL) bool {
 		}
 		c.rules[u.Host] = rules
 	}
-	return allowed(rules, u.RequestURI())
+	return c.rude || allowed(rules, u.RequestURI())
 }
 
 func (c *naiveCrawler) crawl(seeds []string, scopeSuffix string) {
@@ -90,7 +92,7 @@ func (c *naiveCrawler) crawl(seeds []string, scopeSuffix string) {
 		case resp.StatusCode >= 300 && resp.StatusCode < 400:
 			next = []string{resp.Header.Get("Location")}
 		case resp.StatusCode == 200 && strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") &&
-			!strings.Contains(strings.ToLower(resp.Header.Get("X-Robots-Tag")), "nofollow"):
+			(c.rude || !strings.Contains(strings.ToLower(resp.Header.Get("X-Robots-Tag")), "nofollow")):
 			next = c.links(u, body)
 		}
 		for _, href := range next {
@@ -133,7 +135,7 @@ func (c *naiveCrawler) links(page *url.URL, body []byte) []string {
 					nofollow = true
 				}
 			case "a":
-				if !strings.Contains(strings.ToLower(attr("rel")), "nofollow") {
+				if c.rude || !strings.Contains(strings.ToLower(attr("rel")), "nofollow") {
 					hrefs = append(hrefs, strings.TrimSpace(attr("href")))
 				}
 			}
@@ -143,7 +145,7 @@ func (c *naiveCrawler) links(page *url.URL, body []byte) []string {
 		}
 	}
 	walk(doc)
-	if nofollow {
+	if nofollow && !c.rude {
 		return nil
 	}
 	out := make([]string, 0, len(hrefs))
@@ -210,4 +212,31 @@ func startWeb(t *testing.T, cfg Config) *Web {
 		}
 	})
 	return w
+}
+
+// TestRudeCrawlerFailsCheck proves the judge and Check catch a crawler that
+// ignores robots.txt and nofollow.
+func TestRudeCrawlerFailsCheck(t *testing.T) {
+	w := startWeb(t, Config{Hosts: 4, PagesPerHost: 8, PageSize: 512, Seed: 9, Features: Clean()})
+	c := newNaiveCrawler(t, w, 0)
+	c.rude = true
+	c.crawl(w.Seeds(), ".site.test")
+	rep := w.Report()
+	// /hidden/0, /hidden/1 and /hidden/3 on each host, /hidden/2 (X-Robots-Tag) on h1.
+	if got := len(rep.NofollowViolations); got != 4*3+1 {
+		t.Errorf("NofollowViolations = %v, want 13", rep.NofollowViolations)
+	}
+	for _, want := range []string{"http://h0.site.test/hidden/0", "http://h0.site.test/hidden/1", "http://h1.site.test/hidden/2", "http://h0.site.test/hidden/3"} {
+		if !slices.Contains(rep.NofollowViolations, want) {
+			t.Errorf("NofollowViolations lacks %s", want)
+		}
+	}
+	for _, want := range []string{"http://h0.site.test/private/0", "http://h0.site.test/notrawl/0", "http://h3.site.test/doc/0/print"} {
+		if !slices.Contains(rep.RobotsViolations, want) {
+			t.Errorf("RobotsViolations lacks %s", want)
+		}
+	}
+	if probs := rep.Check(w.Expected(), 1, 0, 0); len(probs) == 0 {
+		t.Error("Check passed a rude crawl")
+	}
 }

@@ -36,16 +36,15 @@ type Web struct {
 // Start generates the site described by cfg and starts serving it on
 // cfg.Addr (loopback only).
 func Start(cfg Config) (*Web, error) {
-	cfg, err := cfg.withDefaults()
+	w, err := newWeb(cfg)
 	if err != nil {
 		return nil, err
 	}
-	w := &Web{cfg: cfg, site: generate(cfg), judge: newJudge(), served: make(chan error, 1)}
-	w.ln, err = net.Listen("tcp", cfg.Addr)
+	w.ln, err = net.Listen("tcp", w.cfg.Addr)
 	if err != nil {
-		return nil, fmt.Errorf("testweb: listen on %s: %w", cfg.Addr, err)
+		w.cancel()
+		return nil, fmt.Errorf("testweb: listen on %s: %w", w.cfg.Addr, err)
 	}
-	w.ctx, w.cancel = context.WithCancel(context.Background())
 	w.srv = &http.Server{
 		Handler:           w.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -56,6 +55,18 @@ func Start(cfg Config) (*Web, error) {
 		ErrorLog:          log.New(io.Discard, "", 0),
 	}
 	go func() { w.served <- w.srv.Serve(w.ln) }()
+	return w, nil
+}
+
+// newWeb generates the site and the judge without listening; Handler works
+// on the result.
+func newWeb(cfg Config) (*Web, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	w := &Web{cfg: cfg, site: generate(cfg), judge: newJudge(), served: make(chan error, 1)}
+	w.ctx, w.cancel = context.WithCancel(context.Background())
 	return w, nil
 }
 
@@ -219,7 +230,9 @@ func (w *Web) serveTrap(cw *countingWriter, p string) {
 	}
 	b := make([]byte, 0, 160)
 	b = append(b, "<!DOCTYPE html>\n<html><head><title>calendar</title></head><body>\n<a href=\"/cal/"...)
-	b = append(b, fmt.Sprintf("%04d/%02d", y, m)...)
+	b = appendPadded(b, y, 4)
+	b = append(b, '/')
+	b = appendPadded(b, m, 2)
 	b = append(b, "\">next month</a> <a href=\"/\">home</a>\n</body></html>\n"...)
 	writeBody(cw, http.StatusOK, "text/html; charset=utf-8", b)
 }
@@ -336,3 +349,12 @@ func (c *countingWriter) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (c *countingWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
+
+// appendPadded appends v in decimal, zero-padded to width digits.
+func appendPadded(b []byte, v, width int) []byte {
+	s := strconv.Itoa(v)
+	for range width - len(s) {
+		b = append(b, '0')
+	}
+	return append(b, s...)
+}
