@@ -2,9 +2,9 @@ package testweb
 
 import (
 	"io"
-	"slices"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 

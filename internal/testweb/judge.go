@@ -26,7 +26,7 @@ type judge struct {
 // hostRecord is the judge's per-host state.
 type hostRecord struct {
 	robots        int
-	robotsAnswerd bool // a robots.txt request got a non-5xx answer
+	robotsAnswered bool // a robots.txt request got a non-5xx answer
 	inFlight      int
 	maxInFlight   int
 	last          time.Time
@@ -76,7 +76,7 @@ func (j *judge) enterRobots(host string, status func(n int) int) (visit, int) {
 	hr.robots++
 	code := status(hr.robots)
 	if code < 500 {
-		hr.robotsAnswerd = true
+		hr.robotsAnswered = true
 	}
 	return visit{host: hr, n: hr.robots}, code
 }
@@ -103,7 +103,7 @@ func (j *judge) enterPage(host, key string, site, disallowed, hidden, trap bool,
 	if !isTransient {
 		ur.settled = true
 	}
-	if site && (disallowed || !hr.robotsAnswerd) {
+	if site && (disallowed || !hr.robotsAnswered) {
 		j.robV = append(j.robV, key)
 	}
 	if hidden {

@@ -264,8 +264,7 @@ func (s *site) buildHost(rng *rand.Rand, h *hostSite) {
 			b.a(s.spellPage(rng, h, j, t), s.url(j, "/p/"+strconv.Itoa(t)), "")
 		}
 	}
-	for i := range max(0, cfg.FanOut-2) {
-		_ = i
+	for range max(0, cfg.FanOut-2) {
 		t := rng.IntN(pages)
 		root.a("/p/"+strconv.Itoa(t), s.url(h.idx, "/p/"+strconv.Itoa(t)), "")
 	}
