@@ -25,13 +25,13 @@ type judge struct {
 
 // hostRecord is the judge's per-host state.
 type hostRecord struct {
-	robots        int
+	robots         int
 	robotsAnswered bool // a robots.txt request got a non-5xx answer
-	inFlight      int
-	maxInFlight   int
-	last          time.Time
-	minGap        time.Duration
-	gaps          int
+	inFlight       int
+	maxInFlight    int
+	last           time.Time
+	minGap         time.Duration
+	gaps           int
 }
 
 // urlRecord is the judge's per-canonical-URL state.
