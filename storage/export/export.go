@@ -1,13 +1,10 @@
 package export
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"regexp"
-
-	"github.com/trawl-crawler/trawl/storage"
 )
 
 // Format names an export format.
@@ -79,18 +76,4 @@ func (o Options) Validate() error {
 		}
 	}
 	return nil
-}
-
-// Run exports every committed record of r that passes the filters.
-func Run(ctx context.Context, r *storage.Reader, opts Options) (Summary, error) {
-	if err := opts.Validate(); err != nil {
-		return Summary{}, err
-	}
-	return Summary{}, errors.New("export: not implemented yet")
-}
-
-// PathFor maps a URL to a relative path inside the mirror tree (exported for
-// fuzzing); it never escapes.
-func PathFor(rawURL string, contentType string) (string, error) {
-	return "", errors.New("export: PathFor not implemented yet")
 }

@@ -1,0 +1,147 @@
+package export
+
+import (
+	"bufio"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/trawl-crawler/trawl/storage"
+)
+
+// jsonlLine is one output object; field order is the output order.
+type jsonlLine struct {
+	URL          string            `json:"url"`
+	FinalURL     string            `json:"final_url"`
+	Status       int               `json:"status"`
+	ContentType  string            `json:"content_type"`
+	FetchedAt    string            `json:"fetched_at"`
+	Depth        int               `json:"depth"`
+	SHA256       string            `json:"sha256"`
+	Headers      map[string]string `json:"headers"`
+	Body         string            `json:"body"`
+	BodyEncoding string            `json:"body_encoding,omitempty"`
+	Reason       string            `json:"reason,omitempty"`
+	Truncated    bool              `json:"truncated,omitempty"`
+}
+
+// jsonlWriter writes one line per record to a temp file (renamed on close) or to Stdout.
+type jsonlWriter struct {
+	out string
+	tmp *os.File // nil when writing to stdout
+	bw  *bufio.Writer
+	cw  countWriter
+}
+
+func newJSONLWriter(o Options) (*jsonlWriter, error) {
+	w := &jsonlWriter{out: o.Out}
+	var dst io.Writer = o.Stdout
+	if o.Out != "-" {
+		dir := filepath.Dir(o.Out)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("export jsonl: %w", err)
+		}
+		f, err := os.CreateTemp(dir, "."+filepath.Base(o.Out)+".tmp-*")
+		if err != nil {
+			return nil, fmt.Errorf("export jsonl: %w", err)
+		}
+		w.tmp, dst = f, f
+	}
+	w.cw = countWriter{w: dst}
+	w.bw = bufio.NewWriterSize(&w.cw, 256<<10)
+	return w, nil
+}
+
+func (w *jsonlWriter) write(r *storage.Record) (bool, string, error) {
+	line, err := json.Marshal(toJSONL(r)) // invalid UTF-8 becomes U+FFFD: the line stays valid JSON
+	if err != nil {
+		return false, "", fmt.Errorf("export jsonl %s: %w", r.URL, err)
+	}
+	w.bw.Write(line)
+	if err := w.bw.WriteByte('\n'); err != nil {
+		return false, "", fmt.Errorf("export jsonl: %w", err)
+	}
+	return true, "", nil
+}
+
+func toJSONL(r *storage.Record) jsonlLine {
+	l := jsonlLine{
+		URL: r.URL, FinalURL: r.FinalURL, Status: r.Status, ContentType: r.ContentType,
+		FetchedAt: r.FetchedAt.UTC().Format(time.RFC3339Nano), Depth: r.Depth, SHA256: r.SHA256,
+		Headers: make(map[string]string, len(r.Header)), Reason: r.Reason, Truncated: r.Truncated,
+	}
+	for k, vs := range r.Header {
+		l.Headers[k] = strings.Join(vs, ", ")
+	}
+	if isTextual(r.ContentType) && utf8.Valid(r.Body) {
+		l.Body = string(r.Body)
+	} else if len(r.Body) > 0 {
+		l.Body = base64.StdEncoding.EncodeToString(r.Body)
+		l.BodyEncoding = "base64"
+	}
+	return l
+}
+
+// isTextual reports whether a media type is text worth emitting as a JSON string.
+func isTextual(ct string) bool {
+	mt := mediaType(ct)
+	switch {
+	case strings.HasPrefix(mt, "text/"):
+		return true
+	case strings.HasSuffix(mt, "+json"), strings.HasSuffix(mt, "+xml"):
+		return true
+	}
+	switch mt {
+	case "application/json", "application/xml", "application/xhtml+xml", "application/javascript",
+		"application/ecmascript", "application/x-javascript", "application/ld+json", "image/svg+xml":
+		return true
+	}
+	return false
+}
+
+func (w *jsonlWriter) close() ([]string, int64, error) {
+	if err := w.bw.Flush(); err != nil {
+		w.abort()
+		return nil, 0, fmt.Errorf("export jsonl: %w", err)
+	}
+	if w.tmp == nil {
+		return []string{"-"}, w.cw.n, nil
+	}
+	err := w.tmp.Sync()
+	if cerr := w.tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(w.tmp.Name(), w.out)
+	}
+	if err != nil {
+		os.Remove(w.tmp.Name())
+		return nil, 0, fmt.Errorf("export jsonl: %w", err)
+	}
+	return []string{w.out}, w.cw.n, nil
+}
+
+func (w *jsonlWriter) abort() {
+	if w.tmp != nil {
+		w.tmp.Close()
+		os.Remove(w.tmp.Name())
+	}
+}
+
+// countWriter counts bytes written through it.
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}

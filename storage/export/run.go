@@ -1,0 +1,118 @@
+package export
+
+import (
+	"context"
+	"mime"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/trawl-crawler/trawl/storage"
+)
+
+// Skip reasons counted in Summary.Skipped.
+const (
+	skipInclude     = "include"      // URL matched no --include
+	skipExclude     = "exclude"      // URL matched an --exclude
+	skipStatus      = "status"       // status not kept (filter, or not 2xx for dir)
+	skipContentType = "content-type" // media type not kept
+	skipNoResponse  = "no-response"  // a failure record: nothing to write
+	skipBadURL      = "bad-url"      // PathFor refused the URL
+	skipConflict    = "path-conflict"
+)
+
+// writer is one output format.
+type writer interface {
+	write(r *storage.Record) (written bool, reason string, err error)
+	close() (files []string, bytes int64, err error)
+	abort() // remove temporary files after a failure
+}
+
+// Run exports every committed record of r that passes the filters, in crawl
+// order, each exactly once (r reads one manifest snapshot).
+func Run(ctx context.Context, r *storage.Reader, opts Options) (Summary, error) {
+	if err := opts.Validate(); err != nil {
+		return Summary{}, err
+	}
+	if opts.WARCMaxSize == 0 {
+		opts.WARCMaxSize = DefaultWARCMaxSize
+	}
+	var (
+		w   writer
+		err error
+	)
+	switch opts.Format {
+	case FormatDir:
+		w, err = newDirWriter(ctx, r, opts)
+	case FormatJSONL:
+		w, err = newJSONLWriter(opts)
+	case FormatWARC:
+		w, err = newWARCWriter(opts)
+	}
+	if err != nil {
+		return Summary{}, err
+	}
+	sum := Summary{Skipped: map[string]int64{}}
+	err = r.Scan(ctx, func(rec *storage.Record) error {
+		sum.Records++
+		if opts.Progress != nil {
+			defer opts.Progress(sum.Records)
+		}
+		if reason := opts.filter(rec); reason != "" {
+			sum.Skipped[reason]++
+			return nil
+		}
+		ok, reason, err := w.write(rec)
+		if err != nil {
+			return err
+		}
+		if ok {
+			sum.Written++
+		} else {
+			sum.Skipped[reason]++
+		}
+		return nil
+	})
+	if err != nil {
+		w.abort()
+		return sum, err
+	}
+	sum.Files, sum.Bytes, err = w.close()
+	return sum, err
+}
+
+// filter returns the reason rec is dropped, or "" to keep it.
+func (o Options) filter(rec *storage.Record) string {
+	if len(o.Include) > 0 && !slices.ContainsFunc(o.Include, func(re *regexp.Regexp) bool { return re.MatchString(rec.URL) }) {
+		return skipInclude
+	}
+	if slices.ContainsFunc(o.Exclude, func(re *regexp.Regexp) bool { return re.MatchString(rec.URL) }) {
+		return skipExclude
+	}
+	if len(o.Status) > 0 {
+		if !slices.Contains(o.Status, rec.Status) {
+			return skipStatus
+		}
+	} else if o.Format == FormatDir && (rec.Status < 200 || rec.Status > 299) {
+		if rec.Status == 0 {
+			return skipNoResponse
+		}
+		return skipStatus
+	}
+	if len(o.ContentType) > 0 {
+		mt := mediaType(rec.ContentType)
+		if !slices.ContainsFunc(o.ContentType, func(p string) bool { return strings.HasPrefix(mt, strings.ToLower(strings.TrimSpace(p))) }) {
+			return skipContentType
+		}
+	}
+	return ""
+}
+
+// mediaType is the lower-case type/subtype without parameters.
+func mediaType(ct string) string {
+	if mt, _, err := mime.ParseMediaType(ct); err == nil {
+		return mt
+	}
+	mt, _, _ := strings.Cut(ct, ";")
+	return strings.ToLower(strings.TrimSpace(mt))
+}
