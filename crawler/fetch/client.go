@@ -3,6 +3,7 @@ package fetch
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -26,6 +27,8 @@ const maxHeaderBytes = 1 << 20
 type Client struct {
 	opts      Options
 	transport *http.Transport
+	// Context causes, made once: they name the limit that was hit.
+	timeoutCause, headerCause, stallCause error
 }
 
 // New returns a Client for opts, after applying defaults and validating.
@@ -78,7 +81,13 @@ func New(opts Options) (*Client, error) {
 			return u, err
 		}
 	}
-	return &Client{opts: opts, transport: t}, nil
+	return &Client{
+		opts:         opts,
+		transport:    t,
+		timeoutCause: fmt.Errorf("%w of %s", errTimeout, opts.Timeout),
+		headerCause:  fmt.Errorf("%w after %s", errHeaderTimeout, opts.HeaderTimeout),
+		stallCause:   fmt.Errorf("%w: no bytes for %s", errStall, opts.StallTimeout),
+	}, nil
 }
 
 // Close closes idle connections. In-flight requests are not interrupted.
@@ -88,44 +97,23 @@ func (c *Client) Close() { c.transport.CloseIdleConnections() }
 // added to the request; User-Agent and Accept-Encoding are set by the Client.
 // A non-2xx status is not an error: it is a Response. Every error is *Error.
 func (c *Client) Get(ctx context.Context, rawURL string, extra http.Header) (*Response, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return nil, &Error{Class: ClassScheme, URL: rawURL, Err: fmt.Errorf("parse url: %w", err)}
+	if err := checkURL(rawURL); err != nil {
+		return nil, &Error{Class: ClassScheme, URL: rawURL, Err: err}
 	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, &Error{Class: ClassScheme, URL: rawURL, Err: fmt.Errorf("scheme %q is not http or https", u.Scheme)}
-	}
-	if u.Host == "" {
-		return nil, &Error{Class: ClassScheme, URL: rawURL, Err: fmt.Errorf("no host")}
-	}
-
 	rec := &recorder{start: time.Now()}
-	reqCtx, cancelTimeout := context.WithTimeoutCause(ctx, c.opts.Timeout,
-		fmt.Errorf("%w of %s", errTimeout, c.opts.Timeout))
+	reqCtx, cancelTimeout := context.WithTimeoutCause(ctx, c.opts.Timeout, c.timeoutCause)
 	defer cancelTimeout()
 	reqCtx, cancel := context.WithCancelCause(reqCtx)
 	defer cancel(nil)
 	reqCtx = httptrace.WithClientTrace(reqCtx, rec.trace())
 
-	req, err := http.NewRequestWithContext(reqCtx, http.MethodGet, rawURL, nil)
+	req, err := c.newRequest(reqCtx, rawURL, extra)
 	if err != nil {
 		return nil, classify(ctx, reqCtx, rawURL, "build request", err)
 	}
-	for k, vs := range extra {
-		for _, v := range vs {
-			req.Header.Add(k, v)
-		}
-	}
-	if c.opts.UserAgent != "" {
-		req.Header.Set("User-Agent", c.opts.UserAgent)
-	}
-	req.Header.Set("Accept-Encoding", acceptEncoding)
-
 	// The Transport's ResponseHeaderTimeout starts after the request is
 	// written; this one starts with the request, dial included.
-	headerTimer := time.AfterFunc(c.opts.HeaderTimeout, func() {
-		cancel(fmt.Errorf("%w after %s", errHeaderTimeout, c.opts.HeaderTimeout))
-	})
+	headerTimer := time.AfterFunc(c.opts.HeaderTimeout, func() { cancel(c.headerCause) })
 	resp, err := c.transport.RoundTrip(req)
 	headerTimer.Stop()
 	if err != nil {
@@ -159,9 +147,7 @@ func (c *Client) Get(ctx context.Context, rawURL string, extra http.Header) (*Re
 // readBody reads and decodes resp.Body under the caps, cancelling the request
 // with errStall when no raw byte arrives for StallTimeout.
 func (c *Client) readBody(resp *http.Response, cancel context.CancelCauseFunc) ([]byte, bool, error) {
-	watchdog := time.AfterFunc(c.opts.StallTimeout, func() {
-		cancel(fmt.Errorf("%w: no bytes for %s", errStall, c.opts.StallTimeout))
-	})
+	watchdog := time.AfterFunc(c.opts.StallTimeout, func() { cancel(c.stallCause) })
 	defer watchdog.Stop()
 	wire := &wireReader{
 		r:        resp.Body,
@@ -184,4 +170,37 @@ func (c *Client) readBody(resp *http.Response, cancel context.CancelCauseFunc) (
 		return nil, false, err
 	}
 	return readCapped(r, c.opts.MaxBody, -1)
+}
+
+// checkURL accepts absolute http and https URLs with a host.
+func checkURL(rawURL string) error {
+	u, err := url.Parse(rawURL)
+	switch {
+	case err != nil:
+		return fmt.Errorf("parse url: %w", err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Errorf("scheme %q is not http or https", u.Scheme)
+	case u.Host == "":
+		return errors.New("url has no host")
+	}
+	return nil
+}
+
+// newRequest builds the GET: extra headers first, then the ones the Client
+// owns (User-Agent, and Accept-Encoding, since the decoding is ours).
+func (c *Client) newRequest(ctx context.Context, rawURL string, extra http.Header) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return nil, err
+	}
+	for k, vs := range extra {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	if c.opts.UserAgent != "" {
+		req.Header.Set("User-Agent", c.opts.UserAgent)
+	}
+	req.Header.Set("Accept-Encoding", acceptEncoding)
+	return req, nil
 }

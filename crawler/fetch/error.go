@@ -30,9 +30,10 @@ const (
 )
 
 // Error is a classified fetch failure. Retryable says whether the same
-// request may succeed later; a ClassCanceled error is Retryable but is not
-// an outcome of the URL at all, so callers should requeue it without
-// counting an attempt.
+// request may succeed later. ClassCanceled means the caller's ctx was done
+// (cancelled, or its own deadline passed); it is Retryable but is not an
+// outcome of the URL at all, so callers should requeue it without counting
+// an attempt.
 type Error struct {
 	Class     Class
 	Retryable bool
