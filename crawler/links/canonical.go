@@ -39,6 +39,11 @@ func Canonical(ref, base string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("parse %q: %w: %v", ref, ErrInvalid, err)
 	}
+	return serialize(u, ref)
+}
+
+// serialize writes a parsed URL in canonical form; ref is only for errors.
+func serialize(u *url.Url, ref string) (string, error) {
 	scheme := u.Scheme()
 	if scheme != "http" && scheme != "https" {
 		return "", fmt.Errorf("canonicalise %q: %w", ref, ErrScheme)

@@ -48,9 +48,25 @@ func Extract(doc *goquery.Document, pageURL string, maxLinks int) Page {
 	if u, err := url.Parse(pageURL); err == nil {
 		p.Base = u.Href(true)
 	}
+	// The first <base href> applies to the whole document, links before it
+	// included (HTML "document base URL").
+	if b := doc.Find("base[href]").First(); b.Length() > 0 {
+		p.Base = resolveBase(b.AttrOr("href", ""), p.Base)
+	}
+	base, baseErr := url.Parse(p.Base) // parsed once, not per link
 	seen := make(map[string]int)
 	add := func(ref, source string, nofollow bool) {
-		c, err := Canonical(strings.TrimSpace(ref), p.Base)
+		var u *url.Url
+		var err error
+		if baseErr != nil { // unusable page URL: only absolute refs resolve
+			u, err = url.Parse(strings.TrimSpace(ref))
+		} else {
+			u, err = base.Parse(strings.TrimSpace(ref))
+		}
+		if err != nil {
+			return
+		}
+		c, err := serialize(u, ref)
 		if err != nil {
 			return
 		}
@@ -60,11 +76,6 @@ func Extract(doc *goquery.Document, pageURL string, maxLinks int) Page {
 		}
 		seen[c] = len(p.Links)
 		p.Links = append(p.Links, Link{URL: c, Source: source, Nofollow: nofollow})
-	}
-	// The first <base href> applies to the whole document, links before it
-	// included (HTML "document base URL").
-	if b := doc.Find("base[href]").First(); b.Length() > 0 {
-		p.Base = resolveBase(b.AttrOr("href", ""), p.Base)
 	}
 	doc.Find(selector).EachWithBreak(func(_ int, s *goquery.Selection) bool {
 		switch name := goquery.NodeName(s); name {

@@ -1,0 +1,34 @@
+package links
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// benchPage is a ~20 KB page with ~50 links of assorted kinds.
+func benchPage() string {
+	var b strings.Builder
+	b.WriteString(`<!doctype html><html><head><title>bench</title><base href="/root/">` +
+		`<link rel="canonical" href="https://example.com/root/page?utm_source=x"><meta name="robots" content="index">` +
+		`</head><body>`)
+	for i := range 50 {
+		fmt.Fprintf(&b, `<div class="item"><p>%s</p><a href="../section/%d/item.html?id=%d#top" rel="%s">item %d</a></div>`,
+			strings.Repeat("lorem ipsum dolor sit amet ", 13), i, i, map[bool]string{true: "nofollow", false: ""}[i%5 == 0], i)
+	}
+	b.WriteString(`</body></html>`)
+	return b.String()
+}
+
+func BenchmarkExtract(b *testing.B) {
+	html := benchPage()
+	doc := parse(b, html)
+	b.SetBytes(int64(len(html)))
+	b.ReportAllocs()
+	for b.Loop() {
+		p := Extract(doc, "https://example.com/dir/page.html", 0)
+		if len(p.Links) != 51 {
+			b.Fatalf("%d links", len(p.Links))
+		}
+	}
+}
