@@ -38,8 +38,8 @@ bench-large:
 	$(GO) run ./internal/bench -profile large
 
 ## demo: a real crawl of the bundled local test web (127.0.0.1 only), then status and export.
-demo:
-	$(GO) run ./internal/demo
+demo: build
+	$(GO) run ./internal/demo -trawl $(BIN)
 
 ## torture: kill -9 / SIGTERM loops with the real binary. TORTURE_KILLS sets the count.
 torture:

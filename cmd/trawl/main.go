@@ -28,7 +28,11 @@ type signalCause struct{ sig os.Signal }
 
 func (s signalCause) Error() string { return "received " + s.sig.String() }
 
-func main() {
+func main() { os.Exit(mainWithSignals(os.Args[1:])) }
+
+// mainWithSignals runs the CLI with SIGINT/SIGTERM wired to a graceful stop
+// (first signal) and an immediate exit (second).
+func mainWithSignals(args []string) int {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
@@ -43,7 +47,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "trawl: %s again: exiting now\n", second)
 		os.Exit(exitCodeFor(second))
 	}()
-	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	return run(ctx, args, os.Stdin, os.Stdout, os.Stderr)
 }
 
 func exitCodeFor(sig os.Signal) int {

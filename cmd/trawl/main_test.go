@@ -1,0 +1,23 @@
+package main
+
+import (
+	"os"
+	"testing"
+)
+
+// TestMain lets crash tests re-exec this test binary as a real trawl
+// process (the os/exec helper-process pattern): with TRAWL_CLI_CHILD=1 it
+// runs the CLI on its arguments after "--" and exits with its code.
+func TestMain(m *testing.M) {
+	if os.Getenv("TRAWL_CLI_CHILD") == "1" {
+		args := os.Args[1:]
+		for i, a := range args {
+			if a == "--" {
+				args = args[i+1:]
+				break
+			}
+		}
+		os.Exit(mainWithSignals(args))
+	}
+	os.Exit(m.Run())
+}
