@@ -1,0 +1,153 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trawl-crawler/trawl/internal/testweb"
+)
+
+// cli runs the CLI in-process and returns its exit code and output.
+func cli(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestBadUsageExits2AndWritesNothing(t *testing.T) {
+	tmp := t.TempDir()
+	dir := filepath.Join(tmp, "state")
+	cfgUnknown := filepath.Join(tmp, "unknown.yaml")
+	os.WriteFile(cfgUnknown, []byte("concurency: 3\n"), 0o644)
+	cfgBad := filepath.Join(tmp, "bad.yaml")
+	os.WriteFile(cfgBad, []byte("delay: soon\n"), 0o644)
+	cases := []struct {
+		name string
+		args []string
+		want string // in stderr
+	}{
+		{"no command", nil, "Usage"},
+		{"unknown command", []string{"crawlx"}, "unknown command"},
+		{"no seeds", []string{"crawl", "--dir", dir}, "no seed URLs"},
+		{"bad seed", []string{"crawl", "--dir", dir, "ftp://x/"}, "not an absolute http(s) URL"},
+		{"relative seed", []string{"crawl", "--dir", dir, "/just/a/path"}, "not an absolute"},
+		{"bad regex", []string{"crawl", "--dir", dir, "--include", "([", "http://a.test/"}, "bad regular expression"},
+		{"negative concurrency", []string{"crawl", "--dir", dir, "--concurrency", "-1", "http://a.test/"}, "concurrency"},
+		{"negative retries", []string{"crawl", "--dir", dir, "--retries", "-2", "http://a.test/"}, "retries"},
+		{"bad scope", []string{"crawl", "--dir", dir, "--scope", "planet", "http://a.test/"}, "scope"},
+		{"bad duration", []string{"crawl", "--dir", dir, "--delay", "soon", "http://a.test/"}, "invalid value"},
+		{"unknown flag", []string{"crawl", "--dir", dir, "--turbo", "http://a.test/"}, "not defined"},
+		{"unknown config key", []string{"crawl", "--dir", dir, "--config", cfgUnknown, "http://a.test/"}, "concurency"},
+		{"bad config value", []string{"crawl", "--dir", dir, "--config", cfgBad, "http://a.test/"}, "soon"},
+		{"missing config", []string{"crawl", "--dir", dir, "--config", filepath.Join(tmp, "nope.yaml"), "http://a.test/"}, "nope.yaml"},
+		{"unreadable seeds file", []string{"crawl", "--dir", dir, "--seeds-file", filepath.Join(tmp, "nope.txt")}, "nope.txt"},
+		{"bad log level", []string{"crawl", "--dir", dir, "--log-level", "loud", "http://a.test/"}, "log level"},
+		{"bad proxy", []string{"crawl", "--dir", dir, "--proxy", "::::", "http://a.test/"}, "proxy"},
+		{"resume nothing", []string{"resume", "--dir", dir}, "nothing to resume"},
+		{"status nothing", []string{"status", "--dir", dir}, "no crawl"},
+		{"export bad format", []string{"export", "--dir", dir, "--format", "pdf", "--out", filepath.Join(tmp, "o")}, "pdf"},
+		{"export no crawl", []string{"export", "--dir", dir, "--format", "jsonl", "--out", "-"}, "no crawl"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := cli(t, "", tc.args...)
+			if code != exitUsage {
+				t.Errorf("exit %d, want %d; stderr: %s", code, exitUsage, stderr)
+			}
+			if !strings.Contains(stderr, tc.want) {
+				t.Errorf("stderr %q does not name the problem (%q)", stderr, tc.want)
+			}
+			if _, err := os.Stat(dir); err == nil {
+				t.Errorf("%s was created on bad usage", dir)
+			}
+		})
+	}
+}
+
+func TestCrawlRefusesUnfinishedAndResumeRefusesScopeChange(t *testing.T) {
+	web, err := testweb.Start(testweb.Config{Hosts: 2, PagesPerHost: 20, PageSize: 1 << 10, Seed: 3, Latency: 10 * time.Millisecond, Features: testweb.Clean()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer web.Close()
+	dir := filepath.Join(t.TempDir(), "state")
+	base := []string{"--dir", dir, "--proxy", web.ProxyURL(), "--allow-private", "--delay", "0", "--progress", "off", "--log-level", "warn"}
+
+	// Stop the first crawl after a few pages: --max-pages finishes it, so
+	// cancel instead to leave it unfinished.
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(30 * time.Millisecond); cancel() }()
+	var out, errb bytes.Buffer
+	code := run(ctx, append(append([]string{"crawl"}, base...), web.Seeds()...), strings.NewReader(""), &out, &errb)
+	if code == exitOK {
+		t.Skip("crawl finished before the cancel; nothing unfinished to test")
+	}
+	if code != exitInterrupted {
+		t.Fatalf("interrupted crawl exited %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "trawl resume --dir "+dir) {
+		t.Errorf("no resume hint: %s", out.String())
+	}
+
+	code, _, stderr := cli(t, "", append(append([]string{"crawl"}, base...), web.Seeds()...)...)
+	if code != exitUsage || !strings.Contains(stderr, "trawl resume") {
+		t.Fatalf("crawl over unfinished: exit %d, stderr %q", code, stderr)
+	}
+	code, _, stderr = cli(t, "", append([]string{"resume", "--scope", "any"}, base...)...)
+	if code != exitUsage || !strings.Contains(stderr, "scope") {
+		t.Fatalf("resume with scope change: exit %d, stderr %q", code, stderr)
+	}
+
+	code, stdout, _ := cli(t, "", "status", "--dir", dir, "--json")
+	if code != 0 {
+		t.Fatalf("status exit %d", code)
+	}
+	var st map[string]any
+	if err := json.Unmarshal([]byte(stdout), &st); err != nil {
+		t.Fatalf("status --json: %v: %s", err, stdout)
+	}
+	for _, k := range []string{"state", "queued", "in_flight", "done", "failed", "stored", "hosts", "bytes_stored", "started_at", "updated_at"} {
+		if _, ok := st[k]; !ok {
+			t.Errorf("status --json lacks %q", k)
+		}
+	}
+	if st["state"] != "interrupted" {
+		t.Errorf("state = %v, want interrupted", st["state"])
+	}
+
+	// Operational flags may change on resume.
+	code, _, stderr = cli(t, "", append([]string{"resume", "--concurrency", "3"}, base...)...)
+	if code != exitOK {
+		t.Fatalf("resume: exit %d: %s", code, stderr)
+	}
+	if probs := web.Report().Check(web.Expected(), 2, 0, 0); len(probs) > 0 {
+		t.Fatalf("after resume: %v", probs)
+	}
+	// A finished crawl is refused too, and --fresh starts over.
+	code, _, stderr = cli(t, "", append(append([]string{"crawl"}, base...), web.Seeds()...)...)
+	if code != exitUsage || !strings.Contains(stderr, "finished") {
+		t.Fatalf("crawl over finished: exit %d, %q", code, stderr)
+	}
+	web.Reset()
+	code, _, stderr = cli(t, "", append(append([]string{"crawl", "--fresh"}, base...), web.Seeds()...)...)
+	if code != exitOK {
+		t.Fatalf("crawl --fresh: exit %d: %s", code, stderr)
+	}
+	if probs := web.Report().Check(web.Expected(), 2, 0, 0); len(probs) > 0 {
+		t.Fatalf("after --fresh: %v", probs)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, out, _ := cli(t, "", "version")
+	if code != 0 || !strings.HasPrefix(out, "trawl ") {
+		t.Fatalf("version: %d %q", code, out)
+	}
+}
