@@ -1,0 +1,127 @@
+package torture
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Build compiles the trawl command (module-relative package ./cmd/trawl,
+// found from moduleRoot) into dir and returns the binary's path.
+func Build(ctx context.Context, moduleRoot, dir string) (string, error) {
+	bin := filepath.Join(dir, "trawl")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/trawl")
+	cmd.Dir = moduleRoot
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build trawl: %w\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// ModuleRoot walks up from dir to the directory holding go.mod.
+func ModuleRoot(dir string) (string, error) {
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("find go.mod above %s: not found", dir)
+		}
+	}
+}
+
+// Proc is one running trawl process with its combined output captured.
+type Proc struct {
+	cmd   *exec.Cmd
+	out   lockedBuffer
+	done  chan struct{}
+	err   error
+	Start time.Time // when the process was started
+}
+
+// Run starts bin with args and returns at once.
+func Run(bin string, args ...string) (*Proc, error) {
+	p := &Proc{cmd: exec.Command(bin, args...), done: make(chan struct{})}
+	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.out
+	p.cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	p.Start = time.Now()
+	if err := p.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", bin, err)
+	}
+	go func() { p.err = p.cmd.Wait(); close(p.done) }()
+	return p, nil
+}
+
+// Done is closed when the process has exited.
+func (p *Proc) Done() <-chan struct{} { return p.done }
+
+// Signal sends sig to the process (a no-op once it has exited).
+func (p *Proc) Signal(sig syscall.Signal) {
+	select {
+	case <-p.done:
+	default:
+		_ = p.cmd.Process.Signal(sig)
+	}
+}
+
+// Wait waits up to timeout for the process to exit and returns its exit
+// code: -1 for death by signal. On timeout it kills the process and returns
+// an error.
+func (p *Proc) Wait(timeout time.Duration) (int, error) {
+	select {
+	case <-p.done:
+	case <-time.After(timeout):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		return -1, fmt.Errorf("%s did not exit within %v", p.cmd.Args, timeout)
+	}
+	return ExitCode(p.err), nil
+}
+
+// Kill sends SIGKILL and waits for the process to be gone.
+func (p *Proc) Kill() {
+	p.Signal(syscall.SIGKILL)
+	<-p.done
+}
+
+// Output returns what the process has written to stdout and stderr so far.
+func (p *Proc) Output() string { return p.out.String() }
+
+// ExitCode maps an exec Wait error to an exit code: 0 for nil, the code for
+// a normal exit, -1 for death by signal or a failure to run.
+func ExitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	return -1
+}
+
+// lockedBuffer is a bytes.Buffer safe for the two copying goroutines of
+// exec and a reader.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
