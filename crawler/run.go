@@ -44,7 +44,7 @@ type engine struct {
 	cfg   Config
 	dir   string
 	fr    *frontier.Frontier
-	store *lockedStore
+	store *pageStore
 	fc    *fetch.Client
 	scope *scope
 	pol   policy
@@ -178,7 +178,7 @@ func (c *Crawler) open(resume bool) (*engine, error) {
 	}
 	e := &engine{c: c, cfg: c.cfg, dir: c.dir, errCounts: map[string]int64{}, active: map[string]int{}, runStart: time.Now()}
 	e.rnd = &jitterRand{r: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x7472617776))}
-	e.store = &lockedStore{}
+	e.store = &pageStore{}
 	fr, err := frontier.Open(filepath.Join(c.dir, frontierFile), frontier.Options{
 		PerHost:      c.cfg.PerHost,
 		Delay:        c.cfg.Delay,
@@ -331,46 +331,35 @@ func (e *engine) signal() {
 	}
 }
 
-// lockedStore serialises the committer's appends with the frontier writer's
-// fsync (BeforeCommit runs on the writer goroutine).
-type lockedStore struct {
-	mu sync.Mutex
-	st *storage.Store
+// pageStore is the page store as the frontier's writer sees it: the
+// BeforeCommit hook (Sync, on the writer goroutine) may run before the
+// store is open, and concurrently with the committer's Append, which
+// storage.Store allows.
+type pageStore struct {
+	p atomic.Pointer[storage.Store]
 }
 
-func (l *lockedStore) set(st *storage.Store) { l.mu.Lock(); l.st = st; l.mu.Unlock() }
+func (l *pageStore) set(st *storage.Store) { l.p.Store(st) }
 
-func (l *lockedStore) sync() error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.st == nil {
-		return nil
+func (l *pageStore) sync() error {
+	if st := l.p.Load(); st != nil {
+		return st.Sync()
 	}
-	return l.st.Sync()
+	return nil
 }
 
-func (l *lockedStore) append(b storage.Block) ([]byte, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.st.Append(b)
-}
+func (l *pageStore) append(b storage.Block) ([]byte, error) { return l.p.Load().Append(b) }
 
-func (l *lockedStore) publish(cp []byte) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.st == nil {
-		return nil
+func (l *pageStore) publish(cp []byte) error {
+	if st := l.p.Load(); st != nil {
+		return st.Publish(cp)
 	}
-	return l.st.Publish(cp)
+	return nil
 }
 
-func (l *lockedStore) close() error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.st == nil {
-		return nil
+func (l *pageStore) close() error {
+	if st := l.p.Swap(nil); st != nil {
+		return st.Close()
 	}
-	err := l.st.Close()
-	l.st = nil
-	return err
+	return nil
 }
