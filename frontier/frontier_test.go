@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -471,4 +472,59 @@ func TestCompleteAsyncFIFO(t *testing.T) {
 		t.Fatalf("checkpoint %q, want 49", f.Checkpoint())
 	}
 	checkCounts(t, f, Stats{Done: 50, Hosts: 1})
+}
+
+func TestConcurrentLeaseComplete(t *testing.T) {
+	f := open(t, "", Options{PerHost: 3, MaxDelay: 200 * time.Microsecond})
+	defer f.Close()
+	var seeds []Item
+	for i := range 20 {
+		seeds = append(seeds, item(fmt.Sprintf("h%d", i%5), i, 0))
+	}
+	add(t, f, seeds...)
+	var mu sync.Mutex
+	leased := map[string]int{}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				l, ok, _ := f.Next(time.Now())
+				if !ok {
+					// Leased drops only when a completion (and its children)
+					// has committed, so 0/0 means the crawl is over.
+					if s := f.Stats(); s.Queued == 0 && s.Leased == 0 {
+						return
+					}
+					time.Sleep(100 * time.Microsecond) // waits for other workers, not for timing logic
+					continue
+				}
+				mu.Lock()
+				leased[l.URL]++
+				mu.Unlock()
+				var kids []Item
+				if l.Depth < 4 {
+					kids = []Item{{URL: l.URL + "/a", Host: l.Host, Depth: l.Depth + 1}, {URL: l.URL + "/b", Host: "h0", Depth: l.Depth + 1}}
+				}
+				f.Stats()
+				f.Host(l.Host)
+				if err := f.Complete(context.Background(), Completion{Lease: l, Outcome: Done, Children: kids}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	const want = 20 * (1 + 2 + 4 + 8 + 16)
+	for u, n := range leased {
+		if n != 1 {
+			t.Errorf("%s leased %d times", u, n)
+		}
+	}
+	if len(leased) != want {
+		t.Errorf("leased %d URLs, want %d", len(leased), want)
+	}
+	checkCounts(t, f, Stats{Done: want, Hosts: 5})
 }
