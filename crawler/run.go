@@ -168,10 +168,20 @@ func (e *engine) finalState(ctx context.Context) string {
 // open prepares the state directory, frontier, store and fetch client.
 func (c *Crawler) open(resume bool) (*engine, error) {
 	if resume && !Exists(c.dir) {
+		if halfInitialised(c.dir) {
+			return nil, fmt.Errorf("resume %s: the crawl was stopped while starting, before its seeds were committed; start it again with trawl crawl: %w", c.dir, ErrNoCrawl)
+		}
 		return nil, fmt.Errorf("resume %s: %w", c.dir, ErrNoCrawl)
 	}
 	if !resume && Exists(c.dir) {
 		return nil, fmt.Errorf("%s: %w", c.dir, ErrExists)
+	}
+	if !resume && halfInitialised(c.dir) {
+		// Killed during a previous start, before crawl.json: nothing was
+		// fetched, so starting over loses nothing.
+		if err := Discard(c.dir); err != nil {
+			return nil, err
+		}
 	}
 	if err := os.MkdirAll(c.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create state directory: %w", err)
@@ -217,9 +227,6 @@ func (c *Crawler) open(resume bool) (*engine, error) {
 	}
 	ctx := context.Background()
 	if !resume {
-		if err := saveConfig(ctx, c.dir, fr, e.cfg); err != nil {
-			return fail(err)
-		}
 		if err := fr.SetMeta(ctx, metaStart, []byte(e.startedAt.Format(time.RFC3339Nano))); err != nil {
 			return fail(fmt.Errorf("store start time: %w", err))
 		}
@@ -229,6 +236,12 @@ func (c *Crawler) open(resume bool) (*engine, error) {
 		}
 		if _, err := fr.Add(ctx, items); err != nil {
 			return fail(fmt.Errorf("queue seeds: %w", err))
+		}
+		// crawl.json last: its presence is what makes the directory a
+		// started crawl (Exists), so a kill before here leaves a
+		// half-initialised directory that the next crawl discards.
+		if err := saveConfig(ctx, c.dir, fr, e.cfg); err != nil {
+			return fail(err)
 		}
 	}
 	if err := fr.SetMeta(ctx, metaState, []byte(StateRunning)); err != nil {

@@ -112,10 +112,18 @@ func processAlive(pid int) bool {
 	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
-// Exists reports whether dir holds crawl state.
+// Exists reports whether dir holds a started crawl: its configuration was
+// committed together with its seeds (crawl.json is written last).
 func Exists(dir string) bool {
-	_, err := os.Stat(filepath.Join(dir, frontierFile))
+	_, err := os.Stat(filepath.Join(dir, configFile))
 	return err == nil
+}
+
+// halfInitialised: a frontier file but no crawl.json, i.e. a start that was
+// killed before it committed its seeds and config.
+func halfInitialised(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, frontierFile))
+	return err == nil && !Exists(dir)
 }
 
 func pid() int { return os.Getpid() }
