@@ -307,4 +307,3 @@ func TestTortureSIGTERM(t *testing.T) {
 	t.Logf("SIGTERM: %d runs, %d stops, %d expected pages, %d stored, %d export lines, %d requests, %d duplicates, %v",
 		runs, stopped, len(expected), st.Stored, lines, rep.Requests, len(rep.Duplicates), time.Since(start).Round(time.Millisecond))
 }
-
