@@ -117,6 +117,20 @@ func (c *catalogue) Requests(path string) int {
 	return c.requests[path]
 }
 
+// MaxPageRequests returns the most requests any one page (robots.txt
+// aside) received.
+func (c *catalogue) MaxPageRequests() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	most := 0
+	for path, n := range c.requests {
+		if path != "/robots.txt" {
+			most = max(most, n)
+		}
+	}
+	return most
+}
+
 // Refused returns the addresses the guarded dialer refused.
 func (c *catalogue) Refused() []string {
 	c.mu.Lock()
