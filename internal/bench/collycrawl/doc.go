@@ -1,6 +1,6 @@
 // Command collycrawl is the benchmark's colly baseline: the crawler a
-// typical colly user writes. colly.Async(true), robots.txt obeyed (colly's
-// default), OnHTML("a[href]") visiting every link, a URL filter for the
+// typical colly user writes. colly.Async(true), robots.txt obeyed (set
+// explicitly: colly v2.3.0's Init sets IgnoreRobotsTxt = true), OnHTML("a[href]") visiting every link, a URL filter for the
 // site, colly's proxy set to the test web, and either one
 // LimitRule{DomainGlob: "*", Parallelism: N} or, with -per-host, one rule
 // per host with that parallelism.

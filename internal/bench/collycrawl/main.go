@@ -51,6 +51,9 @@ func run(args []string, stdout io.Writer) error {
 		colly.URLFilters(re),
 		colly.MaxDepth(*maxDepth),
 	)
+	// colly v2's Init sets IgnoreRobotsTxt = true; a user who wants a polite
+	// crawl turns it off.
+	c.IgnoreRobotsTxt = false
 	c.SetRequestTimeout(30 * time.Second)
 	if *proxy != "" {
 		if err := c.SetProxy(*proxy); err != nil {
