@@ -27,11 +27,21 @@
 // ctx loses nothing; Resume picks up where the crawl stopped), politeness is
 // per host (Config.PerHost, Config.Delay, robots.txt, Crawl-delay,
 // Retry-After), and every response is kept in a page store that
-// storage/export reads. Two differences from colly matter when porting:
-// trawl follows every in-scope <a href> on its own (Config.Scope,
-// Config.MaxDepth, Config.Include/Exclude and OnEnqueue decide what is
-// queued, not the callbacks alone), and a URL is fetched once per crawl, so
-// Visit of a seen URL is a no-op.
+// storage/export reads. Differences from colly that matter when porting:
+//
+//   - trawl follows every in-scope <a href> on its own: Config.Scope,
+//     Config.MaxDepth, Config.Include/Exclude and OnEnqueue decide what is
+//     queued, for links and Request.Visit alike;
+//   - callbacks run concurrently on Config.ParseWorkers goroutines (a
+//     synchronous colly Collector runs them one at a time): lock shared
+//     state, or set ParseWorkers to 1;
+//   - a URL is fetched once per crawl, across runs: Visit of a seen URL is
+//     a no-op;
+//   - e.Request.Ctx is new for each page (a child may be fetched in another
+//     run), and Request.Visit and Request.AbsoluteURL resolve against the
+//     page URL, not a <base href> (links trawl follows itself honour it).
+//
+// examples/xkcd_store is a colly program ported this way.
 //
 // # Pipeline
 //

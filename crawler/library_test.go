@@ -310,6 +310,38 @@ func TestCallbacksRunInParseStage(t *testing.T) {
 	}
 }
 
+// TestOneParseWorkerSerialisesCallbacks: with ParseWorkers 1 every callback
+// runs on the same goroutine, so a ported colly program whose callbacks
+// share unlocked state (as a synchronous Collector allows) stays correct.
+func TestOneParseWorkerSerialisesCallbacks(t *testing.T) {
+	cat := newCatalogue(nil)
+	defer cat.Close()
+	cfg := cat.Config()
+	cfg.ParseWorkers = 1
+	c, err := crawler.New(t.TempDir(), cfg, crawler.WithDialer(cat.dial))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	goroutines := map[string]int{}
+	record := func() {
+		buf := make([]byte, 64)
+		id, _, _ := strings.Cut(string(buf[:runtime.Stack(buf, false)]), " [")
+		mu.Lock()
+		goroutines[id]++
+		mu.Unlock()
+	}
+	c.OnHTML("a[href]", func(*colly.HTMLElement) { record() })
+	c.OnResponse(func(*colly.Response) { record() })
+	c.OnEnqueue(func(string, int, string) bool { record(); return true })
+	if _, err := c.Run(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if len(goroutines) != 1 {
+		t.Errorf("callbacks ran on %d goroutines, want 1: %v", len(goroutines), goroutines)
+	}
+}
+
 // TestPanickingCallbackIsRecovered: a callback that panics is counted and the
 // crawl still fetches, commits and scrapes everything else.
 func TestPanickingCallbackIsRecovered(t *testing.T) {
