@@ -35,7 +35,7 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./frontier/ ./storage/
 
 bench-large:
-	$(GO) run ./internal/bench -profile large
+	$(GO) run ./internal/bench -profile fast-clean,large
 
 ## demo: a real crawl of the bundled local test web (127.0.0.1 only), then status and export.
 demo: build

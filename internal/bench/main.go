@@ -57,7 +57,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	o.Profiles = strings.Split(*prof, ",")
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if !set["timeout"] && *prof == "large" {
+	if !set["timeout"] && strings.Contains(*prof, "large") {
 		o.Timeout = 6 * time.Hour
 	}
 	if o.Concurrency < 1 {
