@@ -164,15 +164,25 @@ func checkAfterCrash(t *testing.T, round int, path string, durable map[string]by
 		t.Fatalf("round %d: %d leases survived reopen", round, re.Leased)
 	}
 	err = f.db.View(func(tx *bolt.Tx) error {
-		urls := tx.Bucket(bktURLs)
-		for u, st := range durable {
-			h := hashURL(u)
-			r, err := decodeURLRec(urls.Get(h[:]))
+		states := map[string]byte{}
+		err := tx.Bucket(bktRecords).ForEach(func(k, v []byte) error {
+			r, err := decodeURLRec(0, v)
 			if err != nil {
-				return fmt.Errorf("durable %s: %w", u, err)
+				return fmt.Errorf("record %x: %w", k, err)
 			}
-			if r.state != st {
-				return fmt.Errorf("durable %s: state %d, want %d", u, r.state, st)
+			states[r.url] = r.state
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for u, st := range durable {
+			got, ok := states[u]
+			if !ok {
+				return fmt.Errorf("durable %s: no record", u)
+			}
+			if got != st {
+				return fmt.Errorf("durable %s: state %d, want %d", u, got, st)
 			}
 		}
 		return nil

@@ -56,7 +56,8 @@ type Frontier struct {
 	broken     error // first commit error; every later call returns it
 	hosts      map[string]*host
 	ready      hostHeap
-	inflight   map[urlHash]string // leased hash -> host
+	inflight   map[uint64]string // leased seq -> host
+	leasedSeq  map[string]uint64 // leased URL -> seq (Complete finds the record without the index)
 	stats      Stats              // committed counters, plus eager lease deltas
 	checkpoint []byte
 	appliedTx  int // id of the last write txn whose effects are in memory
@@ -67,7 +68,14 @@ type Frontier struct {
 // older epoch back to queued.
 func Open(path string, opts Options) (*Frontier, error) {
 	opts = opts.withDefaults()
-	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: opts.OpenTimeout, NoSync: opts.NoSync, NoFreelistSync: true})
+	db, err := bolt.Open(path, 0o644, &bolt.Options{
+		Timeout: opts.OpenTimeout,
+		NoSync:  opts.NoSync,
+		// The free list is rebuilt by a scan on open instead of written by
+		// every commit, and the map free list allocates runs in O(1).
+		NoFreelistSync: true,
+		FreelistType:   bolt.FreelistMapType,
+	})
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, lockedError(path)
@@ -79,7 +87,8 @@ func Open(path string, opts Options) (*Frontier, error) {
 		path:     path,
 		opts:     opts,
 		hosts:    make(map[string]*host),
-		inflight: make(map[urlHash]string),
+		inflight:  make(map[uint64]string),
+		leasedSeq: make(map[string]uint64),
 	}
 	if err := f.recover(); err != nil {
 		db.Close()
@@ -125,7 +134,7 @@ func (f *Frontier) Epoch() uint64 { return f.epoch }
 
 // Item is a URL to add.
 type Item struct {
-	URL    string // canonical URL (opaque); the key is the first 16 bytes of its SHA-256
+	URL    string // canonical URL (opaque); dedup key: hash of Host and URL
 	Host   string // host key for politeness (opaque)
 	Depth  int
 	Parent string // URL it was found on ("" for seeds); stored for the record
@@ -205,7 +214,15 @@ func (f *Frontier) Complete(ctx context.Context, c Completion) error {
 	if err := validCompletion(c); err != nil {
 		return err
 	}
-	return f.w.submitWait(ctx, &op{kind: opComplete, comp: c}).err
+	return f.w.submitWait(ctx, f.completeOp(c)).err
+}
+
+// completeOp finds the seq of c's lease, if it is in flight, for the writer.
+func (f *Frontier) completeOp(c Completion) *op {
+	f.mu.Lock()
+	seq, ok := f.leasedSeq[c.Lease.URL]
+	f.mu.Unlock()
+	return &op{kind: opComplete, comp: c, seq: seq, known: ok}
 }
 
 // CompleteAsync submits c and calls done(err) from the writer goroutine
@@ -217,7 +234,9 @@ func (f *Frontier) CompleteAsync(c Completion, done func(error)) {
 		done(err)
 		return
 	}
-	f.w.submit(&op{kind: opComplete, comp: c, done: func(r result) { done(r.err) }})
+	o := f.completeOp(c)
+	o.done = func(r result) { done(r.err) }
+	f.w.submit(o)
 }
 
 func validCompletion(c Completion) error {

@@ -11,6 +11,7 @@ import (
 type txBatch struct {
 	w     *writer
 	tx    *bolt.Tx
+	b     buckets
 	txID  int
 	hosts map[string]*hostRec // every host touched, written back by flush
 	disk  Stats               // persisted counters after this batch
@@ -34,7 +35,32 @@ type event struct {
 	host  string
 	retry bool
 	e     entry
-	hash  urlHash
+	seq   uint64 // evLeaseEnd
+	url   string // evLeaseEnd
+}
+
+// buckets are one write transaction's buckets, looked up once.
+type buckets struct {
+	meta, userMeta, index, records, queue, retry, leases, hosts *bolt.Bucket
+}
+
+func txBuckets(tx *bolt.Tx) buckets {
+	b := buckets{
+		meta: tx.Bucket(bktMeta), userMeta: tx.Bucket(bktUserMeta), index: tx.Bucket(bktIndex),
+		records: tx.Bucket(bktRecords), queue: tx.Bucket(bktQueue), retry: tx.Bucket(bktRetry),
+		leases: tx.Bucket(bktLeases), hosts: tx.Bucket(bktHosts),
+	}
+	// Records are appended in seq order: fill pages instead of splitting
+	// them in half. (FillPercent is per transaction, not persisted.)
+	b.records.FillPercent = 1.0
+	return b
+}
+
+func (b *buckets) queueOf(inRetry bool) *bolt.Bucket {
+	if inRetry {
+		return b.retry
+	}
+	return b.queue
 }
 
 func (b *txBatch) hostRec(name string) (*hostRec, error) {
@@ -42,7 +68,7 @@ func (b *txBatch) hostRec(name string) (*hostRec, error) {
 		return h, nil
 	}
 	h := &hostRec{}
-	if v := b.tx.Bucket(bktHosts).Get([]byte(name)); v != nil {
+	if v := b.b.hosts.Get([]byte(name)); v != nil {
 		r, err := decodeHostRec(v)
 		if err != nil {
 			return nil, fmt.Errorf("host %q: %w", name, err)
@@ -66,11 +92,11 @@ func (b *txBatch) apply(o *op) (result, error) {
 	case opLease:
 		return result{}, b.lease(o)
 	case opComplete:
-		return b.complete(o.comp)
+		return b.complete(o)
 	case opHost:
 		return result{}, b.hostUpdate(o.host, o.hu)
 	case opMeta:
-		return result{}, b.tx.Bucket(bktUserMeta).Put([]byte(o.key), o.val)
+		return result{}, b.b.userMeta.Put([]byte(o.key), o.val)
 	case opBarrier:
 		return result{}, nil
 	}
@@ -78,11 +104,10 @@ func (b *txBatch) apply(o *op) (result, error) {
 }
 
 func (b *txBatch) addItems(items []Item) (int, error) {
-	urls, queue := b.tx.Bucket(bktURLs), b.tx.Bucket(bktQueue)
 	n := 0
 	for _, it := range items {
-		hash := hashURL(it.URL)
-		if urls.Get(hash[:]) != nil {
+		key := makeURLKey(it.URL)
+		if has(b.b.index, key[:]) {
 			continue
 		}
 		hr, err := b.hostRec(it.Host)
@@ -91,81 +116,92 @@ func (b *txBatch) addItems(items []Item) (int, error) {
 		}
 		b.seq++
 		r := urlRec{state: stQueued, depth: it.Depth, seq: b.seq, host: it.Host, url: it.URL, parent: it.Parent}
-		suffix := r.suffix()
-		if err := urls.Put(hash[:], r.encode()); err != nil {
+		sk := makeSeqKey(r.seq)
+		if err := b.b.index.Put(key[:], nil); err != nil {
+			return n, fmt.Errorf("index %s: %w", it.URL, err)
+		}
+		if err := b.b.records.Put(sk[:], r.encode()); err != nil {
 			return n, fmt.Errorf("add %s: %w", it.URL, err)
 		}
-		if err := queue.Put(append(hostKey(it.Host), suffix...), hash[:]); err != nil {
+		suffix := r.suffix()
+		if err := b.b.queue.Put(queueKey(it.Host, suffix), nil); err != nil {
 			return n, fmt.Errorf("queue %s: %w", it.URL, err)
 		}
 		hr.queued++
 		b.disk.Queued++
 		b.mem.Queued++
 		b.events = append(b.events, event{kind: evQueued, host: it.Host,
-			e: entry{suffix: suffix, hash: hash, url: it.URL, parent: it.Parent, depth: it.Depth}})
+			e: entry{suffix: suffix, seq: r.seq, url: it.URL, parent: it.Parent, depth: it.Depth}})
 		n++
 	}
 	return n, nil
 }
 
-// lease persists a lease that Next already handed out and counted.
+// lease persists a lease that Next already handed out and counted: the
+// queue entry goes, a leases entry tagged with the epoch comes. The record
+// is not rewritten (see urlRec).
 func (b *txBatch) lease(o *op) error {
-	urls := b.tx.Bucket(bktURLs)
-	r, err := decodeURLRec(urls.Get(o.hash[:]))
-	if err != nil {
-		return fmt.Errorf("lease %x: %w", o.hash, err)
+	q, k := b.b.queueOf(o.inRetry), queueKey(o.host, o.suffix)
+	if !has(q, k) {
+		return fmt.Errorf("lease %s seq %d: no queue entry: %w", o.host, o.seq, errCorrupt)
 	}
-	if r.state != stQueued {
-		return fmt.Errorf("lease %s: state %d, want queued: %w", r.url, r.state, errCorrupt)
+	if err := q.Delete(k); err != nil {
+		return fmt.Errorf("lease %s seq %d: dequeue: %w", o.host, o.seq, err)
 	}
-	hr, err := b.hostRec(r.host)
+	sk := makeSeqKey(o.seq)
+	if err := b.b.leases.Put(sk[:], u64(b.w.f.epoch)); err != nil {
+		return fmt.Errorf("lease %s seq %d: %w", o.host, o.seq, err)
+	}
+	hr, err := b.hostRec(o.host)
 	if err != nil {
 		return err
 	}
-	if err := b.tx.Bucket(r.bucket()).Delete(append(hostKey(r.host), r.suffix()...)); err != nil {
-		return fmt.Errorf("lease %s: dequeue: %w", r.url, err)
-	}
-	if r.inRetry {
+	if o.inRetry {
 		hr.retries--
 	} else {
 		hr.queued--
 	}
 	hr.nextAllowed = max(hr.nextAllowed, timeToNano(o.nextAllowed))
-	r.state, r.epoch = stLeased, b.w.f.epoch
-	if err := urls.Put(o.hash[:], r.encode()); err != nil {
-		return fmt.Errorf("lease %s: %w", r.url, err)
-	}
-	if err := b.tx.Bucket(bktLeases).Put(o.hash[:], u64(r.epoch)); err != nil {
-		return fmt.Errorf("lease %s: %w", r.url, err)
-	}
 	b.disk.Queued--
 	b.disk.Leased++
 	return nil
 }
 
-func (b *txBatch) complete(c Completion) (result, error) {
-	urls := b.tx.Bucket(bktURLs)
-	hash := hashURL(c.Lease.URL)
-	v := urls.Get(hash[:])
-	if v == nil {
-		return result{err: fmt.Errorf("complete %s: %w", c.Lease.URL, ErrStaleLease)}, nil
+func (b *txBatch) complete(o *op) (result, error) {
+	c := o.comp
+	stale := func(why string) (result, error) {
+		return result{err: fmt.Errorf("complete %s (%s, lease epoch %d, epoch %d): %w",
+			c.Lease.URL, why, c.Lease.Epoch, b.w.f.epoch, ErrStaleLease)}, nil
 	}
-	r, err := decodeURLRec(v)
+	if !o.known {
+		return stale("not in flight")
+	}
+	if c.Lease.Epoch != b.w.f.epoch {
+		return stale("old epoch")
+	}
+	sk := makeSeqKey(o.seq)
+	ev := b.b.leases.Get(sk[:])
+	if ev == nil {
+		return stale("no lease")
+	}
+	if e, err := readU64(ev); err != nil || e != c.Lease.Epoch {
+		return stale("lease of another epoch")
+	}
+	r, err := decodeURLRec(o.seq, b.b.records.Get(sk[:]))
 	if err != nil {
-		return result{}, fmt.Errorf("complete %s: %w", c.Lease.URL, err)
+		return result{}, fmt.Errorf("complete %s: seq %d: %w", c.Lease.URL, o.seq, err)
 	}
-	if r.state != stLeased || r.epoch != c.Lease.Epoch || c.Lease.Epoch != b.w.f.epoch {
-		return result{err: fmt.Errorf("complete %s (state %d, epoch %d, lease epoch %d): %w",
-			c.Lease.URL, r.state, r.epoch, c.Lease.Epoch, ErrStaleLease)}, nil
+	if r.state != stQueued || r.url != c.Lease.URL {
+		return result{}, fmt.Errorf("complete %s: leased seq %d holds %s in state %d: %w", c.Lease.URL, o.seq, r.url, r.state, errCorrupt)
 	}
 	hr, err := b.hostRec(r.host)
 	if err != nil {
 		return result{}, err
 	}
-	if err := b.tx.Bucket(bktLeases).Delete(hash[:]); err != nil {
+	if err := b.b.leases.Delete(sk[:]); err != nil {
 		return result{}, fmt.Errorf("complete %s: %w", r.url, err)
 	}
-	r.epoch, r.status, r.reason = 0, c.Status, c.Reason
+	r.status, r.reason = c.Status, c.Reason
 	b.disk.Leased--
 	b.mem.Leased--
 	switch c.Outcome {
@@ -184,7 +220,6 @@ func (b *txBatch) complete(c Completion) (result, error) {
 		b.disk.Skipped++
 		b.mem.Skipped++
 	case Retry, Release:
-		r.state = stQueued
 		r.inRetry = c.Outcome == Retry
 		if r.inRetry {
 			r.attempt++
@@ -197,18 +232,18 @@ func (b *txBatch) complete(c Completion) (result, error) {
 			hr.queued++
 		}
 		suffix := r.suffix()
-		if err := b.tx.Bucket(r.bucket()).Put(append(hostKey(r.host), suffix...), hash[:]); err != nil {
+		if err := b.b.queueOf(r.inRetry).Put(queueKey(r.host, suffix), nil); err != nil {
 			return result{}, fmt.Errorf("requeue %s: %w", r.url, err)
 		}
 		b.disk.Queued++
 		b.mem.Queued++
 		b.events = append(b.events, event{kind: evQueued, host: r.host, retry: r.inRetry,
-			e: entry{suffix: suffix, hash: hash, url: r.url, parent: r.parent, depth: r.depth, attempt: r.attempt}})
+			e: entry{suffix: suffix, seq: r.seq, url: r.url, parent: r.parent, depth: r.depth, attempt: r.attempt}})
 	}
-	if err := urls.Put(hash[:], r.encode()); err != nil {
+	if err := b.b.records.Put(sk[:], r.encode()); err != nil {
 		return result{}, fmt.Errorf("complete %s: %w", r.url, err)
 	}
-	b.events = append(b.events, event{kind: evLeaseEnd, host: r.host, hash: hash})
+	b.events = append(b.events, event{kind: evLeaseEnd, host: r.host, seq: r.seq, url: r.url})
 	if _, err := b.addItems(c.Children); err != nil {
 		return result{}, fmt.Errorf("complete %s: children: %w", r.url, err)
 	}
@@ -242,7 +277,7 @@ func (b *txBatch) hostUpdate(name string, u HostUpdate) error {
 
 // flush writes the touched hosts, counters, sequence and checkpoint.
 func (b *txBatch) flush() error {
-	hosts, meta := b.tx.Bucket(bktHosts), b.tx.Bucket(bktMeta)
+	hosts, meta := b.b.hosts, b.b.meta
 	for name, h := range b.hosts {
 		if err := hosts.Put([]byte(name), h.encode()); err != nil {
 			return fmt.Errorf("store host %q: %w", name, err)
@@ -285,7 +320,8 @@ func (b *txBatch) applyMemory() {
 			}
 		case evLeaseEnd:
 			h.inflight--
-			delete(f.inflight, ev.hash)
+			delete(f.inflight, ev.seq)
+			delete(f.leasedSeq, ev.url)
 		}
 	}
 	f.stats = f.stats.add(b.mem)

@@ -32,6 +32,9 @@ func (f *Frontier) recover() error {
 		if v > schemaVersion {
 			return fmt.Errorf("schema version %d > %d: %w", v, schemaVersion, ErrNewerSchema)
 		}
+		if v < schemaVersion {
+			return fmt.Errorf("schema version %d is older than %d and not migrated: %w", v, schemaVersion, ErrNotFrontier)
+		}
 		for _, b := range allBuckets {
 			if tx.Bucket(b) == nil {
 				return fmt.Errorf("missing bucket %s: %w", b, ErrNotFrontier)
@@ -81,7 +84,7 @@ func sweep(tx *bolt.Tx, epoch uint64) error {
 	if err != nil {
 		return fmt.Errorf("sweep: stats: %w", err)
 	}
-	leases, urls := tx.Bucket(bktLeases), tx.Bucket(bktURLs)
+	leases, records := tx.Bucket(bktLeases), tx.Bucket(bktRecords)
 	hosts := map[string]*hostRec{}
 	var swept [][]byte
 	err = leases.ForEach(func(k, v []byte) error {
@@ -99,18 +102,18 @@ func sweep(tx *bolt.Tx, epoch uint64) error {
 		return fmt.Errorf("sweep: scan leases: %w", err)
 	}
 	for _, k := range swept {
-		r, err := decodeURLRec(urls.Get(k))
+		seq, err := readU64(k)
 		if err != nil {
-			return fmt.Errorf("sweep: url %x: %w", k, err)
+			return fmt.Errorf("sweep: lease key %x: %w", k, err)
 		}
-		if r.state != stLeased {
-			return fmt.Errorf("sweep: url %x in leases but state %d: %w", k, r.state, errCorrupt)
+		r, err := decodeURLRec(seq, records.Get(k))
+		if err != nil {
+			return fmt.Errorf("sweep: seq %d: %w", seq, err)
 		}
-		r.state, r.epoch = stQueued, 0
-		if err := urls.Put(k, r.encode()); err != nil {
-			return err
+		if r.state != stQueued {
+			return fmt.Errorf("sweep: seq %d in leases but state %d: %w", seq, r.state, errCorrupt)
 		}
-		if err := tx.Bucket(r.bucket()).Put(append(hostKey(r.host), r.suffix()...), k); err != nil {
+		if err := tx.Bucket(r.bucket()).Put(queueKey(r.host, r.suffix()), nil); err != nil {
 			return err
 		}
 		if err := leases.Delete(k); err != nil {

@@ -43,8 +43,8 @@ func (h *host) setRec(r hostRec) {
 
 // entry is one queued URL held in memory.
 type entry struct {
-	suffix  []byte // key after the host key
-	hash    urlHash
+	suffix  []byte // key after the host key; ends in seq
+	seq     uint64
 	url     string
 	parent  string
 	depth   int
@@ -104,31 +104,31 @@ func (f *Frontier) refill(h *host, q *dq, bkt []byte) error {
 			return nil
 		}
 		c := tx.Bucket(bkt).Cursor()
-		urls := tx.Bucket(bktURLs)
-		var k, v []byte
+		records := tx.Bucket(bktRecords)
+		var k []byte
 		if q.cursor == nil {
-			k, v = c.Seek(h.key)
+			k, _ = c.Seek(h.key)
 		} else {
-			k, v = c.Seek(append(append([]byte(nil), h.key...), q.cursor...))
+			k, _ = c.Seek(append(append([]byte(nil), h.key...), q.cursor...))
 			if k != nil && bytes.Equal(k[len(h.key):], q.cursor) {
-				k, v = c.Next()
+				k, _ = c.Next()
 			}
 		}
 		n := 0
-		for ; k != nil && bytes.HasPrefix(k, h.key) && n < prefetchN; k, v = c.Next() {
+		for ; k != nil && bytes.HasPrefix(k, h.key) && n < prefetchN; k, _ = c.Next() {
 			n++
 			suffix := append([]byte(nil), k[len(h.key):]...)
 			q.cursor = suffix
-			var hash urlHash
-			copy(hash[:], v)
-			if _, leased := f.inflight[hash]; leased {
+			seq := seqOfSuffix(suffix)
+			if _, leased := f.inflight[seq]; leased {
 				continue
 			}
-			r, err := decodeURLRec(urls.Get(v))
+			sk := makeSeqKey(seq)
+			r, err := decodeURLRec(seq, records.Get(sk[:]))
 			if err != nil {
-				return fmt.Errorf("refill %s: url %x: %w", h.name, v, err)
+				return fmt.Errorf("refill %s: seq %d: %w", h.name, seq, err)
 			}
-			q.buf = append(q.buf, entry{suffix: suffix, hash: hash, url: r.url, parent: r.parent, depth: r.depth, attempt: r.attempt})
+			q.buf = append(q.buf, entry{suffix: suffix, seq: seq, url: r.url, parent: r.parent, depth: r.depth, attempt: r.attempt})
 		}
 		if n < prefetchN {
 			q.exhausted = true
@@ -208,7 +208,7 @@ func (f *Frontier) Next(now time.Time) (l Lease, ok bool, wait time.Duration) {
 		if h.readyAt.After(now) {
 			return Lease{}, false, h.readyAt.Sub(now)
 		}
-		e, ok := f.pick(h, now)
+		e, fromRetry, ok := f.pick(h, now)
 		if f.broken != nil {
 			return Lease{}, false, 0
 		}
@@ -216,29 +216,30 @@ func (f *Frontier) Next(now time.Time) (l Lease, ok bool, wait time.Duration) {
 			f.fix(h)
 			continue
 		}
-		return f.lease(h, e, now), true, 0
+		return f.lease(h, e, fromRetry, now), true, 0
 	}
 	return Lease{}, false, time.Millisecond
 }
 
 // pick takes the next entry of h: a due retry first, else the queue head.
-func (f *Frontier) pick(h *host, now time.Time) (entry, bool) {
+// fromRetry reports which of the two it came from.
+func (f *Frontier) pick(h *host, now time.Time) (e entry, fromRetry, ok bool) {
 	if h.retry.count > 0 {
 		if err := f.refill(h, &h.retry, bktRetry); err != nil {
 			f.fail(err)
-			return entry{}, false
+			return entry{}, false, false
 		}
 		if len(h.retry.buf) > 0 && !retryTime(h.retry.buf[0].suffix).After(now) {
-			return h.retry.pop(), true
+			return h.retry.pop(), true, true
 		}
 	}
 	if h.main.count > 0 {
 		if err := f.refill(h, &h.main, bktQueue); err != nil {
 			f.fail(err)
-			return entry{}, false
+			return entry{}, false, false
 		}
 		if len(h.main.buf) > 0 {
-			return h.main.pop(), true
+			return h.main.pop(), false, true
 		}
 		if h.main.exhausted {
 			// Memory counted more than disk holds: trust the disk.
@@ -248,17 +249,18 @@ func (f *Frontier) pick(h *host, now time.Time) (entry, bool) {
 			h.nextAllowed = now.Add(time.Millisecond)
 		}
 	}
-	return entry{}, false
+	return entry{}, false, false
 }
 
-func (f *Frontier) lease(h *host, e entry, now time.Time) Lease {
+func (f *Frontier) lease(h *host, e entry, fromRetry bool, now time.Time) Lease {
 	h.inflight++
 	h.nextAllowed = now.Add(max(f.opts.Delay, h.delay))
-	f.inflight[e.hash] = h.name
+	f.inflight[e.seq] = h.name
+	f.leasedSeq[e.url] = e.seq
 	f.stats.Queued--
 	f.stats.Leased++
 	f.fix(h)
-	f.w.submit(&op{kind: opLease, hash: e.hash, host: h.name, nextAllowed: h.nextAllowed})
+	f.w.submit(&op{kind: opLease, seq: e.seq, host: h.name, suffix: e.suffix, inRetry: fromRetry, nextAllowed: h.nextAllowed})
 	return Lease{URL: e.url, Host: h.name, Depth: e.depth, Parent: e.parent, Attempt: e.attempt, Epoch: f.epoch}
 }
 

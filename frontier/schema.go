@@ -1,22 +1,43 @@
 package frontier
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // On-disk layout. Every bucket is top level:
 //
 //	meta     magic, schema version, epoch, seq, stats counters, checkpoint
 //	usermeta SetMeta keys
-//	urls     hash(URL)[16] -> urlRec (the seen-set and the state of each URL)
-//	queue    hostKey | depth u32 | seq u64        -> hash   (queued, not delayed)
-//	retry    hostKey | retryAt u64 | seq u64      -> hash   (queued, delayed retry)
-//	leases   hash -> epoch u64                            (leased URLs)
-//	hosts    host -> hostRec                              (politeness + queue counts)
+//	index    urlKey[12] -> ""                          (the seen-set)
+//	records  seq u64 -> urlRec                          (the state of each URL, in add order)
+//	queue    hostKey | depth u32 | seq u64 -> ""      (queued, not delayed)
+//	retry    hostKey | retryAt u64 | seq u64 -> ""    (queued, delayed retry)
+//	leases   seq u64 -> epoch u64                       (leased URLs)
+//	hosts    host -> hostRec                            (politeness + queue counts)
+//
+// The split of the URL table is what makes batches cheap. bbolt rewrites
+// every page a transaction dirties, so what matters is how many pages a
+// batch touches. Records are keyed by the sequence number given on Add:
+// new ones append at the end of the bucket (filled to 100%), and leases and
+// completions, which follow add order roughly, touch a narrow band of it.
+// Only the index takes random inserts, and its entries are 28 bytes on a
+// page instead of a whole record. Queue and retry keys end in the seq, so a
+// refill finds the record without the index.
+//
+// urlKey is 4 bytes of SHA-256(authority) then 8 bytes of SHA-256(URL),
+// where authority is the part of the URL between "://" and the next '/',
+// '?' or '#' (a locality hint only: URLs stay opaque, and the key is a
+// function of the URL alone, so dedup does not depend on Item.Host). One
+// site's URLs share index pages, and a false "seen" needs two URLs whose
+// authorities share a 32-bit prefix to share a 64-bit hash.
 //
 // hostKey is a big-endian u16 length followed by the host bytes, so one
 // host's keys form a contiguous, prefix-scannable range whatever bytes the
@@ -24,13 +45,14 @@ import (
 var (
 	bktMeta     = []byte("meta")
 	bktUserMeta = []byte("usermeta")
-	bktURLs     = []byte("urls")
+	bktIndex    = []byte("index")
+	bktRecords  = []byte("records")
 	bktQueue    = []byte("queue")
 	bktRetry    = []byte("retry")
 	bktLeases   = []byte("leases")
 	bktHosts    = []byte("hosts")
 
-	allBuckets = [][]byte{bktMeta, bktUserMeta, bktURLs, bktQueue, bktRetry, bktLeases, bktHosts}
+	allBuckets = [][]byte{bktMeta, bktUserMeta, bktIndex, bktRecords, bktQueue, bktRetry, bktLeases, bktHosts}
 
 	keyMagic      = []byte("magic")
 	keySchema     = []byte("schema")
@@ -42,36 +64,59 @@ var (
 
 const (
 	magic         = "trawl-frontier"
-	schemaVersion = 1
-	hashLen       = 16
+	schemaVersion = 2
+	urlKeyLen     = 12
 )
 
 // URL states.
 const (
-	stQueued  byte = 1
-	stLeased  byte = 2
+	stQueued  byte = 1 // queued, or leased if the leases bucket holds its seq
 	stDone    byte = 3
 	stFailed  byte = 4
 	stSkipped byte = 5
 )
 
-type urlHash [hashLen]byte
+type urlKey [urlKeyLen]byte
 
-func hashURL(u string) urlHash {
-	s := sha256.Sum256([]byte(u))
-	var h urlHash
-	copy(h[:], s[:hashLen])
-	return h
+func makeURLKey(u string) urlKey {
+	var k urlKey
+	hh := sha256.Sum256([]byte(authority(u)))
+	uh := sha256.Sum256([]byte(u))
+	copy(k[:4], hh[:4])
+	copy(k[4:], uh[:urlKeyLen-4])
+	return k
 }
 
-// urlRec is the value stored under a URL's hash.
+// authority returns the part of u between "://" and the next '/', '?' or
+// '#', or "" if u has no "://".
+func authority(u string) string {
+	i := strings.Index(u, "://")
+	if i < 0 {
+		return ""
+	}
+	a := u[i+3:]
+	if j := strings.IndexAny(a, "/?#"); j >= 0 {
+		a = a[:j]
+	}
+	return a
+}
+
+type seqKey [8]byte
+
+func makeSeqKey(seq uint64) seqKey {
+	var k seqKey
+	binary.BigEndian.PutUint64(k[:], seq)
+	return k
+}
+
+// urlRec is the value stored under a URL's seq. While leased it keeps the
+// state and queue position it had when queued, so the sweep can put it back.
 type urlRec struct {
 	state   byte
 	inRetry bool // queued in the retry bucket (retryAt) rather than the queue bucket
 	depth   int
 	attempt int
-	seq     uint64
-	epoch   uint64 // epoch of the lease when leased
+	seq     uint64 // the key; not stored in the value
 	retryAt int64  // unix nanoseconds, when inRetry
 	status  int
 	bytes   int64
@@ -82,7 +127,10 @@ type urlRec struct {
 }
 
 func (r *urlRec) encode() []byte {
-	b := make([]byte, 0, 48+len(r.host)+len(r.url)+len(r.parent)+len(r.reason))
+	return r.appendTo(make([]byte, 0, 32+len(r.host)+len(r.url)+len(r.parent)+len(r.reason)))
+}
+
+func (r *urlRec) appendTo(b []byte) []byte {
 	flags := byte(0)
 	if r.inRetry {
 		flags = 1
@@ -90,16 +138,18 @@ func (r *urlRec) encode() []byte {
 	b = append(b, r.state, flags)
 	b = binary.AppendUvarint(b, uint64(r.depth))
 	b = binary.AppendUvarint(b, uint64(r.attempt))
-	b = binary.AppendUvarint(b, r.seq)
-	b = binary.AppendUvarint(b, r.epoch)
 	b = binary.AppendVarint(b, r.retryAt)
 	b = binary.AppendVarint(b, int64(r.status))
 	b = binary.AppendVarint(b, r.bytes)
-	for _, s := range []string{r.host, r.url, r.parent, r.reason} {
-		b = binary.AppendUvarint(b, uint64(len(s)))
-		b = append(b, s...)
-	}
-	return b
+	b = appendStr(b, r.host)
+	b = appendStr(b, r.url)
+	b = appendStr(b, r.parent)
+	return appendStr(b, r.reason)
+}
+
+func appendStr(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
 }
 
 var errCorrupt = errors.New("frontier: corrupt record")
@@ -163,8 +213,8 @@ func (d *decoder) bytes() []byte {
 	return s
 }
 
-func decodeURLRec(v []byte) (urlRec, error) {
-	var r urlRec
+func decodeURLRec(seq uint64, v []byte) (urlRec, error) {
+	r := urlRec{seq: seq}
 	if len(v) < 2 {
 		return r, errCorrupt
 	}
@@ -172,8 +222,6 @@ func decodeURLRec(v []byte) (urlRec, error) {
 	d := decoder{b: v[2:]}
 	r.depth = int(d.uvarint())
 	r.attempt = int(d.uvarint())
-	r.seq = d.uvarint()
-	r.epoch = d.uvarint()
 	r.retryAt = d.varint()
 	r.status = int(d.varint())
 	r.bytes = d.varint()
@@ -248,6 +296,25 @@ func hostKey(host string) []byte {
 	b := make([]byte, 2, 2+len(host)+16)
 	binary.BigEndian.PutUint16(b, uint16(len(host)))
 	return append(b, host...)
+}
+
+// has reports whether b holds key. Values in the index and queue buckets
+// are empty, and bbolt's Get may return nil for an empty value.
+func has(b *bolt.Bucket, key []byte) bool {
+	k, _ := b.Cursor().Seek(key)
+	return bytes.Equal(k, key)
+}
+
+// queueKey is the key of a queue or retry entry.
+func queueKey(host string, suffix []byte) []byte {
+	b := make([]byte, 2, 2+len(host)+len(suffix))
+	binary.BigEndian.PutUint16(b, uint16(len(host)))
+	return append(append(b, host...), suffix...)
+}
+
+// seqOfSuffix returns the seq that ends every queue and retry key suffix.
+func seqOfSuffix(suffix []byte) uint64 {
+	return binary.BigEndian.Uint64(suffix[len(suffix)-8:])
 }
 
 // queueSuffix is the part of a queue key after the host key.

@@ -43,22 +43,29 @@ func (f *Frontier) Recount() (Stats, error) {
 	}
 	var s Stats
 	err := f.db.View(func(tx *bolt.Tx) error {
-		err := tx.Bucket(bktURLs).ForEach(func(k, v []byte) error {
-			r, err := decodeURLRec(v)
+		leases := tx.Bucket(bktLeases)
+		err := tx.Bucket(bktRecords).ForEach(func(k, v []byte) error {
+			seq, err := readU64(k)
 			if err != nil {
-				return fmt.Errorf("url %x: %w", k, err)
+				return fmt.Errorf("record key %x: %w", k, err)
+			}
+			r, err := decodeURLRec(seq, v)
+			if err != nil {
+				return fmt.Errorf("seq %d: %w", seq, err)
 			}
 			s.Retries += int64(r.attempt)
 			switch r.state {
 			case stQueued:
-				s.Queued++
-				if got := tx.Bucket(r.bucket()).Get(append(hostKey(r.host), r.suffix()...)); string(got) != string(k) {
-					return fmt.Errorf("queued url %s has no queue entry: %w", r.url, errCorrupt)
+				if e := leases.Get(k); e != nil {
+					s.Leased++
+					if has(tx.Bucket(r.bucket()), queueKey(r.host, r.suffix())) {
+						return fmt.Errorf("leased url %s still has a queue entry: %w", r.url, errCorrupt)
+					}
+					break
 				}
-			case stLeased:
-				s.Leased++
-				if tx.Bucket(bktLeases).Get(k) == nil {
-					return fmt.Errorf("leased url %s has no lease entry: %w", r.url, errCorrupt)
+				s.Queued++
+				if !has(tx.Bucket(r.bucket()), queueKey(r.host, r.suffix())) {
+					return fmt.Errorf("queued url %s has no queue entry: %w", r.url, errCorrupt)
 				}
 			case stDone:
 				s.Done++
@@ -70,10 +77,16 @@ func (f *Frontier) Recount() (Stats, error) {
 			default:
 				return fmt.Errorf("url %s: state %d: %w", r.url, r.state, errCorrupt)
 			}
+			if ik := makeURLKey(r.url); !has(tx.Bucket(bktIndex), ik[:]) {
+				return fmt.Errorf("url %s is not in the index: %w", r.url, errCorrupt)
+			}
 			return nil
 		})
 		if err != nil {
 			return err
+		}
+		if ni, nr := tx.Bucket(bktIndex).Stats().KeyN, tx.Bucket(bktRecords).Stats().KeyN; ni != nr {
+			return fmt.Errorf("%d index keys for %d records: %w", ni, nr, errCorrupt)
 		}
 		nq := tx.Bucket(bktQueue).Stats().KeyN + tx.Bucket(bktRetry).Stats().KeyN
 		if int64(nq) != s.Queued {

@@ -24,7 +24,10 @@ const (
 type op struct {
 	kind        opKind
 	items       []Item     // opAdd
-	hash        urlHash    // opLease
+	seq         uint64     // opLease, opComplete
+	known       bool       // opComplete: the lease's URL was in flight when submitted
+	suffix      []byte     // opLease: queue key after the host key
+	inRetry     bool       // opLease: the entry was in the retry bucket
 	nextAllowed time.Time  // opLease
 	comp        Completion // opComplete
 	host        string     // opHost, opLease
@@ -170,7 +173,7 @@ func (w *writer) commit(batch []*op) {
 		if err != nil {
 			return fmt.Errorf("begin: %w", err)
 		}
-		b.tx = tx
+		b.tx, b.b = tx, txBuckets(tx)
 		for i, o := range batch {
 			r, err := b.apply(o)
 			if err != nil {
