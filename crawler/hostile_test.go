@@ -70,11 +70,11 @@ func (s *hostileServer) pageHits() map[string]int {
 
 // hostileRun is what a case's check sees: the crawl's result and records.
 type hostileRun struct {
-	base  string // server URL, no trailing slash
-	srv   *hostileServer
-	stats crawler.Stats
-	err   error
-	recs  map[string]*storage.Record // by URL
+	base    string // server URL, no trailing slash
+	srv     *hostileServer
+	stats   crawler.Stats
+	err     error
+	recs    map[string]*storage.Record // by URL
 	mu      sync.Mutex
 	dials   []string // addresses the injected dialer was asked for
 	offered int      // links offered to an OnEnqueue filter
