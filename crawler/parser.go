@@ -3,14 +3,17 @@ package crawler
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/PuerkitoBio/goquery"
 	"golang.org/x/net/html/charset"
+	"golang.org/x/text/transform"
 
 	"github.com/trawl-crawler/trawl/crawler/fetch"
 	"github.com/trawl-crawler/trawl/crawler/links"
@@ -146,11 +149,7 @@ func (e *engine) addRecord(p *processed, rec *storage.Record) {
 
 // parseHTML extracts links (respecting nofollow) and runs user callbacks.
 func (e *engine) parseHTML(l frontier.Lease, resp *fetch.Response, contentType string) []frontier.Item {
-	r, err := charset.NewReader(bytes.NewReader(resp.Body), contentType)
-	if err != nil {
-		r = bytes.NewReader(resp.Body)
-	}
-	doc, err := goquery.NewDocumentFromReader(r)
+	doc, err := goquery.NewDocumentFromReader(htmlReader(resp.Body, contentType))
 	if err != nil {
 		e.c.log.Debug("parse", "url", l.URL, "err", err)
 		return nil
@@ -174,6 +173,18 @@ func (e *engine) parseHTML(l frontier.Lease, resp *fetch.Response, contentType s
 		}
 	}
 	return children
+}
+
+// htmlReader decodes a page to UTF-8 for the parser. Most pages are UTF-8
+// already, and transcoding them was ~4% of the crawl's CPU; an undeclared
+// page that is valid UTF-8 is read as UTF-8 (what browsers' sniffing does),
+// not as the HTML5 fallback windows-1252.
+func htmlReader(body []byte, contentType string) io.Reader {
+	enc, name, _ := charset.DetermineEncoding(body[:min(len(body), 1024)], contentType)
+	if name == "utf-8" || (name == "windows-1252" && utf8.Valid(body)) {
+		return bytes.NewReader(body)
+	}
+	return transform.NewReader(bytes.NewReader(body), enc.NewDecoder())
 }
 
 // addChild applies scope, filters and the user's enqueue hooks.

@@ -12,9 +12,10 @@
 //
 //	u32 big-endian  n    length of payload
 //	u32 big-endian  crc  CRC-32C (Castagnoli) over the 4 length bytes and the payload
-//	n bytes         payload: 1 version byte (0x01) + raw DEFLATE (BestSpeed) of the record encoding
+//	n bytes         payload: 1 version byte (0x02) + an S2 block of the record encoding
+//	                (0x01 + raw DEFLATE, the first format, is still read)
 //
-// The record encoding (inside DEFLATE) is a sequence of uvarint-length-prefixed
+// The record encoding (inside the compression) is a sequence of uvarint-length-prefixed
 // strings, varints, and two header maps; see codec.go.
 //
 // # Invariants
