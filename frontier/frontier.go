@@ -58,7 +58,7 @@ type Frontier struct {
 	ready      hostHeap
 	inflight   map[uint64]string // leased seq -> host
 	leasedSeq  map[string]uint64 // leased URL -> seq (Complete finds the record without the index)
-	stats      Stats              // committed counters, plus eager lease deltas
+	stats      Stats             // committed counters, plus eager lease deltas
 	checkpoint []byte
 	appliedTx  int // id of the last write txn whose effects are in memory
 }
@@ -83,10 +83,10 @@ func Open(path string, opts Options) (*Frontier, error) {
 		return nil, fmt.Errorf("open frontier %s: %w: %w", path, ErrNotFrontier, err)
 	}
 	f := &Frontier{
-		db:       db,
-		path:     path,
-		opts:     opts,
-		hosts:    make(map[string]*host),
+		db:        db,
+		path:      path,
+		opts:      opts,
+		hosts:     make(map[string]*host),
 		inflight:  make(map[uint64]string),
 		leasedSeq: make(map[string]uint64),
 	}

@@ -1,7 +1,9 @@
 package frontier
 
 import (
+	"bytes"
 	"fmt"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -21,6 +23,15 @@ type txBatch struct {
 	events        []event
 	checkpoint    []byte
 	hasCheckpoint bool
+
+	// Index and queue inserts wait for flush, which makes them in key
+	// order: bbolt splits nodes only at commit, so unsorted inserts into a
+	// large batch shift ever-growing inode arrays (quadratic), while sorted
+	// ones mostly append. newKeys dedups within the batch meanwhile.
+	newKeys   map[urlKey]struct{}
+	indexPuts []urlKey
+	queuePuts [][]byte
+	retryPuts [][]byte
 }
 
 type eventKind uint8
@@ -107,7 +118,7 @@ func (b *txBatch) addItems(items []Item) (int, error) {
 	n := 0
 	for _, it := range items {
 		key := makeURLKey(it.URL)
-		if has(b.b.index, key[:]) {
+		if _, dup := b.newKeys[key]; dup || has(b.b.index, key[:]) {
 			continue
 		}
 		hr, err := b.hostRec(it.Host)
@@ -117,16 +128,13 @@ func (b *txBatch) addItems(items []Item) (int, error) {
 		b.seq++
 		r := urlRec{state: stQueued, depth: it.Depth, seq: b.seq, host: it.Host, url: it.URL, parent: it.Parent}
 		sk := makeSeqKey(r.seq)
-		if err := b.b.index.Put(key[:], nil); err != nil {
-			return n, fmt.Errorf("index %s: %w", it.URL, err)
-		}
+		b.newKeys[key] = struct{}{}
+		b.indexPuts = append(b.indexPuts, key)
 		if err := b.b.records.Put(sk[:], r.encode()); err != nil {
 			return n, fmt.Errorf("add %s: %w", it.URL, err)
 		}
 		suffix := r.suffix()
-		if err := b.b.queue.Put(queueKey(it.Host, suffix), nil); err != nil {
-			return n, fmt.Errorf("queue %s: %w", it.URL, err)
-		}
+		b.queuePuts = append(b.queuePuts, queueKey(it.Host, suffix))
 		hr.queued++
 		b.disk.Queued++
 		b.mem.Queued++
@@ -232,8 +240,10 @@ func (b *txBatch) complete(o *op) (result, error) {
 			hr.queued++
 		}
 		suffix := r.suffix()
-		if err := b.b.queueOf(r.inRetry).Put(queueKey(r.host, suffix), nil); err != nil {
-			return result{}, fmt.Errorf("requeue %s: %w", r.url, err)
+		if r.inRetry {
+			b.retryPuts = append(b.retryPuts, queueKey(r.host, suffix))
+		} else {
+			b.queuePuts = append(b.queuePuts, queueKey(r.host, suffix))
 		}
 		b.disk.Queued++
 		b.mem.Queued++
@@ -275,8 +285,26 @@ func (b *txBatch) hostUpdate(name string, u HostUpdate) error {
 	return nil
 }
 
-// flush writes the touched hosts, counters, sequence and checkpoint.
+// flush writes the deferred index and queue inserts in key order, then the
+// touched hosts, counters, sequence and checkpoint.
 func (b *txBatch) flush() error {
+	slices.SortFunc(b.indexPuts, func(x, y urlKey) int { return bytes.Compare(x[:], y[:]) })
+	for _, k := range b.indexPuts {
+		if err := b.b.index.Put(k[:], nil); err != nil {
+			return fmt.Errorf("index: %w", err)
+		}
+	}
+	for _, q := range []struct {
+		bkt  *bolt.Bucket
+		keys [][]byte
+	}{{b.b.queue, b.queuePuts}, {b.b.retry, b.retryPuts}} {
+		slices.SortFunc(q.keys, bytes.Compare)
+		for _, k := range q.keys {
+			if err := q.bkt.Put(k, nil); err != nil {
+				return fmt.Errorf("queue: %w", err)
+			}
+		}
+	}
 	hosts, meta := b.b.hosts, b.b.meta
 	for name, h := range b.hosts {
 		if err := hosts.Put([]byte(name), h.encode()); err != nil {

@@ -264,12 +264,16 @@ func (f *Frontier) lease(h *host, e entry, fromRetry bool, now time.Time) Lease 
 	return Lease{URL: e.url, Host: h.name, Depth: e.depth, Parent: e.parent, Attempt: e.attempt, Epoch: f.epoch}
 }
 
-// hostHeap orders ready hosts by readyAt.
+// hostHeap orders ready hosts by readyAt, ties by name: the order of
+// equally ready hosts must not depend on map iteration in the writer.
 type hostHeap []*host
 
 func (q hostHeap) Len() int { return len(q) }
 func (q hostHeap) Less(i, j int) bool {
-	return q[i].readyAt.Before(q[j].readyAt)
+	if c := q[i].readyAt.Compare(q[j].readyAt); c != 0 {
+		return c < 0
+	}
+	return q[i].name < q[j].name
 }
 func (q hostHeap) Swap(i, j int) {
 	q[i], q[j] = q[j], q[i]

@@ -166,7 +166,7 @@ func (w *writer) commit(batch []*op) {
 		notifyAll(batch, broken)
 		return
 	}
-	b := &txBatch{w: w, hosts: map[string]*hostRec{}, disk: w.disk, seq: w.seq}
+	b := &txBatch{w: w, hosts: map[string]*hostRec{}, disk: w.disk, seq: w.seq, newKeys: map[urlKey]struct{}{}}
 	results := make([]result, len(batch))
 	err := func() error {
 		tx, err := f.db.Begin(true)
