@@ -35,7 +35,7 @@ type visit struct {
 // OnRequest hook, which records the URL and aborts, so colly never fetches
 // anything. Fetching, dedup and politeness stay trawl's.
 func (e *engine) initBridge() error {
-	if len(e.c.htmlCallbacks)+len(e.c.respCallbacks)+len(e.c.errCallbacks) == 0 {
+	if len(e.c.htmlCallbacks)+len(e.c.respCallbacks)+len(e.c.errCallbacks)+len(e.c.scrapedCbs) == 0 {
 		return nil
 	}
 	b := colly.NewCollector(colly.IgnoreRobotsTxt(), colly.AllowURLRevisit())
@@ -103,6 +103,11 @@ func (e *engine) runCallbacks(l frontier.Lease, resp *fetch.Response, doc *goque
 					e.guard(l.URL, func() { cb.fn(el) })
 				}
 			})
+		}
+	}
+	if resp.Status >= 200 && resp.Status < 300 {
+		for _, fn := range e.c.scrapedCbs {
+			e.guard(l.URL, func() { fn(cr) })
 		}
 	}
 	out := make([]visit, 0, len(sink.visits))

@@ -30,6 +30,10 @@ type Config struct {
 	IgnoreRobots bool     `yaml:"ignore_robots" json:"ignore_robots"`
 	// FollowNofollow follows rel=nofollow links and pages marked nofollow.
 	FollowNofollow bool `yaml:"follow_nofollow" json:"follow_nofollow"`
+	// FollowLinks queues the links found on each page (default true). With
+	// false only seeds, redirects and callbacks' Request.Visit calls are
+	// queued: what a ported colly program that Visits by hand expects.
+	FollowLinks bool `yaml:"follow_links" json:"follow_links"`
 
 	// Limits and politeness: may change on resume.
 	MaxPages       int64         `yaml:"max_pages" json:"max_pages"` // 0 = unlimited
@@ -46,7 +50,9 @@ type Config struct {
 	Proxy          string        `yaml:"proxy" json:"proxy"`
 	ProxyFromEnv   bool          `yaml:"proxy_from_env" json:"proxy_from_env"`
 	AllowPrivate   bool          `yaml:"allow_private" json:"allow_private"`
-	ParseWorkers   int           `yaml:"parse_workers" json:"parse_workers"` // 0 = number of CPUs
+	// ParseWorkers is the parse stage's size (0 = number of CPUs); 1
+	// serialises every callback on one goroutine.
+	ParseWorkers int `yaml:"parse_workers" json:"parse_workers"`
 }
 
 // Default returns the documented defaults. Delay defaults to 1s between
@@ -56,6 +62,7 @@ func Default() Config {
 	return Config{
 		MaxDepth:       -1,
 		Scope:          ScopeDomain,
+		FollowLinks:    true,
 		UserAgent:      "trawl/0.1",
 		Concurrency:    256,
 		PerHost:        2,
@@ -163,6 +170,9 @@ func ScopeChanges(stored, updated Config) []string {
 	}
 	if stored.FollowNofollow != updated.FollowNofollow {
 		out = append(out, "follow_nofollow")
+	}
+	if stored.FollowLinks != updated.FollowLinks {
+		out = append(out, "follow_links")
 	}
 	return out
 }

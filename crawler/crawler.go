@@ -25,6 +25,7 @@ type Crawler struct {
 
 	htmlCallbacks  []htmlCallback
 	respCallbacks  []colly.ResponseCallback
+	scrapedCbs     []colly.ScrapedCallback
 	errCallbacks   []colly.ErrorCallback
 	enqueueFilters []EnqueueFilter
 	itemCallbacks  []func(Item)
@@ -91,9 +92,16 @@ func New(dir string, cfg Config, opts ...Option) (*Crawler, error) {
 // Config returns the crawl's configuration.
 func (c *Crawler) Config() Config { return c.cfg }
 
+// Callbacks are registered before Run or Resume (registration is not
+// synchronised with a running crawl). They run in the parse stage, on up to
+// Config.ParseWorkers goroutines at once, never on a fetcher.
+
 // OnHTML registers fn for every element matching the goquery selector in
-// each HTML page, exactly as colly's Collector.OnHTML. It runs in the parse
-// stage; e.Request.Visit queues into the persistent frontier.
+// each HTML page, exactly as colly's Collector.OnHTML. e.Request.Visit
+// queues into the persistent frontier (scope and dedup apply). Unlike colly,
+// e.Request.AbsoluteURL resolves against the page URL, not its <base href>
+// (colly keeps the base in an unexported field); the links trawl extracts
+// itself do honour <base>.
 func (c *Crawler) OnHTML(selector string, fn colly.HTMLCallback) {
 	c.htmlCallbacks = append(c.htmlCallbacks, htmlCallback{selector, fn})
 }
@@ -108,10 +116,15 @@ func (c *Crawler) OnResponse(fn colly.ResponseCallback) {
 // network errors.
 func (c *Crawler) OnError(fn colly.ErrorCallback) { c.errCallbacks = append(c.errCallbacks, fn) }
 
+// OnScraped registers fn to run after the OnHTML callbacks of each 2xx HTML
+// page, as colly's OnScraped.
+func (c *Crawler) OnScraped(fn colly.ScrapedCallback) { c.scrapedCbs = append(c.scrapedCbs, fn) }
+
 // OnEnqueue registers a filter that may refuse a discovered URL.
 func (c *Crawler) OnEnqueue(fn EnqueueFilter) { c.enqueueFilters = append(c.enqueueFilters, fn) }
 
-// OnItem registers fn for every item emitted with Emit.
+// OnItem registers fn for every item emitted with Emit. Emit runs it on
+// the emitting callback's goroutine, so fn may run concurrently.
 func (c *Crawler) OnItem(fn func(Item)) { c.itemCallbacks = append(c.itemCallbacks, fn) }
 
 // Emit hands user data found on page url to the OnItem callbacks and the

@@ -159,7 +159,7 @@ func (e *engine) parseHTML(l frontier.Lease, resp *fetch.Response, contentType s
 		page := links.Extract(doc, l.URL, maxLinksPerPage)
 		nofollow := !e.cfg.FollowNofollow &&
 			(page.MetaNofollow || links.XRobotsNofollow(resp.Header.Values("X-Robots-Tag"), e.rob.agent))
-		if !nofollow {
+		if !nofollow && e.cfg.FollowLinks {
 			for _, ln := range page.Links {
 				if ln.Nofollow && !e.cfg.FollowNofollow {
 					continue

@@ -113,7 +113,7 @@ func (c *Crawler) run(ctx context.Context, resume bool) (st Stats, err error) {
 			err = cerr
 		}
 		st = e.stats()
-		st.State = e.finalState(ctx)
+		st.State = e.finalState()
 		if werr := writeStatus(e.dir, st); err == nil && werr != nil {
 			err = werr
 		}
@@ -153,12 +153,12 @@ func (c *Crawler) run(ctx context.Context, resume bool) (st Stats, err error) {
 		err = *p
 	}
 	st = e.stats()
-	c.log.Info("crawl stopped", "state", e.finalState(ctx), "done", st.Done, "failed", st.Failed,
+	c.log.Info("crawl stopped", "state", e.finalState(), "done", st.Done, "failed", st.Failed,
 		"queued", st.Queued, "bytes", st.BytesStored, "dur", time.Since(e.runStart).Round(time.Millisecond))
 	return st, err
 }
 
-func (e *engine) finalState(ctx context.Context) string {
+func (e *engine) finalState() string {
 	if e.finished.Load() {
 		return StateFinished
 	}
@@ -208,7 +208,7 @@ func (c *Crawler) open(resume bool) (*engine, error) {
 		// Scope settings come from the stored crawl; the rest from c.cfg.
 		e.cfg.Seeds, e.cfg.MaxDepth, e.cfg.Scope = stored.Seeds, stored.MaxDepth, stored.Scope
 		e.cfg.Include, e.cfg.Exclude, e.cfg.UserAgent = stored.Include, stored.Exclude, stored.UserAgent
-		e.cfg.IgnoreRobots, e.cfg.FollowNofollow = stored.IgnoreRobots, stored.FollowNofollow
+		e.cfg.IgnoreRobots, e.cfg.FollowNofollow, e.cfg.FollowLinks = stored.IgnoreRobots, stored.FollowNofollow, stored.FollowLinks
 		if t, err := time.Parse(time.RFC3339Nano, string(fr.Meta(metaStart))); err == nil {
 			e.startedAt = t
 		}

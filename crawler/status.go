@@ -38,7 +38,7 @@ type Stats struct {
 	BytesStored int64            `json:"bytes_stored"`
 	Errors      map[string]int64 `json:"errors,omitempty"` // final failures by class
 	PagesPerSec float64          `json:"pages_per_sec"`
-	Panics      int64            `json:"callback_panics,omitempty"`
+	Panics      int64            `json:"callback_panics,omitempty"` // this process only (not summed across resumes)
 	StartedAt   time.Time        `json:"started_at"`
 	UpdatedAt   time.Time        `json:"updated_at"`
 	PID         int              `json:"pid,omitempty"`
