@@ -50,9 +50,11 @@ type event struct {
 	url   string // evLeaseEnd
 }
 
-// buckets are one write transaction's buckets, looked up once.
+// buckets are one write transaction's buckets, looked up once, and
+// cursors reused for membership tests (bbolt allocates one per Get).
 type buckets struct {
 	meta, userMeta, index, records, queue, retry, leases, hosts *bolt.Bucket
+	indexCur, queueCur, retryCur                               *bolt.Cursor
 }
 
 func txBuckets(tx *bolt.Tx) buckets {
@@ -64,14 +66,15 @@ func txBuckets(tx *bolt.Tx) buckets {
 	// Records are appended in seq order: fill pages instead of splitting
 	// them in half. (FillPercent is per transaction, not persisted.)
 	b.records.FillPercent = 1.0
+	b.indexCur, b.queueCur, b.retryCur = b.index.Cursor(), b.queue.Cursor(), b.retry.Cursor()
 	return b
 }
 
-func (b *buckets) queueOf(inRetry bool) *bolt.Bucket {
+func (b *buckets) queueOf(inRetry bool) (*bolt.Bucket, *bolt.Cursor) {
 	if inRetry {
-		return b.retry
+		return b.retry, b.retryCur
 	}
-	return b.queue
+	return b.queue, b.queueCur
 }
 
 func (b *txBatch) hostRec(name string) (*hostRec, error) {
@@ -118,7 +121,7 @@ func (b *txBatch) addItems(items []Item) (int, error) {
 	n := 0
 	for _, it := range items {
 		key := makeURLKey(it.URL)
-		if _, dup := b.newKeys[key]; dup || has(b.b.index, key[:]) {
+		if _, dup := b.newKeys[key]; dup || has(b.b.indexCur, key[:]) {
 			continue
 		}
 		hr, err := b.hostRec(it.Host)
@@ -149,8 +152,9 @@ func (b *txBatch) addItems(items []Item) (int, error) {
 // queue entry goes, a leases entry tagged with the epoch comes. The record
 // is not rewritten (see urlRec).
 func (b *txBatch) lease(o *op) error {
-	q, k := b.b.queueOf(o.inRetry), queueKey(o.host, o.suffix)
-	if !has(q, k) {
+	q, qc := b.b.queueOf(o.inRetry)
+	k := queueKey(o.host, o.suffix)
+	if !has(qc, k) {
 		return fmt.Errorf("lease %s seq %d: no queue entry: %w", o.host, o.seq, errCorrupt)
 	}
 	if err := q.Delete(k); err != nil {

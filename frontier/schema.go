@@ -298,10 +298,11 @@ func hostKey(host string) []byte {
 	return append(b, host...)
 }
 
-// has reports whether b holds key. Values in the index and queue buckets
-// are empty, and bbolt's Get may return nil for an empty value.
-func has(b *bolt.Bucket, key []byte) bool {
-	k, _ := b.Cursor().Seek(key)
+// has reports whether c's bucket holds key. Values in the index and queue
+// buckets are empty, and bbolt's Get may return nil for an empty value.
+// Seek starts from the root, so a cursor may be reused across writes.
+func has(c *bolt.Cursor, key []byte) bool {
+	k, _ := c.Seek(key)
 	return bytes.Equal(k, key)
 }
 

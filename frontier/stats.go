@@ -58,13 +58,13 @@ func (f *Frontier) Recount() (Stats, error) {
 			case stQueued:
 				if e := leases.Get(k); e != nil {
 					s.Leased++
-					if has(tx.Bucket(r.bucket()), queueKey(r.host, r.suffix())) {
+					if has(tx.Bucket(r.bucket()).Cursor(), queueKey(r.host, r.suffix())) {
 						return fmt.Errorf("leased url %s still has a queue entry: %w", r.url, errCorrupt)
 					}
 					break
 				}
 				s.Queued++
-				if !has(tx.Bucket(r.bucket()), queueKey(r.host, r.suffix())) {
+				if !has(tx.Bucket(r.bucket()).Cursor(), queueKey(r.host, r.suffix())) {
 					return fmt.Errorf("queued url %s has no queue entry: %w", r.url, errCorrupt)
 				}
 			case stDone:
@@ -77,7 +77,7 @@ func (f *Frontier) Recount() (Stats, error) {
 			default:
 				return fmt.Errorf("url %s: state %d: %w", r.url, r.state, errCorrupt)
 			}
-			if ik := makeURLKey(r.url); !has(tx.Bucket(bktIndex), ik[:]) {
+			if ik := makeURLKey(r.url); !has(tx.Bucket(bktIndex).Cursor(), ik[:]) {
 				return fmt.Errorf("url %s is not in the index: %w", r.url, errCorrupt)
 			}
 			return nil
