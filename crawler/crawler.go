@@ -11,17 +11,20 @@ import (
 
 	"github.com/gocolly/colly/v2"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/trawl-crawler/trawl/crawler/fetch"
 )
 
 // Crawler runs one crawl in one state directory. Build it with New, attach
 // callbacks, then call Run (a new crawl) or Resume (continue one). A Crawler
 // runs once.
 type Crawler struct {
-	cfg    Config
-	dir    string
-	log    *slog.Logger
-	reg    prometheus.Registerer
-	dialer func(ctx context.Context, network, addr string) (net.Conn, error)
+	cfg      Config
+	dir      string
+	log      *slog.Logger
+	reg      prometheus.Registerer
+	dialer   func(ctx context.Context, network, addr string) (net.Conn, error)
+	resolver fetch.Resolver
 
 	htmlCallbacks  []htmlCallback
 	respCallbacks  []colly.ResponseCallback
@@ -66,6 +69,10 @@ func WithMetrics(reg prometheus.Registerer) Option { return func(c *Crawler) { c
 func WithDialer(d func(ctx context.Context, network, addr string) (net.Conn, error)) Option {
 	return func(c *Crawler) { c.dialer = d }
 }
+
+// WithResolver replaces name resolution (tests use it so they make no DNS
+// queries); the private-address guard checks what it returns.
+func WithResolver(r fetch.Resolver) Option { return func(c *Crawler) { c.resolver = r } }
 
 // WithItemSink writes every emitted item as one JSON line to w.
 func WithItemSink(w io.Writer) Option { return func(c *Crawler) { c.itemSink = w } }

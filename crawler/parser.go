@@ -64,7 +64,7 @@ func (e *engine) process(f *fetched) *processed {
 			p.comp.Reason = "robots.txt unavailable"
 			return p
 		}
-		p.comp.Outcome, p.comp.Reason = frontier.Failed, fmt.Sprintf("robots.txt unavailable (status %d)", f.robots.status)
+		p.comp.Outcome, p.comp.Reason = frontier.Failed, "robots.txt unavailable: "+f.robots.cause
 		p.class = "robots-unavailable"
 		e.addRecord(p, &storage.Record{URL: l.URL, FinalURL: l.URL, Method: "GET", Reason: p.comp.Reason, FetchedAt: f.now, Depth: l.Depth, Parent: l.Parent})
 		e.callError(l, nil, fmt.Errorf("%s", p.comp.Reason))

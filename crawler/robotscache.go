@@ -2,6 +2,8 @@ package crawler
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -40,6 +42,7 @@ type robotsEntry struct {
 	expires     time.Time
 	failures    int
 	status      int
+	cause       string // why robots.txt is unavailable ("" when it is not)
 }
 
 // robotsResult is what a lease learns about its host's robots.txt.
@@ -50,6 +53,7 @@ type robotsResult struct {
 	fetched     bool // this lease spent a request on robots.txt
 	update      *frontier.HostUpdate
 	status      int
+	cause       string
 	err         error
 }
 
@@ -76,13 +80,13 @@ func (rc *robotsCache) lookup(ctx context.Context, l frontier.Lease, now time.Ti
 		case <-e.ready:
 			if now.Before(e.expires) {
 				rc.mu.Unlock()
-				return robotsResult{rules: e.rules, unavailable: e.unavailable, retryAt: e.expires, status: e.status}
+				return robotsResult{rules: e.rules, unavailable: e.unavailable, retryAt: e.expires, status: e.status, cause: e.cause}
 			}
 		default:
 			rc.mu.Unlock()
 			select {
 			case <-e.ready:
-				return robotsResult{rules: e.rules, unavailable: e.unavailable, retryAt: e.expires, status: e.status}
+				return robotsResult{rules: e.rules, unavailable: e.unavailable, retryAt: e.expires, status: e.status, cause: e.cause}
 			case <-ctx.Done():
 				return robotsResult{err: ctx.Err()}
 			}
@@ -101,7 +105,7 @@ func (rc *robotsCache) lookup(ctx context.Context, l frontier.Lease, now time.Ti
 	rc.m[l.Host] = pending
 	rc.mu.Unlock()
 
-	status, body := rc.fetch(ctx, l.URL)
+	status, body, cause := rc.fetch(ctx, l.URL)
 	fetchedAt := time.Now()
 	expires := fetchedAt.Add(robotsTTL)
 	if status == 0 || status >= 500 {
@@ -109,7 +113,10 @@ func (rc *robotsCache) lookup(ctx context.Context, l frontier.Lease, now time.Ti
 		expires = fetchedAt.Add(rc.backoff(pending.failures - 1))
 	}
 	ne := rc.entryFrom(status, body, expires)
-	pending.rules, pending.unavailable, pending.expires, pending.status = ne.rules, ne.unavailable, ne.expires, status
+	if status >= 500 {
+		cause = fmt.Sprintf("HTTP %d", status)
+	}
+	pending.rules, pending.unavailable, pending.expires, pending.status, pending.cause = ne.rules, ne.unavailable, ne.expires, status, cause
 	close(pending.ready)
 
 	upd := &frontier.HostUpdate{Robots: &frontier.RobotsState{Status: status, Body: body, FetchedAt: fetchedAt, Expires: expires}}
@@ -117,7 +124,7 @@ func (rc *robotsCache) lookup(ctx context.Context, l frontier.Lease, now time.Ti
 		d = min(d, maxCrawlDelay)
 		upd.Delay = &d
 	}
-	return robotsResult{rules: ne.rules, unavailable: ne.unavailable, retryAt: expires, fetched: true, update: upd, status: status}
+	return robotsResult{rules: ne.rules, unavailable: ne.unavailable, retryAt: expires, fetched: true, update: upd, status: status, cause: cause}
 }
 
 func (rc *robotsCache) entryFrom(status int, body []byte, expires time.Time) *robotsEntry {
@@ -129,18 +136,23 @@ func (rc *robotsCache) entryFrom(status int, body []byte, expires time.Time) *ro
 }
 
 // fetch gets origin/robots.txt, following up to robotsMaxRedirects
-// redirects (RFC 9309 §2.3.1.2). Status 0 means a network failure.
-func (rc *robotsCache) fetch(ctx context.Context, pageURL string) (int, []byte) {
+// redirects (RFC 9309 §2.3.1.2). Status 0 means a network failure, which
+// cause describes.
+func (rc *robotsCache) fetch(ctx context.Context, pageURL string) (status int, body []byte, cause string) {
 	target := links.Origin(pageURL) + "/robots.txt"
 	for hop := 0; hop <= robotsMaxRedirects; hop++ {
 		resp, err := rc.fc.Get(ctx, target, nil)
 		if err != nil {
-			return 0, nil
+			var fe *fetch.Error
+			if errors.As(err, &fe) {
+				return 0, nil, string(fe.Class) + ": " + fe.Err.Error()
+			}
+			return 0, nil, err.Error()
 		}
 		if resp.Status >= 300 && resp.Status < 400 && resp.Location != "" {
 			next, err := links.Canonical(resp.Location, target)
 			if err != nil {
-				return 404, nil // unusable redirect: treat as unavailable-but-client-error, allow all
+				return 404, nil, "" // unusable redirect: like a 4xx, allow all
 			}
 			target = next
 			continue
@@ -149,9 +161,9 @@ func (rc *robotsCache) fetch(ctx context.Context, pageURL string) (int, []byte) 
 		if len(body) > robots.MaxSize {
 			body = body[:robots.MaxSize]
 		}
-		return resp.Status, body
+		return resp.Status, body, ""
 	}
-	return 404, nil // too many redirects: RFC 9309 says treat as unavailable (4xx): allow all
+	return 404, nil, "" // too many redirects: RFC 9309 says treat as unavailable (4xx): allow all
 }
 
 // jitterRand is a per-goroutine-safe random source for backoff jitter.

@@ -269,6 +269,7 @@ func (c *Crawler) open(resume bool) (*engine, error) {
 		AllowPrivate:   e.cfg.AllowPrivate,
 		MaxConns:       e.cfg.Concurrency,
 		DialContext:    c.dialer,
+		Resolver:       c.resolver,
 	}
 	if e.cfg.Proxy != "" {
 		pu, err := parseProxy(e.cfg.Proxy)
