@@ -54,7 +54,7 @@ type event struct {
 // cursors reused for membership tests (bbolt allocates one per Get).
 type buckets struct {
 	meta, userMeta, index, records, queue, retry, leases, hosts *bolt.Bucket
-	indexCur, queueCur, retryCur                               *bolt.Cursor
+	indexCur, queueCur, retryCur                                *bolt.Cursor
 }
 
 func txBuckets(tx *bolt.Tx) buckets {
