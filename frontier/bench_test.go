@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -117,4 +119,70 @@ func BenchmarkLeaseComplete(b *testing.B) {
 		b.ReportMetric(float64(done.Load())/el.Seconds(), "completions/s")
 		b.ReportMetric(fileSize(b, path), "bytes-on-disk")
 	}
+}
+
+// BenchmarkAdd10M adds 10M distinct URLs across 100k hosts, 100k per Add
+// call, with fsync on, and reports peak RSS (VmHWM, which counts the
+// mapped pages of the bbolt file as well as the heap). It takes minutes,
+// so it runs only with TRAWL_BENCH_10M=1.
+func BenchmarkAdd10M(b *testing.B) {
+	if os.Getenv("TRAWL_BENCH_10M") != "1" {
+		b.Skip("set TRAWL_BENCH_10M=1 to add 10M URLs and report peak RSS")
+	}
+	const total, hosts, chunk = 10_000_000, 100_000, 100_000
+	for range b.N {
+		path := filepath.Join(b.TempDir(), "add10m.db")
+		f, err := Open(path, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		items := make([]Item, chunk)
+		start, last := time.Now(), time.Now()
+		for i := 0; i < total; i += chunk {
+			for j := range items {
+				n := i + j
+				h := fmt.Sprintf("host%06d.example", n%hosts)
+				items[j] = Item{URL: fmt.Sprintf("https://%s/page/%d", h, n), Host: h, Depth: 1, Parent: "https://" + h + "/"}
+			}
+			if _, err := f.Add(context.Background(), items); err != nil {
+				b.Fatal(err)
+			}
+			if (i+chunk)%1_000_000 == 0 {
+				b.Logf("%d URLs: last 1M at %.0f adds/s, VmHWM %s, RSS %s (anon %s, file %s)", i+chunk,
+					1e6/time.Since(last).Seconds(), procStatus("VmHWM"), procStatus("VmRSS"), procStatus("RssAnon"), procStatus("RssFile"))
+				last = time.Now()
+			}
+		}
+		el := time.Since(start)
+		if s := f.Stats(); s.Queued != total {
+			b.Fatalf("stats %+v", s)
+		}
+		f.Close()
+		b.ReportMetric(total/el.Seconds(), "adds/s")
+		b.ReportMetric(fileSize(b, path), "bytes-on-disk")
+		b.ReportMetric(float64(procStatusKB(b, "VmHWM"))/1024, "peak-RSS-MiB")
+	}
+}
+
+// procStatus returns a field of /proc/self/status, e.g. "123456 kB".
+func procStatus(field string) string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "?"
+	}
+	for _, ln := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(ln, field+":"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "?"
+}
+
+func procStatusKB(b *testing.B, field string) int64 {
+	v := strings.TrimSuffix(procStatus(field), " kB")
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		b.Fatalf("%s from /proc/self/status: %q", field, v)
+	}
+	return n
 }
