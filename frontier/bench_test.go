@@ -148,7 +148,8 @@ func BenchmarkAdd10M(b *testing.B) {
 				b.Fatal(err)
 			}
 			if (i+chunk)%1_000_000 == 0 {
-				b.Logf("%d URLs: last 1M at %.0f adds/s, VmHWM %s, RSS %s (anon %s, file %s)", i+chunk,
+				// Straight to stderr: b.Logf would hold it until the end.
+				fmt.Fprintf(os.Stderr, "%d URLs: last 1M at %.0f adds/s, VmHWM %s, RSS %s (anon %s, file %s)\n", i+chunk,
 					1e6/time.Since(last).Seconds(), procStatus("VmHWM"), procStatus("VmRSS"), procStatus("RssAnon"), procStatus("RssFile"))
 				last = time.Now()
 			}
