@@ -6,11 +6,13 @@
 //
 // Invariants:
 //
-//   - One record per URL, keyed by the first 16 bytes of SHA-256(URL); the
-//     URL bucket is also the seen-set, so re-adding a known URL is a read.
+//   - One record per URL, keyed by the seq given when it was first added,
+//     and one index key per URL (a 12-byte hash of the URL alone); the
+//     index is the seen-set, so re-adding a known URL is a read.
 //   - A URL is in exactly one state: queued (with exactly one entry in the
-//     queue or retry bucket), leased (with one entry in the leases bucket,
-//     tagged with the epoch), done, failed or skipped.
+//     queue or retry bucket), leased (record still queued, no queue entry,
+//     one entry in the leases bucket tagged with the epoch), done, failed
+//     or skipped.
 //   - Only the writer goroutine writes, in batches; a batch's counters,
 //     host records, children and checkpoint commit in the same transaction
 //     as its outcomes. Memory learns of a batch only after it commits.
