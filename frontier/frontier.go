@@ -57,6 +57,7 @@ type Frontier struct {
 	hosts      map[string]*host
 	ready      hostHeap
 	inflight   map[uint64]string // leased seq -> host
+	onWire     map[uint64]bool   // leased seqs still holding their host's request slot (until Unblock)
 	leasedSeq  map[string]uint64 // leased URL -> seq (Complete finds the record without the index)
 	stats      Stats             // committed counters, plus eager lease deltas
 	checkpoint []byte
@@ -68,17 +69,13 @@ type Frontier struct {
 // older epoch back to queued.
 func Open(path string, opts Options) (*Frontier, error) {
 	opts = opts.withDefaults()
-	db, err := bolt.Open(path, 0o644, &bolt.Options{
-		Timeout: opts.OpenTimeout,
-		NoSync:  opts.NoSync,
-		// The free list is rebuilt by a scan on open instead of written by
-		// every commit, and the map free list allocates runs in O(1).
-		NoFreelistSync: true,
-		FreelistType:   bolt.FreelistMapType,
-	})
+	db, err := openBolt(path, opts)
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, lockedError(path)
+		}
+		if errors.Is(err, ErrNotFrontier) {
+			return nil, fmt.Errorf("open frontier %s: %w", path, err)
 		}
 		return nil, fmt.Errorf("open frontier %s: %w: %w", path, ErrNotFrontier, err)
 	}
@@ -88,9 +85,10 @@ func Open(path string, opts Options) (*Frontier, error) {
 		opts:      opts,
 		hosts:     make(map[string]*host),
 		inflight:  make(map[uint64]string),
+		onWire:    make(map[uint64]bool),
 		leasedSeq: make(map[string]uint64),
 	}
-	if err := f.recover(); err != nil {
+	if err := guard(f.recover); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open frontier %s: %w", path, err)
 	}
@@ -100,6 +98,58 @@ func Open(path string, opts Options) (*Frontier, error) {
 	}
 	f.w = startWriter(f)
 	return f, nil
+}
+
+// openBolt opens the bbolt file. bbolt panics on some damaged files (a
+// truncated tree: "freepages: failed to get all reachable pages"), partly in
+// goroutines of its own: checkFileSize catches truncation first, and a panic
+// on this goroutine is reported as an error naming the damage.
+func openBolt(path string, opts Options) (db *bolt.DB, err error) {
+	if err := checkFileSize(path); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, fmt.Errorf("file is damaged (%v)", r)
+		}
+	}()
+	return bolt.Open(path, 0o644, &bolt.Options{
+		Timeout: opts.OpenTimeout,
+		NoSync:  opts.NoSync,
+		// The free list is rebuilt by a scan on open instead of written by
+		// every commit, and the map free list allocates runs in O(1).
+		NoFreelistSync: true,
+		FreelistType:   bolt.FreelistMapType,
+	})
+}
+
+// guard runs fn, turning a bbolt panic on a damaged page into ErrNotFrontier.
+func guard(fn func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: file is damaged (%v)", ErrNotFrontier, r)
+		}
+	}()
+	return fn()
+}
+
+// Unblock tells the frontier that lease l's request is off the wire (its
+// last body byte is in): the host's request slot is free for another lease
+// while l is parsed and committed. The lease itself stays in flight until
+// its completion commits. Without Unblock the slot is freed at completion.
+// Calling it twice, or for an unknown lease, does nothing.
+func (f *Frontier) Unblock(l Lease) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	seq, ok := f.leasedSeq[l.URL]
+	if !ok || !f.onWire[seq] {
+		return
+	}
+	delete(f.onWire, seq)
+	if h := f.hosts[f.inflight[seq]]; h != nil {
+		h.onWire--
+		f.fix(h)
+	}
 }
 
 func lockedError(path string) error {

@@ -352,6 +352,10 @@ func (b *txBatch) applyMemory() {
 			}
 		case evLeaseEnd:
 			h.inflight--
+			if f.onWire[ev.seq] {
+				delete(f.onWire, ev.seq)
+				h.onWire--
+			}
 			delete(f.inflight, ev.seq)
 			delete(f.leasedSeq, ev.url)
 		}

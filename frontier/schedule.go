@@ -24,7 +24,8 @@ type host struct {
 	nextAllowed time.Time
 	delay       time.Duration
 	robots      *RobotsState
-	inflight    int
+	inflight    int // leases not yet completed
+	onWire      int // leases whose request may still be on the wire: the per-host limit counts these
 	main, retry dq
 	readyAt     time.Time
 	heapIdx     int // -1 when not in the ready heap
@@ -144,7 +145,7 @@ func retryTime(suffix []byte) time.Time {
 // fix recomputes whether h belongs in the ready heap and when it is ready.
 // Must run under f.mu.
 func (f *Frontier) fix(h *host) {
-	in := h.inflight < f.opts.PerHost && (h.main.count > 0 || h.retry.count > 0)
+	in := h.onWire < f.opts.PerHost && (h.main.count > 0 || h.retry.count > 0)
 	if in {
 		h.readyAt = h.nextAllowed
 		if h.main.count <= 0 {
@@ -254,6 +255,8 @@ func (f *Frontier) pick(h *host, now time.Time) (e entry, fromRetry, ok bool) {
 
 func (f *Frontier) lease(h *host, e entry, fromRetry bool, now time.Time) Lease {
 	h.inflight++
+	h.onWire++
+	f.onWire[e.seq] = true
 	h.nextAllowed = now.Add(max(f.opts.Delay, h.delay))
 	f.inflight[e.seq] = h.name
 	f.leasedSeq[e.url] = e.seq
