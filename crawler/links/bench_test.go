@@ -32,3 +32,23 @@ func BenchmarkExtract(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkExtractPlain: root-relative, relative and absolute plain links,
+// the shape of most sites' navigation.
+func BenchmarkExtractPlain(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString(`<!doctype html><html><head><title>bench</title></head><body>`)
+	for i := range 50 {
+		href := []string{"/p/%d", "item%d.html", "http://h%d.site.test/p/1"}[i%3]
+		fmt.Fprintf(&sb, `<div><p>%s</p><a href="`+href+`">item</a></div>`, strings.Repeat("lorem ipsum ", 30), i)
+	}
+	sb.WriteString(`</body></html>`)
+	doc := parse(b, sb.String())
+	b.SetBytes(int64(sb.Len()))
+	b.ReportAllocs()
+	for b.Loop() {
+		if p := Extract(doc, "https://example.com/dir/page.html", 0); len(p.Links) != 50 {
+			b.Fatalf("%d links", len(p.Links))
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/nlnwa/whatwg-url/url"
+	"golang.org/x/net/html"
 )
 
 // DefaultMaxLinks is the cap Extract applies when maxLinks is 0 or less.
@@ -28,8 +29,6 @@ type Page struct {
 	MetaNoindex  bool   // <meta name="robots"|"trawl" content="...noindex..."> (also "none")
 }
 
-const selector = "a[href], area[href], link[href], meta, frame[src], iframe[src]"
-
 // Extract finds links in doc (already parsed by the caller with goquery),
 // resolving against pageURL and the first <base href>. Elements: a[href],
 // area[href], link[href] with rel next|prev|alternate|canonical,
@@ -37,38 +36,59 @@ const selector = "a[href], area[href], link[href], meta, frame[src], iframe[src]
 // non-http(s) links are dropped silently. Links are deduplicated by
 // canonical URL in document order; a duplicate is Nofollow only if every
 // occurrence is. maxLinks bounds the result (<= 0 means DefaultMaxLinks).
+//
+// It walks the node tree itself rather than running selectors (two
+// selector passes cost more than the walk), and resolves plain references
+// without the WHATWG parser (fastResolve, checked against it by fuzzing).
 func Extract(doc *goquery.Document, pageURL string, maxLinks int) Page {
 	if maxLinks <= 0 {
 		maxLinks = DefaultMaxLinks
 	}
 	p := Page{Base: pageURL}
-	if doc == nil {
+	if doc == nil || len(doc.Nodes) == 0 {
 		return p
 	}
+	root := doc.Nodes[0]
 	if u, err := url.Parse(pageURL); err == nil {
 		p.Base = u.Href(true)
 	}
 	// The first <base href> applies to the whole document, links before it
 	// included (HTML "document base URL").
-	if b := doc.Find("base[href]").First(); b.Length() > 0 {
-		p.Base = resolveBase(b.AttrOr("href", ""), p.Base)
-	}
-	base, baseErr := url.Parse(p.Base) // parsed once, not per link
+	walk(root, func(n *html.Node) bool {
+		if n.Data == "base" {
+			if href, ok := attr(n, "href"); ok {
+				p.Base = resolveBase(href, p.Base)
+				return false
+			}
+		}
+		return true
+	})
+	fast := newFastBase(p.Base)
+	var base *url.Url
+	var baseErr error
+	baseParsed := false
 	seen := make(map[string]int)
 	add := func(ref, source string, nofollow bool) {
-		var u *url.Url
-		var err error
-		if baseErr != nil { // unusable page URL: only absolute refs resolve
-			u, err = url.Parse(strings.TrimSpace(ref))
-		} else {
-			u, err = base.Parse(strings.TrimSpace(ref))
-		}
-		if err != nil {
-			return
-		}
-		c, err := serialize(u, ref)
-		if err != nil {
-			return
+		ref = strings.TrimSpace(ref)
+		c, ok := fastResolve(fast, ref)
+		if !ok {
+			if !baseParsed { // parsed once, and only for a page that needs it
+				base, baseErr = url.Parse(p.Base)
+				baseParsed = true
+			}
+			var u *url.Url
+			var err error
+			if baseErr != nil { // unusable page URL: only absolute refs resolve
+				u, err = url.Parse(ref)
+			} else {
+				u, err = base.Parse(ref)
+			}
+			if err != nil {
+				return
+			}
+			if c, err = serialize(u, ref); err != nil {
+				return
+			}
 		}
 		if i, ok := seen[c]; ok {
 			p.Links[i].Nofollow = p.Links[i].Nofollow && nofollow
@@ -77,28 +97,65 @@ func Extract(doc *goquery.Document, pageURL string, maxLinks int) Page {
 		seen[c] = len(p.Links)
 		p.Links = append(p.Links, Link{URL: c, Source: source, Nofollow: nofollow})
 	}
-	doc.Find(selector).EachWithBreak(func(_ int, s *goquery.Selection) bool {
-		switch name := goquery.NodeName(s); name {
-		case "a", "area", "frame", "iframe":
-			attr := "href"
-			if name == "frame" || name == "iframe" {
-				attr = "src"
+	walk(root, func(n *html.Node) bool {
+		switch name := n.Data; name {
+		case "a", "area":
+			if href, ok := attr(n, "href"); ok {
+				rel, _ := attr(n, "rel")
+				add(href, name, hasToken(rel, "nofollow"))
 			}
-			add(s.AttrOr(attr, ""), name, hasToken(s.AttrOr("rel", ""), "nofollow"))
+		case "frame", "iframe":
+			if src, ok := attr(n, "src"); ok {
+				rel, _ := attr(n, "rel")
+				add(src, name, hasToken(rel, "nofollow"))
+			}
 		case "link":
-			rel := s.AttrOr("rel", "")
+			href, ok := attr(n, "href")
+			if !ok {
+				break
+			}
+			rel, _ := attr(n, "rel")
 			switch {
 			case hasToken(rel, "canonical"):
-				add(s.AttrOr("href", ""), "canonical", hasToken(rel, "nofollow"))
+				add(href, "canonical", hasToken(rel, "nofollow"))
 			case hasToken(rel, "next"), hasToken(rel, "prev"), hasToken(rel, "alternate"):
-				add(s.AttrOr("href", ""), "link", hasToken(rel, "nofollow"))
+				add(href, "link", hasToken(rel, "nofollow"))
 			}
 		case "meta":
-			meta(s, &p, add)
+			meta(n, &p, add)
 		}
 		return len(p.Links) < maxLinks
 	})
 	return p
+}
+
+// walk visits element nodes below root in document order until visit
+// returns false. It uses an explicit stack: hostile pages nest deeply.
+func walk(root *html.Node, visit func(*html.Node) bool) {
+	stack := []*html.Node{root}
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if n.Type == html.ElementNode && n != root {
+			if !visit(n) {
+				return
+			}
+		}
+		for c := n.LastChild; c != nil; c = c.PrevSibling {
+			stack = append(stack, c)
+		}
+	}
+}
+
+// attr returns the value of the attribute key (no namespace), as goquery's
+// AttrOr does.
+func attr(n *html.Node, key string) (string, bool) {
+	for _, a := range n.Attr {
+		if a.Namespace == "" && a.Key == key {
+			return a.Val, true
+		}
+	}
+	return "", false
 }
 
 // resolveBase applies <base href>: only an http(s) result replaces the
@@ -115,18 +172,21 @@ func resolveBase(href, current string) string {
 	return u.Href(true)
 }
 
-func meta(s *goquery.Selection, p *Page, add func(ref, source string, nofollow bool)) {
-	if strings.EqualFold(strings.TrimSpace(s.AttrOr("http-equiv", "")), "refresh") {
-		if ref, ok := refreshURL(s.AttrOr("content", "")); ok {
+func meta(n *html.Node, p *Page, add func(ref, source string, nofollow bool)) {
+	equiv, _ := attr(n, "http-equiv")
+	content, _ := attr(n, "content")
+	if strings.EqualFold(strings.TrimSpace(equiv), "refresh") {
+		if ref, ok := refreshURL(content); ok {
 			add(ref, "meta-refresh", false)
 		}
 		return
 	}
-	name := strings.ToLower(strings.TrimSpace(s.AttrOr("name", "")))
+	name, _ := attr(n, "name")
+	name = strings.ToLower(strings.TrimSpace(name))
 	if name != "robots" && name != productToken {
 		return
 	}
-	for _, d := range strings.Split(strings.ToLower(s.AttrOr("content", "")), ",") {
+	for _, d := range strings.Split(strings.ToLower(content), ",") {
 		switch strings.TrimSpace(d) {
 		case "nofollow":
 			p.MetaNofollow = true
