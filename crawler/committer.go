@@ -61,7 +61,7 @@ func (e *engine) commit(p *processed) {
 	if e.fatal.Load() != nil {
 		// Nothing more is committed after a fatal error; the lease stays
 		// leased on disk and returns to the queue on the next open.
-		e.release()
+		e.settle()
 		return
 	}
 	if p.class != "" {
@@ -70,6 +70,7 @@ func (e *engine) commit(p *processed) {
 		e.errMu.Unlock()
 	}
 	e.m.outcome(outcomeName(p.comp.Outcome), p.comp.Outcome == frontier.Retry)
+	e.durable <- struct{}{} // blocks when maxAwaitingCommit are in the writer: backpressure
 	e.pending.Add(1)
 	cp := p.comp.Checkpoint
 	e.fr.CompleteAsync(p.comp, func(err error) {
@@ -79,14 +80,15 @@ func (e *engine) commit(p *processed) {
 		} else if cp != nil {
 			e.lastCP.Store(&cp)
 		}
-		e.release()
+		<-e.durable
+		e.settle()
 	})
 }
 
-// release returns a lease's pipeline token and wakes the dispatcher.
-func (e *engine) release() {
+// settle ends a lease's life in the pipeline (its completion is durable, or
+// will never be written) and wakes the dispatcher.
+func (e *engine) settle() {
 	e.outstanding.Add(-1)
-	<-e.tokens
 	e.signal()
 }
 

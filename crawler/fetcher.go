@@ -143,8 +143,8 @@ func (e *engine) fetchOne(l frontier.Lease) {
 	f.now = time.Now()
 	e.hostActive(l.Host, -1)
 	// The last body byte is in: free the host's request slot and the global
-	// fetch slot before any CPU work. The lease stays outstanding (and
-	// counted in the pipeline tokens) until its completion is durable.
+	// fetch slot before any CPU work. The lease stays outstanding until its
+	// completion is durable.
 	e.fr.Unblock(l)
 	<-e.slots
 	e.parseCh <- f

@@ -38,6 +38,7 @@ func (e *engine) parseLoop() error {
 	for f := range e.parseCh {
 		p := e.process(f)
 		e.commitCh <- p
+		<-e.tokens // the body is encoded: its memory is no longer the pipeline's
 	}
 	return nil
 }

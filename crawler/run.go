@@ -29,6 +29,18 @@ var (
 	ErrAlreadyRun = errors.New("crawler already ran")
 )
 
+// commitWindow is how long the frontier's writer gathers completions into
+// one transaction. Host request slots are freed at the last body byte
+// (Frontier.Unblock), so commit latency costs only a slot in the durable
+// semaphore (an encoded block each), while
+// each commit costs page writes and two fsyncs: a wider window is cheaper.
+const commitWindow = 100 * time.Microsecond
+
+// maxAwaitingCommit bounds completions submitted to the frontier and not
+// yet durable. Each holds an encoded record (a few KB for a page); the
+// bound is what makes a slow disk back up into the parse stage.
+const maxAwaitingCommit = 4096
+
 const (
 	pagesDir   = "pages"
 	configFile = "crawl.json"
@@ -56,7 +68,8 @@ type engine struct {
 	bridgeReq   *colly.Request
 	parseCh     chan *fetched
 	commitCh    chan *processed
-	tokens      chan struct{} // one per lease anywhere in the pipeline: bounds memory
+	tokens      chan struct{} // one per lease being fetched or parsed (bodies in memory): concurrency + 4×workers
+	durable     chan struct{} // one per encoded completion awaiting its commit (small blocks only)
 	slots       chan struct{} // one per request on the wire: --concurrency
 	wake        chan struct{}
 	outstanding atomic.Int64
@@ -192,6 +205,7 @@ func (c *Crawler) open(resume bool) (*engine, error) {
 	fr, err := frontier.Open(filepath.Join(c.dir, frontierFile), frontier.Options{
 		PerHost:      c.cfg.PerHost,
 		Delay:        c.cfg.Delay,
+		MaxDelay:     commitWindow,
 		BeforeCommit: e.store.sync,
 	})
 	if err != nil {
@@ -294,6 +308,7 @@ func (c *Crawler) open(resume bool) (*engine, error) {
 	workers := max(e.cfg.ParseWorkers, runtime.GOMAXPROCS(0))
 	capacity := e.cfg.Concurrency + 4*workers
 	e.tokens = make(chan struct{}, capacity)
+	e.durable = make(chan struct{}, maxAwaitingCommit)
 	e.slots = make(chan struct{}, e.cfg.Concurrency)
 	e.parseCh = make(chan *fetched, capacity)
 	e.commitCh = make(chan *processed, 4*workers)
