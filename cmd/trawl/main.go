@@ -21,6 +21,10 @@ const (
 	exitTerminated  = 143 // SIGTERM
 )
 
+// softMemoryLimit is the heap size past which the collector runs
+// regardless of GOGC (see main).
+const softMemoryLimit = 80 << 20
+
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "0.1.0-dev"
 
@@ -31,10 +35,14 @@ func (s signalCause) Error() string { return "received " + s.sig.String() }
 
 func main() {
 	// The crawl's heap is small (tens of MB: bodies are capped and the
-	// frontier lives on disk) and its CPU is the bottleneck, so trade memory
-	// for fewer collections unless the user chose GOGC.
+	// frontier lives on disk) and its CPU is the bottleneck: collect less
+	// often, but never let that grow the heap past a soft limit, where the
+	// collector works harder instead. GOGC and GOMEMLIMIT override both.
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(softMemoryLimit)
 	}
 	os.Exit(mainWithSignals(os.Args[1:]))
 }
