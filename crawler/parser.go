@@ -24,6 +24,10 @@ import (
 // maxLinksPerPage bounds what one hostile page can add to the frontier.
 const maxLinksPerPage = 10000
 
+// maxRedirects bounds a redirect chain: the 11th redirect in a row is
+// stored but not followed.
+const maxRedirects = 10
+
 // processed is one lease ready for the committer: its completion and, for a
 // final outcome, the encoded page record.
 type processed struct {
@@ -111,8 +115,13 @@ func (e *engine) process(f *fetched) *processed {
 	if resp.Status >= 300 && resp.Status < 400 && resp.Location != "" {
 		if target, err := links.Canonical(resp.Location, l.URL); err == nil {
 			rec.FinalURL = target
-			// A redirect hop is the same distance from the seed as its source.
-			children = e.addChild(children, target, l.Depth, l.URL)
+			if l.Redirects >= maxRedirects {
+				rec.Reason = fmt.Sprintf("redirect not followed: %d redirects in a row", l.Redirects+1)
+				p.comp.Reason, p.class = rec.Reason, "redirect-limit"
+			} else {
+				// A redirect hop is the same distance from the seed as its source.
+				children = e.addChildItem(children, frontier.Item{URL: target, Depth: l.Depth, Parent: l.URL, Redirects: l.Redirects + 1})
+			}
 		}
 	}
 	if isHTML(rec.ContentType, resp.Body) {
@@ -190,15 +199,20 @@ func htmlReader(body []byte, contentType string) io.Reader {
 
 // addChild applies scope, filters and the user's enqueue hooks.
 func (e *engine) addChild(children []frontier.Item, u string, depth int, parent string) []frontier.Item {
-	if ok, _ := e.scope.allows(u, depth); !ok {
+	return e.addChildItem(children, frontier.Item{URL: u, Depth: depth, Parent: parent})
+}
+
+func (e *engine) addChildItem(children []frontier.Item, it frontier.Item) []frontier.Item {
+	if ok, _ := e.scope.allows(it.URL, it.Depth); !ok {
 		return children
 	}
 	for _, f := range e.c.enqueueFilters {
-		if !e.safeFilter(f, u, depth, parent) {
+		if !e.safeFilter(f, it.URL, it.Depth, it.Parent) {
 			return children
 		}
 	}
-	return append(children, frontier.Item{URL: u, Host: links.HostKey(u), Depth: depth, Parent: parent})
+	it.Host = links.HostKey(it.URL)
+	return append(children, it)
 }
 
 func (e *engine) safeFilter(f EnqueueFilter, u string, depth int, parent string) (ok bool) {

@@ -58,6 +58,7 @@ type Frontier struct {
 	ready      hostHeap
 	inflight   map[uint64]string // leased seq -> host
 	onWire     map[uint64]bool   // leased seqs still holding their host's request slot (until Unblock)
+	awaiting   []*host           // hosts out of the schedule until the writer's next apply
 	leasedSeq  map[string]uint64 // leased URL -> seq (Complete finds the record without the index)
 	stats      Stats             // committed counters, plus eager lease deltas
 	checkpoint []byte
@@ -188,6 +189,9 @@ type Item struct {
 	Host   string // host key for politeness (opaque)
 	Depth  int
 	Parent string // URL it was found on ("" for seeds); stored for the record
+	// Redirects is how many redirects led here without an intervening page
+	// (0 for links and seeds); the caller bounds redirect chains with it.
+	Redirects int
 }
 
 // Add queues the items not seen before (in any state) and returns how many
@@ -211,6 +215,9 @@ func validItem(it Item) error {
 	}
 	if it.Depth < 0 {
 		return fmt.Errorf("negative depth for %q", it.URL)
+	}
+	if it.Redirects < 0 {
+		return fmt.Errorf("negative redirect count for %q", it.URL)
 	}
 	return nil
 }

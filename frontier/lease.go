@@ -129,7 +129,7 @@ func (b *txBatch) addItems(items []Item) (int, error) {
 			return n, err
 		}
 		b.seq++
-		r := urlRec{state: stQueued, depth: it.Depth, seq: b.seq, host: it.Host, url: it.URL, parent: it.Parent}
+		r := urlRec{state: stQueued, depth: it.Depth, seq: b.seq, host: it.Host, url: it.URL, parent: it.Parent, redirs: it.Redirects}
 		sk := makeSeqKey(r.seq)
 		b.newKeys[key] = struct{}{}
 		b.indexPuts = append(b.indexPuts, key)
@@ -142,7 +142,7 @@ func (b *txBatch) addItems(items []Item) (int, error) {
 		b.disk.Queued++
 		b.mem.Queued++
 		b.events = append(b.events, event{kind: evQueued, host: it.Host,
-			e: entry{suffix: suffix, seq: r.seq, url: it.URL, parent: it.Parent, depth: it.Depth}})
+			e: entry{suffix: suffix, seq: r.seq, url: it.URL, parent: it.Parent, depth: it.Depth, redirs: it.Redirects}})
 		n++
 	}
 	return n, nil
@@ -252,7 +252,7 @@ func (b *txBatch) complete(o *op) (result, error) {
 		b.disk.Queued++
 		b.mem.Queued++
 		b.events = append(b.events, event{kind: evQueued, host: r.host, retry: r.inRetry,
-			e: entry{suffix: suffix, seq: r.seq, url: r.url, parent: r.parent, depth: r.depth, attempt: r.attempt}})
+			e: entry{suffix: suffix, seq: r.seq, url: r.url, parent: r.parent, depth: r.depth, attempt: r.attempt, redirs: r.redirs}})
 	}
 	if err := b.b.records.Put(sk[:], r.encode()); err != nil {
 		return result{}, fmt.Errorf("complete %s: %w", r.url, err)
@@ -367,4 +367,9 @@ func (b *txBatch) applyMemory() {
 	for name := range b.hosts {
 		f.fix(f.hosts[name])
 	}
+	for _, h := range f.awaiting {
+		h.awaitApply = false
+		f.fix(h)
+	}
+	f.awaiting = f.awaiting[:0]
 }

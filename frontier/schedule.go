@@ -28,7 +28,8 @@ type host struct {
 	onWire      int // leases whose request may still be on the wire: the per-host limit counts these
 	main, retry dq
 	readyAt     time.Time
-	heapIdx     int // -1 when not in the ready heap
+	heapIdx     int  // -1 when not in the ready heap
+	awaitApply  bool // a refill saw a snapshot newer than memory: out of the heap until the writer applies it
 }
 
 func newHost(name string) *host {
@@ -50,6 +51,7 @@ type entry struct {
 	parent  string
 	depth   int
 	attempt int
+	redirs  int
 }
 
 // dq is a window onto one host's range of a queue bucket. Invariant: buf
@@ -129,7 +131,7 @@ func (f *Frontier) refill(h *host, q *dq, bkt []byte) error {
 			if err != nil {
 				return fmt.Errorf("refill %s: seq %d: %w", h.name, seq, err)
 			}
-			q.buf = append(q.buf, entry{suffix: suffix, seq: seq, url: r.url, parent: r.parent, depth: r.depth, attempt: r.attempt})
+			q.buf = append(q.buf, entry{suffix: suffix, seq: seq, url: r.url, parent: r.parent, depth: r.depth, attempt: r.attempt, redirs: r.redirs})
 		}
 		if n < prefetchN {
 			q.exhausted = true
@@ -145,7 +147,7 @@ func retryTime(suffix []byte) time.Time {
 // fix recomputes whether h belongs in the ready heap and when it is ready.
 // Must run under f.mu.
 func (f *Frontier) fix(h *host) {
-	in := h.onWire < f.opts.PerHost && (h.main.count > 0 || h.retry.count > 0)
+	in := !h.awaitApply && h.onWire < f.opts.PerHost && (h.main.count > 0 || h.retry.count > 0)
 	if in {
 		h.readyAt = h.nextAllowed
 		if h.main.count <= 0 {
@@ -161,8 +163,10 @@ func (f *Frontier) fix(h *host) {
 				h.retry.count = 0
 				in = false
 			} else {
-				// Not readable now (snapshot ahead of memory); look again soon.
-				h.readyAt = h.readyAt.Add(time.Millisecond)
+				// Not readable now (snapshot ahead of memory): wait for the
+				// writer to apply its commit.
+				f.awaitApply(h)
+				in = false
 			}
 		}
 	}
@@ -184,6 +188,8 @@ type Lease struct {
 	Parent  string
 	Attempt int    // 0 on first try; +1 per Retry outcome
 	Epoch   uint64 // epoch of the Open that handed it out
+	// Redirects is the Item's redirect count, as added.
+	Redirects int
 }
 
 // Next hands out a lease for a host whose next-allowed time is <= now and
@@ -203,11 +209,11 @@ func (f *Frontier) Next(now time.Time) (l Lease, ok bool, wait time.Duration) {
 	}
 	for range 64 {
 		if len(f.ready) == 0 {
-			return Lease{}, false, 0
+			return Lease{}, false, f.applyWait(0)
 		}
 		h := f.ready[0]
 		if h.readyAt.After(now) {
-			return Lease{}, false, h.readyAt.Sub(now)
+			return Lease{}, false, f.applyWait(h.readyAt.Sub(now))
 		}
 		e, fromRetry, ok := f.pick(h, now)
 		if f.broken != nil {
@@ -220,6 +226,24 @@ func (f *Frontier) Next(now time.Time) (l Lease, ok bool, wait time.Duration) {
 		return f.lease(h, e, fromRetry, now), true, 0
 	}
 	return Lease{}, false, time.Millisecond
+}
+
+// awaitApply takes h out of the schedule until the writer applies its
+// pending commit (see applied). Must run under f.mu.
+func (f *Frontier) awaitApply(h *host) {
+	if !h.awaitApply {
+		h.awaitApply = true
+		f.awaiting = append(f.awaiting, h)
+	}
+}
+
+// applyWait caps a Next wait at 1ms while hosts await the writer's apply,
+// so callers poll rather than sleep through it.
+func (f *Frontier) applyWait(wait time.Duration) time.Duration {
+	if len(f.awaiting) > 0 && (wait == 0 || wait > time.Millisecond) {
+		return time.Millisecond
+	}
+	return wait
 }
 
 // pick takes the next entry of h: a due retry first, else the queue head.
@@ -246,8 +270,10 @@ func (f *Frontier) pick(h *host, now time.Time) (e entry, fromRetry, ok bool) {
 			// Memory counted more than disk holds: trust the disk.
 			h.main.count = 0
 		} else {
-			// Snapshot ahead of memory: retry in a moment.
-			h.nextAllowed = now.Add(time.Millisecond)
+			// Snapshot ahead of memory: the writer has committed but not
+			// yet applied (it waits for f.mu). Politeness state is not
+			// touched; the host returns when the commit is applied.
+			f.awaitApply(h)
 		}
 	}
 	return entry{}, false, false
@@ -264,7 +290,7 @@ func (f *Frontier) lease(h *host, e entry, fromRetry bool, now time.Time) Lease 
 	f.stats.Leased++
 	f.fix(h)
 	f.w.submit(&op{kind: opLease, seq: e.seq, host: h.name, suffix: e.suffix, inRetry: fromRetry, nextAllowed: h.nextAllowed})
-	return Lease{URL: e.url, Host: h.name, Depth: e.depth, Parent: e.parent, Attempt: e.attempt, Epoch: f.epoch}
+	return Lease{URL: e.url, Host: h.name, Depth: e.depth, Parent: e.parent, Attempt: e.attempt, Epoch: f.epoch, Redirects: e.redirs}
 }
 
 // hostHeap orders ready hosts by readyAt, ties by name: the order of

@@ -124,6 +124,7 @@ type urlRec struct {
 	url     string
 	parent  string
 	reason  string
+	redirs  int // redirects that led here; encoded last, absent in older records (= 0)
 }
 
 func (r *urlRec) encode() []byte {
@@ -144,7 +145,8 @@ func (r *urlRec) appendTo(b []byte) []byte {
 	b = appendStr(b, r.host)
 	b = appendStr(b, r.url)
 	b = appendStr(b, r.parent)
-	return appendStr(b, r.reason)
+	b = appendStr(b, r.reason)
+	return binary.AppendUvarint(b, uint64(r.redirs))
 }
 
 func appendStr(b []byte, s string) []byte {
@@ -226,6 +228,9 @@ func decodeURLRec(seq uint64, v []byte) (urlRec, error) {
 	r.status = int(d.varint())
 	r.bytes = d.varint()
 	r.host, r.url, r.parent, r.reason = d.str(), d.str(), d.str(), d.str()
+	if d.err == nil && len(d.b) > 0 {
+		r.redirs = int(d.uvarint())
+	}
 	return r, d.err
 }
 

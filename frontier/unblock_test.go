@@ -1,6 +1,7 @@
 package frontier
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -62,4 +63,25 @@ func TestTruncatedFileIsAnError(t *testing.T) {
 		t.Fatalf("truncated file: %v", err)
 	}
 	t.Logf("error: %v", err)
+}
+
+// An item's redirect count survives the queue, a release and a reopen.
+func TestRedirectsRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "frontier.db")
+	f := open(t, path, Options{})
+	add(t, f, Item{URL: "http://a.test/r", Host: "a.test", Depth: 2, Redirects: 7})
+	l := next(t, f, t0)
+	if l.Redirects != 7 {
+		t.Fatalf("lease Redirects = %d, want 7", l.Redirects)
+	}
+	complete(t, f, Completion{Lease: l, Outcome: Release})
+	f.Close()
+	f = open(t, path, Options{})
+	defer f.Close()
+	if l = next(t, f, t0); l.Redirects != 7 || l.Depth != 2 {
+		t.Fatalf("after reopen: %+v", l)
+	}
+	if _, err := f.Add(context.Background(), []Item{{URL: "http://a.test/x", Host: "a.test", Redirects: -1}}); err == nil {
+		t.Fatal("negative Redirects accepted")
+	}
 }
