@@ -134,6 +134,11 @@ func (e *engine) fetchOne(l frontier.Lease) {
 		}
 	}
 	if f.err == nil && !f.blocked && !f.released && !f.robots.unavailable {
+		if err := e.gate.wait(ctx, l.Host, max(e.cfg.Delay, f.robots.crawlDelay(e.rob.agent))); err != nil {
+			f.err = &fetch.Error{Class: fetch.ClassCanceled, URL: l.URL, Err: err}
+		}
+	}
+	if f.err == nil && !f.blocked && !f.released && !f.robots.unavailable {
 		e.fetching.Add(1)
 		f.resp, f.err = e.fc.Get(ctx, l.URL, nil)
 		e.fetching.Add(-1)

@@ -30,6 +30,7 @@ type robotsCache struct {
 	fc      *fetch.Client
 	agent   string // product token matched against User-agent lines
 	backoff func(failures int) time.Duration
+	gate    func(ctx context.Context, host string) error // spaces the robots.txt request like any other
 
 	mu sync.Mutex
 	m  map[string]*robotsEntry
@@ -57,8 +58,17 @@ type robotsResult struct {
 	err         error
 }
 
-func newRobotsCache(fr *frontier.Frontier, fc *fetch.Client, userAgent string, backoff func(int) time.Duration) *robotsCache {
-	return &robotsCache{fr: fr, fc: fc, agent: productToken(userAgent), backoff: backoff, m: map[string]*robotsEntry{}}
+func newRobotsCache(fr *frontier.Frontier, fc *fetch.Client, userAgent string, backoff func(int) time.Duration,
+	gate func(ctx context.Context, host string) error) *robotsCache {
+	return &robotsCache{fr: fr, fc: fc, agent: productToken(userAgent), backoff: backoff, gate: gate, m: map[string]*robotsEntry{}}
+}
+
+// crawlDelay is the host's Crawl-delay for our agent, as far as known.
+func (r robotsResult) crawlDelay(agent string) time.Duration {
+	if r.rules == nil {
+		return 0
+	}
+	return min(r.rules.CrawlDelay(agent), maxCrawlDelay)
 }
 
 // productToken is the part of a User-Agent that robots.txt groups match.
@@ -105,7 +115,16 @@ func (rc *robotsCache) lookup(ctx context.Context, l frontier.Lease, now time.Ti
 	rc.m[l.Host] = pending
 	rc.mu.Unlock()
 
-	status, body, cause := rc.fetch(ctx, l.URL)
+	var status int
+	var body []byte
+	var cause string
+	if err := rc.gate(ctx, l.Host); err != nil {
+		cause = "canceled"
+	}
+	started := time.Now()
+	if cause == "" {
+		status, body, cause = rc.fetch(ctx, l.URL)
+	}
 	fetchedAt := time.Now()
 	expires := fetchedAt.Add(robotsTTL)
 	if status == 0 || status >= 500 {
@@ -123,6 +142,10 @@ func (rc *robotsCache) lookup(ctx context.Context, l frontier.Lease, now time.Ti
 	if d := ne.rules.CrawlDelay(rc.agent); d > 0 {
 		d = min(d, maxCrawlDelay)
 		upd.Delay = &d
+		// The lease that fetched robots.txt reserved the host's next slot
+		// with the delay known then; the Crawl-delay counts from this
+		// request's start.
+		upd.NotBefore = started.Add(d)
 	}
 	return robotsResult{rules: ne.rules, unavailable: ne.unavailable, retryAt: expires, fetched: true, update: upd, status: status, cause: cause}
 }

@@ -61,6 +61,7 @@ type engine struct {
 	scope *scope
 	pol   policy
 	rob   *robotsCache
+	gate  *hostGate
 	rnd   *jitterRand
 	m     *metrics
 
@@ -300,7 +301,9 @@ func (c *Crawler) open(resume bool) (*engine, error) {
 	}
 	e.fc = fc
 	e.pol = policy{retries: e.cfg.Retries, backoff: e.cfg.RetryBackoff, maxBackoff: e.cfg.MaxBackoff}
-	e.rob = newRobotsCache(fr, fc, e.cfg.UserAgent, func(n int) time.Duration { return e.pol.backoffFor(n, e.rnd.Float64) })
+	e.gate = newHostGate()
+	e.rob = newRobotsCache(fr, fc, e.cfg.UserAgent, func(n int) time.Duration { return e.pol.backoffFor(n, e.rnd.Float64) },
+		func(ctx context.Context, host string) error { return e.gate.wait(ctx, host, e.cfg.Delay) })
 	if err := e.initBridge(); err != nil {
 		e.close()
 		return nil, err
