@@ -22,6 +22,7 @@ func (e *engine) commitLoop() error {
 	ticker := time.NewTicker(publishEvery)
 	defer ticker.Stop()
 	var published []byte
+	var publishedAt time.Time
 	publish := func() error {
 		p := e.lastCP.Load()
 		if p == nil || string(*p) == string(published) {
@@ -30,7 +31,7 @@ func (e *engine) commitLoop() error {
 		if err := e.store.publish(*p); err != nil {
 			return fmt.Errorf("publish manifest: %w", err)
 		}
-		published = *p
+		published, publishedAt = *p, time.Now()
 		return nil
 	}
 	for {
@@ -41,6 +42,14 @@ func (e *engine) commitLoop() error {
 				return publish()
 			}
 			e.commit(p)
+		case <-e.committed:
+			// Publish a commit at once when the last publish is old enough:
+			// the first pages of a crawl are visible to export immediately.
+			if time.Since(publishedAt) >= publishEvery {
+				if err := publish(); err != nil {
+					e.fail(err)
+				}
+			}
 		case <-ticker.C:
 			if err := publish(); err != nil {
 				e.fail(err)
@@ -79,6 +88,10 @@ func (e *engine) commit(p *processed) {
 			e.fail(fmt.Errorf("commit %s: %w", p.comp.Lease.URL, err))
 		} else if cp != nil {
 			e.lastCP.Store(&cp)
+			select {
+			case e.committed <- struct{}{}:
+			default:
+			}
 		}
 		<-e.durable
 		e.settle()

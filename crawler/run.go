@@ -73,6 +73,7 @@ type engine struct {
 	durable     chan struct{} // one per encoded completion awaiting its commit (small blocks only)
 	slots       chan struct{} // one per request on the wire: --concurrency
 	wake        chan struct{}
+	committed   chan struct{} // a checkpoint was committed (cap 1): the committer may publish
 	outstanding atomic.Int64
 	fetching    atomic.Int64
 	pending     sync.WaitGroup // completions submitted, not yet durable
@@ -316,6 +317,7 @@ func (c *Crawler) open(resume bool) (*engine, error) {
 	e.parseCh = make(chan *fetched, capacity)
 	e.commitCh = make(chan *processed, 4*workers)
 	e.wake = make(chan struct{}, 1)
+	e.committed = make(chan struct{}, 1)
 	e.hardCtx, e.hardCancel = context.WithCancel(context.Background())
 	e.m = newMetrics(c.reg, e)
 	s0 := fr.Stats()

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/trawl-crawler/trawl/frontier"
 )
 
 // Crawl states as published in the status snapshot.
@@ -92,11 +94,38 @@ func ReadStatus(dir string) (Stats, error) {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return Stats{}, fmt.Errorf("read status %s: %w", filepath.Join(dir, statusFile), err)
 	}
-	if s.State == StateRunning && !processAlive(s.PID) {
-		s.State = StateInterrupted
-		s.InFlight = 0
+	if s.State == StateRunning && processAlive(s.PID) {
+		return s, nil
 	}
+	if s.State == StateRunning {
+		s.State = StateInterrupted // its process is gone: killed
+	}
+	// No process runs this crawl: the frontier's committed counters are
+	// exact, where the snapshot may lag a kill by up to a second.
+	if fs, _, err := frontier.ReadCommitted(filepath.Join(dir, frontierFile)); err == nil {
+		s.Queued, s.Done, s.Failed, s.Skipped, s.Retries = fs.Queued, fs.Done, fs.Failed, fs.Skipped, fs.Retries
+		s.Stored, s.Hosts, s.BytesStored = fs.Done+fs.Failed+fs.Skipped, fs.Hosts, fs.Bytes
+	}
+	s.InFlight, s.ActiveHosts = 0, 0
 	return s, nil
+}
+
+// CommittedCheckpoint returns the page-store checkpoint the crawl in dir
+// has committed, when no process is running it (ok=false while one is: then
+// readers go through the published manifest). Export uses it to read
+// exactly what was committed after a kill or a full disk.
+func CommittedCheckpoint(dir string) (cp []byte, ok bool, err error) {
+	if st, err := ReadStatus(dir); err == nil && st.State == StateRunning {
+		return nil, false, nil
+	}
+	_, cp, err = frontier.ReadCommitted(filepath.Join(dir, frontierFile))
+	if errors.Is(err, frontier.ErrLocked) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return cp, true, nil
 }
 
 // processAlive reports whether pid names a live process (signal 0 probe).

@@ -85,3 +85,25 @@ func TestRedirectsRoundTrip(t *testing.T) {
 		t.Fatal("negative Redirects accepted")
 	}
 }
+
+// ReadCommitted sees what was committed, and refuses while a crawl holds
+// the file.
+func TestReadCommitted(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "frontier.db")
+	f := open(t, path, Options{})
+	add(t, f, item("a.test", 1, 0), item("a.test", 2, 0))
+	l := next(t, f, t0)
+	complete(t, f, Completion{Lease: l, Outcome: Done, Bytes: 10, Checkpoint: []byte("cp1")})
+	next(t, f, t0) // leased, not completed
+	if _, _, err := ReadCommitted(path); !errors.Is(err, ErrLocked) {
+		t.Fatalf("while open: %v, want ErrLocked", err)
+	}
+	f.Close()
+	st, cp, err := ReadCommitted(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(cp) != "cp1" || st.Done != 1 || st.Queued != 1 || st.Leased != 0 || st.Bytes != 10 {
+		t.Fatalf("stats %+v, checkpoint %q", st, cp)
+	}
+}

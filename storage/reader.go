@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // Reader reads a consistent snapshot through the manifest, without any lock
@@ -105,4 +106,31 @@ func (r *Reader) scanSegment(ctx context.Context, seg manifestSegment, seq *uint
 		off += frameHeaderLen + n
 	}
 	return nil
+}
+
+// OpenReaderAt reads exactly the records up to checkpoint, whatever the
+// manifest says: for a crawl that no process is running, whose frontier's
+// committed checkpoint can be read directly (the manifest may lag it after
+// a kill or a full disk). It must not be used while a writer may truncate
+// the store (the crawler's Open does, on start).
+func OpenReaderAt(dir string, checkpoint []byte) (*Reader, error) {
+	p, err := decodeCheckpoint(checkpoint)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("%w in %s", ErrNoStore, dir)
+	}
+	sizes := make([]int64, 0, p.seg)
+	for n := uint32(1); n <= p.seg; n++ {
+		fi, err := os.Stat(filepath.Join(dir, segmentsDir, segmentName(n)))
+		if err != nil {
+			return nil, fmt.Errorf("%w: segment %s: %v", ErrCorrupt, segmentName(n), err)
+		}
+		if n == p.seg && fi.Size() < p.off {
+			return nil, fmt.Errorf("%w: segment %s holds %d bytes, the checkpoint needs %d", ErrCorrupt, segmentName(n), fi.Size(), p.off)
+		}
+		sizes = append(sizes, fi.Size())
+	}
+	return &Reader{dir: dir, m: buildManifest(p, sizes, time.Now())}, nil
 }

@@ -71,7 +71,19 @@ func runExport(ctx context.Context, env *cliEnv, args []string) int {
 		env.errorf("export: %s holds no crawl", *dir)
 		return exitUsage
 	}
-	r, err := storage.OpenReader(crawler.PagesDir(*dir))
+	// A crawl that no process runs is read exactly at its committed
+	// checkpoint; a running one through the manifest it publishes.
+	var r *storage.Reader
+	cp, idle, err := crawler.CommittedCheckpoint(*dir)
+	switch {
+	case err != nil:
+		env.errorf("export: %v", err)
+		return exitFailure
+	case idle:
+		r, err = storage.OpenReaderAt(crawler.PagesDir(*dir), cp)
+	default:
+		r, err = storage.OpenReader(crawler.PagesDir(*dir))
+	}
 	if err != nil {
 		env.errorf("export: %v", err)
 		if errors.Is(err, storage.ErrNoStore) {

@@ -156,10 +156,6 @@ func TestTortureCorruptState(t *testing.T) {
 			},
 			wants:   []string{"frontier", "finished crawl"},
 			mayPass: map[string]bool{"status": true, "export": true},
-			bugs: map[string]string{"resume": "BUG: resume on a truncated frontier.db panics inside bbolt.Open " +
-				"(db.go freepages: 'failed to get all reachable pages', goroutine stack, exit 2): " +
-				"frontier.Open neither checks the file against the meta page's high-water mark nor recovers " +
-				"bbolt's panic into a 'frontier.db is corrupt' error"},
 			damaged: func(d string) string { return filepath.Join(d, "frontier.db") },
 		},
 		{
