@@ -188,3 +188,11 @@ func equalStrings(a, b []string) bool {
 	}
 	return true
 }
+
+func parseProxy(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return nil, configErr("proxy %q is not a URL", s)
+	}
+	return u, nil
+}

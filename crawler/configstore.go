@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 
@@ -55,28 +54,4 @@ func LoadConfig(dir string) (Config, error) {
 		return Config{}, fmt.Errorf("decode %s: %w", filepath.Join(dir, configFile), err)
 	}
 	return cfg, nil
-}
-
-func parseProxy(s string) (*url.URL, error) {
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" {
-		return nil, configErr("proxy %q is not a URL", s)
-	}
-	return u, nil
-}
-
-// pathQuery is the robots.txt match target of a canonical URL.
-func pathQuery(u string) string {
-	pu, err := url.Parse(u)
-	if err != nil {
-		return "/"
-	}
-	p := pu.EscapedPath()
-	if p == "" {
-		p = "/"
-	}
-	if pu.RawQuery != "" {
-		p += "?" + pu.RawQuery
-	}
-	return p
 }

@@ -29,7 +29,8 @@
 // Retry-After), and every response is kept in a page store that
 // storage/export reads. Differences from colly that matter when porting:
 //
-//   - trawl follows every in-scope <a href> on its own: Config.Scope,
+//   - trawl follows every in-scope link on its own (set Config.FollowLinks
+//     to false to queue only what callbacks Visit): Config.Scope,
 //     Config.MaxDepth, Config.Include/Exclude and OnEnqueue decide what is
 //     queued, for links and Request.Visit alike;
 //   - callbacks run concurrently on Config.ParseWorkers goroutines (a
@@ -50,7 +51,9 @@
 //
 //   - dispatch (fetcher.go) leases URLs from the frontier when their host's
 //     schedule allows and runs one HTTP attempt each through crawler/fetch,
-//     after the host's robots.txt (crawler/robots) has been consulted;
+//     after the host's robots.txt (crawler/robots) has been consulted; at
+//     the last body byte it frees the fetch slot and the host's request
+//     slot (Frontier.Unblock) before any CPU work;
 //   - parse (parser.go) decides the outcome (done, retry, failed) with
 //     policy.go, parses HTML, extracts links (crawler/links), runs the user's
 //     callbacks and OnEnqueue filters, and encodes the page record;
@@ -61,7 +64,7 @@
 //
 // # Invariants
 //
-//   - Callbacks (OnHTML, OnResponse, OnError, OnEnqueue, OnItem) run in the
+//   - Callbacks (OnHTML, OnResponse, OnScraped, OnError, OnEnqueue, OnItem) run in the
 //     parse stage, never on a fetcher, possibly on several parse workers at
 //     once: they must be safe for concurrent use. A panicking callback is
 //     recovered, logged with the URL, counted in Stats.Panics, and the crawl

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -199,4 +200,20 @@ func (j *jitterRand) Float64() float64 {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.r.Float64()
+}
+
+// pathQuery is the robots.txt match target of a canonical URL.
+func pathQuery(u string) string {
+	pu, err := url.Parse(u)
+	if err != nil {
+		return "/"
+	}
+	p := pu.EscapedPath()
+	if p == "" {
+		p = "/"
+	}
+	if pu.RawQuery != "" {
+		p += "?" + pu.RawQuery
+	}
+	return p
 }
