@@ -12,8 +12,12 @@ import (
 )
 
 const (
-	prefetchN = 32            // queue entries read from disk per refill
-	maxBuf    = 4 * prefetchN // a buffer larger than this is trimmed back
+	// Each host keeps a small window of its queue in memory: with thousands
+	// of hosts the windows are most of the frontier's heap (at 5,000 hosts
+	// a 32/128 window held ~120 MB), while a refill is one read-only cursor
+	// seek.
+	prefetchN = 8             // queue entries read from disk per refill
+	maxBuf    = 2 * prefetchN // a buffer larger than this is trimmed back
 )
 
 // host is the in-memory state of one host: politeness, in-flight count and
@@ -82,7 +86,9 @@ func (q *dq) insert(e entry) {
 		q.cursor = e.suffix
 	}
 	if len(q.buf) > maxBuf {
-		q.buf = q.buf[:prefetchN]
+		// Copy, so the trimmed entries (and their strings) are not kept
+		// alive by the old backing array.
+		q.buf = append(make([]entry, 0, prefetchN), q.buf[:prefetchN]...)
 		q.cursor = q.buf[len(q.buf)-1].suffix
 		q.exhausted = false
 	}
@@ -90,7 +96,11 @@ func (q *dq) insert(e entry) {
 
 func (q *dq) pop() entry {
 	e := q.buf[0]
+	q.buf[0] = entry{} // release its strings: the backing array outlives the slice head
 	q.buf = q.buf[1:]
+	if len(q.buf) == 0 {
+		q.buf = nil
+	}
 	q.count--
 	return e
 }

@@ -5,7 +5,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -28,12 +31,24 @@ func runChild(ctx context.Context, bin string, args []string, stderr io.Writer) 
 	cmd.Stderr = io.MultiWriter(&errBuf, stderr)
 	cmd.WaitDelay = 5 * time.Second
 	start := time.Now()
-	err := cmd.Run()
-	u := usage{Wall: time.Since(start), Stdout: out.Bytes()}
+	if err := cmd.Start(); err != nil {
+		return usage{}, fmt.Errorf("run %s: %w", bin, err)
+	}
+	// Peak RSS comes from the child's own VmHWM, polled: rusage's ru_maxrss
+	// for a child can carry the parent's high-water mark from before exec
+	// (a driver holding a 1M-page test web reported ~1.9 GB for every child).
+	hwm := make(chan int64, 1)
+	stop := make(chan struct{})
+	go func() { hwm <- pollHWM(cmd.Process.Pid, stop) }()
+	err := cmd.Wait()
+	close(stop)
+	u := usage{Wall: time.Since(start), Stdout: out.Bytes(), MaxRSS: <-hwm}
 	if cmd.ProcessState != nil {
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			u.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-			u.MaxRSS = ru.Maxrss << 10 // KiB on Linux
+			if u.MaxRSS == 0 { // no /proc: fall back to rusage
+				u.MaxRSS = ru.Maxrss << 10 // KiB on Linux
+			}
 		}
 	}
 	if err != nil {
@@ -44,4 +59,29 @@ func runChild(ctx context.Context, bin string, args []string, stderr io.Writer) 
 		return u, fmt.Errorf("run %s: %w: %s", bin, err, bytes.TrimSpace(tail))
 	}
 	return u, nil
+}
+
+// pollHWM reads /proc/PID/status VmHWM (the process's own peak RSS, which
+// only grows) every 20 ms until stop, and returns the last value read.
+func pollHWM(pid int, stop <-chan struct{}) int64 {
+	path := fmt.Sprintf("/proc/%d/status", pid)
+	var best int64
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if b, err := os.ReadFile(path); err == nil {
+			for _, line := range strings.Split(string(b), "\n") {
+				if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+					if kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64); err == nil && kb<<10 > best {
+						best = kb << 10
+					}
+				}
+			}
+		}
+		select {
+		case <-stop:
+			return best
+		case <-t.C:
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestMain lets the test binary act as a child process for runChild.
@@ -17,6 +18,9 @@ func TestMain(m *testing.M) {
 			b[i] = byte(i)
 		}
 		os.Stdout.WriteString("done")
+		// Hold the memory for a few of runChild's VmHWM polls (20 ms
+		// apart): the crawlers it measures run for seconds.
+		time.Sleep(150 * time.Millisecond)
 		os.Exit(int(b[1]) - 1)
 	case "fail":
 		os.Stderr.WriteString("child says no")
