@@ -21,7 +21,15 @@ func TestRules(t *testing.T) {
 // TestRunObeysRobots crawls a small clean site and checks colly stays within
 // robots.txt (it is not expected to honour nofollow) and reaches every page.
 func TestRunObeysRobots(t *testing.T) {
-	web, err := testweb.Start(testweb.Config{Hosts: 4, PagesPerHost: 20, PageSize: 2 << 10, Seed: 3, Features: testweb.Clean()})
+	// Clean() minus RobotsVariants: every host serves the standard robots.txt
+	// (Disallow: /private/). The variants include a robots.txt that answers
+	// 503 once, and colly (v2.3.0) then races its own concurrent robots
+	// fetches: it sometimes fetches a page of that host before any robots.txt
+	// answer, about 1 run in 20. That is colly's behaviour, measured by the
+	// benchmark; this test only checks the baseline has robots checking on.
+	f := testweb.Clean()
+	f.RobotsVariants = false
+	web, err := testweb.Start(testweb.Config{Hosts: 4, PagesPerHost: 20, PageSize: 2 << 10, Seed: 3, Features: f})
 	if err != nil {
 		t.Fatal(err)
 	}
