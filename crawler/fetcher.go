@@ -129,21 +129,20 @@ func (e *engine) fetchOne(l frontier.Lease) {
 		case !f.robots.rules.Allowed(e.rob.agent, pathQuery(l.URL)):
 			f.blocked = true
 			e.m.robotsDecision("disallowed")
-		case f.robots.fetched && e.effectiveDelay(f.robots) > 0:
+		case f.robots.fetched && e.hostDelay(f.robots) > 0:
 			f.released = true // the page request waits for the host's next slot
 		}
 	}
 	if f.err == nil && !f.blocked && !f.released && !f.robots.unavailable {
-		if err := e.gate.wait(ctx, l.Host, max(e.cfg.Delay, f.robots.crawlDelay(e.rob.agent))); err != nil {
+		if err := e.gate.wait(ctx, l.Host, e.hostDelay(f.robots)); err != nil {
 			f.err = &fetch.Error{Class: fetch.ClassCanceled, URL: l.URL, Err: err}
+		} else {
+			e.fetching.Add(1)
+			f.resp, f.err = e.fc.Get(ctx, l.URL, nil)
+			e.fetching.Add(-1)
+			e.logFetch(l, f.resp, f.err)
+			e.m.fetch(f.resp, f.err)
 		}
-	}
-	if f.err == nil && !f.blocked && !f.released && !f.robots.unavailable {
-		e.fetching.Add(1)
-		f.resp, f.err = e.fc.Get(ctx, l.URL, nil)
-		e.fetching.Add(-1)
-		e.logFetch(l, f.resp, f.err)
-		e.m.fetch(f.resp, f.err)
 	}
 	f.now = time.Now()
 	e.hostActive(l.Host, -1)
@@ -155,12 +154,10 @@ func (e *engine) fetchOne(l frontier.Lease) {
 	e.parseCh <- f
 }
 
-func (e *engine) effectiveDelay(r robotsResult) time.Duration {
-	d := e.cfg.Delay
-	if r.update != nil && r.update.Delay != nil {
-		d = max(d, *r.update.Delay)
-	}
-	return d
+// hostDelay is the minimum gap between request starts to the lease's host:
+// --delay, raised by its robots.txt Crawl-delay.
+func (e *engine) hostDelay(r robotsResult) time.Duration {
+	return max(e.cfg.Delay, r.crawlDelay(e.rob.agent))
 }
 
 func (e *engine) hostActive(host string, delta int) {

@@ -148,10 +148,7 @@ func (c *Crawler) run(ctx context.Context, resume bool) (st Stats, err error) {
 	stopCtx, stop := context.WithCancel(gctx)
 	defer stop()
 	g.Go(func() error { return e.dispatch(stopCtx) })
-	workers := e.cfg.ParseWorkers
-	if workers == 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
+	workers := e.parseWorkers()
 	var parseWG sync.WaitGroup
 	for range workers {
 		parseWG.Add(1)
@@ -309,7 +306,7 @@ func (c *Crawler) open(resume bool) (*engine, error) {
 		e.close()
 		return nil, err
 	}
-	workers := max(e.cfg.ParseWorkers, runtime.GOMAXPROCS(0))
+	workers := e.parseWorkers()
 	capacity := e.cfg.Concurrency + 4*workers
 	e.tokens = make(chan struct{}, capacity)
 	e.durable = make(chan struct{}, maxAwaitingCommit)
@@ -396,4 +393,12 @@ func (l *pageStore) close() error {
 		return st.Close()
 	}
 	return nil
+}
+
+// parseWorkers is the parse stage's size: Config.ParseWorkers, or the CPUs.
+func (e *engine) parseWorkers() int {
+	if e.cfg.ParseWorkers > 0 {
+		return e.cfg.ParseWorkers
+	}
+	return runtime.GOMAXPROCS(0)
 }
