@@ -49,21 +49,30 @@ func Extract(doc *goquery.Document, pageURL string, maxLinks int) Page {
 		return p
 	}
 	root := doc.Nodes[0]
+	// serialized: p.Base is a WHATWG serialisation (the fast resolver relies
+	// on that); an unparsable page URL stays raw, and only absolute
+	// references resolve against it.
+	serialized := false
 	if u, err := url.Parse(pageURL); err == nil {
-		p.Base = u.Href(true)
+		p.Base, serialized = u.Href(true), true
 	}
 	// The first <base href> applies to the whole document, links before it
 	// included (HTML "document base URL").
 	walk(root, func(n *html.Node) bool {
 		if n.Data == "base" {
 			if href, ok := attr(n, "href"); ok {
-				p.Base = resolveBase(href, p.Base)
+				if b, ok := resolveBase(href, p.Base); ok {
+					p.Base, serialized = b, true
+				}
 				return false
 			}
 		}
 		return true
 	})
-	fast := newFastBase(p.Base)
+	var fast fastBase
+	if serialized {
+		fast = newFastBase(p.Base)
+	}
 	var base *url.Url
 	var baseErr error
 	baseParsed := false
@@ -159,17 +168,17 @@ func attr(n *html.Node, key string) (string, bool) {
 }
 
 // resolveBase applies <base href>: only an http(s) result replaces the
-// current base; a fragment is dropped.
-func resolveBase(href, current string) string {
+// current base (ok); a fragment is dropped.
+func resolveBase(href, current string) (string, bool) {
 	href = strings.TrimSpace(href)
 	if href == "" {
-		return current
+		return current, false
 	}
 	u, err := url.ParseRef(current, href)
 	if err != nil || (u.Scheme() != "http" && u.Scheme() != "https") {
-		return current
+		return current, false
 	}
-	return u.Href(true)
+	return u.Href(true), true
 }
 
 func meta(n *html.Node, p *Page, add func(ref, source string, nofollow bool)) {

@@ -32,7 +32,7 @@ func newFastBase(base string) fastBase {
 	}
 	// The base is a WHATWG serialisation (lower-case, punycode, default
 	// port dropped); only userinfo and escapes differ from our canonical form.
-	if auth == "" || strings.ContainsAny(auth, "@%") || strings.ContainsRune(path, '%') || path == "" || path[0] != '/' {
+	if !plainAuthority(auth) || strings.ContainsRune(path, '%') || path == "" || path[0] != '/' {
 		return fastBase{}
 	}
 	return fastBase{ok: true, origin: scheme + auth, dir: path[:strings.LastIndexByte(path, '/')+1]}
@@ -155,4 +155,20 @@ func removeDotSegments(path string) string {
 		}
 	}
 	return "/" + strings.Join(out, "/")
+}
+
+// plainAuthority: a serialised host[:port] of the plain alphabet (lower-case
+// letters, digits, '-', '.', and ':' or brackets for a port or an IPv6
+// literal): anything else (userinfo, escapes, spaces) takes the full parser.
+func plainAuthority(a string) bool {
+	if a == "" {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		c := a[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == ':' || c == '[' || c == ']') {
+			return false
+		}
+	}
+	return true
 }
