@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -82,54 +84,69 @@ func BenchmarkLeaseComplete(b *testing.B) {
 				items = items[:0]
 			}
 		}
-		var done, fresh atomic.Int64
-		fresh.Store(seed)
-		var wg sync.WaitGroup
 		b.StartTimer()
 		start := time.Now()
-		for w := range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				k := w
-				for done.Load() < ops {
-					l, ok, _ := f.Next(time.Now())
-					if !ok {
-						time.Sleep(100 * time.Microsecond)
-						continue
-					}
-					children := make([]Item, 10)
-					children[0] = url(int(fresh.Add(1)))
-					for c := 1; c < 10; c++ {
-						k = (k*7919 + c) % seed
-						children[c] = url(k)
-					}
-					if err := f.Complete(context.Background(), Completion{Lease: l, Outcome: Done, Bytes: 1000, Children: children}); err != nil {
-						b.Error(err)
-						return
-					}
-					done.Add(1)
-				}
-			}()
-		}
-		wg.Wait()
+		done := leaseComplete(b, f, ops, workers, seed, url)
 		el := time.Since(start)
 		b.StopTimer()
 		f.Close()
-		b.ReportMetric(float64(done.Load())/el.Seconds(), "completions/s")
+		b.ReportMetric(float64(done)/el.Seconds(), "completions/s")
 		b.ReportMetric(fileSize(b, path), "bytes-on-disk")
 	}
 }
 
+// leaseComplete leases and completes ops URLs of f from workers goroutines;
+// each completion adds 10 children: a new URL (url(n) for n past known)
+// and 9 drawn from url(0..known-1), already seen. It returns the
+// completions made.
+func leaseComplete(b *testing.B, f *Frontier, ops, workers, known int, url func(int) Item) int64 {
+	var done, fresh atomic.Int64
+	fresh.Store(int64(known))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			k := w
+			for done.Load() < int64(ops) {
+				l, ok, _ := f.Next(time.Now())
+				if !ok {
+					time.Sleep(100 * time.Microsecond)
+					continue
+				}
+				children := make([]Item, 10)
+				children[0] = url(int(fresh.Add(1)))
+				for c := 1; c < 10; c++ {
+					k = (k*7919 + c) % known
+					children[c] = url(k)
+				}
+				if err := f.Complete(context.Background(), Completion{Lease: l, Outcome: Done, Bytes: 1000, Children: children}); err != nil {
+					b.Error(err)
+					return
+				}
+				done.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	return done.Load()
+}
+
 // BenchmarkAdd10M adds 10M distinct URLs across 100k hosts, 100k per Add
-// call, with fsync on, and reports peak RSS (VmHWM, which counts the
-// mapped pages of the bbolt file as well as the heap). It takes minutes,
-// so it runs only with TRAWL_BENCH_10M=1.
+// call, with fsync on, then reopens the file and leases and completes 100k
+// URLs (10 children each, 9 already seen) on the 10M-URL frontier. It
+// reports peak RSS (VmHWM: the heap, the seen-set's mappings and the
+// mapped pages of the bbolt file) for each phase. It takes minutes, so it
+// runs only with TRAWL_BENCH_10M=1.
 func BenchmarkAdd10M(b *testing.B) {
 	if os.Getenv("TRAWL_BENCH_10M") != "1" {
 		b.Skip("set TRAWL_BENCH_10M=1 to add 10M URLs and report peak RSS")
 	}
 	const total, hosts, chunk = 10_000_000, 100_000, 100_000
+	url := func(n int) Item {
+		h := fmt.Sprintf("host%06d.example", n%hosts)
+		return Item{URL: fmt.Sprintf("https://%s/page/%d", h, n), Host: h, Depth: 1, Parent: "https://" + h + "/"}
+	}
 	for range b.N {
 		path := filepath.Join(b.TempDir(), "add10m.db")
 		f, err := Open(path, Options{})
@@ -140,17 +157,15 @@ func BenchmarkAdd10M(b *testing.B) {
 		start, last := time.Now(), time.Now()
 		for i := 0; i < total; i += chunk {
 			for j := range items {
-				n := i + j
-				h := fmt.Sprintf("host%06d.example", n%hosts)
-				items[j] = Item{URL: fmt.Sprintf("https://%s/page/%d", h, n), Host: h, Depth: 1, Parent: "https://" + h + "/"}
+				items[j] = url(i + j)
 			}
 			if _, err := f.Add(context.Background(), items); err != nil {
 				b.Fatal(err)
 			}
 			if (i+chunk)%1_000_000 == 0 {
 				// Straight to stderr: b.Logf would hold it until the end.
-				fmt.Fprintf(os.Stderr, "%d URLs: last 1M at %.0f adds/s, VmHWM %s, RSS %s (anon %s, file %s)\n", i+chunk,
-					1e6/time.Since(last).Seconds(), procStatus("VmHWM"), procStatus("VmRSS"), procStatus("RssAnon"), procStatus("RssFile"))
+				fmt.Fprintf(os.Stderr, "%d URLs: last 1M at %.0f adds/s, VmHWM %s, RSS %s (anon %s, file %s), seen-set %.0f MiB\n", i+chunk,
+					1e6/time.Since(last).Seconds(), procStatus("VmHWM"), procStatus("VmRSS"), procStatus("RssAnon"), procStatus("RssFile"), float64(f.seen.bytes())/(1<<20))
 				last = time.Now()
 			}
 		}
@@ -158,10 +173,63 @@ func BenchmarkAdd10M(b *testing.B) {
 		if s := f.Stats(); s.Queued != total {
 			b.Fatalf("stats %+v", s)
 		}
+		ds := f.db.Stats()
+		fmt.Fprintf(os.Stderr, "bbolt free list: %d free pages, %d pending, %d bytes in use\n", ds.FreePageN, ds.PendingPageN, ds.FreelistInuse)
+		heapProfile(b, "add")
 		f.Close()
+		addPeak := procStatusKB(b, "VmHWM")
 		b.ReportMetric(total/el.Seconds(), "adds/s")
 		b.ReportMetric(fileSize(b, path), "bytes-on-disk")
-		b.ReportMetric(float64(procStatusKB(b, "VmHWM"))/1024, "peak-RSS-MiB")
+		b.ReportMetric(float64(addPeak)/1024, "add-peak-RSS-MiB")
+
+		// Reopen (the seen-set is read back from its log) and crawl a
+		// little: the state a resumed 10M-URL crawl is in. The heap the
+		// add phase left is returned to the system first, as a new
+		// process would start without it.
+		items = nil
+		debug.FreeOSMemory()
+		resetPeakRSS(b)
+		t0 := time.Now()
+		f, err = Open(path, Options{PerHost: 2})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(time.Since(t0).Seconds(), "reopen-s")
+		fmt.Fprintf(os.Stderr, "reopened in %v: VmHWM %s, RSS %s (anon %s, file %s)\n", time.Since(t0).Round(time.Millisecond),
+			procStatus("VmHWM"), procStatus("VmRSS"), procStatus("RssAnon"), procStatus("RssFile"))
+		const ops, workers = 100_000, 256
+		t0 = time.Now()
+		done := leaseComplete(b, f, ops, workers, total, url)
+		el = time.Since(t0)
+		fmt.Fprintf(os.Stderr, "crawled %d: VmHWM %s, RSS %s (anon %s, file %s), seen-set %.0f MiB\n", done,
+			procStatus("VmHWM"), procStatus("VmRSS"), procStatus("RssAnon"), procStatus("RssFile"), float64(f.seen.bytes())/(1<<20))
+		heapProfile(b, "crawl")
+		f.Close()
+		b.ReportMetric(float64(done)/el.Seconds(), "completions/s")
+		b.ReportMetric(float64(procStatusKB(b, "VmHWM"))/1024, "crawl-peak-RSS-MiB")
+	}
+}
+
+// heapProfile writes a heap profile to $TRAWL_BENCH_HEAPPROFILE.phase, if set.
+func heapProfile(b *testing.B, phase string) {
+	path := os.Getenv("TRAWL_BENCH_HEAPPROFILE")
+	if path == "" {
+		return
+	}
+	out, err := os.Create(path + "." + phase)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer out.Close()
+	if err := pprof.Lookup("heap").WriteTo(out, 0); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// resetPeakRSS resets VmHWM to the current RSS (Linux: clear_refs 5).
+func resetPeakRSS(b *testing.B) {
+	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+		b.Fatalf("reset peak RSS: %v", err)
 	}
 }
 

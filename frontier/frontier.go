@@ -1,10 +1,12 @@
 package frontier
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,6 +52,7 @@ type Frontier struct {
 	opts  Options
 	epoch uint64
 	w     *writer
+	seen  *fpSet // owned by the writer once Open returns
 
 	mu         sync.Mutex
 	closed     bool
@@ -88,13 +91,19 @@ func Open(path string, opts Options) (*Frontier, error) {
 		inflight:  make(map[uint64]string),
 		onWire:    make(map[uint64]bool),
 		leasedSeq: make(map[string]uint64),
+		seen:      new(fpSet),
 	}
 	if err := guard(f.recover); err != nil {
 		db.Close()
+		f.seen.free()
 		return nil, fmt.Errorf("open frontier %s: %w", path, err)
 	}
+	// recover read every page (bbolt rebuilds its free list by walking the
+	// whole tree): drop them from RSS before the crawl starts.
+	_ = dropMapped(db)
 	if err := os.WriteFile(path+".pid", []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
 		db.Close()
+		f.seen.free()
 		return nil, fmt.Errorf("open frontier %s: write pid file: %w", path, err)
 	}
 	f.w = startWriter(f)
@@ -119,7 +128,7 @@ func openBolt(path string, opts Options) (db *bolt.DB, err error) {
 		NoSync:  opts.NoSync,
 		// The free list is rebuilt by a scan on open instead of written by
 		// every commit, and the map free list allocates runs in O(1).
-		NoFreelistSync: true,
+		NoFreelistSync: false,
 		FreelistType:   bolt.FreelistMapType,
 	})
 }
@@ -172,6 +181,7 @@ func (f *Frontier) Close() error {
 	f.closed = true
 	f.mu.Unlock()
 	f.w.stop()
+	f.seen.free()
 	err := f.db.Close()
 	os.Remove(f.path + ".pid")
 	if err != nil {
@@ -195,15 +205,68 @@ type Item struct {
 }
 
 // Add queues the items not seen before (in any state) and returns how many
-// were new. It returns once they are durable.
+// were new. It returns once they are durable. More than 4096 items commit in
+// several transactions, each a range of hosts (see splitAdd): after a crash
+// during Add, some hosts' items may be queued and others not.
 func (f *Frontier) Add(ctx context.Context, items []Item) (int, error) {
 	for _, it := range items {
 		if err := validItem(it); err != nil {
 			return 0, fmt.Errorf("add: %w", err)
 		}
 	}
-	r := f.w.submitWait(ctx, &op{kind: opAdd, items: items})
-	return r.n, r.err
+	if err := f.usable(); err != nil {
+		return 0, err
+	}
+	parts := splitAdd(items, maxTxItems)
+	ch := make(chan result, len(parts))
+	for _, p := range parts {
+		f.w.submit(&op{kind: opAdd, items: items, order: p, done: func(r result) { ch <- r }})
+	}
+	n := 0
+	for range parts {
+		select {
+		case r := <-ch:
+			if r.err != nil {
+				return n, r.err
+			}
+			n += r.n
+		case <-ctx.Done():
+			return n, ctx.Err()
+		}
+	}
+	return n, nil
+}
+
+// splitAdd cuts items into parts of at most size for separate
+// transactions, as lists of indexes into items ([nil] if one part takes
+// all, in order). A part is a range in host-key order (the order of the
+// queue bucket), so the parts together touch each host's queue pages about
+// once, as one transaction would; within a part, indexes keep their order,
+// which sets the seqs (FIFO within a host).
+func splitAdd(items []Item, size int) [][]int32 {
+	if len(items) <= size {
+		return [][]int32{nil}
+	}
+	idx := make([]int32, len(items))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortStableFunc(idx, func(a, b int32) int {
+		ha, hb := items[a].Host, items[b].Host
+		if c := cmp.Compare(len(ha), len(hb)); c != 0 {
+			return c // hostKey starts with the length
+		}
+		return strings.Compare(ha, hb)
+	})
+	var parts [][]int32
+	for len(idx) > 0 {
+		n := min(size, len(idx))
+		part := idx[:n:n]
+		idx = idx[n:]
+		slices.Sort(part)
+		parts = append(parts, part)
+	}
+	return parts
 }
 
 func validItem(it Item) error {
@@ -335,11 +398,11 @@ func (f *Frontier) Host(host string) (HostState, bool) {
 		return HostState{}, false
 	}
 	return HostState{
-		NextAllowed: h.nextAllowed,
+		NextAllowed: nanoToTime(h.nextAllowed),
 		Delay:       h.delay,
 		Robots:      h.robots,
 		InFlight:    h.inflight,
-		Queued:      h.main.count + h.retry.count,
+		Queued:      h.main.count + h.retryCount(),
 	}, true
 }
 

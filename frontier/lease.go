@@ -2,6 +2,7 @@ package frontier
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"slices"
 
@@ -24,14 +25,16 @@ type txBatch struct {
 	checkpoint    []byte
 	hasCheckpoint bool
 
-	// Index and queue inserts wait for flush, which makes them in key
-	// order: bbolt splits nodes only at commit, so unsorted inserts into a
-	// large batch shift ever-growing inode arrays (quadratic), while sorted
-	// ones mostly append. newKeys dedups within the batch meanwhile.
-	newKeys   map[urlKey]struct{}
-	indexPuts []urlKey
+	// Queue inserts wait for flush, which makes them in key order: bbolt
+	// splits nodes only at commit, so unsorted inserts into a large batch
+	// shift ever-growing inode arrays (quadratic), while sorted ones mostly
+	// append.
 	queuePuts [][]byte
 	retryPuts [][]byte
+	// fps are the fingerprints of the URLs this batch added, in seq order
+	// from seq firstSeq: flush appends them to the seen log as one entry.
+	fps      []uint64
+	firstSeq uint64
 }
 
 type eventKind uint8
@@ -53,20 +56,21 @@ type event struct {
 // buckets are one write transaction's buckets, looked up once, and
 // cursors reused for membership tests (bbolt allocates one per Get).
 type buckets struct {
-	meta, userMeta, index, records, queue, retry, leases, hosts *bolt.Bucket
-	indexCur, queueCur, retryCur                                *bolt.Cursor
+	meta, userMeta, seen, records, queue, retry, leases, hosts *bolt.Bucket
+	queueCur, retryCur                                         *bolt.Cursor
 }
 
 func txBuckets(tx *bolt.Tx) buckets {
 	b := buckets{
-		meta: tx.Bucket(bktMeta), userMeta: tx.Bucket(bktUserMeta), index: tx.Bucket(bktIndex),
+		meta: tx.Bucket(bktMeta), userMeta: tx.Bucket(bktUserMeta), seen: tx.Bucket(bktSeen),
 		records: tx.Bucket(bktRecords), queue: tx.Bucket(bktQueue), retry: tx.Bucket(bktRetry),
 		leases: tx.Bucket(bktLeases), hosts: tx.Bucket(bktHosts),
 	}
-	// Records are appended in seq order: fill pages instead of splitting
-	// them in half. (FillPercent is per transaction, not persisted.)
-	b.records.FillPercent = 1.0
-	b.indexCur, b.queueCur, b.retryCur = b.index.Cursor(), b.queue.Cursor(), b.retry.Cursor()
+	// Records and the seen log are appended in seq order: fill pages
+	// instead of splitting them in half. (FillPercent is per transaction,
+	// not persisted.)
+	b.records.FillPercent, b.seen.FillPercent = 1.0, 1.0
+	b.queueCur, b.retryCur = b.queue.Cursor(), b.retry.Cursor()
 	return b
 }
 
@@ -101,7 +105,7 @@ func (b *txBatch) hostRec(name string) (*hostRec, error) {
 func (b *txBatch) apply(o *op) (result, error) {
 	switch o.kind {
 	case opAdd:
-		n, err := b.addItems(o.items)
+		n, err := b.addItems(o.items, o.order)
 		return result{n: n}, err
 	case opLease:
 		return result{}, b.lease(o)
@@ -117,11 +121,25 @@ func (b *txBatch) apply(o *op) (result, error) {
 	return result{}, fmt.Errorf("unknown op %d", o.kind)
 }
 
-func (b *txBatch) addItems(items []Item) (int, error) {
+// addItems adds items[i] for each i in order, or all items if order is nil.
+func (b *txBatch) addItems(items []Item, order []int32) (int, error) {
+	count := len(items)
+	if order != nil {
+		count = len(order)
+	}
 	n := 0
-	for _, it := range items {
-		key := makeURLKey(it.URL)
-		if _, dup := b.newKeys[key]; dup || has(b.b.indexCur, key[:]) {
+	for k := range count {
+		it := items[k]
+		if order != nil {
+			it = items[order[k]]
+		}
+		// The set learns the URL before the commit: if the batch fails,
+		// the frontier is broken and the set is never read again.
+		fp := fingerprint(it.URL)
+		if fresh, err := b.w.f.seen.add(fp); err != nil || !fresh {
+			if err != nil {
+				return n, fmt.Errorf("add %s: %w", it.URL, err)
+			}
 			continue
 		}
 		hr, err := b.hostRec(it.Host)
@@ -129,10 +147,12 @@ func (b *txBatch) addItems(items []Item) (int, error) {
 			return n, err
 		}
 		b.seq++
+		if len(b.fps) == 0 {
+			b.firstSeq = b.seq
+		}
+		b.fps = append(b.fps, fp)
 		r := urlRec{state: stQueued, depth: it.Depth, seq: b.seq, host: it.Host, url: it.URL, parent: it.Parent, redirs: it.Redirects}
 		sk := makeSeqKey(r.seq)
-		b.newKeys[key] = struct{}{}
-		b.indexPuts = append(b.indexPuts, key)
 		if err := b.b.records.Put(sk[:], r.encode()); err != nil {
 			return n, fmt.Errorf("add %s: %w", it.URL, err)
 		}
@@ -173,7 +193,7 @@ func (b *txBatch) lease(o *op) error {
 	} else {
 		hr.queued--
 	}
-	hr.nextAllowed = max(hr.nextAllowed, timeToNano(o.nextAllowed))
+	hr.nextAllowed = max(hr.nextAllowed, o.nextAllowed)
 	b.disk.Queued--
 	b.disk.Leased++
 	return nil
@@ -258,7 +278,7 @@ func (b *txBatch) complete(o *op) (result, error) {
 		return result{}, fmt.Errorf("complete %s: %w", r.url, err)
 	}
 	b.events = append(b.events, event{kind: evLeaseEnd, host: r.host, seq: r.seq, url: r.url})
-	if _, err := b.addItems(c.Children); err != nil {
+	if _, err := b.addItems(c.Children, nil); err != nil {
 		return result{}, fmt.Errorf("complete %s: children: %w", r.url, err)
 	}
 	if c.Host != nil {
@@ -289,13 +309,17 @@ func (b *txBatch) hostUpdate(name string, u HostUpdate) error {
 	return nil
 }
 
-// flush writes the deferred index and queue inserts in key order, then the
-// touched hosts, counters, sequence and checkpoint.
+// flush appends the batch's fingerprints to the seen log, writes the
+// deferred queue inserts in key order, then the touched hosts, counters,
+// sequence and checkpoint.
 func (b *txBatch) flush() error {
-	slices.SortFunc(b.indexPuts, func(x, y urlKey) int { return bytes.Compare(x[:], y[:]) })
-	for _, k := range b.indexPuts {
-		if err := b.b.index.Put(k[:], nil); err != nil {
-			return fmt.Errorf("index: %w", err)
+	if len(b.fps) > 0 {
+		v := make([]byte, 0, 8*len(b.fps))
+		for _, fp := range b.fps {
+			v = binary.BigEndian.AppendUint64(v, fp)
+		}
+		if err := b.b.seen.Put(u64(b.firstSeq), v); err != nil {
+			return fmt.Errorf("seen log: %w", err)
 		}
 	}
 	for _, q := range []struct {
@@ -333,6 +357,7 @@ func (b *txBatch) flush() error {
 func (b *txBatch) applyMemory() {
 	f := b.w.f
 	f.appliedTx = b.txID
+	window := f.window()
 	for name, r := range b.hosts {
 		h := f.hosts[name]
 		if h == nil {
@@ -346,9 +371,9 @@ func (b *txBatch) applyMemory() {
 		switch ev.kind {
 		case evQueued:
 			if ev.retry {
-				h.retry.insert(ev.e)
+				h.retryQ().insert(ev.e, window)
 			} else {
-				h.main.insert(ev.e)
+				h.main.insert(ev.e, window)
 			}
 		case evLeaseEnd:
 			h.inflight--

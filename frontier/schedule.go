@@ -15,36 +15,66 @@ const (
 	// Each host keeps a small window of its queue in memory: with thousands
 	// of hosts the windows are most of the frontier's heap (at 5,000 hosts
 	// a 32/128 window held ~120 MB), while a refill is one read-only cursor
-	// seek.
-	prefetchN = 8             // queue entries read from disk per refill
-	maxBuf    = 2 * prefetchN // a buffer larger than this is trimmed back
+	// seek. Windows shrink when hosts are many (see window).
+	maxWindow = 8
+	// windowBudget is about how many queue entries (~180 bytes each) all
+	// windows hold together: 100k hosts with 8 each held 140 MB.
+	windowBudget = 1 << 16
 )
+
+// window is how many entries a refill reads: maxWindow, or fewer so that
+// all hosts together stay within windowBudget. A buffer that grows past
+// twice the window is trimmed back to it. Must run under f.mu.
+func (f *Frontier) window() int {
+	return max(1, min(maxWindow, windowBudget/max(1, len(f.hosts))))
+}
 
 // host is the in-memory state of one host: politeness, in-flight count and
 // two disk-backed queues (ready URLs, and delayed retries ordered by time).
 type host struct {
 	name        string
-	key         []byte // hostKey(name)
-	nextAllowed time.Time
+	nextAllowed int64 // unix nanoseconds, 0 for none (a time.Time is three words: this struct is per host)
 	delay       time.Duration
 	robots      *RobotsState
 	inflight    int // leases not yet completed
 	onWire      int // leases whose request may still be on the wire: the per-host limit counts these
-	main, retry dq
-	readyAt     time.Time
-	heapIdx     int  // -1 when not in the ready heap
-	awaitApply  bool // a refill saw a snapshot newer than memory: out of the heap until the writer applies it
+	main        dq
+	retry       *dq   // delayed retries; nil while there are none (most hosts: this struct is per host)
+	readyAt     int64 // unix nanoseconds
+	heapIdx     int   // -1 when not in the ready heap
+	awaitApply  bool  // a refill saw a snapshot newer than memory: out of the heap until the writer applies it
 }
 
 func newHost(name string) *host {
-	return &host{name: name, key: hostKey(name), heapIdx: -1}
+	return &host{name: name, heapIdx: -1}
 }
 
 func (h *host) setRec(r hostRec) {
-	if t := nanoToTime(r.nextAllowed); t.After(h.nextAllowed) {
-		h.nextAllowed = t
-	}
+	h.nextAllowed = max(h.nextAllowed, r.nextAllowed)
 	h.delay, h.robots = r.delay, r.robots
+}
+
+// retryCount is the number of h's delayed retries.
+func (h *host) retryCount() int {
+	if h.retry == nil {
+		return 0
+	}
+	return h.retry.count
+}
+
+// retryQ returns h's retry queue, creating it if needed.
+func (h *host) retryQ() *dq {
+	if h.retry == nil {
+		h.retry = &dq{}
+	}
+	return h.retry
+}
+
+// dropEmptyRetry frees h's retry queue once nothing is in it.
+func (h *host) dropEmptyRetry() {
+	if h.retry != nil && h.retry.count <= 0 && len(h.retry.buf) == 0 {
+		h.retry = nil
+	}
 }
 
 // entry is one queued URL held in memory.
@@ -70,7 +100,7 @@ type dq struct {
 }
 
 // insert records an entry committed to disk by the writer.
-func (q *dq) insert(e entry) {
+func (q *dq) insert(e entry, window int) {
 	q.count++
 	if !q.exhausted && bytes.Compare(e.suffix, q.cursor) > 0 {
 		return // on disk past the window: a later refill reads it
@@ -85,10 +115,10 @@ func (q *dq) insert(e entry) {
 	if bytes.Compare(e.suffix, q.cursor) > 0 {
 		q.cursor = e.suffix
 	}
-	if len(q.buf) > maxBuf {
+	if len(q.buf) > 2*window {
 		// Copy, so the trimmed entries (and their strings) are not kept
 		// alive by the old backing array.
-		q.buf = append(make([]entry, 0, prefetchN), q.buf[:prefetchN]...)
+		q.buf = append(make([]entry, 0, window), q.buf[:window]...)
 		q.cursor = q.buf[len(q.buf)-1].suffix
 		q.exhausted = false
 	}
@@ -118,19 +148,20 @@ func (f *Frontier) refill(h *host, q *dq, bkt []byte) error {
 		}
 		c := tx.Bucket(bkt).Cursor()
 		records := tx.Bucket(bktRecords)
+		hk := hostKey(h.name)
 		var k []byte
 		if q.cursor == nil {
-			k, _ = c.Seek(h.key)
+			k, _ = c.Seek(hk)
 		} else {
-			k, _ = c.Seek(append(append([]byte(nil), h.key...), q.cursor...))
-			if k != nil && bytes.Equal(k[len(h.key):], q.cursor) {
+			k, _ = c.Seek(append(hk, q.cursor...))
+			if k != nil && bytes.Equal(k[len(hk):], q.cursor) {
 				k, _ = c.Next()
 			}
 		}
-		n := 0
-		for ; k != nil && bytes.HasPrefix(k, h.key) && n < prefetchN; k, _ = c.Next() {
+		n, window := 0, f.window()
+		for ; k != nil && bytes.HasPrefix(k, hk) && n < window; k, _ = c.Next() {
 			n++
-			suffix := append([]byte(nil), k[len(h.key):]...)
+			suffix := append([]byte(nil), k[len(hk):]...)
 			q.cursor = suffix
 			seq := seqOfSuffix(suffix)
 			if _, leased := f.inflight[seq]; leased {
@@ -143,34 +174,30 @@ func (f *Frontier) refill(h *host, q *dq, bkt []byte) error {
 			}
 			q.buf = append(q.buf, entry{suffix: suffix, seq: seq, url: r.url, parent: r.parent, depth: r.depth, attempt: r.attempt, redirs: r.redirs})
 		}
-		if n < prefetchN {
+		if n < window {
 			q.exhausted = true
 		}
 		return nil
 	})
 }
 
-func retryTime(suffix []byte) time.Time {
-	return time.Unix(0, int64(binary.BigEndian.Uint64(suffix)))
-}
+func retryNano(suffix []byte) int64 { return int64(binary.BigEndian.Uint64(suffix)) }
 
 // fix recomputes whether h belongs in the ready heap and when it is ready.
 // Must run under f.mu.
 func (f *Frontier) fix(h *host) {
-	in := !h.awaitApply && h.onWire < f.opts.PerHost && (h.main.count > 0 || h.retry.count > 0)
+	in := !h.awaitApply && h.onWire < f.opts.PerHost && (h.main.count > 0 || h.retryCount() > 0)
 	if in {
 		h.readyAt = h.nextAllowed
 		if h.main.count <= 0 {
-			if err := f.refill(h, &h.retry, bktRetry); err != nil {
+			if err := f.refill(h, h.retry, bktRetry); err != nil {
 				f.fail(err)
 			}
 			if len(h.retry.buf) > 0 {
-				if t := retryTime(h.retry.buf[0].suffix); t.After(h.readyAt) {
-					h.readyAt = t
-				}
+				h.readyAt = max(h.readyAt, retryNano(h.retry.buf[0].suffix))
 			} else if h.retry.exhausted {
 				// Memory counted more than disk holds: trust the disk.
-				h.retry.count = 0
+				h.retry = nil
 				in = false
 			} else {
 				// Not readable now (snapshot ahead of memory): wait for the
@@ -222,8 +249,8 @@ func (f *Frontier) Next(now time.Time) (l Lease, ok bool, wait time.Duration) {
 			return Lease{}, false, f.applyWait(0)
 		}
 		h := f.ready[0]
-		if h.readyAt.After(now) {
-			return Lease{}, false, f.applyWait(h.readyAt.Sub(now))
+		if n := now.UnixNano(); h.readyAt > n {
+			return Lease{}, false, f.applyWait(time.Duration(h.readyAt - n))
 		}
 		e, fromRetry, ok := f.pick(h, now)
 		if f.broken != nil {
@@ -259,13 +286,15 @@ func (f *Frontier) applyWait(wait time.Duration) time.Duration {
 // pick takes the next entry of h: a due retry first, else the queue head.
 // fromRetry reports which of the two it came from.
 func (f *Frontier) pick(h *host, now time.Time) (e entry, fromRetry, ok bool) {
-	if h.retry.count > 0 {
-		if err := f.refill(h, &h.retry, bktRetry); err != nil {
+	if h.retryCount() > 0 {
+		if err := f.refill(h, h.retry, bktRetry); err != nil {
 			f.fail(err)
 			return entry{}, false, false
 		}
-		if len(h.retry.buf) > 0 && !retryTime(h.retry.buf[0].suffix).After(now) {
-			return h.retry.pop(), true, true
+		if len(h.retry.buf) > 0 && retryNano(h.retry.buf[0].suffix) <= now.UnixNano() {
+			e := h.retry.pop()
+			h.dropEmptyRetry()
+			return e, true, true
 		}
 	}
 	if h.main.count > 0 {
@@ -293,7 +322,7 @@ func (f *Frontier) lease(h *host, e entry, fromRetry bool, now time.Time) Lease 
 	h.inflight++
 	h.onWire++
 	f.onWire[e.seq] = true
-	h.nextAllowed = now.Add(max(f.opts.Delay, h.delay))
+	h.nextAllowed = now.Add(max(f.opts.Delay, h.delay)).UnixNano()
 	f.inflight[e.seq] = h.name
 	f.leasedSeq[e.url] = e.seq
 	f.stats.Queued--
@@ -309,8 +338,8 @@ type hostHeap []*host
 
 func (q hostHeap) Len() int { return len(q) }
 func (q hostHeap) Less(i, j int) bool {
-	if c := q[i].readyAt.Compare(q[j].readyAt); c != 0 {
-		return c < 0
+	if q[i].readyAt != q[j].readyAt {
+		return q[i].readyAt < q[j].readyAt
 	}
 	return q[i].name < q[j].name
 }

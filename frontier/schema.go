@@ -2,11 +2,9 @@ package frontier
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -16,7 +14,7 @@ import (
 //
 //	meta     magic, schema version, epoch, seq, stats counters, checkpoint
 //	usermeta SetMeta keys
-//	index    urlKey[12] -> ""                          (the seen-set)
+//	seen     seq u64 -> fingerprint u64 ...             (the seen-set, as a log)
 //	records  seq u64 -> urlRec                          (the state of each URL, in add order)
 //	queue    hostKey | depth u32 | seq u64 -> ""      (queued, not delayed)
 //	retry    hostKey | retryAt u64 | seq u64 -> ""    (queued, delayed retry)
@@ -28,16 +26,14 @@ import (
 // batch touches. Records are keyed by the sequence number given on Add:
 // new ones append at the end of the bucket (filled to 100%), and leases and
 // completions, which follow add order roughly, touch a narrow band of it.
-// Only the index takes random inserts, and its entries are 28 bytes on a
-// page instead of a whole record. Queue and retry keys end in the seq, so a
-// refill finds the record without the index.
+// Queue and retry keys end in the seq, so a refill finds the record by key.
 //
-// urlKey is 4 bytes of SHA-256(authority) then 8 bytes of SHA-256(URL),
-// where authority is the part of the URL between "://" and the next '/',
-// '?' or '#' (a locality hint only: URLs stay opaque, and the key is a
-// function of the URL alone, so dedup does not depend on Item.Host). One
-// site's URLs share index pages, and a false "seen" needs two URLs whose
-// authorities share a 32-bit prefix to share a 64-bit hash.
+// The seen-set is not a tree on disk (schema 2 had an index bucket keyed by
+// URL hash: random inserts dirtied nearly every index page per batch). Each
+// transaction that adds URLs appends one seen entry: the key is the seq of
+// its first new URL, the value the fingerprints (fpset.go) of its new URLs
+// in seq order, so the log is also a seq -> fingerprint map. Open reads it
+// into the in-memory fpSet; dedup never reads the tree.
 //
 // hostKey is a big-endian u16 length followed by the host bytes, so one
 // host's keys form a contiguous, prefix-scannable range whatever bytes the
@@ -45,14 +41,14 @@ import (
 var (
 	bktMeta     = []byte("meta")
 	bktUserMeta = []byte("usermeta")
-	bktIndex    = []byte("index")
+	bktSeen     = []byte("seen")
 	bktRecords  = []byte("records")
 	bktQueue    = []byte("queue")
 	bktRetry    = []byte("retry")
 	bktLeases   = []byte("leases")
 	bktHosts    = []byte("hosts")
 
-	allBuckets = [][]byte{bktMeta, bktUserMeta, bktIndex, bktRecords, bktQueue, bktRetry, bktLeases, bktHosts}
+	allBuckets = [][]byte{bktMeta, bktUserMeta, bktSeen, bktRecords, bktQueue, bktRetry, bktLeases, bktHosts}
 
 	keyMagic      = []byte("magic")
 	keySchema     = []byte("schema")
@@ -64,8 +60,7 @@ var (
 
 const (
 	magic         = "trawl-frontier"
-	schemaVersion = 2
-	urlKeyLen     = 12
+	schemaVersion = 3
 )
 
 // URL states.
@@ -75,31 +70,6 @@ const (
 	stFailed  byte = 4
 	stSkipped byte = 5
 )
-
-type urlKey [urlKeyLen]byte
-
-func makeURLKey(u string) urlKey {
-	var k urlKey
-	hh := sha256.Sum256([]byte(authority(u)))
-	uh := sha256.Sum256([]byte(u))
-	copy(k[:4], hh[:4])
-	copy(k[4:], uh[:urlKeyLen-4])
-	return k
-}
-
-// authority returns the part of u between "://" and the next '/', '?' or
-// '#', or "" if u has no "://".
-func authority(u string) string {
-	i := strings.Index(u, "://")
-	if i < 0 {
-		return ""
-	}
-	a := u[i+3:]
-	if j := strings.IndexAny(a, "/?#"); j >= 0 {
-		a = a[:j]
-	}
-	return a
-}
 
 type seqKey [8]byte
 

@@ -2,38 +2,13 @@ package frontier
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
 )
-
-func TestAuthority(t *testing.T) {
-	tests := []struct{ url, want string }{
-		{"https://a.example/x/y", "a.example"},
-		{"http://a.example:8080?q=1", "a.example:8080"},
-		{"http://user@a.example#frag", "user@a.example"},
-		{"https://a.example", "a.example"},
-		{"opaque-key-without-scheme", ""},
-		{"", ""},
-	}
-	for _, tc := range tests {
-		if got := authority(tc.url); got != tc.want {
-			t.Errorf("authority(%q) = %q, want %q", tc.url, got, tc.want)
-		}
-	}
-}
-
-func TestURLKeyLocality(t *testing.T) {
-	a1, a2 := makeURLKey("https://a.example/1"), makeURLKey("https://a.example/2")
-	b1 := makeURLKey("https://b.example/1")
-	if [4]byte(a1[:4]) != [4]byte(a2[:4]) {
-		t.Errorf("one site's keys differ in the locality prefix: %x %x", a1, a2)
-	}
-	if a1 == a2 || [4]byte(a1[:4]) == [4]byte(b1[:4]) {
-		t.Errorf("keys collide: %x %x %x", a1, a2, b1)
-	}
-}
 
 // TestDedupIgnoresHost: the seen-set is keyed by the URL alone, so a URL
 // added again under another host key is still a duplicate.
@@ -57,7 +32,7 @@ func TestOpenOlderSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bktMeta).Put(keySchema, u64(schemaVersion-1)) }); err != nil {
+	if err := db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bktMeta).Put(keySchema, u64(1)) }); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
@@ -66,6 +41,77 @@ func TestOpenOlderSchema(t *testing.T) {
 		if f != nil {
 			f.Close()
 		}
-		t.Fatalf("Open of schema %d = %v, want ErrNotFrontier", schemaVersion-1, err)
+		t.Fatalf("Open of schema 1 = %v, want ErrNotFrontier", err)
+	}
+}
+
+// TestMigrateSchema2 opens a schema 2 file (testdata/schema2.db, written by
+// the schema 2 code: 16 URLs on 4 hosts, one done, one failed, one retry,
+// three leased by epoch 1) and checks the migrated frontier: the seen log
+// replaces the index, dedup still knows every URL, the leases are swept.
+func TestMigrateSchema2(t *testing.T) {
+	src, err := os.ReadFile("testdata/schema2.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "frontier.db")
+	if err := os.WriteFile(path, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := open(t, path, Options{})
+	checkCounts(t, f, Stats{Queued: 14, Done: 1, Failed: 1, Retries: 1, Hosts: 4, Bytes: 100})
+	old := []Item{{URL: "http://a.example/p0", Host: "a.example"}, {URL: "http://d.example/", Host: "d.example"}, {URL: "http://c.example/p4", Host: "c.example"}}
+	if n := add(t, f, old...); n != 0 {
+		t.Errorf("Add of URLs the schema 2 file knew = %d new, want 0", n)
+	}
+	if n := add(t, f, Item{URL: "http://e.example/", Host: "e.example"}); n != 1 {
+		t.Errorf("Add of a new URL = %d, want 1", n)
+	}
+	if got := string(f.Meta("k")); got != "v" {
+		t.Errorf("Meta(k) = %q, want v", got)
+	}
+	f.Close()
+	db, err := bolt.Open(path, 0o644, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	_ = db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket([]byte("index")) != nil {
+			t.Error("the index bucket survived the migration")
+		}
+		if v, _ := readU64(tx.Bucket(bktMeta).Get(keySchema)); v != schemaVersion {
+			t.Errorf("schema after migration = %d, want %d", v, schemaVersion)
+		}
+		return nil
+	})
+}
+
+// TestSeenLogMismatch: a seen log that does not cover every record is
+// damage, reported on Open rather than letting a known URL be queued twice.
+func TestSeenLogMismatch(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "frontier.db")
+	f := open(t, path, Options{})
+	add(t, f, Item{URL: "http://a.example/1", Host: "a"}, Item{URL: "http://a.example/2", Host: "a"})
+	f.Close()
+	db, err := bolt.Open(path, 0o644, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		k, v := tx.Bucket(bktSeen).Cursor().First()
+		return tx.Bucket(bktSeen).Put(k, v[:8])
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err = Open(path, Options{})
+	if err == nil {
+		f.Close()
+		t.Fatal("Open with a short seen log succeeded")
+	}
+	if !strings.Contains(err.Error(), "1 fingerprints for 2 URLs") {
+		t.Errorf("error %q does not name the mismatch", err)
 	}
 }

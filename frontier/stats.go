@@ -2,6 +2,7 @@ package frontier
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -43,20 +44,17 @@ func (f *Frontier) Recount() (Stats, error) {
 	}
 	var s Stats
 	err := f.db.View(func(tx *bolt.Tx) error {
+		logged, err := seenLog(tx)
+		if err != nil {
+			return err
+		}
 		leases := tx.Bucket(bktLeases)
-		err := tx.Bucket(bktRecords).ForEach(func(k, v []byte) error {
-			seq, err := readU64(k)
-			if err != nil {
-				return fmt.Errorf("record key %x: %w", k, err)
-			}
-			r, err := decodeURLRec(seq, v)
-			if err != nil {
-				return fmt.Errorf("seq %d: %w", seq, err)
-			}
+		err = forEachRecord(tx, func(r urlRec) error {
+			k := makeSeqKey(r.seq)
 			s.Retries += int64(r.attempt)
 			switch r.state {
 			case stQueued:
-				if e := leases.Get(k); e != nil {
+				if e := leases.Get(k[:]); e != nil {
 					s.Leased++
 					if has(tx.Bucket(r.bucket()).Cursor(), queueKey(r.host, r.suffix())) {
 						return fmt.Errorf("leased url %s still has a queue entry: %w", r.url, errCorrupt)
@@ -77,16 +75,16 @@ func (f *Frontier) Recount() (Stats, error) {
 			default:
 				return fmt.Errorf("url %s: state %d: %w", r.url, r.state, errCorrupt)
 			}
-			if ik := makeURLKey(r.url); !has(tx.Bucket(bktIndex).Cursor(), ik[:]) {
-				return fmt.Errorf("url %s is not in the index: %w", r.url, errCorrupt)
+			if fp, ok := logged[r.seq]; !ok || fp != fingerprint(r.url) {
+				return fmt.Errorf("url %s (seq %d) is not in the seen log: %w", r.url, r.seq, errCorrupt)
 			}
 			return nil
 		})
 		if err != nil {
 			return err
 		}
-		if ni, nr := tx.Bucket(bktIndex).Stats().KeyN, tx.Bucket(bktRecords).Stats().KeyN; ni != nr {
-			return fmt.Errorf("%d index keys for %d records: %w", ni, nr, errCorrupt)
+		if nl, nr := len(logged), tx.Bucket(bktRecords).Stats().KeyN; nl != nr {
+			return fmt.Errorf("%d seen log fingerprints for %d records: %w", nl, nr, errCorrupt)
 		}
 		nq := tx.Bucket(bktQueue).Stats().KeyN + tx.Bucket(bktRetry).Stats().KeyN
 		if int64(nq) != s.Queued {
@@ -102,4 +100,20 @@ func (f *Frontier) Recount() (Stats, error) {
 		return Stats{}, fmt.Errorf("recount: %w", err)
 	}
 	return s, nil
+}
+
+// seenLog reads the seen log as seq -> fingerprint.
+func seenLog(tx *bolt.Tx) (map[uint64]uint64, error) {
+	m := map[uint64]uint64{}
+	err := tx.Bucket(bktSeen).ForEach(func(k, v []byte) error {
+		seq, err := readU64(k)
+		if err != nil || len(v)%8 != 0 {
+			return fmt.Errorf("seen log entry %x: %w", k, errCorrupt)
+		}
+		for ; len(v) > 0; v, seq = v[8:], seq+1 {
+			m[seq] = binary.BigEndian.Uint64(v)
+		}
+		return nil
+	})
+	return m, err
 }

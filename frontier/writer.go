@@ -24,11 +24,12 @@ const (
 type op struct {
 	kind        opKind
 	items       []Item     // opAdd
+	order       []int32    // opAdd: the indexes of items to add, in this order; nil for all
 	seq         uint64     // opLease, opComplete
 	known       bool       // opComplete: the lease's URL was in flight when submitted
 	suffix      []byte     // opLease: queue key after the host key
 	inRetry     bool       // opLease: the entry was in the retry bucket
-	nextAllowed time.Time  // opLease
+	nextAllowed int64      // opLease: unix nanoseconds
 	comp        Completion // opComplete
 	host        string     // opHost, opLease
 	hu          HostUpdate // opHost
@@ -56,9 +57,23 @@ type writer struct {
 	exited  chan struct{}
 	// Writer-owned copies of persisted values, valid while the frontier is
 	// not broken.
-	disk Stats
-	seq  uint64
+	disk     Stats
+	seq      uint64
+	lastDrop time.Time // last dropMapped
+	written  int       // pages written since then
 }
+
+// The writer drops bbolt's mapped pages from RSS (dropMapped) every
+// dropEvery, or sooner once transactions have written dropPages pages
+// (each was read through the map first): pages touched in between stay
+// resident until the next drop.
+// A drop costs ~40 µs on a 2 GB file; the kernel maps up to 16 pages
+// around each one read (fault-around), so a page read costs more RSS than
+// a page.
+const (
+	dropEvery = 100 * time.Millisecond
+	dropPages = 512
+)
 
 func startWriter(f *Frontier) *writer {
 	w := &writer{f: f, wake: make(chan struct{}, 1), exited: make(chan struct{})}
@@ -131,7 +146,7 @@ func (w *writer) run() {
 			w.mu.Lock()
 		}
 		for len(w.queue) > 0 {
-			n := min(len(w.queue), w.f.opts.MaxBatch)
+			n := w.batchLen()
 			batch := w.queue[:n:n]
 			w.queue = w.queue[n:]
 			w.mu.Unlock()
@@ -144,6 +159,33 @@ func (w *writer) run() {
 			return
 		}
 	}
+}
+
+// maxTxItems bounds the URLs one transaction adds (Add splits larger
+// calls; see splitAdd). bbolt holds every page a transaction touches as a
+// node in the heap until the commit, and with URLs spread over many hosts
+// each one can touch its host's queue page: at 100k-URL transactions over
+// 100k hosts that was gigabytes. 2048 caps it near 20 MB.
+const maxTxItems = 2048
+
+// batchLen is how many queued ops the next batch takes: at most MaxBatch,
+// and no more URLs than maxTxItems unless the first op alone has more
+// (a completion's children commit with it). Must run under w.mu.
+func (w *writer) batchLen() int {
+	n, items := 0, 0
+	for n < len(w.queue) && n < w.f.opts.MaxBatch {
+		o := w.queue[n]
+		k := len(o.items) + len(o.comp.Children)
+		if o.order != nil {
+			k = len(o.order)
+		}
+		if n > 0 && items+k > maxTxItems {
+			break
+		}
+		items += k
+		n++
+	}
+	return n
 }
 
 // fail marks the frontier broken by err. Must run under f.mu.
@@ -166,7 +208,7 @@ func (w *writer) commit(batch []*op) {
 		notifyAll(batch, broken)
 		return
 	}
-	b := &txBatch{w: w, hosts: map[string]*hostRec{}, disk: w.disk, seq: w.seq, newKeys: map[urlKey]struct{}{}}
+	b := &txBatch{w: w, hosts: map[string]*hostRec{}, disk: w.disk, seq: w.seq}
 	results := make([]result, len(batch))
 	err := func() error {
 		tx, err := f.db.Begin(true)
@@ -197,6 +239,8 @@ func (w *writer) commit(batch []*op) {
 			return fmt.Errorf("commit: %w", err)
 		}
 		b.txID = id
+		st := tx.Stats()
+		w.written += int(st.GetWrite())
 		return nil
 	}()
 	if err != nil {
@@ -215,6 +259,11 @@ func (w *writer) commit(batch []*op) {
 		if o.done != nil {
 			o.done(results[i])
 		}
+	}
+	if w.written >= dropPages || time.Since(w.lastDrop) >= dropEvery {
+		// Failing only costs memory; the next commit tries again.
+		_ = dropMapped(f.db)
+		w.lastDrop, w.written = time.Now(), 0
 	}
 }
 

@@ -9,7 +9,9 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/metrics"
 	"syscall"
+	"time"
 )
 
 // Exit codes (SPEC: Command line).
@@ -22,7 +24,7 @@ const (
 )
 
 // softMemoryLimit is the heap size past which the collector runs
-// regardless of GOGC (see main).
+// regardless of GOGC (see main), while the live heap is under half of it.
 const softMemoryLimit = 80 << 20
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -43,8 +45,26 @@ func main() {
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(softMemoryLimit)
+		go followLiveHeap(time.Second)
 	}
 	os.Exit(mainWithSignals(os.Args[1:]))
+}
+
+// followLiveHeap raises the soft memory limit to twice the live heap once
+// the live heap passes half of softMemoryLimit. A fixed limit below the
+// live heap makes the collector run back to back (up to half the CPU, by
+// the runtime's own cap): a large crawl (millions of URLs over many hosts)
+// has a larger live heap than a small one, and should pay GOGC=100's cost
+// for it, not that. It runs for the life of the process.
+func followLiveHeap(every time.Duration) {
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	for range time.Tick(every) {
+		metrics.Read(sample)
+		if sample[0].Value.Kind() != metrics.KindUint64 {
+			return
+		}
+		debug.SetMemoryLimit(max(softMemoryLimit, 2*int64(sample[0].Value.Uint64())))
+	}
 }
 
 // mainWithSignals runs the CLI with SIGINT/SIGTERM wired to a graceful stop

@@ -1,0 +1,9 @@
+//go:build !unix
+
+package frontier
+
+// mapBytes falls back to the Go heap where anonymous mappings are not
+// available through package syscall.
+func mapBytes(n int) ([]byte, error) { return make([]byte, n), nil }
+
+func unmapBytes([]byte) {}
