@@ -35,6 +35,7 @@ func BenchmarkAdd(b *testing.B) {
 			b.Fatal(err)
 		}
 		items := make([]Item, chunk)
+		resetPeakRSS(b)
 		b.StartTimer()
 		start := time.Now()
 		for i := 0; i < total; i += chunk {
@@ -55,6 +56,7 @@ func BenchmarkAdd(b *testing.B) {
 		f.Close()
 		b.ReportMetric(total/el.Seconds(), "adds/s")
 		b.ReportMetric(fileSize(b, path), "bytes-on-disk")
+		b.ReportMetric(float64(procStatusKB(b, "VmHWM"))/1024, "peak-RSS-MiB")
 	}
 }
 
@@ -84,6 +86,7 @@ func BenchmarkLeaseComplete(b *testing.B) {
 				items = items[:0]
 			}
 		}
+		resetPeakRSS(b)
 		b.StartTimer()
 		start := time.Now()
 		done := leaseComplete(b, f, ops, workers, seed, url)
@@ -92,6 +95,7 @@ func BenchmarkLeaseComplete(b *testing.B) {
 		f.Close()
 		b.ReportMetric(float64(done)/el.Seconds(), "completions/s")
 		b.ReportMetric(fileSize(b, path), "bytes-on-disk")
+		b.ReportMetric(float64(procStatusKB(b, "VmHWM"))/1024, "peak-RSS-MiB")
 	}
 }
 
@@ -187,7 +191,6 @@ func BenchmarkAdd10M(b *testing.B) {
 		// add phase left is returned to the system first, as a new
 		// process would start without it.
 		items = nil
-		debug.FreeOSMemory()
 		resetPeakRSS(b)
 		t0 := time.Now()
 		f, err = Open(path, Options{PerHost: 2})
@@ -226,8 +229,11 @@ func heapProfile(b *testing.B, phase string) {
 	}
 }
 
-// resetPeakRSS resets VmHWM to the current RSS (Linux: clear_refs 5).
+// resetPeakRSS resets VmHWM to the current RSS (Linux: clear_refs 5), so
+// that a benchmark reports its own peak, not an earlier one's. The heap
+// an earlier benchmark left is returned to the system first.
 func resetPeakRSS(b *testing.B) {
+	debug.FreeOSMemory()
 	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
 		b.Fatalf("reset peak RSS: %v", err)
 	}
