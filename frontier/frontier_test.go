@@ -187,6 +187,40 @@ func TestOrderManyRefills(t *testing.T) {
 	}
 }
 
+// TestAddSplit: an Add larger than one transaction takes (maxTxItems)
+// commits in parts by host range, yet counts each URL once (duplicates
+// inside the call and across parts), keeps FIFO within a host, and leaves
+// the file consistent.
+func TestAddSplit(t *testing.T) {
+	f := open(t, "", Options{PerHost: 10_000})
+	defer f.Close()
+	const n = 3*maxTxItems + 100
+	var items []Item
+	for i := range n {
+		items = append(items, item(fmt.Sprintf("h%d", i%7), i, 1))
+		if i%10 == 0 {
+			items = append(items, item(fmt.Sprintf("h%d", (i/10)%7), i/10, 1)) // a URL added earlier in the call
+		}
+	}
+	if got := add(t, f, items...); got != n {
+		t.Fatalf("Add = %d new, want %d", got, n)
+	}
+	if got := add(t, f, items...); got != 0 {
+		t.Fatalf("Add again = %d new, want 0", got)
+	}
+	checkCounts(t, f, Stats{Queued: n, Hosts: 7})
+	last := map[string]int{}
+	for range n {
+		l := next(t, f, t0)
+		var i int
+		fmt.Sscanf(l.URL, "http://"+l.Host+"/%d", &i)
+		if prev, ok := last[l.Host]; ok && i <= prev {
+			t.Fatalf("host %s: %s leased after URL %d", l.Host, l.URL, prev)
+		}
+		last[l.Host] = i
+	}
+}
+
 func TestSchedule(t *testing.T) {
 	type step struct {
 		at      time.Duration // offset from t0

@@ -63,8 +63,13 @@ func followLiveHeap(every time.Duration) {
 		if sample[0].Value.Kind() != metrics.KindUint64 {
 			return
 		}
-		debug.SetMemoryLimit(max(softMemoryLimit, 2*int64(sample[0].Value.Uint64())))
+		debug.SetMemoryLimit(memoryLimitFor(sample[0].Value.Uint64()))
 	}
+}
+
+// memoryLimitFor is the soft memory limit for a live heap of live bytes.
+func memoryLimitFor(live uint64) int64 {
+	return max(softMemoryLimit, 2*int64(min(live, 1<<61)))
 }
 
 // mainWithSignals runs the CLI with SIGINT/SIGTERM wired to a graceful stop

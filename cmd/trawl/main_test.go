@@ -21,3 +21,20 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(m.Run())
 }
+
+func TestMemoryLimitFor(t *testing.T) {
+	for _, tc := range []struct {
+		live uint64
+		want int64
+	}{
+		{0, softMemoryLimit},
+		{30 << 20, softMemoryLimit},
+		{40 << 20, softMemoryLimit},
+		{100 << 20, 200 << 20},
+		{1 << 63, 1 << 62}, // capped: no overflow
+	} {
+		if got := memoryLimitFor(tc.live); got != tc.want {
+			t.Errorf("memoryLimitFor(%d) = %d, want %d", tc.live, got, tc.want)
+		}
+	}
+}
