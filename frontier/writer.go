@@ -72,7 +72,7 @@ type writer struct {
 // a page.
 const (
 	dropEvery = 100 * time.Millisecond
-	dropPages = 512
+	dropPages = 256
 )
 
 func startWriter(f *Frontier) *writer {
@@ -165,8 +165,8 @@ func (w *writer) run() {
 // calls; see splitAdd). bbolt holds every page a transaction touches as a
 // node in the heap until the commit, and with URLs spread over many hosts
 // each one can touch its host's queue page: at 100k-URL transactions over
-// 100k hosts that was gigabytes. 2048 caps it near 20 MB.
-const maxTxItems = 2048
+// 100k hosts that was gigabytes. 1024 caps it near 10 MB.
+const maxTxItems = 1024
 
 // batchLen is how many queued ops the next batch takes: at most MaxBatch,
 // and no more URLs than maxTxItems unless the first op alone has more
