@@ -18,7 +18,11 @@ type usage struct {
 	Wall   time.Duration
 	CPU    time.Duration // user + sys
 	MaxRSS int64         // bytes
-	Stdout []byte
+	// MaxAnon and MaxFile are the largest RssAnon (heap, stacks, anonymous
+	// mappings) and RssFile (mapped file pages) sampled; they need not
+	// peak together.
+	MaxAnon, MaxFile int64
+	Stdout           []byte
 }
 
 // runChild runs bin with args to completion and measures it. A non-zero
@@ -37,12 +41,13 @@ func runChild(ctx context.Context, bin string, args []string, stderr io.Writer) 
 	// Peak RSS comes from the child's own VmHWM, polled: rusage's ru_maxrss
 	// for a child can carry the parent's high-water mark from before exec
 	// (a driver holding a 1M-page test web reported ~1.9 GB for every child).
-	hwm := make(chan int64, 1)
+	peaks := make(chan rssPeaks, 1)
 	stop := make(chan struct{})
-	go func() { hwm <- pollHWM(cmd.Process.Pid, stop) }()
+	go func() { peaks <- pollRSS(cmd.Process.Pid, stop) }()
 	err := cmd.Wait()
 	close(stop)
-	u := usage{Wall: time.Since(start), Stdout: out.Bytes(), MaxRSS: <-hwm}
+	p := <-peaks
+	u := usage{Wall: time.Since(start), Stdout: out.Bytes(), MaxRSS: p.hwm, MaxAnon: p.anon, MaxFile: p.file}
 	if cmd.ProcessState != nil {
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			u.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
@@ -61,26 +66,32 @@ func runChild(ctx context.Context, bin string, args []string, stderr io.Writer) 
 	return u, nil
 }
 
-// pollHWM reads /proc/PID/status VmHWM (the process's own peak RSS, which
-// only grows) every 20 ms until stop, and returns the last value read.
-func pollHWM(pid int, stop <-chan struct{}) int64 {
+// rssPeaks are the maxima pollRSS saw, in bytes.
+type rssPeaks struct{ hwm, anon, file int64 }
+
+// pollRSS reads /proc/PID/status every 20 ms until stop: VmHWM (the
+// process's own peak RSS, which only grows), and RssAnon and RssFile (what
+// the RSS is made of, sampled).
+func pollRSS(pid int, stop <-chan struct{}) rssPeaks {
 	path := fmt.Sprintf("/proc/%d/status", pid)
-	var best int64
+	var p rssPeaks
+	fields := map[string]*int64{"VmHWM:": &p.hwm, "RssAnon:": &p.anon, "RssFile:": &p.file}
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
 	for {
 		if b, err := os.ReadFile(path); err == nil {
 			for _, line := range strings.Split(string(b), "\n") {
-				if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-					if kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64); err == nil && kb<<10 > best {
-						best = kb << 10
+				name, v, ok := strings.Cut(line, "\t")
+				if dst := fields[name]; ok && dst != nil {
+					if kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64); err == nil && kb<<10 > *dst {
+						*dst = kb << 10
 					}
 				}
 			}
 		}
 		select {
 		case <-stop:
-			return best
+			return p
 		case <-t.C:
 		}
 	}

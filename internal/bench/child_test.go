@@ -38,8 +38,11 @@ func TestRunChild(t *testing.T) {
 	if string(u.Stdout) != "done" {
 		t.Errorf("stdout %q, want done", u.Stdout)
 	}
-	if u.MaxRSS < 64<<20 {
-		t.Errorf("MaxRSS %d bytes, want at least the 64 MiB the child touched", u.MaxRSS)
+	if u.MaxRSS < 64<<20 || u.MaxAnon < 64<<20 {
+		t.Errorf("MaxRSS %d, MaxAnon %d bytes, want at least the 64 MiB the child touched", u.MaxRSS, u.MaxAnon)
+	}
+	if u.MaxFile <= 0 || u.MaxFile >= u.MaxRSS {
+		t.Errorf("MaxFile %d bytes, want the binary's mapped pages: above 0, below MaxRSS %d", u.MaxFile, u.MaxRSS)
 	}
 	if u.CPU <= 0 || u.Wall <= 0 {
 		t.Errorf("CPU %v wall %v, want both > 0", u.CPU, u.Wall)

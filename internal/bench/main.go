@@ -232,6 +232,8 @@ type jsonResult struct {
 	WallSec     float64 `json:"wall_s"`
 	CPUSec      float64 `json:"cpu_s"`
 	MaxRSSBytes int64   `json:"max_rss_bytes"`
+	MaxAnon     int64   `json:"max_rss_anon_bytes"` // sampled, see usage
+	MaxFile     int64   `json:"max_rss_file_bytes"`
 	PagesPerSec float64 `json:"pages_per_s"`
 	figures
 	Err string `json:"error,omitempty"`
@@ -241,7 +243,7 @@ func writeJSON(path string, rs []result) error {
 	out := make([]jsonResult, len(rs))
 	for i, r := range rs {
 		out[i] = jsonResult{Profile: r.Profile, Crawler: r.Crawler, WallSec: r.Use.Wall.Seconds(),
-			CPUSec: r.Use.CPU.Seconds(), MaxRSSBytes: r.Use.MaxRSS, PagesPerSec: r.PagesPerSec(), figures: r.Fig}
+			CPUSec: r.Use.CPU.Seconds(), MaxRSSBytes: r.Use.MaxRSS, MaxAnon: r.Use.MaxAnon, MaxFile: r.Use.MaxFile, PagesPerSec: r.PagesPerSec(), figures: r.Fig}
 		if r.Err != nil {
 			out[i].Err = r.Err.Error()
 		}

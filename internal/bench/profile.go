@@ -28,6 +28,17 @@ type profile struct {
 	// Targets: trawl pages/s at least this many times the other's; 0 = none.
 	CeilingTarget float64
 	CollyTarget   float64
+	// MaxRSS is trawl's peak RSS target in bytes (decimal MB in the
+	// issues); 0 means 150 MB.
+	MaxRSS int64
+}
+
+// rssTarget is p's peak RSS target in bytes.
+func (p profile) rssTarget() int64 {
+	if p.MaxRSS > 0 {
+		return p.MaxRSS
+	}
+	return 150e6
 }
 
 // defaultProfiles are what a bare `make bench` runs, in order.
@@ -71,7 +82,7 @@ func makeProfile(name string, scale float64) (profile, error) {
 	case "large":
 		// 1M pages (scale 1): trawl alone; compare with fast-clean's 10k figure.
 		p = profile{Web: testweb.Config{Hosts: hosts(5000), PagesPerHost: 200, PageSize: 8 << 10, Features: testweb.Clean()},
-			PerHost: 2, MaxDepth: -1, Crawlers: []string{crawlerTrawl}}
+			PerHost: 2, MaxDepth: -1, Crawlers: []string{crawlerTrawl}, MaxRSS: 300e6}
 	default:
 		return profile{}, fmt.Errorf("profile %q: want one of %s, large", name, strings.Join(defaultProfiles, ", "))
 	}

@@ -74,4 +74,28 @@ func TestVerdicts(t *testing.T) {
 	if verdicts(p, good[1:]) != nil {
 		t.Error("verdicts without a trawl run should be empty")
 	}
+
+	// The RSS target is decimal MB, per profile: 150 MB by default (143
+	// MiB passes, 144 does not), 300 MB for large (286 passes, 287 not).
+	for _, tc := range []struct {
+		name string
+		rss  int64
+		met  bool
+	}{{"fast", 143 << 20, true}, {"fast", 144 << 20, false}, {"large", 286 << 20, true}, {"large", 287 << 20, false}} {
+		lp, err := makeProfile(tc.name, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := mk("trawl", 1000, time.Second)
+		r.Use.MaxRSS = tc.rss
+		line := ""
+		for _, l := range verdicts(lp, []result{r}) {
+			if strings.HasPrefix(l, "trawl peak RSS") {
+				line = l
+			}
+		}
+		if strings.Contains(line, "met (") != tc.met {
+			t.Errorf("%s, %d MiB: %q, want met=%v", tc.name, tc.rss>>20, line, tc.met)
+		}
+	}
 }

@@ -31,7 +31,7 @@ func (r result) CPUPerPage() float64 {
 	return float64(r.Use.CPU.Microseconds()) / 1000 / float64(r.Fig.Pages)
 }
 
-const tableHead = "| crawler | pages | pages/s | wall s | CPU s | CPU ms/page | peak RSS MB | coverage % | missing | unexpected | duplicates | robots viol. | nofollow viol. | trap | max per-host in-flight | exit |\n" +
+const tableHead = "| crawler | pages | pages/s | wall s | CPU s | CPU ms/page | peak RSS MiB | coverage % | missing | unexpected | duplicates | robots viol. | nofollow viol. | trap | max per-host in-flight | exit |\n" +
 	"|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n"
 
 // writeTable prints one profile's results as a Markdown table.
@@ -82,7 +82,8 @@ func verdicts(p profile, rs []result) []string {
 		"trawl zero robots violations: "+metOrMissed(f.RobotsViol == 0, fmt.Sprint(f.RobotsViol)),
 		"trawl zero duplicate fetches (retries excluded): "+metOrMissed(f.Duplicates == 0, fmt.Sprint(f.Duplicates)),
 		fmt.Sprintf("trawl per-host in-flight ≤ %d: %s", p.PerHost, metOrMissed(f.MaxInFlight <= p.PerHost, fmt.Sprint(f.MaxInFlight))),
-		"trawl peak RSS ≤ 150 MB: "+metOrMissed(t.Use.MaxRSS <= 150<<20, fmt.Sprintf("%.1f MB", float64(t.Use.MaxRSS)/(1<<20))),
+		fmt.Sprintf("trawl peak RSS ≤ %d MB: ", p.rssTarget()/1e6)+metOrMissed(t.Use.MaxRSS <= p.rssTarget(), fmt.Sprintf("%.1f MB = %.1f MiB; largest samples: anon %.1f MiB, mapped files %.1f MiB",
+			float64(t.Use.MaxRSS)/1e6, float64(t.Use.MaxRSS)/(1<<20), float64(t.Use.MaxAnon)/(1<<20), float64(t.Use.MaxFile)/(1<<20))),
 	)
 	if t.Err != nil {
 		out = append(out, "trawl exit status 0: MISSED ("+firstLine(t.Err.Error())+")")
