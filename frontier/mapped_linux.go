@@ -1,6 +1,9 @@
 package frontier
 
 import (
+	"bytes"
+	"os"
+	"strconv"
 	"syscall"
 
 	bolt "go.etcd.io/bbolt"
@@ -25,4 +28,23 @@ func dropMappedTx(db *bolt.DB, tx *bolt.Tx) error {
 		return errno
 	}
 	return nil
+}
+
+// residentFile returns the bytes of file-backed pages this process has
+// resident (the "shared" field of /proc/self/statm: RssFile + RssShmem):
+// the binary's own pages plus what bbolt's map has touched.
+func residentFile() (int64, bool) {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0, false
+	}
+	f := bytes.Fields(b)
+	if len(f) < 3 {
+		return 0, false
+	}
+	pages, err := strconv.ParseInt(string(f[2]), 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	return pages * int64(os.Getpagesize()), true
 }

@@ -8,3 +8,5 @@ import bolt "go.etcd.io/bbolt"
 func dropMapped(*bolt.DB) error { return nil }
 
 func dropMappedTx(*bolt.DB, *bolt.Tx) error { return nil }
+
+func residentFile() (int64, bool) { return 0, false }
