@@ -12,14 +12,16 @@ import (
 // txBatch is one writer transaction in progress: what it wrote to disk and
 // what memory must learn once it has committed.
 type txBatch struct {
-	w     *writer
-	tx    *bolt.Tx
-	b     buckets
-	txID  int
-	hosts map[string]*hostRec // every host touched, written back by flush
-	disk  Stats               // persisted counters after this batch
-	mem   Stats               // delta for the in-memory counters (leases are counted eagerly by Next)
-	seq   uint64
+	w    *writer
+	tx   *bolt.Tx
+	b    buckets
+	txID int
+	// written is how many pages the commit wrote (bbolt's count).
+	written int
+	hosts   map[string]*hostRec // every host touched, written back by flush
+	disk    Stats               // persisted counters after this batch
+	mem     Stats               // delta for the in-memory counters (leases are counted eagerly by Next)
+	seq     uint64
 
 	events        []event
 	checkpoint    []byte

@@ -63,15 +63,16 @@ type writer struct {
 	fileBase  int64     // file-backed RSS after Open's or the last drop
 }
 
-// The writer drops bbolt's mapped pages from RSS (dropMapped) when the
-// process's file-backed RSS has grown dropAbove since Open or the last
-// drop, looking at most every checkEvery (a read of /proc/self/statm,
-// ~10 µs). A drop costs ~40 µs on a 2 GB file, but every hot page is
-// faulted back after it; dropping on a schedule instead (every 100 ms or
-// 256 pages written) still let 85–127 MiB build up between drops in a
-// 1M-page crawl: the kernel maps up to 16 neighbouring pages with each
-// page read (fault-around).
+// The writer drops bbolt's mapped pages from RSS (dropMapped) after a
+// transaction that wrote dropPages pages or more (it read as many through
+// the map, and the kernel maps up to 16 neighbouring pages with each page
+// read: fault-around), and whenever the process's file-backed RSS has grown
+// dropAbove since Open or the last drop, looking at most every checkEvery
+// (a read of /proc/self/statm, ~10 µs). A drop costs ~40 µs on a 2 GB
+// file, but every hot page is faulted back after it, so small
+// transactions do not drop on their own.
 const (
+	dropPages  = 256
 	checkEvery = 10 * time.Millisecond
 	dropAbove  = 32 << 20
 )
@@ -252,6 +253,8 @@ func (w *writer) commit(batch []*op) {
 			return fmt.Errorf("commit: %w", err)
 		}
 		b.txID = id
+		st := tx.Stats()
+		b.written = int(st.GetWrite())
 		return nil
 	}()
 	if err != nil {
@@ -271,15 +274,18 @@ func (w *writer) commit(batch []*op) {
 			o.done(results[i])
 		}
 	}
-	if now := time.Now(); now.Sub(w.lastCheck) >= checkEvery {
+	drop := b.written >= dropPages
+	if now := time.Now(); !drop && now.Sub(w.lastCheck) >= checkEvery {
 		w.lastCheck = now
-		if rf, ok := residentFile(); ok && rf > w.fileBase+dropAbove {
-			// Failing only costs memory; a later commit tries again.
-			_ = dropMapped(f.db)
-			// What the drop left (the binary's pages, other files) is
-			// the new base: only bbolt's growth past it triggers.
-			w.fileBase, _ = residentFile()
-		}
+		rf, ok := residentFile()
+		drop = ok && rf > w.fileBase+dropAbove
+	}
+	if drop {
+		// Failing only costs memory; a later commit tries again.
+		_ = dropMapped(f.db)
+		// What the drop left (the binary's pages, other files) is the
+		// new base: only bbolt's growth past it triggers.
+		w.fileBase, _ = residentFile()
 	}
 }
 
