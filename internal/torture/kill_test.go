@@ -157,21 +157,30 @@ func checkExport(t *testing.T, exp *Proc, out string) (int, bool) {
 		return code, false
 	}
 	_, statErr := os.Stat(out)
-	switch {
-	case code == -1: // killed
-		if statErr == nil {
-			t.Errorf("killed export left %s under its final name", out)
-		}
-	case code == 0:
+	complete := func(what string) bool {
 		counts, _, err := CountJSONL(out)
 		if err != nil {
-			t.Errorf("completed concurrent export: %v", err)
-			return code, false
+			t.Errorf("%s: %v", what, err)
+			return false
 		}
 		for u, n := range counts {
 			if n != 1 {
-				t.Errorf("concurrent export %s: %s exported %d times", out, u, n)
+				t.Errorf("%s %s: %s exported %d times", what, out, u, n)
 			}
+		}
+		return true
+	}
+	switch {
+	case code == -1: // killed
+		// The rename is the export's commit point: a kill that lands
+		// after it (while the process exits) leaves the whole file under
+		// its final name, never a partial one.
+		if statErr == nil {
+			complete("export killed after its rename")
+		}
+	case code == 0:
+		if !complete("completed concurrent export") {
+			return code, false
 		}
 	case code == 2 && strings.Contains(exp.Output(), "holds no crawl"):
 		// The crawl had not created its state yet.
