@@ -7,8 +7,9 @@
 // Invariants:
 //
 //   - One record per URL, keyed by the seq given when it was first added,
-//     and one index key per URL (a 12-byte hash of the URL alone); the
-//     index is the seen-set, so re-adding a known URL is a read.
+//     and one fingerprint per URL (a hash of the URL alone) in the seen
+//     log, committed with the record; memory holds the same fingerprints
+//     as the seen-set, so re-adding a known URL reads nothing on disk.
 //   - A URL is in exactly one state: queued (with exactly one entry in the
 //     queue or retry bucket), leased (record still queued, no queue entry,
 //     one entry in the leases bucket tagged with the epoch), done, failed
@@ -23,6 +24,8 @@
 //     of older epochs to their queues.
 //   - After a failed commit the frontier is broken: every later call
 //     returns the error; reopen to recover from the last commit.
-//   - Memory holds the host map and ready heap plus at most a few hundred
-//     queue entries per host; URLs live on disk.
+//   - Memory holds the host map and ready heap, a small window of each
+//     host's queue (about 65k entries in all), the seen-set (~7.7 bytes per
+//     URL, outside the Go heap) and one bounded transaction; URLs live on
+//     disk, and the pages bbolt's map has touched are dropped from RSS.
 package frontier
