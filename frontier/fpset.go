@@ -78,26 +78,6 @@ func (s *fpShard) set(i int, k uint64) {
 	binary.LittleEndian.PutUint16(s.slots[i*fpSlotBytes+4:], uint16(k>>32))
 }
 
-// has reports whether fp is in the set.
-func (s *fpSet) has(fp uint64) bool {
-	sh := &s.shards[shardOf(fp)]
-	if sh.size == 0 {
-		return false
-	}
-	k := keyOf(fp)
-	for i := sh.start(k); ; {
-		switch sh.at(i) {
-		case k:
-			return true
-		case 0:
-			return false
-		}
-		if i++; i == sh.size {
-			i = 0
-		}
-	}
-}
-
 // add inserts fp and reports whether it was new. It fails only if memory
 // for a larger table cannot be mapped.
 func (s *fpSet) add(fp uint64) (bool, error) {
@@ -190,15 +170,6 @@ func (s *fpSet) resize(i, size int) error {
 		unmapBytes(old.mapped)
 	}
 	return nil
-}
-
-// bytes is the memory the tables take.
-func (s *fpSet) bytes() int64 {
-	var b int64
-	for i := range s.shards {
-		b += int64(len(s.shards[i].slots))
-	}
-	return b
 }
 
 // free returns the mapped tables to the system; the set is empty after.

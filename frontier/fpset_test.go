@@ -5,6 +5,38 @@ import (
 	"testing"
 )
 
+// has and bytes are for tests and benchmarks: the frontier itself only
+// adds (add reports whether a fingerprint was new).
+
+// has reports whether fp is in the set.
+func (s *fpSet) has(fp uint64) bool {
+	sh := &s.shards[shardOf(fp)]
+	if sh.size == 0 {
+		return false
+	}
+	k := keyOf(fp)
+	for i := sh.start(k); ; {
+		switch sh.at(i) {
+		case k:
+			return true
+		case 0:
+			return false
+		}
+		if i++; i == sh.size {
+			i = 0
+		}
+	}
+}
+
+// bytes is the memory the tables take.
+func (s *fpSet) bytes() int64 {
+	var b int64
+	for i := range s.shards {
+		b += int64(len(s.shards[i].slots))
+	}
+	return b
+}
+
 // TestFPSet checks the set against a map: random fingerprints, then ones
 // crowded into one shard and onto neighbouring slots (long probe runs,
 // wrap-around, growth from heap tables into mapped ones).

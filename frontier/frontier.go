@@ -98,8 +98,8 @@ func Open(path string, opts Options) (*Frontier, error) {
 		f.seen.free()
 		return nil, fmt.Errorf("open frontier %s: %w", path, err)
 	}
-	// recover read every page (bbolt rebuilds its free list by walking the
-	// whole tree): drop them from RSS before the crawl starts.
+	// recover read the seen log, the hosts and whatever the sweep touched
+	// through bbolt's map: drop those pages from RSS before work starts.
 	_ = dropMapped(db)
 	if err := os.WriteFile(path+".pid", []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
 		db.Close()
@@ -126,10 +126,11 @@ func openBolt(path string, opts Options) (db *bolt.DB, err error) {
 	return bolt.Open(path, 0o644, &bolt.Options{
 		Timeout: opts.OpenTimeout,
 		NoSync:  opts.NoSync,
-		// The free list is rebuilt by a scan on open instead of written by
-		// every commit, and the map free list allocates runs in O(1).
-		NoFreelistSync: false,
-		FreelistType:   bolt.FreelistMapType,
+		// The free list is written by every commit (NoFreelistSync off):
+		// otherwise Open rebuilds it by walking every page of the file
+		// (3.3 s, and the whole 2 GB file in RSS, at 10M URLs). The map
+		// free list allocates runs in O(1).
+		FreelistType: bolt.FreelistMapType,
 	})
 }
 
@@ -205,9 +206,10 @@ type Item struct {
 }
 
 // Add queues the items not seen before (in any state) and returns how many
-// were new. It returns once they are durable. More than 4096 items commit in
-// several transactions, each a range of hosts (see splitAdd): after a crash
-// during Add, some hosts' items may be queued and others not.
+// were new. It returns once they are durable. More than maxTxItems (1024)
+// items commit in several transactions, each a range of hosts (see
+// splitAdd): after a crash during Add, some hosts' items may be queued and
+// others not.
 func (f *Frontier) Add(ctx context.Context, items []Item) (int, error) {
 	for _, it := range items {
 		if err := validItem(it); err != nil {

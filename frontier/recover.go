@@ -184,36 +184,44 @@ func (f *Frontier) load(tx *bolt.Tx) error {
 // loadSeen fills the seen-set from the seen log, which must hold one
 // fingerprint per record (every URL ever added has a record).
 func (f *Frontier) loadSeen(tx *bolt.Tx, s Stats) error {
-	if err := f.seen.reserve(int(s.Queued + s.Leased + s.Done + s.Failed + s.Skipped)); err != nil {
+	if err := f.seen.reserve(int(s.urls())); err != nil {
 		return fmt.Errorf("load seen-set: %w", err)
 	}
-	var logged, unDropped int64
-	err := tx.Bucket(bktSeen).ForEach(func(k, v []byte) error {
-		if len(k) != 8 || len(v)%8 != 0 {
-			return fmt.Errorf("seen log entry %x: %d bytes: %w", k, len(v), errCorrupt)
-		}
+	var logged int64
+	err := forEachSeen(tx, func(_, fp uint64) error {
 		// The log is 8 bytes a URL, and the kernel maps neighbouring
 		// pages with each one read (fault-around): 80 MB of log at 10M
-		// URLs mapped 230 MB. Drop them as the scan goes.
-		if unDropped += int64(len(v)); unDropped >= 8<<20 {
+		// URLs mapped 230 MB. Drop them as the scan goes, every 8 MB.
+		if logged++; logged%(1<<20) == 0 {
 			_ = dropMappedTx(f.db, tx)
-			unDropped = 0
 		}
-		for ; len(v) > 0; v = v[8:] {
-			if _, err := f.seen.add(binary.BigEndian.Uint64(v)); err != nil {
-				return err
-			}
-			logged++
-		}
-		return nil
+		_, err := f.seen.add(fp)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("load seen-set: %w", err)
 	}
-	if records := s.Queued + s.Leased + s.Done + s.Failed + s.Skipped; logged != records {
-		return fmt.Errorf("load seen-set: %d fingerprints for %d URLs: %w", logged, records, errCorrupt)
+	if logged != s.urls() {
+		return fmt.Errorf("load seen-set: %d fingerprints for %d URLs: %w", logged, s.urls(), errCorrupt)
 	}
 	return nil
+}
+
+// forEachSeen calls fn with every fingerprint of the seen log and the seq
+// of the URL it belongs to, in seq order.
+func forEachSeen(tx *bolt.Tx, fn func(seq, fp uint64) error) error {
+	return tx.Bucket(bktSeen).ForEach(func(k, v []byte) error {
+		seq, err := readU64(k)
+		if err != nil || len(v)%8 != 0 {
+			return fmt.Errorf("seen log entry %x: %d bytes: %w", k, len(v), errCorrupt)
+		}
+		for ; len(v) > 0; v, seq = v[8:], seq+1 {
+			if err := fn(seq, binary.BigEndian.Uint64(v)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // migrate2 turns a schema 2 file into schema 3 in the open transaction:

@@ -18,7 +18,7 @@ const (
 	// seek. Windows shrink when hosts are many (see window).
 	maxWindow = 8
 	// windowBudget is about how many queue entries (~180 bytes each) all
-	// windows hold together: 100k hosts with 8 each held 140 MB.
+	// windows hold together: 100k hosts with 8 each would hold ~140 MB.
 	windowBudget = 1 << 16
 )
 

@@ -2,7 +2,6 @@ package frontier
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -14,6 +13,10 @@ type Stats struct {
 	Hosts                                          int64 // distinct hosts ever seen
 	Bytes                                          int64 // sum of Completion.Bytes over Done
 }
+
+// urls is how many URLs the frontier knows: one record (and one seen-log
+// fingerprint) each.
+func (s Stats) urls() int64 { return s.Queued + s.Leased + s.Done + s.Failed + s.Skipped }
 
 func (s Stats) add(d Stats) Stats {
 	s.Queued += d.Queued
@@ -105,14 +108,8 @@ func (f *Frontier) Recount() (Stats, error) {
 // seenLog reads the seen log as seq -> fingerprint.
 func seenLog(tx *bolt.Tx) (map[uint64]uint64, error) {
 	m := map[uint64]uint64{}
-	err := tx.Bucket(bktSeen).ForEach(func(k, v []byte) error {
-		seq, err := readU64(k)
-		if err != nil || len(v)%8 != 0 {
-			return fmt.Errorf("seen log entry %x: %w", k, errCorrupt)
-		}
-		for ; len(v) > 0; v, seq = v[8:], seq+1 {
-			m[seq] = binary.BigEndian.Uint64(v)
-		}
+	err := forEachSeen(tx, func(seq, fp uint64) error {
+		m[seq] = fp
 		return nil
 	})
 	return m, err
