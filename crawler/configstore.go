@@ -7,13 +7,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-
-	"github.com/trawl-crawler/trawl/frontier"
 )
 
 // saveConfig stores the crawl's config in the frontier (the truth for
 // resume) and as dir/crawl.json (readable while a crawl holds the lock).
-func saveConfig(ctx context.Context, dir string, fr *frontier.Frontier, cfg Config) error {
+func saveConfig(ctx context.Context, dir string, fr Frontier, cfg Config) error {
 	b, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode config: %w", err)
@@ -28,8 +26,11 @@ func saveConfig(ctx context.Context, dir string, fr *frontier.Frontier, cfg Conf
 	return os.Rename(tmp, filepath.Join(dir, configFile))
 }
 
-func loadConfigMeta(fr *frontier.Frontier) (Config, error) {
-	b := fr.Meta(metaConfig)
+func loadConfigMeta(fr Frontier) (Config, error) {
+	b, err := fr.Meta(metaConfig)
+	if err != nil {
+		return Config{}, fmt.Errorf("read stored config: %w", err)
+	}
 	if b == nil {
 		return Config{}, errors.New("the frontier holds no crawl configuration (not started by trawl crawl?)")
 	}

@@ -53,7 +53,7 @@
 //     schedule allows and runs one HTTP attempt each through crawler/fetch,
 //     after the host's robots.txt (crawler/robots) has been consulted; at
 //     the last body byte it frees the fetch slot and the host's request
-//     slot (Frontier.Unblock) before any CPU work;
+//     slot (Frontier.ReleaseSlot) before any CPU work;
 //   - parse (parser.go) decides the outcome (done, retry, failed) with
 //     policy.go, parses HTML, extracts links (crawler/links), runs the user's
 //     callbacks and OnEnqueue filters, and encodes the page record;

@@ -3,6 +3,7 @@ package crawler
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/trawl-crawler/trawl/crawler/fetch"
@@ -71,13 +72,22 @@ func (e *engine) nextLease(ctx context.Context) (frontier.Lease, bool) {
 				return frontier.Lease{}, false
 			}
 		} else {
-			l, ok, w := e.fr.Next(time.Now())
+			l, ok, w, err := e.fr.Next(time.Now())
+			if err != nil {
+				e.fail(fmt.Errorf("lease from frontier: %w", err))
+				return frontier.Lease{}, false
+			}
 			if ok {
 				return l, true
 			}
 			wait = w
 			if wait == 0 && e.outstanding.Load() == 0 {
-				if e.fr.Stats().Queued == 0 {
+				drained, err := e.fr.Drained()
+				if err != nil {
+					e.fail(fmt.Errorf("frontier: %w", err))
+					return frontier.Lease{}, false
+				}
+				if drained {
 					e.finished.Store(true)
 					return frontier.Lease{}, false
 				}
@@ -149,7 +159,7 @@ func (e *engine) fetchOne(l frontier.Lease) {
 	// The last body byte is in: free the host's request slot and the global
 	// fetch slot before any CPU work. The lease stays outstanding until its
 	// completion is durable.
-	e.fr.Unblock(l)
+	e.fr.ReleaseSlot(l)
 	<-e.slots
 	e.parseCh <- f
 }

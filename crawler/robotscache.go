@@ -27,7 +27,7 @@ const (
 // same host wait for it. Results persist through the frontier's host state,
 // so a resumed crawl does not fetch them again within robotsTTL.
 type robotsCache struct {
-	fr      *frontier.Frontier
+	fr      Frontier
 	fc      *fetch.Client
 	agent   string // product token matched against User-agent lines
 	backoff func(failures int) time.Duration
@@ -59,7 +59,7 @@ type robotsResult struct {
 	err         error
 }
 
-func newRobotsCache(fr *frontier.Frontier, fc *fetch.Client, userAgent string, backoff func(int) time.Duration,
+func newRobotsCache(fr Frontier, fc *fetch.Client, userAgent string, backoff func(int) time.Duration,
 	gate func(ctx context.Context, host string) error) *robotsCache {
 	return &robotsCache{fr: fr, fc: fc, agent: productToken(userAgent), backoff: backoff, gate: gate, m: map[string]*robotsEntry{}}
 }

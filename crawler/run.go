@@ -31,7 +31,7 @@ var (
 
 // commitWindow is how long the frontier's writer gathers completions into
 // one transaction. Host request slots are freed at the last body byte
-// (Frontier.Unblock), so commit latency costs only a slot in the durable
+// (Frontier.ReleaseSlot), so commit latency costs only a slot in the durable
 // semaphore (an encoded block each), while
 // each commit costs page writes and two fsyncs: a wider window is cheaper.
 const commitWindow = 100 * time.Microsecond
@@ -55,7 +55,7 @@ type engine struct {
 	c     *Crawler
 	cfg   Config
 	dir   string
-	fr    *frontier.Frontier
+	fr    Frontier
 	store *pageStore
 	fc    *fetch.Client
 	scope *scope
@@ -202,10 +202,10 @@ func (c *Crawler) open(resume bool) (*engine, error) {
 	e.rnd = &jitterRand{r: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x7472617776))}
 	e.store = &pageStore{}
 	fr, err := frontier.Open(filepath.Join(c.dir, frontierFile), frontier.Options{
-		PerHost:      c.cfg.PerHost,
-		Delay:        c.cfg.Delay,
-		MaxDelay:     commitWindow,
-		BeforeCommit: e.store.sync,
+		PerHost:       c.cfg.PerHost,
+		Delay:         c.cfg.Delay,
+		MaxBatchDelay: commitWindow,
+		BeforeCommit:  e.store.sync,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open frontier: %w", err)
@@ -222,7 +222,11 @@ func (c *Crawler) open(resume bool) (*engine, error) {
 		e.cfg.Seeds, e.cfg.MaxDepth, e.cfg.Scope = stored.Seeds, stored.MaxDepth, stored.Scope
 		e.cfg.Include, e.cfg.Exclude, e.cfg.UserAgent = stored.Include, stored.Exclude, stored.UserAgent
 		e.cfg.IgnoreRobots, e.cfg.FollowNofollow, e.cfg.FollowLinks = stored.IgnoreRobots, stored.FollowNofollow, stored.FollowLinks
-		if t, err := time.Parse(time.RFC3339Nano, string(fr.Meta(metaStart))); err == nil {
+		start, err := fr.Meta(metaStart)
+		if err != nil {
+			return fail(fmt.Errorf("read start time: %w", err))
+		}
+		if t, err := time.Parse(time.RFC3339Nano, string(start)); err == nil {
 			e.startedAt = t
 		}
 	}

@@ -113,7 +113,7 @@ func leaseComplete(b *testing.B, f *Frontier, ops, workers, known int, url func(
 			defer wg.Done()
 			k := w
 			for done.Load() < int64(ops) {
-				l, ok, _ := f.Next(time.Now())
+				l, ok, _, _ := f.Next(time.Now())
 				if !ok {
 					time.Sleep(100 * time.Microsecond)
 					continue

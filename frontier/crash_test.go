@@ -36,7 +36,7 @@ func TestCrashChild(t *testing.T) {
 // crashWorkload adds, leases and completes forever, printing one line per
 // durable final completion: "<state> <url>".
 func crashWorkload(path string) error {
-	f, err := Open(path, Options{MaxDelay: time.Millisecond, PerHost: 4})
+	f, err := Open(path, Options{MaxBatchDelay: time.Millisecond, PerHost: 4})
 	if err != nil {
 		return err
 	}
@@ -60,7 +60,7 @@ func crashWorkload(path string) error {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(w), uint64(time.Now().UnixNano())))
 			for {
-				l, ok, _ := f.Next(time.Now())
+				l, ok, _, _ := f.Next(time.Now())
 				if !ok {
 					time.Sleep(time.Millisecond)
 					continue

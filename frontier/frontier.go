@@ -18,13 +18,13 @@ import (
 
 // Options tune a Frontier. Zero values take the defaults noted.
 type Options struct {
-	OpenTimeout  time.Duration // bbolt lock wait before ErrLocked; default 1s
-	MaxBatch     int           // max completions per group commit; default 1024
-	MaxDelay     time.Duration // max wait to fill a batch; default 2ms
-	NoSync       bool          // bbolt NoSync (benchmarks/tests only)
-	PerHost      int           // max leases in flight per host; default 2
-	Delay        time.Duration // min gap between lease starts for one host; default 0. A host's own Delay (crawl-delay) raises it.
-	BeforeCommit func() error  // called by the writer just before each bbolt commit (the crawler fsyncs its page store here); an error aborts that batch and fails its callers
+	OpenTimeout   time.Duration // bbolt lock wait before ErrLocked; default 1s
+	MaxBatch      int           // max completions per group commit; default 1024
+	MaxBatchDelay time.Duration // max wait to fill a batch; default 2ms
+	NoSync        bool          // bbolt NoSync (benchmarks/tests only)
+	PerHost       int           // max leases in flight per host; default 2
+	Delay         time.Duration // min gap between lease starts for one host; default 0. A host's own Delay (crawl-delay) raises it.
+	BeforeCommit  func() error  // called by the writer just before each bbolt commit (the crawler fsyncs its page store here); an error aborts that batch and fails its callers
 }
 
 func (o Options) withDefaults() Options {
@@ -34,8 +34,8 @@ func (o Options) withDefaults() Options {
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = 1024
 	}
-	if o.MaxDelay <= 0 {
-		o.MaxDelay = 2 * time.Millisecond
+	if o.MaxBatchDelay <= 0 {
+		o.MaxBatchDelay = 2 * time.Millisecond
 	}
 	if o.PerHost <= 0 {
 		o.PerHost = 2
@@ -60,7 +60,7 @@ type Frontier struct {
 	hosts      map[string]*host
 	ready      hostHeap
 	inflight   map[uint64]string // leased seq -> host
-	onWire     map[uint64]bool   // leased seqs still holding their host's request slot (until Unblock)
+	onWire     map[uint64]bool   // leased seqs still holding their host's request slot (until ReleaseSlot)
 	awaiting   []*host           // hosts out of the schedule until the writer's next apply
 	leasedSeq  map[string]uint64 // leased URL -> seq (Complete finds the record without the index)
 	stats      Stats             // committed counters, plus eager lease deltas
@@ -144,12 +144,12 @@ func guard(fn func() error) (err error) {
 	return fn()
 }
 
-// Unblock tells the frontier that lease l's request is off the wire (its
+// ReleaseSlot tells the frontier that lease l's request is off the wire (its
 // last body byte is in): the host's request slot is free for another lease
 // while l is parsed and committed. The lease itself stays in flight until
-// its completion commits. Without Unblock the slot is freed at completion.
+// its completion commits. Without ReleaseSlot the slot is freed at completion.
 // Calling it twice, or for an unknown lease, does nothing.
-func (f *Frontier) Unblock(l Lease) {
+func (f *Frontier) ReleaseSlot(l Lease) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	seq, ok := f.leasedSeq[l.URL]
@@ -424,19 +424,33 @@ func (f *Frontier) SetMeta(ctx context.Context, key string, val []byte) error {
 }
 
 // Meta returns the committed value stored by SetMeta, nil if none.
-func (f *Frontier) Meta(key string) []byte {
-	if f.usable() != nil {
-		return nil
+func (f *Frontier) Meta(key string) ([]byte, error) {
+	if err := f.usable(); err != nil {
+		return nil, err
 	}
 	var v []byte
-	_ = f.db.View(func(tx *bolt.Tx) error {
+	err := f.db.View(func(tx *bolt.Tx) error {
 		v = append([]byte(nil), tx.Bucket(bktUserMeta).Get([]byte(key))...)
 		return nil
 	})
-	if len(v) == 0 {
-		return nil
+	if err != nil {
+		return nil, fmt.Errorf("read meta %s: %w", key, err)
 	}
-	return v
+	if len(v) == 0 {
+		return nil, nil
+	}
+	return v, nil
+}
+
+// Drained reports whether the crawl has no work left: nothing queued
+// (including delayed retries) and nothing leased. One process owns a bbolt
+// frontier, so this is the global answer.
+func (f *Frontier) Drained() (bool, error) {
+	if err := f.usable(); err != nil {
+		return false, err
+	}
+	s := f.Stats()
+	return s.Queued == 0 && s.Leased == 0, nil
 }
 
 // usable reports ErrClosed or the commit error that broke the frontier.

@@ -22,8 +22,8 @@ func open(t *testing.T, path string, opts Options) *Frontier {
 		path = filepath.Join(t.TempDir(), "frontier.db")
 	}
 	opts.NoSync = true
-	if opts.MaxDelay == 0 {
-		opts.MaxDelay = 50 * time.Microsecond
+	if opts.MaxBatchDelay == 0 {
+		opts.MaxBatchDelay = 50 * time.Microsecond
 	}
 	f, err := Open(path, opts)
 	if err != nil {
@@ -50,12 +50,12 @@ func complete(t *testing.T, f *Frontier, c Completion) {
 
 func next(t *testing.T, f *Frontier, now time.Time) Lease {
 	t.Helper()
-	l, ok, wait := f.Next(now)
+	l, ok, wait, _ := f.Next(now)
 	// A 1ms wait can mean a refill is waiting for the writer to apply a
 	// commit (Next's contract allows it); the same now must then succeed.
 	for i := 0; !ok && wait == time.Millisecond && i < 2000; i++ {
 		time.Sleep(100 * time.Microsecond)
-		l, ok, wait = f.Next(now)
+		l, ok, wait, _ = f.Next(now)
 	}
 	if !ok {
 		t.Fatalf("Next: nothing leased (wait %v), stats %+v", wait, f.Stats())
@@ -108,11 +108,11 @@ func TestTransitions(t *testing.T) {
 			complete(t, f, Completion{Lease: l, Outcome: tc.outcome, RetryAt: retryAt, Bytes: 10, Status: 200})
 			checkCounts(t, f, tc.want)
 			if tc.outcome == Retry {
-				if _, ok, wait := f.Next(retryAt.Add(-time.Second)); ok || wait != time.Second {
+				if _, ok, wait, _ := f.Next(retryAt.Add(-time.Second)); ok || wait != time.Second {
 					t.Fatalf("Next before RetryAt: ok=%v wait=%v, want false 1s", ok, wait)
 				}
 			}
-			l2, ok, _ := f.Next(retryAt)
+			l2, ok, _, _ := f.Next(retryAt)
 			if ok != tc.requeue {
 				t.Fatalf("Next after outcome: ok=%v, want %v", ok, tc.requeue)
 			}
@@ -182,7 +182,7 @@ func TestOrderManyRefills(t *testing.T) {
 			t.Fatalf("lease %d = %s", i, l.URL)
 		}
 	}
-	if _, ok, wait := f.Next(t0); ok || wait != 0 {
+	if _, ok, wait, _ := f.Next(t0); ok || wait != 0 {
 		t.Fatalf("empty: ok=%v wait=%v", ok, wait)
 	}
 }
@@ -297,7 +297,7 @@ func TestSchedule(t *testing.T) {
 			defer f.Close()
 			tc.setup(t, f)
 			for i, s := range tc.steps {
-				l, ok, wait := f.Next(t0.Add(s.at))
+				l, ok, wait, _ := f.Next(t0.Add(s.at))
 				if ok != (s.wantURL != "") || l.URL != s.wantURL || wait != s.wait {
 					t.Fatalf("step %d at +%v: got %q ok=%v wait=%v, want %q wait=%v", i, s.at, l.URL, ok, wait, s.wantURL, s.wait)
 				}
@@ -317,7 +317,7 @@ func TestRetryWaitsAndComesFirst(t *testing.T) {
 	} else {
 		complete(t, f, Completion{Lease: l2, Outcome: Done})
 	}
-	if _, ok, wait := f.Next(t0); ok || wait != time.Minute {
+	if _, ok, wait, _ := f.Next(t0); ok || wait != time.Minute {
 		t.Fatalf("ok=%v wait=%v, want wait 1m", ok, wait)
 	}
 	add(t, f, item("a", 3, 0))
@@ -375,14 +375,14 @@ func TestPersistence(t *testing.T) {
 	if err := f.SetMeta(context.Background(), "config", []byte("x: 1")); err != nil {
 		t.Fatal(err)
 	}
-	if string(f.Checkpoint()) != "cp1" || string(f.Meta("config")) != "x: 1" {
-		t.Fatalf("checkpoint %q meta %q", f.Checkpoint(), f.Meta("config"))
+	if string(f.Checkpoint()) != "cp1" || metaStr(t, f, "config") != "x: 1" {
+		t.Fatalf("checkpoint %q meta %q", f.Checkpoint(), metaStr(t, f, "config"))
 	}
 	f.Close()
 	f = open(t, path, Options{})
 	defer f.Close()
-	if string(f.Checkpoint()) != "cp1" || string(f.Meta("config")) != "x: 1" || f.Meta("nope") != nil {
-		t.Fatalf("after reopen: checkpoint %q meta %q", f.Checkpoint(), f.Meta("config"))
+	if string(f.Checkpoint()) != "cp1" || metaStr(t, f, "config") != "x: 1" || metaStr(t, f, "nope") != "" {
+		t.Fatalf("after reopen: checkpoint %q meta %q", f.Checkpoint(), metaStr(t, f, "config"))
 	}
 	hs, ok := f.Host("a")
 	if !ok || hs.Delay != d || hs.Queued != 1 || hs.Robots == nil || string(hs.Robots.Body) != string(robots.Body) ||
@@ -392,7 +392,7 @@ func TestPersistence(t *testing.T) {
 	if _, ok := f.Host("zzz"); ok {
 		t.Fatal("Host(unknown) ok")
 	}
-	if _, ok, wait := f.Next(t0); ok || wait != time.Hour {
+	if _, ok, wait, _ := f.Next(t0); ok || wait != time.Hour {
 		t.Fatalf("politeness lost across reopen: ok=%v wait=%v", ok, wait)
 	}
 	checkCounts(t, f, Stats{Queued: 1, Done: 1, Hosts: 1, Bytes: 5})
@@ -453,7 +453,7 @@ func TestClosedAndBroken(t *testing.T) {
 	if _, err := f.Add(context.Background(), []Item{item("a", 2, 0)}); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Add after Close: %v", err)
 	}
-	if _, ok, _ := f.Next(t0); ok {
+	if _, ok, _, _ := f.Next(t0); ok {
 		t.Fatal("Next after Close leased")
 	}
 
@@ -476,13 +476,13 @@ func TestClosedAndBroken(t *testing.T) {
 	if _, err := f.Add(context.Background(), []Item{item("b", 1, 0)}); err == nil {
 		t.Fatal("Add on a broken frontier succeeded")
 	}
-	if _, ok, _ := f.Next(t0); ok {
+	if _, ok, _, _ := f.Next(t0); ok {
 		t.Fatal("Next on a broken frontier leased")
 	}
 }
 
 func TestCompleteAsyncFIFO(t *testing.T) {
-	f := open(t, "", Options{PerHost: 100, MaxDelay: time.Millisecond})
+	f := open(t, "", Options{PerHost: 100, MaxBatchDelay: time.Millisecond})
 	defer f.Close()
 	var items []Item
 	for i := range 50 {
@@ -515,7 +515,7 @@ func TestCompleteAsyncFIFO(t *testing.T) {
 }
 
 func TestConcurrentLeaseComplete(t *testing.T) {
-	f := open(t, "", Options{PerHost: 3, MaxDelay: 200 * time.Microsecond})
+	f := open(t, "", Options{PerHost: 3, MaxBatchDelay: 200 * time.Microsecond})
 	defer f.Close()
 	var seeds []Item
 	for i := range 20 {
@@ -530,7 +530,7 @@ func TestConcurrentLeaseComplete(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for {
-				l, ok, _ := f.Next(time.Now())
+				l, ok, _, _ := f.Next(time.Now())
 				if !ok {
 					// Leased drops only when a completion (and its children)
 					// has committed, so 0/0 means the crawl is over.
@@ -567,4 +567,14 @@ func TestConcurrentLeaseComplete(t *testing.T) {
 		t.Errorf("leased %d URLs, want %d", len(leased), want)
 	}
 	checkCounts(t, f, Stats{Done: want, Hosts: 5})
+}
+
+// metaStr reads a meta value, failing the test on an error.
+func metaStr(t *testing.T, f *Frontier, key string) string {
+	t.Helper()
+	v, err := f.Meta(key)
+	if err != nil {
+		t.Fatalf("meta %s: %v", key, err)
+	}
+	return string(v)
 }

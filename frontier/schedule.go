@@ -235,34 +235,39 @@ type Lease struct {
 // FIFO. It never blocks on a write: the lease is persisted lazily through the
 // writer. If nothing can be leased, ok is false and wait is the time until
 // the earliest host or delayed retry becomes ready, or 0 if nothing will
-// until some lease completes (or nothing is queued: see Stats).
+// until some lease completes (or nothing is queued: see Drained). err is
+// ErrClosed after Close, or the commit error that broke the frontier: a
+// broken frontier is never mistaken for one with nothing to do.
 // Leasing sets the host's next-allowed time to now + max(Options.Delay,
 // host delay).
-func (f *Frontier) Next(now time.Time) (l Lease, ok bool, wait time.Duration) {
+func (f *Frontier) Next(now time.Time) (l Lease, ok bool, wait time.Duration, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.closed || f.broken != nil {
-		return Lease{}, false, 0
+	if f.closed {
+		return Lease{}, false, 0, ErrClosed
+	}
+	if f.broken != nil {
+		return Lease{}, false, 0, f.broken
 	}
 	for range 64 {
 		if len(f.ready) == 0 {
-			return Lease{}, false, f.applyWait(0)
+			return Lease{}, false, f.applyWait(0), nil
 		}
 		h := f.ready[0]
 		if n := now.UnixNano(); h.readyAt > n {
-			return Lease{}, false, f.applyWait(time.Duration(h.readyAt - n))
+			return Lease{}, false, f.applyWait(time.Duration(h.readyAt - n)), nil
 		}
 		e, fromRetry, ok := f.pick(h, now)
 		if f.broken != nil {
-			return Lease{}, false, 0
+			return Lease{}, false, 0, f.broken
 		}
 		if !ok {
 			f.fix(h)
 			continue
 		}
-		return f.lease(h, e, fromRetry, now), true, 0
+		return f.lease(h, e, fromRetry, now), true, 0, nil
 	}
-	return Lease{}, false, time.Millisecond
+	return Lease{}, false, time.Millisecond, nil
 }
 
 // awaitApply takes h out of the schedule until the writer applies its

@@ -67,7 +67,7 @@ func TestMigrateSchema2(t *testing.T) {
 	if n := add(t, f, Item{URL: "http://e.example/", Host: "e.example"}); n != 1 {
 		t.Errorf("Add of a new URL = %d, want 1", n)
 	}
-	if got := string(f.Meta("k")); got != "v" {
+	if got := metaStr(t, f, "k"); got != "v" {
 		t.Errorf("Meta(k) = %q, want v", got)
 	}
 	f.Close()

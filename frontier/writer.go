@@ -44,7 +44,7 @@ type result struct {
 }
 
 // writer is the single goroutine that writes to bbolt. It gathers ops into
-// batches of at most MaxBatch, waiting at most MaxDelay to fill one, applies
+// batches of at most MaxBatch, waiting at most MaxBatchDelay to fill one, applies
 // a batch in one bbolt transaction, calls BeforeCommit, commits, applies the
 // batch's effects to memory, then notifies the callers. db.Batch is not
 // used: it may run a function twice.
@@ -142,9 +142,9 @@ func (w *writer) run() {
 		<-w.wake
 		w.mu.Lock()
 		if len(w.queue) < w.f.opts.MaxBatch && !w.stopped {
-			// Give concurrent callers MaxDelay to join the batch.
+			// Give concurrent callers MaxBatchDelay to join the batch.
 			w.mu.Unlock()
-			timer.Reset(w.f.opts.MaxDelay)
+			timer.Reset(w.f.opts.MaxBatchDelay)
 			<-timer.C
 			w.mu.Lock()
 		}

@@ -1,0 +1,52 @@
+package crawler
+
+import (
+	"context"
+	"time"
+
+	"github.com/trawl-crawler/trawl/frontier"
+)
+
+// Frontier is what the engine needs from a URL frontier: exactly the calls
+// the crawl loop makes. The embedded bbolt frontier (package frontier) is
+// the default implementation; a shared one lets several processes crawl
+// together. Lifecycle (whether a crawl exists, discarding it, locking,
+// read-only views for status and export) stays outside this interface.
+//
+// The item, lease, completion and host types are package frontier's: they
+// are plain data shared by every implementation.
+type Frontier interface {
+	// Next leases a URL whose host may be fetched at now. ok=false with a
+	// nil error means nothing is leasable now; wait is how long until
+	// something may be (0: not before a completion or another event).
+	// A non-nil error means the frontier is broken or closed: the crawl
+	// must stop, never conclude it has finished.
+	Next(now time.Time) (l frontier.Lease, ok bool, wait time.Duration, err error)
+	// ReleaseSlot frees the host request slot held by l: its last body
+	// byte is in. The lease itself stays in flight until its completion
+	// commits.
+	ReleaseSlot(l frontier.Lease)
+	// CompleteAsync submits a completion; done runs once it is durable
+	// (or failed). Completions submitted in order commit in that order.
+	CompleteAsync(c frontier.Completion, done func(error))
+	// Add queues the items not seen before and returns how many were new.
+	Add(ctx context.Context, items []frontier.Item) (int, error)
+	// SetMeta and Meta store and read small crawl metadata durably.
+	SetMeta(ctx context.Context, key string, val []byte) error
+	Meta(key string) ([]byte, error)
+	// Checkpoint is the last committed page-store checkpoint (nil if none).
+	Checkpoint() []byte
+	// Host returns a host's politeness and robots state, if known.
+	Host(host string) (frontier.HostState, bool)
+	// Stats returns the committed counters (plus this process's leases).
+	Stats() frontier.Stats
+	// Drained reports that nothing is queued and nothing is leased
+	// anywhere: the crawl's work is over (for a shared frontier, across
+	// every process that takes part).
+	Drained() (bool, error)
+	// Close flushes pending writes and releases the frontier.
+	Close() error
+}
+
+// The bbolt frontier is the default implementation.
+var _ Frontier = (*frontier.Frontier)(nil)
