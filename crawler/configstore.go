@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 )
 
 // saveConfig stores the crawl's config in the frontier (the truth for
@@ -19,11 +18,7 @@ func saveConfig(ctx context.Context, dir string, fr Frontier, cfg Config) error 
 	if err := fr.SetMeta(ctx, metaConfig, b); err != nil {
 		return fmt.Errorf("store config: %w", err)
 	}
-	tmp := filepath.Join(dir, configFile+".tmp")
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", configFile, err)
-	}
-	return os.Rename(tmp, filepath.Join(dir, configFile))
+	return stateDir(dir).writeConfig(append(b, '\n'))
 }
 
 func loadConfigMeta(fr Frontier) (Config, error) {
@@ -43,7 +38,8 @@ func loadConfigMeta(fr Frontier) (Config, error) {
 
 // LoadConfig returns the configuration a crawl in dir was started with.
 func LoadConfig(dir string) (Config, error) {
-	b, err := os.ReadFile(filepath.Join(dir, configFile))
+	path := stateDir(dir).configPath()
+	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return Config{}, fmt.Errorf("%s: %w", dir, ErrNoCrawl)
 	}
@@ -52,7 +48,7 @@ func LoadConfig(dir string) (Config, error) {
 	}
 	cfg := Default()
 	if err := json.Unmarshal(b, &cfg); err != nil {
-		return Config{}, fmt.Errorf("decode %s: %w", filepath.Join(dir, configFile), err)
+		return Config{}, fmt.Errorf("decode %s: %w", path, err)
 	}
 	return cfg, nil
 }

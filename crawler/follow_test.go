@@ -79,7 +79,7 @@ func TestUnresolvableHostFailsAsDNS(t *testing.T) {
 	if st.Failed != 1 || st.Done != 0 {
 		t.Fatalf("stats %+v", st)
 	}
-	r, err := storage.OpenReader(crawler.PagesDir(dir))
+	r, err := crawler.OpenPages(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1022,7 +1022,7 @@ func runHostile(t *testing.T, tc hostileCase) *hostileRun {
 	if run.stats.State != crawler.StateFinished {
 		t.Errorf("state %q, want finished", run.stats.State)
 	}
-	r, err := storage.OpenReader(crawler.PagesDir(dir))
+	r, err := crawler.OpenPages(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,7 +44,7 @@ func TestRedirectChainBounded(t *testing.T) {
 	if hits.Load() != 11 || st.Done != 11 || st.State != crawler.StateFinished {
 		t.Fatalf("hits %d, stats %+v", hits.Load(), st)
 	}
-	r, err := storage.OpenReader(crawler.PagesDir(dir))
+	r, err := crawler.OpenPages(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -42,8 +41,6 @@ const commitWindow = 100 * time.Microsecond
 const maxAwaitingCommit = 4096
 
 const (
-	pagesDir   = "pages"
-	configFile = "crawl.json"
 	metaConfig = "config"
 	metaState  = "state"
 	metaStart  = "started_at"
@@ -104,16 +101,6 @@ func (c *Crawler) Run(ctx context.Context) (Stats, error) { return c.run(ctx, fa
 // apply. Flags that would change scope are the caller's to refuse
 // (ScopeChanges).
 func (c *Crawler) Resume(ctx context.Context) (Stats, error) { return c.run(ctx, true) }
-
-// Discard removes the crawl state trawl keeps in dir (and nothing else).
-func Discard(dir string) error {
-	for _, name := range []string{frontierFile, frontierFile + ".pid", statusFile, configFile, pagesDir} {
-		if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {
-			return fmt.Errorf("discard %s: %w", dir, err)
-		}
-	}
-	return nil
-}
 
 func (c *Crawler) run(ctx context.Context, resume bool) (st Stats, err error) {
 	if !c.started.CompareAndSwap(false, true) {
@@ -179,19 +166,20 @@ func (e *engine) finalState() string {
 
 // open prepares the state directory, frontier, store and fetch client.
 func (c *Crawler) open(resume bool) (*engine, error) {
-	if resume && !Exists(c.dir) {
-		if halfInitialised(c.dir) {
+	d := stateDir(c.dir)
+	if resume && !d.exists() {
+		if d.halfInitialised() {
 			return nil, fmt.Errorf("resume %s: the crawl was stopped while starting, before its seeds were committed; start it again with trawl crawl: %w", c.dir, ErrNoCrawl)
 		}
 		return nil, fmt.Errorf("resume %s: %w", c.dir, ErrNoCrawl)
 	}
-	if !resume && Exists(c.dir) {
+	if !resume && d.exists() {
 		return nil, fmt.Errorf("%s: %w", c.dir, ErrExists)
 	}
-	if !resume && halfInitialised(c.dir) {
+	if !resume && d.halfInitialised() {
 		// Killed during a previous start, before crawl.json: nothing was
 		// fetched, so starting over loses nothing.
-		if err := Discard(c.dir); err != nil {
+		if err := d.discard(); err != nil {
 			return nil, err
 		}
 	}
@@ -201,7 +189,7 @@ func (c *Crawler) open(resume bool) (*engine, error) {
 	e := &engine{c: c, cfg: c.cfg, dir: c.dir, errCounts: map[string]int64{}, active: map[string]int{}, runStart: time.Now()}
 	e.rnd = &jitterRand{r: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x7472617776))}
 	e.store = &pageStore{}
-	fr, err := frontier.Open(filepath.Join(c.dir, frontierFile), frontier.Options{
+	fr, err := frontier.Open(d.frontierPath(), frontier.Options{
 		PerHost:       c.cfg.PerHost,
 		Delay:         c.cfg.Delay,
 		MaxBatchDelay: commitWindow,
@@ -264,7 +252,7 @@ func (c *Crawler) open(resume bool) (*engine, error) {
 	if err := fr.SetMeta(ctx, metaState, []byte(StateRunning)); err != nil {
 		return fail(fmt.Errorf("store state: %w", err))
 	}
-	st, err := storage.Open(filepath.Join(c.dir, pagesDir), fr.Checkpoint(), storage.Options{})
+	st, err := storage.Open(d.pagesPath(), fr.Checkpoint(), storage.Options{})
 	if err != nil {
 		return fail(fmt.Errorf("open page store: %w", err))
 	}

@@ -462,3 +462,14 @@ func (f *Frontier) usable() error {
 	}
 	return f.broken
 }
+
+// Remove deletes the frontier at path and the files it keeps beside it
+// (the holder's pid file). A missing frontier is not an error.
+func Remove(path string) error {
+	for _, p := range []string{path, path + ".pid"} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove frontier %s: %w", path, err)
+		}
+	}
+	return nil
+}

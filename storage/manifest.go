@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/trawl-crawler/trawl/internal/atomicfile"
 )
 
 const (
@@ -60,22 +62,7 @@ func writeManifest(dir string, m manifest) error {
 	if err != nil {
 		return fmt.Errorf("storage: encode manifest: %w", err)
 	}
-	tmp := filepath.Join(dir, manifestName+".tmp")
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("storage: write manifest: %w", err)
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(dir, manifestName))
-	}
-	if err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, manifestName), data, 0o644); err != nil {
 		return fmt.Errorf("storage: write manifest: %w", err)
 	}
 	return nil

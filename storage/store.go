@@ -3,13 +3,14 @@ package storage
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/trawl-crawler/trawl/internal/atomicfile"
 )
 
 // DefaultSegmentSize is the rotation size used when Options.SegmentSize is 0.
@@ -289,13 +290,8 @@ func (s *Store) Close() error {
 
 // syncDir fsyncs a directory so created, renamed and removed entries are durable.
 func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("storage: sync dir %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, fs.ErrInvalid) {
-		return fmt.Errorf("storage: sync dir %s: %w", dir, err)
+	if err := atomicfile.SyncDir(dir); err != nil {
+		return fmt.Errorf("storage: %w", err)
 	}
 	return nil
 }

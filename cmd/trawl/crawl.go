@@ -12,7 +12,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/trawl-crawler/trawl/crawler"
-	"github.com/trawl-crawler/trawl/frontier"
 )
 
 // runCrawl implements `trawl crawl` (resume=false) and `trawl resume`.
@@ -160,7 +159,7 @@ func runCrawl(ctx context.Context, env *cliEnv, args []string, resume bool) int 
 	}
 	if err != nil {
 		switch {
-		case errors.Is(err, frontier.ErrLocked):
+		case errors.Is(err, crawler.ErrLocked):
 			env.errorf("%v (is another trawl running on %s?)", err, fc.Dir)
 		case errors.Is(err, crawler.ErrConfig):
 			env.errorf("%v", err)

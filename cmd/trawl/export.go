@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/trawl-crawler/trawl/crawler"
-	"github.com/trawl-crawler/trawl/storage"
 	"github.com/trawl-crawler/trawl/storage/export"
 )
 
@@ -67,26 +66,10 @@ func runExport(ctx context.Context, env *cliEnv, args []string) int {
 		env.errorf("export: %v", err)
 		return exitUsage
 	}
-	if !crawler.Exists(*dir) {
-		env.errorf("export: %s holds no crawl", *dir)
-		return exitUsage
-	}
-	// A crawl that no process runs is read exactly at its committed
-	// checkpoint; a running one through the manifest it publishes.
-	var r *storage.Reader
-	cp, idle, err := crawler.CommittedCheckpoint(*dir)
-	switch {
-	case err != nil:
-		env.errorf("export: %v", err)
-		return exitFailure
-	case idle:
-		r, err = storage.OpenReaderAt(crawler.PagesDir(*dir), cp)
-	default:
-		r, err = storage.OpenReader(crawler.PagesDir(*dir))
-	}
+	r, err := crawler.OpenPages(*dir)
 	if err != nil {
 		env.errorf("export: %v", err)
-		if errors.Is(err, storage.ErrNoStore) {
+		if errors.Is(err, crawler.ErrNoCrawl) {
 			return exitUsage
 		}
 		return exitFailure

@@ -54,7 +54,7 @@ func crawlArgs(web *testweb.Web, dir string) []string {
 // returns the set of stored URLs.
 func storedOnce(t *testing.T, dir string) map[string]int {
 	t.Helper()
-	r, err := storage.OpenReader(crawler.PagesDir(dir))
+	r, err := crawler.OpenPages(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

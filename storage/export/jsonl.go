@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/trawl-crawler/trawl/internal/atomicfile"
 	"github.com/trawl-crawler/trawl/storage"
 )
 
@@ -34,7 +35,7 @@ type jsonlLine struct {
 // jsonlWriter writes one line per record to a temp file (renamed on close) or to Stdout.
 type jsonlWriter struct {
 	out string
-	tmp *os.File // nil when writing to stdout
+	tmp *atomicfile.File // nil when writing to stdout
 	bw  *bufio.Writer
 	cw  countWriter
 }
@@ -47,7 +48,7 @@ func newJSONLWriter(o Options) (*jsonlWriter, error) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("export jsonl: %w", err)
 		}
-		f, err := os.CreateTemp(dir, "."+filepath.Base(o.Out)+".tmp-*")
+		f, err := atomicfile.Create(o.Out, 0o644)
 		if err != nil {
 			return nil, fmt.Errorf("export jsonl: %w", err)
 		}
@@ -113,15 +114,7 @@ func (w *jsonlWriter) close() ([]string, int64, error) {
 	if w.tmp == nil {
 		return []string{"-"}, w.cw.n, nil
 	}
-	err := w.tmp.Sync()
-	if cerr := w.tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(w.tmp.Name(), w.out)
-	}
-	if err != nil {
-		os.Remove(w.tmp.Name())
+	if err := w.tmp.Commit(); err != nil {
 		return nil, 0, fmt.Errorf("export jsonl: %w", err)
 	}
 	return []string{w.out}, w.cw.n, nil
@@ -129,8 +122,7 @@ func (w *jsonlWriter) close() ([]string, int64, error) {
 
 func (w *jsonlWriter) abort() {
 	if w.tmp != nil {
-		w.tmp.Close()
-		os.Remove(w.tmp.Name())
+		w.tmp.Abort()
 	}
 }
 

@@ -16,15 +16,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trawl-crawler/trawl/internal/atomicfile"
 	"github.com/trawl-crawler/trawl/storage"
 )
 
 // warcWriter writes WARC 1.1: one gzip member per record, a warcinfo record
 // first in every file, then a request and a response record per page.
-// Files are written as NAME.open and renamed to NAME when complete.
+// Each file is written under a hidden temporary name and renamed to NAME
+// when complete (internal/atomicfile).
 type warcWriter struct {
 	o       Options
-	f       *os.File
+	f       *atomicfile.File
 	cw      countWriter
 	idx     int
 	infoID  string
@@ -44,7 +46,7 @@ func (w *warcWriter) fileName() string { return fmt.Sprintf("trawl-%05d.warc.gz"
 
 // open starts the next file and writes its warcinfo record.
 func (w *warcWriter) open() error {
-	f, err := os.OpenFile(filepath.Join(w.o.Out, w.fileName()+".open"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := atomicfile.Create(filepath.Join(w.o.Out, w.fileName()), 0o644)
 	if err != nil {
 		return fmt.Errorf("export warc: %w", err)
 	}
@@ -69,15 +71,8 @@ func (w *warcWriter) finish() error {
 	if w.f == nil {
 		return nil
 	}
-	err := w.f.Sync()
-	if cerr := w.f.Close(); err == nil {
-		err = cerr
-	}
-	tmp := w.f.Name()
+	err := w.f.Commit()
 	w.f = nil
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(w.o.Out, w.fileName()))
-	}
 	if err != nil {
 		return fmt.Errorf("export warc: %w", err)
 	}
@@ -277,8 +272,7 @@ func (w *warcWriter) close() ([]string, int64, error) {
 
 func (w *warcWriter) abort() {
 	if w.f != nil {
-		w.f.Close()
-		os.Remove(w.f.Name())
+		w.f.Abort()
 		w.f = nil
 	}
 }
