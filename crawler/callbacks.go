@@ -10,8 +10,8 @@ import (
 	"github.com/gocolly/colly/v2"
 
 	"github.com/trawl-crawler/trawl/crawler/fetch"
-	"github.com/trawl-crawler/trawl/crawler/links"
 	"github.com/trawl-crawler/trawl/frontier"
+	"github.com/trawl-crawler/trawl/internal/links"
 )
 
 // sinkKey is the colly.Context key under which a page's visit sink travels

@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/trawl-crawler/trawl/crawler/fetch"
-	"github.com/trawl-crawler/trawl/crawler/links"
 	"github.com/trawl-crawler/trawl/crawler/robots"
 	"github.com/trawl-crawler/trawl/frontier"
+	"github.com/trawl-crawler/trawl/internal/links"
 )
 
 const (

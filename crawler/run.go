@@ -15,8 +15,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/trawl-crawler/trawl/crawler/fetch"
-	"github.com/trawl-crawler/trawl/crawler/links"
 	"github.com/trawl-crawler/trawl/frontier"
+	"github.com/trawl-crawler/trawl/internal/links"
 	"github.com/trawl-crawler/trawl/storage"
 )
 

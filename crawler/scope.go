@@ -4,7 +4,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/trawl-crawler/trawl/crawler/links"
+	"github.com/trawl-crawler/trawl/internal/links"
 )
 
 // scope decides whether a canonical URL belongs to the crawl. It is built
@@ -29,7 +29,7 @@ func newScope(cfg Config, canonicalSeeds []string) *scope {
 	for _, seed := range canonicalSeeds {
 		hk := links.HostKey(seed)
 		s.hosts[hk] = true
-		s.domains[links.Domain(hostname(hk))] = true
+		s.domains[links.Domain(hk)] = true
 		s.prefixes = append(s.prefixes, seed)
 	}
 	for _, re := range cfg.Include {
@@ -39,19 +39,6 @@ func newScope(cfg Config, canonicalSeeds []string) *scope {
 		s.exclude = append(s.exclude, regexp.MustCompile(re))
 	}
 	return s
-}
-
-// hostname strips a ":port" from a host key.
-func hostname(hostKey string) string {
-	if strings.HasPrefix(hostKey, "[") { // IPv6 literal
-		if i := strings.Index(hostKey, "]"); i >= 0 {
-			return hostKey[1:i]
-		}
-	}
-	if i := strings.LastIndexByte(hostKey, ':'); i >= 0 {
-		return hostKey[:i]
-	}
-	return hostKey
 }
 
 // allows reports whether canonical URL u at depth may be queued, and if not, why.
@@ -65,7 +52,7 @@ func (s *scope) allows(u string, depth int) (bool, string) {
 			return false, "out of scope (host)"
 		}
 	case ScopeDomain:
-		if !s.domains[links.Domain(hostname(links.HostKey(u)))] {
+		if !s.domains[links.Domain(links.HostKey(u))] {
 			return false, "out of scope (domain)"
 		}
 	case ScopeSeedsPrefix:

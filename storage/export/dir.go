@@ -17,6 +17,8 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/trawl-crawler/trawl/storage"
+
+	"github.com/trawl-crawler/trawl/internal/links"
 )
 
 // dirWriter writes a mirror tree through an os.Root opened on Out, so no
@@ -153,7 +155,7 @@ func linkKey(raw string) string {
 	}
 	u.Scheme = strings.ToLower(u.Scheme)
 	u.Host = strings.ToLower(u.Host)
-	if p := u.Port(); p != "" && p == defaultPort(u.Scheme) {
+	if p := u.Port(); p != "" && p == links.DefaultPort(u.Scheme) {
 		u.Host = strings.TrimSuffix(u.Host, ":"+p)
 	}
 	u.Fragment, u.RawFragment = "", ""

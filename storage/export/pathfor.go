@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/trawl-crawler/trawl/internal/links"
 )
 
 const (
@@ -41,7 +43,7 @@ func PathFor(rawURL string, contentType string) (string, error) {
 	// HOST or HOST_PORT: ':' is not allowed in Windows file names, '_' cannot
 	// appear in a port, and the port is dropped when it is the scheme default.
 	host := strings.ToLower(u.Hostname())
-	if p := u.Port(); p != "" && p != defaultPort(u.Scheme) {
+	if p := u.Port(); p != "" && p != links.DefaultPort(u.Scheme) {
 		host += "_" + p
 	}
 	elems := []string{sanitizeName(host)}
@@ -87,16 +89,6 @@ func PathFor(rawURL string, contentType string) (string, error) {
 		return "", fmt.Errorf("export: path for %q: %q is not local", rawURL, rel) // a bug in the rules above
 	}
 	return rel, nil
-}
-
-func defaultPort(scheme string) string {
-	switch strings.ToLower(scheme) {
-	case "http", "ws":
-		return "80"
-	case "https", "wss":
-		return "443"
-	}
-	return ""
 }
 
 // fileName builds the last element: name (+ @query) + extension.

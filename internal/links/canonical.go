@@ -172,14 +172,16 @@ func split(s string) (scheme, hostport string) {
 		rest = rest[i+1:]
 	}
 	rest = strings.ToLower(rest)
-	if h, ok := strings.CutSuffix(rest, ":"+defaultPort(scheme)); ok && defaultPort(scheme) != "" {
+	if h, ok := strings.CutSuffix(rest, ":"+DefaultPort(scheme)); ok && DefaultPort(scheme) != "" {
 		rest = h
 	}
 	return scheme, rest
 }
 
-func defaultPort(scheme string) string {
-	switch scheme {
+// DefaultPort is the port a scheme implies ("80" for http, "443" for
+// https), "" for schemes trawl does not fetch. Case-insensitive.
+func DefaultPort(scheme string) string {
+	switch strings.ToLower(scheme) {
 	case "http":
 		return "80"
 	case "https":
