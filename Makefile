@@ -6,7 +6,7 @@ PKGS    ?= ./...
 BIN     ?= bin/trawl
 FUZZTIME ?= 10s
 
-.PHONY: all build test test-short lint fmt-check vet bench bench-large demo torture torture-short fuzz clean
+.PHONY: all build test test-short lint fmt-check vet bench bench-large demo torture torture-short fuzz clean warcio
 
 all: lint test build
 
@@ -47,6 +47,11 @@ torture:
 
 torture-short:
 	TORTURE_SHORT=1 $(GO) test -tags torture -count=1 -timeout 10m -run Torture ./internal/torture/
+
+## warcio: install warcio.js (pinned by internal/warcverify/package-lock.json)
+## for the tests that read our WARC files with an independent parser.
+warcio:
+	cd internal/warcverify && npm ci --no-audit --no-fund --loglevel=error
 
 ## fuzz: each fuzz target for FUZZTIME (CI uses a short time).
 fuzz:

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/trawl-crawler/trawl/internal/testweb"
+	"github.com/trawl-crawler/trawl/internal/warcverify"
+)
+
+// TestCrawlWARCReadByWarcio crawls the test web (redirects, 404s,
+// binaries, malformed pages) with the CLI, exports WARC in several files,
+// and has warcio.js, an independent reader, parse every record and
+// recompute every digest. It fails in CI (CI=true) when warcio.js is
+// missing: .ci/run installs it.
+func TestCrawlWARCReadByWarcio(t *testing.T) {
+	if skip, err := warcverify.Require(); skip {
+		t.Skip(err)
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	f := testweb.Clean()
+	f.Binaries, f.NotFound, f.Redirects = true, true, true
+	web, err := testweb.Start(testweb.Config{Hosts: 3, PagesPerHost: 15, PageSize: 2 << 10, Seed: 33, Features: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer web.Close()
+	tmp := t.TempDir()
+	dir := filepath.Join(tmp, "state")
+	args := append([]string{"crawl", "--dir", dir, "--proxy", web.ProxyURL(), "--allow-private", "--delay", "0",
+		"--progress", "off", "--log-level", "warn"}, web.Seeds()...)
+	if code, _, stderr := cli(t, "", args...); code != 0 {
+		t.Fatalf("crawl: %d %s", code, stderr)
+	}
+	out := filepath.Join(tmp, "warc")
+	if code, _, stderr := cli(t, "", "export", "--dir", dir, "--format", "warc", "--out", out, "--warc-max-size", "65536"); code != 0 {
+		t.Fatalf("export warc: %d %s", code, stderr)
+	}
+	files, _ := filepath.Glob(filepath.Join(out, "*.warc.gz"))
+	if len(files) < 2 {
+		t.Fatalf("%d WARC files, want rotation", len(files))
+	}
+	vs, err := warcverify.Verify(context.Background(), files...)
+	if err != nil {
+		t.Fatalf("warcio.js: %v\n%+v", err, vs)
+	}
+	if vs.ByType["response"] < len(web.Expected())/2 || vs.ByType["response"] != vs.ByType["request"] || vs.PayloadDigests != vs.ByType["response"]+vs.ByType["revisit"] {
+		t.Fatalf("warcio.js read %+v for %d expected URLs", vs, len(web.Expected()))
+	}
+	t.Logf("warcio.js: %+v", vs)
+}
