@@ -17,22 +17,27 @@ const productToken = "trawl"
 // Link is one outgoing link found on a page.
 type Link struct {
 	URL      string // canonical absolute URL
-	Source   string // "a", "area", "link", "meta-refresh", "canonical", "frame", "iframe"
+	Source   string // "a", "area", "link", "meta-refresh", "canonical", "frame", "iframe"; for requisites the element ("img", "script", "link", "style"...)
 	Nofollow bool   // rel="nofollow" on the element (the caller decides whether to follow)
 }
 
 // Page is what a parsed HTML page says about its links.
 type Page struct {
-	Base         string // effective base URL (after <base href>)
-	Links        []Link // deduplicated by URL, document order
-	MetaNofollow bool   // <meta name="robots"|"trawl" content="...nofollow..."> (also "none")
-	MetaNoindex  bool   // <meta name="robots"|"trawl" content="...noindex..."> (also "none")
+	Base  string // effective base URL (after <base href>)
+	Links []Link // deduplicated by URL, document order
+	// Requisites are what rendering the page loads (stylesheets, scripts,
+	// images, icons, fonts, CSS url()), deduplicated, in document order.
+	// Only ExtractWithRequisites fills it; a URL may be in both lists.
+	Requisites   []Link
+	MetaNofollow bool // <meta name="robots"|"trawl" content="...nofollow..."> (also "none")
+	MetaNoindex  bool // <meta name="robots"|"trawl" content="...noindex..."> (also "none")
 }
 
 // Extract finds links in doc (already parsed by the caller with goquery),
 // resolving against pageURL and the first <base href>. Elements: a[href],
-// area[href], link[href] with rel next|prev|alternate|canonical,
-// meta http-equiv=refresh (url=...), frame[src], iframe[src]. Invalid and
+// area[href], link[href] with rel next|prev|alternate|canonical (but not an
+// alternate stylesheet or icon: those are requisites), meta
+// http-equiv=refresh (url=...), frame[src], iframe[src]. Invalid and
 // non-http(s) links are dropped silently. Links are deduplicated by
 // canonical URL in document order; a duplicate is Nofollow only if every
 // occurrence is. maxLinks bounds the result (<= 0 means DefaultMaxLinks).
@@ -41,6 +46,17 @@ type Page struct {
 // selector passes cost more than the walk), and resolves plain references
 // without the WHATWG parser (fastResolve, checked against it by fuzzing).
 func Extract(doc *goquery.Document, pageURL string, maxLinks int) Page {
+	return extract(doc, pageURL, maxLinks, false)
+}
+
+// ExtractWithRequisites is Extract that also fills Page.Requisites: what a
+// browser loads to render the page (see requisites.go for the elements).
+// maxLinks bounds Links and Requisites together.
+func ExtractWithRequisites(doc *goquery.Document, pageURL string, maxLinks int) Page {
+	return extract(doc, pageURL, maxLinks, true)
+}
+
+func extract(doc *goquery.Document, pageURL string, maxLinks int, requisites bool) Page {
 	if maxLinks <= 0 {
 		maxLinks = DefaultMaxLinks
 	}
@@ -69,35 +85,15 @@ func Extract(doc *goquery.Document, pageURL string, maxLinks int) Page {
 		}
 		return true
 	})
-	var fast fastBase
+	r := &resolver{base: p.Base}
 	if serialized {
-		fast = newFastBase(p.Base)
+		r.fast = newFastBase(p.Base)
 	}
-	var base *url.Url
-	var baseErr error
-	baseParsed := false
 	seen := make(map[string]int)
 	add := func(ref, source string, nofollow bool) {
-		ref = strings.TrimSpace(ref)
-		c, ok := fastResolve(fast, ref)
+		c, ok := r.resolve(ref)
 		if !ok {
-			if !baseParsed { // parsed once, and only for a page that needs it
-				base, baseErr = url.Parse(p.Base)
-				baseParsed = true
-			}
-			var u *url.Url
-			var err error
-			if baseErr != nil { // unusable page URL: only absolute refs resolve
-				u, err = url.Parse(ref)
-			} else {
-				u, err = base.Parse(ref)
-			}
-			if err != nil {
-				return
-			}
-			if c, err = serialize(u, ref); err != nil {
-				return
-			}
+			return
 		}
 		if i, ok := seen[c]; ok {
 			p.Links[i].Nofollow = p.Links[i].Nofollow && nofollow
@@ -105,6 +101,10 @@ func Extract(doc *goquery.Document, pageURL string, maxLinks int) Page {
 		}
 		seen[c] = len(p.Links)
 		p.Links = append(p.Links, Link{URL: c, Source: source, Nofollow: nofollow})
+	}
+	var req *requisiteSet
+	if requisites {
+		req = &requisiteSet{r: r, seen: map[string]bool{}}
 	}
 	walk(root, func(n *html.Node) bool {
 		switch name := n.Data; name {
@@ -125,6 +125,8 @@ func Extract(doc *goquery.Document, pageURL string, maxLinks int) Page {
 			}
 			rel, _ := attr(n, "rel")
 			switch {
+			case isRequisiteRel(rel):
+				// An alternate stylesheet or icon is loaded, never visited.
 			case hasToken(rel, "canonical"):
 				add(href, "canonical", hasToken(rel, "nofollow"))
 			case hasToken(rel, "next"), hasToken(rel, "prev"), hasToken(rel, "alternate"):
@@ -133,9 +135,52 @@ func Extract(doc *goquery.Document, pageURL string, maxLinks int) Page {
 		case "meta":
 			meta(n, &p, add)
 		}
-		return len(p.Links) < maxLinks
+		if req != nil {
+			req.element(n)
+		}
+		return len(p.Links)+req.len() < maxLinks
 	})
+	if req != nil {
+		p.Requisites = req.links
+		if over := len(p.Links) + len(p.Requisites) - maxLinks; over > 0 {
+			p.Requisites = p.Requisites[:len(p.Requisites)-over]
+		}
+	}
 	return p
+}
+
+// resolver resolves references against one base URL to canonical URLs,
+// parsing the base with the WHATWG parser at most once, and only for a
+// reference the fast path cannot take.
+type resolver struct {
+	base    string
+	fast    fastBase
+	parsed  bool
+	baseURL *url.Url
+	baseErr error
+}
+
+func (r *resolver) resolve(ref string) (string, bool) {
+	ref = strings.TrimSpace(ref)
+	if c, ok := fastResolve(r.fast, ref); ok {
+		return c, true
+	}
+	if !r.parsed {
+		r.baseURL, r.baseErr = url.Parse(r.base)
+		r.parsed = true
+	}
+	var u *url.Url
+	var err error
+	if r.baseErr != nil { // unusable page URL: only absolute refs resolve
+		u, err = url.Parse(ref)
+	} else {
+		u, err = r.baseURL.Parse(ref)
+	}
+	if err != nil {
+		return "", false
+	}
+	c, err := serialize(u, ref)
+	return c, err == nil
 }
 
 // walk visits element nodes below root in document order until visit

@@ -44,9 +44,14 @@ func FuzzExtract(f *testing.F) {
 		if err != nil {
 			return
 		}
-		p := Extract(doc, page, 50)
-		if len(p.Links) > 50 {
-			t.Fatalf("%d links over the cap", len(p.Links))
+		p := ExtractWithRequisites(doc, page, 50)
+		if len(p.Links)+len(p.Requisites) > 50 {
+			t.Fatalf("%d links and %d requisites over the cap", len(p.Links), len(p.Requisites))
+		}
+		for _, l := range p.Requisites {
+			if c, err := Canonical(l.URL, ""); err != nil || c != l.URL {
+				t.Fatalf("requisite %q not canonical (%q, %v)", l.URL, c, err)
+			}
 		}
 		seen := map[string]bool{}
 		for _, l := range p.Links {
