@@ -85,6 +85,42 @@ func configErr(format string, a ...any) error {
 	return fmt.Errorf("%w: %s", ErrConfig, fmt.Sprintf(format, a...))
 }
 
+// FieldError is a configuration error in one field, named by its YAML key
+// (per_host), so that a front end can name the setting as its user wrote it
+// (the CLI says --per-host). It matches ErrConfig with errors.Is.
+type FieldError struct {
+	Key     string // YAML key: "per_host"
+	Problem string // "must be at least 1"
+}
+
+func (e *FieldError) Error() string {
+	return fmt.Sprintf("%v: %s %s", ErrConfig, e.Key, e.Problem)
+}
+
+// Is makes errors.Is(err, ErrConfig) true.
+func (e *FieldError) Is(target error) bool { return target == ErrConfig }
+
+func fieldErr(key, format string, a ...any) error {
+	return &FieldError{Key: key, Problem: fmt.Sprintf(format, a...)}
+}
+
+// seedHint suggests the URL a seed without a scheme probably meant
+// ("example.com" → "https://example.com/"), or "".
+func seedHint(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.Contains(s, "://") || strings.HasPrefix(s, "/") {
+		return ""
+	}
+	u, err := url.Parse("https://" + s)
+	if err != nil || u.Host == "" || !strings.Contains(u.Hostname(), ".") && u.Hostname() != "localhost" {
+		return ""
+	}
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	return u.String()
+}
+
 // Validate checks every field and names the first problem it finds.
 func (c *Config) Validate() error {
 	if len(c.Seeds) == 0 {
@@ -93,51 +129,54 @@ func (c *Config) Validate() error {
 	for _, s := range c.Seeds {
 		u, err := url.Parse(strings.TrimSpace(s))
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return configErr("seed %q is not an absolute http(s) URL", s)
+			if hint := seedHint(s); hint != "" {
+				return fieldErr("seeds", "%q is not an absolute http(s) URL: did you mean %s?", s, hint)
+			}
+			return fieldErr("seeds", "%q is not an absolute http(s) URL", s)
 		}
 	}
 	switch c.Scope {
 	case ScopeHost, ScopeDomain, ScopeSeedsPrefix, ScopeAny:
 	default:
-		return configErr("scope %q: want host, domain, seeds-prefix or any", c.Scope)
+		return fieldErr("scope", "%q: want host, domain, seeds-prefix or any", c.Scope)
 	}
-	for _, list := range [][]string{c.Include, c.Exclude} {
+	for i, list := range [][]string{c.Include, c.Exclude} {
 		for _, re := range list {
 			if _, err := regexp.Compile(re); err != nil {
-				return configErr("bad regular expression %q: %v", re, err)
+				return fieldErr([]string{"include", "exclude"}[i], "has a bad regular expression %q: %v", re, err)
 			}
 		}
 	}
 	if c.UserAgent == "" {
-		return configErr("user_agent is empty")
+		return fieldErr("user_agent", "is empty")
 	}
 	checks := []struct {
-		name string
-		bad  bool
+		key, problem string
+		bad          bool
 	}{
-		{"max_depth must be -1 (unlimited) or more", c.MaxDepth < -1},
-		{"max_pages must not be negative", c.MaxPages < 0},
-		{"concurrency must be at least 1", c.Concurrency < 1},
-		{"per_host must be at least 1", c.PerHost < 1},
-		{"delay must not be negative", c.Delay < 0},
-		{"timeout must be positive", c.Timeout <= 0},
-		{"connect_timeout must be positive", c.ConnectTimeout <= 0},
-		{"stall_timeout must be positive", c.StallTimeout <= 0},
-		{"max_body must be positive", c.MaxBody <= 0},
-		{"retries must not be negative", c.Retries < 0},
-		{"retry_backoff must not be negative", c.RetryBackoff < 0},
-		{"max_backoff must not be negative", c.MaxBackoff < 0},
-		{"parse_workers must not be negative", c.ParseWorkers < 0},
+		{"max_depth", "must be -1 (unlimited) or more", c.MaxDepth < -1},
+		{"max_pages", "must not be negative", c.MaxPages < 0},
+		{"concurrency", "must be at least 1", c.Concurrency < 1},
+		{"per_host", "must be at least 1", c.PerHost < 1},
+		{"delay", "must not be negative", c.Delay < 0},
+		{"timeout", "must be positive", c.Timeout <= 0},
+		{"connect_timeout", "must be positive", c.ConnectTimeout <= 0},
+		{"stall_timeout", "must be positive", c.StallTimeout <= 0},
+		{"max_body", "must be positive", c.MaxBody <= 0},
+		{"retries", "must not be negative", c.Retries < 0},
+		{"retry_backoff", "must not be negative", c.RetryBackoff < 0},
+		{"max_backoff", "must not be negative", c.MaxBackoff < 0},
+		{"parse_workers", "must not be negative", c.ParseWorkers < 0},
 	}
 	for _, ch := range checks {
 		if ch.bad {
-			return configErr("%s", ch.name)
+			return fieldErr(ch.key, "%s", ch.problem)
 		}
 	}
 	if c.Proxy != "" {
 		u, err := url.Parse(c.Proxy)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return configErr("proxy %q is not an http(s)://host:port URL", c.Proxy)
+			return fieldErr("proxy", "%q is not an http(s)://host:port URL", c.Proxy)
 		}
 	}
 	return nil

@@ -32,20 +32,6 @@ func defaultFileConfig() fileConfig {
 	return fileConfig{Config: crawler.Default(), Dir: "./trawl-data", LogLevel: "info", LogFormat: "text", Progress: "auto"}
 }
 
-// loadYAML reads path into fc; unknown keys are an error that names them.
-func loadYAML(path string, fc *fileConfig) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("read config: %w", err)
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(fc); err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("config %s: %w", path, err)
-	}
-	return nil
-}
-
 // preScanConfig finds --config before flags are parsed, so the file fills
 // the struct first and flags given on the command line override it.
 func preScanConfig(args []string) string {
@@ -64,26 +50,6 @@ func preScanConfig(args []string) string {
 		}
 	}
 	return ""
-}
-
-// parseInterspersed parses flags that may come before or after positional
-// arguments (trawl crawl URL --max-depth 2).
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		if rest[0] == "--" {
-			return append(pos, rest[1:]...), nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
 }
 
 // stringsFlag is a repeatable string flag.
