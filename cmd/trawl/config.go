@@ -2,17 +2,13 @@ package main
 
 import (
 	"bufio"
-	"bytes"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"strconv"
 	"strings"
-
-	"go.yaml.in/yaml/v3"
+	"time"
 
 	"github.com/trawl-crawler/trawl/crawler"
 )
@@ -26,10 +22,13 @@ type fileConfig struct {
 	LogFormat      string `yaml:"log_format"`
 	Metrics        string `yaml:"metrics"`
 	Progress       string `yaml:"progress"`
+	// Heartbeat is how often a crawl without a progress line (stdout not a
+	// terminal, or --progress off) logs the progress figures; 0 = never.
+	Heartbeat time.Duration `yaml:"heartbeat"`
 }
 
 func defaultFileConfig() fileConfig {
-	return fileConfig{Config: crawler.Default(), Dir: "./trawl-data", LogLevel: "info", LogFormat: "text", Progress: "auto"}
+	return fileConfig{Config: crawler.Default(), Dir: "./trawl-data", LogLevel: "info", LogFormat: "text", Progress: "auto", Heartbeat: 30 * time.Second}
 }
 
 // preScanConfig finds --config before flags are parsed, so the file fills

@@ -27,44 +27,17 @@ func runCrawl(ctx context.Context, env *cliEnv, args []string, resume bool) int 
 			return exitUsage
 		}
 	}
-	fs := flag.NewFlagSet("trawl "+name, flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	var configPath string
-	var fresh bool
-	c := &fc.Config
-	fs.StringVar(&configPath, "config", "", "YAML config file (flags override it)")
-	fs.StringVar(&fc.Dir, "dir", fc.Dir, "crawl state directory")
-	fs.StringVar(&fc.LogLevel, "log-level", fc.LogLevel, "debug|info|warn|error")
-	fs.StringVar(&fc.LogFormat, "log-format", fc.LogFormat, "text|json")
-	fs.StringVar(&fc.Metrics, "metrics", fc.Metrics, "serve Prometheus /metrics and /debug/pprof on ADDR (e.g. 127.0.0.1:9090)")
-	fs.StringVar(&fc.Progress, "progress", fc.Progress, "live progress line: auto|on|off")
-	fs.StringVar(&fc.SeedsFile, "seeds-file", fc.SeedsFile, "file of seed URLs, one a line (- for stdin)")
-	fs.IntVar(&c.MaxDepth, "max-depth", c.MaxDepth, "maximum link depth (seed = 0; -1 = unlimited)")
-	fs.Int64Var(&c.MaxPages, "max-pages", c.MaxPages, "stop after this many pages (0 = unlimited)")
-	fs.StringVar(&c.Scope, "scope", c.Scope, "host|domain|seeds-prefix|any")
-	fs.Var(stringsFlag{&c.Include}, "include", "only URLs matching REGEX (repeatable)")
-	fs.Var(stringsFlag{&c.Exclude}, "exclude", "skip URLs matching REGEX (repeatable)")
-	fs.IntVar(&c.Concurrency, "concurrency", c.Concurrency, "global in-flight fetches")
-	fs.IntVar(&c.PerHost, "per-host", c.PerHost, "in-flight fetches per host")
-	fs.DurationVar(&c.Delay, "delay", c.Delay, "minimum gap between request starts to one host (robots Crawl-delay raises it)")
-	fs.StringVar(&c.UserAgent, "user-agent", c.UserAgent, "User-Agent header; its product token is matched in robots.txt")
-	fs.DurationVar(&c.Timeout, "timeout", c.Timeout, "whole-request timeout")
-	fs.Int64Var(&c.MaxBody, "max-body", c.MaxBody, "cap on a decoded body in bytes")
-	fs.IntVar(&c.Retries, "retries", c.Retries, "retries for 5xx, 429/503 and network errors")
-	fs.StringVar(&c.Proxy, "proxy", c.Proxy, "HTTP proxy URL (HTTP_PROXY/HTTPS_PROXY are honoured too)")
-	fs.BoolVar(&c.IgnoreRobots, "ignore-robots", c.IgnoreRobots, "do not fetch or obey robots.txt")
-	fs.BoolVar(&c.AllowPrivate, "allow-private", c.AllowPrivate, "allow loopback/private/link-local addresses")
-	fs.BoolVar(&c.FollowNofollow, "follow-nofollow", c.FollowNofollow, "follow rel=nofollow links and nofollow pages")
-	if !resume {
-		fs.BoolVar(&fresh, "fresh", false, "discard the crawl state already in --dir")
-	}
-	seeds, err := parseInterspersed(fs, args)
+	fs := crawlFlags(name, &fc, resume)
+	seeds, err := fs.parse(args, env.stdout)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+		if errors.Is(err, errHelpShown) {
 			return exitOK
 		}
+		env.errorf("%v", err)
 		return exitUsage
 	}
+	configPath, fresh := fs.configPath, fs.fresh
+	c := &fc.Config
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
@@ -87,7 +60,11 @@ func runCrawl(ctx context.Context, env *cliEnv, args []string, resume bool) int 
 		}
 		stored, err := crawler.LoadConfig(fc.Dir)
 		if err != nil {
-			env.errorf("nothing to resume: %v", err)
+			if errors.Is(err, crawler.ErrNoCrawl) {
+				env.errorf("%s", noCrawl(fc.Dir))
+			} else {
+				env.errorf("resume: %v", err)
+			}
 			return exitUsage
 		}
 		merged := stored
@@ -109,7 +86,7 @@ func runCrawl(ctx context.Context, env *cliEnv, args []string, resume bool) int 
 		c.Seeds = append(c.Seeds, seeds...)
 	}
 	if err := fc.Config.Validate(); err != nil {
-		env.errorf("%v", err)
+		env.errorf("%s", configProblem(err, set, configPath))
 		return exitUsage
 	}
 	if !resume && crawler.Exists(fc.Dir) {
@@ -258,7 +235,7 @@ func refuseExisting(env *cliEnv, dir string) int {
 	case st.State == crawler.StateRunning:
 		env.errorf("%s is being crawled right now by process %d", dir, st.PID)
 	case st.State == crawler.StateFinished:
-		env.errorf("%s holds a finished crawl (%d done); start over with --fresh, or export it with: trawl export --dir %s", dir, st.Done, dir)
+		env.errorf("%s holds a finished crawl (%d done); start over with --fresh, or export it with: trawl export --dir %s --format jsonl --out pages.jsonl", dir, st.Done, dir)
 	default:
 		env.errorf("%s holds an unfinished crawl (%d done, %d queued); continue it with: trawl resume --dir %s (or discard it with --fresh)", dir, st.Done, st.Queued, dir)
 	}

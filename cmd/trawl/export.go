@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"regexp"
 	"sort"
@@ -17,26 +16,42 @@ import (
 // reads through the page store's published manifest, never the frontier, so
 // it works on a running or interrupted crawl without disturbing it.
 func runExport(ctx context.Context, env *cliEnv, args []string) int {
-	fs := flag.NewFlagSet("trawl export", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	dir := fs.String("dir", "./trawl-data", "crawl state directory")
-	format := fs.String("format", "", "dir|jsonl|warc")
-	out := fs.String("out", "", "output directory (dir, warc) or file (jsonl; - = stdout)")
+	fs := newCmdFlags("export", "trawl export [flags] --format FORMAT --out PATH",
+		"Write the crawled pages of the crawl in --dir to files. Works while the crawl\nruns (a snapshot of what it has committed) and after it stopped.")
+	dir := fs.String("dir", "./trawl-data", "crawl state `DIR`")
+	format := fs.String("format", "", "`FORMAT`: dir (a browsable mirror tree), jsonl (one JSON object a page) or warc (WARC 1.1, gzip)")
+	out := fs.String("out", "", "output `PATH`: a directory for dir and warc, a file for jsonl (- = stdout)")
+	force := fs.Bool("force", false, "replace an existing output file, or write into a directory that holds files")
 	var include, exclude, ctypes []string
 	var statuses []int
-	fs.Var(stringsFlag{&include}, "include", "only URLs matching REGEX (repeatable)")
-	fs.Var(stringsFlag{&exclude}, "exclude", "skip URLs matching REGEX (repeatable)")
-	fs.Var(intsFlag{&statuses}, "status", "only these HTTP statuses (repeatable or comma-separated)")
-	fs.Var(stringsFlag{&ctypes}, "content-type", "only these media types, prefix match (repeatable)")
-	rewrite := fs.Bool("rewrite-links", false, "dir: rewrite links between saved pages to relative paths")
-	warcMax := fs.Int64("warc-max-size", 1<<30, "warc: rotate files at this size in bytes")
-	if pos, err := parseInterspersed(fs, args); err != nil || len(pos) > 0 {
-		if errors.Is(err, flag.ErrHelp) {
+	fs.Var(stringsFlag{&include}, "include", "only URLs matching `REGEX` (repeatable)")
+	fs.Var(stringsFlag{&exclude}, "exclude", "skip URLs matching `REGEX` (repeatable)")
+	fs.Var(intsFlag{&statuses}, "status", "only these HTTP `CODES` (repeatable or comma-separated: 200,301)")
+	fs.Var(stringsFlag{&ctypes}, "content-type", "only these media `TYPES`, prefix match (repeatable: text/html)")
+	rewrite := fs.Bool("rewrite-links", false, "dir: make links between saved pages relative, so the mirror browses offline")
+	noBody := fs.Bool("no-body", false, "jsonl: leave bodies out (URLs, statuses, headers and links' metadata only)")
+	warcMax := int64(export.DefaultWARCMaxSize)
+	fs.Var(sizeFlag{&warcMax}, "warc-max-size", "warc: start a new file past `SIZE` (e.g. 1GiB, 500MB)")
+	fs.group("What to write", "format", "out", "force", "dir")
+	fs.group("Which pages", "include", "exclude", "status", "content-type")
+	fs.group("Format options", "rewrite-links", "no-body", "warc-max-size")
+	fs.examples = []string{
+		"trawl export --dir site --format jsonl --out pages.jsonl",
+		"trawl export --dir site --format jsonl --no-body --out - | jq -r .url",
+		"trawl export --dir site --format dir --rewrite-links --out mirror",
+		"trawl export --dir site --format warc --out site-warc",
+		"trawl export --dir site --format jsonl --status 200 --content-type text/html --out html.jsonl",
+	}
+	pos, err := fs.parse(args, env.stdout)
+	if err != nil {
+		if errors.Is(err, errHelpShown) {
 			return exitOK
 		}
-		if len(pos) > 0 {
-			env.errorf("export: unexpected argument %q", pos[0])
-		}
+		env.errorf("%v", err)
+		return exitUsage
+	}
+	if len(pos) > 0 {
+		env.errorf("export takes no arguments, got %q (the output goes to --out PATH)", pos[0])
 		return exitUsage
 	}
 	opts := export.Options{
@@ -46,7 +61,9 @@ func runExport(ctx context.Context, env *cliEnv, args []string) int {
 		Status:       statuses,
 		ContentType:  ctypes,
 		RewriteLinks: *rewrite,
-		WARCMaxSize:  *warcMax,
+		WARCMaxSize:  warcMax,
+		NoBody:       *noBody,
+		Force:        *force,
 		Software:     "trawl/" + version,
 	}
 	for _, list := range []struct {
@@ -56,19 +73,24 @@ func runExport(ctx context.Context, env *cliEnv, args []string) int {
 		for _, s := range list.src {
 			re, err := regexp.Compile(s)
 			if err != nil {
-				env.errorf("export: bad regular expression %q: %v", s, err)
+				env.errorf("bad regular expression %q: %v", s, err)
 				return exitUsage
 			}
 			*list.dst = append(*list.dst, re)
 		}
 	}
 	if err := opts.Validate(); err != nil {
-		env.errorf("export: %v", err)
+		env.errorf("%v", err)
 		return exitUsage
 	}
+	if !crawler.Exists(*dir) {
+		env.errorf("%s", noCrawl(*dir))
+		return exitUsage
+	}
+	st, _ := crawler.ReadStatus(*dir)
 	r, err := crawler.OpenPages(*dir)
 	if err != nil {
-		env.errorf("export: %v", err)
+		env.errorf("%v", err)
 		if errors.Is(err, crawler.ErrNoCrawl) {
 			return exitUsage
 		}
@@ -76,8 +98,16 @@ func runExport(ctx context.Context, env *cliEnv, args []string) int {
 	}
 	start := time.Now()
 	sum, err := export.Run(ctx, r, opts)
+	if errors.Is(err, export.ErrOutputExists) {
+		what := "exists"
+		if opts.Format != export.FormatJSONL {
+			what = "holds files"
+		}
+		env.errorf("%s already %s; add --force to replace it, or choose another --out", *out, what)
+		return exitUsage
+	}
 	if err != nil {
-		env.errorf("export: %v", err)
+		env.errorf("%v", err)
 		return exitFailure
 	}
 	msgW := env.stdout
@@ -86,6 +116,9 @@ func runExport(ctx context.Context, env *cliEnv, args []string) int {
 	}
 	fmt.Fprintf(msgW, "trawl: exported %d of %d records (%s) as %s to %s in %s\n",
 		sum.Written, sum.Records, humanBytes(sum.Bytes), *format, *out, time.Since(start).Round(time.Millisecond))
+	if st.State == crawler.StateRunning {
+		fmt.Fprintf(msgW, "  the crawl in %s is still running (process %d): this is a snapshot of the %d records it had committed; export again later for the rest\n", *dir, st.PID, sum.Records)
+	}
 	if len(sum.Skipped) > 0 {
 		keys := make([]string, 0, len(sum.Skipped))
 		for k := range sum.Skipped {

@@ -117,7 +117,12 @@ Usage:
   trawl export --format F --out P   write crawled pages to files (dir, jsonl, warc)
   trawl version
 
-Run 'trawl COMMAND -h' for a command's flags.
+Examples:
+  trawl crawl --dir site https://example.com/
+  trawl status --dir site
+  trawl export --dir site --format warc --out site-warc
+
+Run 'trawl COMMAND --help' for a command's flags.
 `
 
 // run is the whole CLI, callable in-process by tests.
@@ -143,7 +148,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	default:
-		fmt.Fprintf(stderr, "trawl: unknown command %q\n\n%s", args[0], usage)
+		msg := fmt.Sprintf("trawl: unknown command %q", args[0])
+		if s := closest(args[0], []string{"crawl", "resume", "status", "export", "version", "help"}); s != "" {
+			msg += fmt.Sprintf(": did you mean %s?", s)
+		}
+		fmt.Fprintf(stderr, "%s (trawl --help lists the commands)\n", msg)
 		return exitUsage
 	}
 }
@@ -154,6 +163,14 @@ type cliEnv struct {
 	stdout, stderr io.Writer
 }
 
+// errorf prints one error line. The message carries no "trawl:" or
+// command prefix of its own: this adds the one prefix.
 func (e *cliEnv) errorf(format string, a ...any) {
 	fmt.Fprintf(e.stderr, "trawl: "+format+"\n", a...)
+}
+
+// noCrawl is the one wording for a --dir that holds no crawl, whichever
+// command found it.
+func noCrawl(dir string) string {
+	return fmt.Sprintf("no crawl in %s (start one with: trawl crawl --dir %s URL)", dir, dir)
 }

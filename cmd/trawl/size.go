@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -19,6 +20,8 @@ var sizeUnits = []struct {
 	{"b", 1},
 }
 
+var errNotSize = errors.New("not a size (want e.g. 10MiB, 500KB or 1048576)")
+
 // parseSize reads a byte count such as 10MiB, 500KB, 1.5G or 1048576.
 func parseSize(s string) (int64, error) {
 	t := strings.ToLower(strings.TrimSpace(s))
@@ -30,7 +33,7 @@ func parseSize(s string) (int64, error) {
 		}
 	}
 	if t == "" {
-		return 0, fmt.Errorf("%q is not a size (want e.g. 10MiB, 500KB or 1048576)", s)
+		return 0, errNotSize
 	}
 	if n, err := strconv.ParseInt(t, 10, 64); err == nil {
 		if n != 0 && (n > math.MaxInt64/mult || n < math.MinInt64/mult) {
@@ -40,7 +43,7 @@ func parseSize(s string) (int64, error) {
 	}
 	f, err := strconv.ParseFloat(t, 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, fmt.Errorf("%q is not a size (want e.g. 10MiB, 500KB or 1048576)", s)
+		return 0, errNotSize
 	}
 	v := f * float64(mult)
 	if math.Abs(v) >= math.MaxInt64 {

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"sort"
 	"time"
@@ -14,20 +13,32 @@ import (
 // runStatus prints the snapshot the crawl in --dir last published. It never
 // opens the frontier, so it works while a crawl runs in another process.
 func runStatus(env *cliEnv, args []string) int {
-	fs := flag.NewFlagSet("trawl status", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	dir := fs.String("dir", "./trawl-data", "crawl state directory")
-	asJSON := fs.Bool("json", false, "print one JSON object")
-	if _, err := parseInterspersed(fs, args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+	fs := newCmdFlags("status", "trawl status [--dir DIR] [--json]",
+		"Print what the crawl in --dir holds: its state, counters and rates. Works while\nthe crawl runs in another process.")
+	dir := fs.String("dir", "./trawl-data", "crawl state `DIR`")
+	asJSON := fs.Bool("json", false, "print one JSON object (the same figures, for scripts)")
+	fs.group("Flags", "dir", "json")
+	fs.examples = []string{"trawl status --dir site", "trawl status --dir site --json | jq .done"}
+	pos, err := fs.parse(args, env.stdout)
+	if err != nil {
+		if errors.Is(err, errHelpShown) {
 			return exitOK
 		}
+		env.errorf("%v", err)
+		return exitUsage
+	}
+	if len(pos) > 0 {
+		env.errorf("status takes no arguments, got %q (name the crawl with --dir DIR)", pos[0])
 		return exitUsage
 	}
 	st, err := crawler.ReadStatus(*dir)
-	if err != nil {
-		env.errorf("status: %v", err)
+	if errors.Is(err, crawler.ErrNoCrawl) {
+		env.errorf("%s", noCrawl(*dir))
 		return exitUsage
+	}
+	if err != nil {
+		env.errorf("%v", err)
+		return exitFailure
 	}
 	if *asJSON {
 		b, _ := json.Marshal(st)

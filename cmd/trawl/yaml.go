@@ -137,3 +137,18 @@ func describeNode(n *yaml.Node) string {
 	}
 	return "this value"
 }
+
+// fileHasKey reports whether the YAML file at path sets key at its top
+// level (so an error about that setting can point at the file).
+func fileHasKey(path, key string) bool {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	var m map[string]yaml.Node
+	if yaml.Unmarshal(b, &m) != nil {
+		return false
+	}
+	_, ok := m[key]
+	return ok
+}

@@ -32,7 +32,13 @@ type Options struct {
 	RewriteLinks bool             // dir only
 	WARCMaxSize  int64            // rotate WARC files; default 1 GB
 	Software     string           // for warcinfo, e.g. "trawl/0.1"
-	Progress     func(done int64) // optional
+	NoBody       bool             // jsonl only: leave bodies out (links and metadata)
+	// Force replaces an existing output: a JSONL file, or the WARC files
+	// of an earlier export in Out (other files there are left alone); a dir
+	// export writes over the files it produces. Without it, Run refuses an
+	// Out that exists and holds anything (ErrOutputExists).
+	Force    bool
+	Progress func(done int64) // optional
 }
 
 // Summary reports what an export did.
@@ -66,6 +72,9 @@ func (o Options) Validate() error {
 	}
 	if o.RewriteLinks && o.Format != FormatDir {
 		return fmt.Errorf("export: rewriting links applies only to the dir format, not %s", o.Format)
+	}
+	if o.NoBody && o.Format != FormatJSONL {
+		return fmt.Errorf("export: leaving bodies out applies only to the jsonl format, not %s", o.Format)
 	}
 	if o.WARCMaxSize < 0 {
 		return fmt.Errorf("export: negative WARC max size %d", o.WARCMaxSize)

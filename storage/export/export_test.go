@@ -9,6 +9,7 @@ import (
 	"encoding/base32"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -316,7 +317,10 @@ func TestDir(t *testing.T) {
 	if !strings.Contains(first["127.0.0.1_8080/index.html"], `href="a/b.html#top"`) || !strings.Contains(first["127.0.0.1_8080/index.html"], `src="logo.png"`) {
 		t.Errorf("index not rewritten: %s", first["127.0.0.1_8080/index.html"])
 	}
-	run(t, store, Options{Format: FormatDir, Out: out, RewriteLinks: true})
+	if _, err := tryRun(t, store, Options{Format: FormatDir, Out: out, RewriteLinks: true}); !errors.Is(err, ErrOutputExists) {
+		t.Fatalf("second export without Force: %v, want ErrOutputExists", err)
+	}
+	run(t, store, Options{Format: FormatDir, Out: out, RewriteLinks: true, Force: true})
 	second := tree()
 	if fmt.Sprint(first) != fmt.Sprint(second) {
 		t.Errorf("second export differs:\n%v\n%v", first, second)

@@ -26,7 +26,7 @@ type jsonlLine struct {
 	Depth        int               `json:"depth"`
 	SHA256       string            `json:"sha256"`
 	Headers      map[string]string `json:"headers"`
-	Body         string            `json:"body"`
+	Body         *string           `json:"body,omitempty"` // nil only with Options.NoBody
 	BodyEncoding string            `json:"body_encoding,omitempty"`
 	Reason       string            `json:"reason,omitempty"`
 	Truncated    bool              `json:"truncated,omitempty"`
@@ -34,14 +34,16 @@ type jsonlLine struct {
 
 // jsonlWriter writes one line per record to a temp file (renamed on close) or to Stdout.
 type jsonlWriter struct {
-	out string
-	tmp *atomicfile.File // nil when writing to stdout
-	bw  *bufio.Writer
-	cw  countWriter
+	out    string
+	noBody bool
+	enc    *json.Encoder
+	tmp    *atomicfile.File // nil when writing to stdout
+	bw     *bufio.Writer
+	cw     countWriter
 }
 
 func newJSONLWriter(o Options) (*jsonlWriter, error) {
-	w := &jsonlWriter{out: o.Out}
+	w := &jsonlWriter{out: o.Out, noBody: o.NoBody}
 	var dst io.Writer = o.Stdout
 	if o.Out != "-" {
 		dir := filepath.Dir(o.Out)
@@ -56,17 +58,22 @@ func newJSONLWriter(o Options) (*jsonlWriter, error) {
 	}
 	w.cw = countWriter{w: dst}
 	w.bw = bufio.NewWriterSize(&w.cw, 256<<10)
+	// HTML bodies are full of <, > and &: escaping them as \u003c makes
+	// the file half as large again and unreadable with grep.
+	w.enc = json.NewEncoder(w.bw)
+	w.enc.SetEscapeHTML(false)
 	return w, nil
 }
 
 func (w *jsonlWriter) write(r *storage.Record) (bool, string, error) {
-	line, err := json.Marshal(toJSONL(r)) // invalid UTF-8 becomes U+FFFD: the line stays valid JSON
-	if err != nil {
-		return false, "", fmt.Errorf("export jsonl %s: %w", r.URL, err)
+	l := toJSONL(r)
+	if w.noBody {
+		l.Body, l.BodyEncoding = nil, ""
 	}
-	w.bw.Write(line)
-	if err := w.bw.WriteByte('\n'); err != nil {
-		return false, "", fmt.Errorf("export jsonl: %w", err)
+	// Encode writes one line; invalid UTF-8 becomes U+FFFD, so the line
+	// stays valid JSON.
+	if err := w.enc.Encode(l); err != nil {
+		return false, "", fmt.Errorf("export jsonl %s: %w", r.URL, err)
 	}
 	return true, "", nil
 }
@@ -80,12 +87,14 @@ func toJSONL(r *storage.Record) jsonlLine {
 	for k, vs := range r.Header {
 		l.Headers[k] = strings.Join(vs, ", ")
 	}
+	body := ""
 	if isTextual(r.ContentType) && utf8.Valid(r.Body) {
-		l.Body = string(r.Body)
+		body = string(r.Body)
 	} else if len(r.Body) > 0 {
-		l.Body = base64.StdEncoding.EncodeToString(r.Body)
+		body = base64.StdEncoding.EncodeToString(r.Body)
 		l.BodyEncoding = "base64"
 	}
+	l.Body = &body
 	return l
 }
 

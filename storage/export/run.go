@@ -37,6 +37,9 @@ func Run(ctx context.Context, r *storage.Reader, opts Options) (Summary, error) 
 	if opts.WARCMaxSize == 0 {
 		opts.WARCMaxSize = DefaultWARCMaxSize
 	}
+	if err := checkOutput(opts); err != nil {
+		return Summary{}, err
+	}
 	var (
 		w   writer
 		err error

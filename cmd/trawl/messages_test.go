@@ -1,0 +1,145 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestMistakesGetOneLine: every usage mistake prints exactly one line on
+// stderr, names what the user typed (the flag, the config key and its
+// line, the seed), says what would work, and exits 2.
+func TestMistakesGetOneLine(t *testing.T) {
+	tmp := t.TempDir()
+	dir := filepath.Join(tmp, "state")
+	typo := filepath.Join(tmp, "typo.yaml")
+	os.WriteFile(typo, []byte("# settings\nconcurrency: 4\nperhost: 3\n"), 0o644)
+	badVal := filepath.Join(tmp, "badval.yaml")
+	os.WriteFile(badVal, []byte("delay: 1s\nmax_depth: deep\n"), 0o644)
+	badPerHost := filepath.Join(tmp, "perhost.yaml")
+	os.WriteFile(badPerHost, []byte("per_host: 0\n"), 0o644)
+	seed := "http://a.test/"
+	cases := []struct {
+		name string
+		args []string
+		want []string // all in the one stderr line
+		not  []string // none of these
+	}{
+		{"unknown flag suggests", []string{"crawl", "--dir", dir, "--max-dept", "2", seed},
+			[]string{"unknown flag --max-dept", "did you mean --max-depth?", "trawl crawl --help"}, []string{"Usage", "-max-depth int"}},
+		{"unknown flag no suggestion", []string{"crawl", "--dir", dir, "--turbo", seed},
+			[]string{"unknown flag --turbo", "trawl crawl --help"}, []string{"did you mean"}},
+		{"unknown export flag", []string{"export", "--dir", dir, "--formt", "jsonl"},
+			[]string{"did you mean --format?", "trawl export --help"}, nil},
+		{"flag without value", []string{"crawl", seed, "--dir"}, []string{"--dir needs a value"}, nil},
+		{"bad int", []string{"crawl", "--dir", dir, "--per-host", "many", seed}, []string{`--per-host "many": not a whole number`}, nil},
+		{"bad size", []string{"crawl", "--dir", dir, "--max-body", "lots", seed}, []string{`--max-body`, "10MiB"}, nil},
+		{"flag named as typed", []string{"crawl", "--dir", dir, "--per-host", "0", seed}, []string{"--per-host must be at least 1"}, []string{"per_host", "invalid configuration"}},
+		{"negative max-pages", []string{"crawl", "--dir", dir, "--max-pages", "-1", seed}, []string{"--max-pages must not be negative"}, nil},
+		{"config key named with file", []string{"crawl", "--dir", dir, "--config", badPerHost, seed}, []string{"per_host (in " + badPerHost + ") must be at least 1"}, nil},
+		{"yaml typo names key and line", []string{"crawl", "--dir", dir, "--config", typo, seed},
+			[]string{typo + " line 3", `unknown key "perhost"`, "did you mean per_host?"}, []string{"main.fileConfig", "type"}},
+		{"yaml bad value names key and line", []string{"crawl", "--dir", dir, "--config", badVal, seed},
+			[]string{badVal + " line 2", "max_depth", "want a whole number", `"deep"`}, []string{"int", "unmarshal"}},
+		{"seed without scheme", []string{"crawl", "--dir", dir, "example.com"}, []string{`seed "example.com"`, "did you mean https://example.com/?"}, nil},
+		{"seed path without scheme", []string{"crawl", "--dir", dir, "docs.example.com/guide"}, []string{"did you mean https://docs.example.com/guide?"}, nil},
+		{"unknown command", []string{"staus"}, []string{`unknown command "staus"`, "did you mean status?"}, []string{"Usage"}},
+		{"status no crawl", []string{"status", "--dir", dir}, []string{"no crawl in " + dir, "trawl crawl --dir " + dir}, []string{"status:"}},
+		{"export no crawl", []string{"export", "--dir", dir, "--format", "jsonl", "--out", "-"}, []string{"no crawl in " + dir}, []string{"export: export"}},
+		{"resume no crawl", []string{"resume", "--dir", dir}, []string{"no crawl in " + dir}, nil},
+		{"export bad format", []string{"export", "--dir", dir, "--format", "pdf", "--out", "x"}, []string{`"pdf"`}, []string{"export: export"}},
+		{"export stray argument", []string{"export", "--dir", dir, "--format", "jsonl", "out.jsonl"}, []string{`"out.jsonl"`, "--out"}, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := cli(t, "", tc.args...)
+			if code != exitUsage {
+				t.Errorf("exit %d, want %d", code, exitUsage)
+			}
+			if n := strings.Count(stderr, "\n"); n != 1 {
+				t.Errorf("stderr has %d lines, want 1: %q", n, stderr)
+			}
+			if stdout != "" {
+				t.Errorf("stdout %q, want nothing", stdout)
+			}
+			if !strings.HasPrefix(stderr, "trawl: ") || strings.HasPrefix(stderr, "trawl: trawl") {
+				t.Errorf("stderr %q: want one \"trawl: \" prefix", stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr %q lacks %q", stderr, w)
+				}
+			}
+			for _, n := range tc.not {
+				if strings.Contains(stderr, n) {
+					t.Errorf("stderr %q contains %q", stderr, n)
+				}
+			}
+		})
+	}
+}
+
+// TestHelpIsGroupedWithExamples: --help prints to stdout, exits 0, groups
+// the flags, writes them --style, and lists every flag the command has.
+func TestHelpIsGroupedWithExamples(t *testing.T) {
+	for _, cmd := range []string{"crawl", "resume", "export", "status"} {
+		code, stdout, stderr := cli(t, "", cmd, "--help")
+		if code != exitOK || stderr != "" {
+			t.Fatalf("%s --help: exit %d, stderr %q", cmd, code, stderr)
+		}
+		for _, w := range []string{"Usage: trawl " + cmd, "Examples:", "  --dir DIR"} {
+			if !strings.Contains(stdout, w) {
+				t.Errorf("%s --help lacks %q:\n%s", cmd, w, stdout)
+			}
+		}
+		if strings.Contains(stdout, "\nOther:") {
+			t.Errorf("%s --help has flags in no group:\n%s", cmd, stdout)
+		}
+		if strings.Contains(stdout, "\n  -") && strings.Contains(stdout, "\n  -d") {
+			t.Errorf("%s --help uses single-dash flags", cmd)
+		}
+	}
+	_, stdout, _ := cli(t, "", "crawl", "--help")
+	for _, w := range []string{"Scope", "Politeness", "Limits", "State and output", "--max-body SIZE", "(default 10MiB)"} {
+		if !strings.Contains(stdout, w) {
+			t.Errorf("crawl --help lacks %q", w)
+		}
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64
+		bad  bool
+	}{
+		{"10MiB", 10 << 20, false}, {"10mib", 10 << 20, false}, {"500KB", 500_000, false}, {"500kb", 500_000, false},
+		{"1048576", 1 << 20, false}, {"1.5G", 3 << 29, false}, {"2 MB", 2_000_000, false}, {"64K", 64 << 10, false},
+		{"7B", 7, false}, {"", 0, true}, {"MiB", 0, true}, {"ten", 0, true}, {"99999999999TiB", 0, true},
+	} {
+		got, err := parseSize(tc.in)
+		if (err != nil) != tc.bad || (!tc.bad && got != tc.want) {
+			t.Errorf("parseSize(%q) = %d, %v; want %d (bad=%v)", tc.in, got, err, tc.want, tc.bad)
+		}
+	}
+	for _, n := range []int64{0, 1, 1000, 1 << 10, 10 << 20, 3 << 30, 12345} {
+		if got, err := parseSize(formatSize(n)); err != nil || got != n {
+			t.Errorf("formatSize(%d) = %q reads back as %d, %v", n, formatSize(n), got, err)
+		}
+	}
+}
+
+// TestYAMLSizesTakeUnits: max_body in the config file takes the same units
+// as --max-body.
+func TestYAMLSizesTakeUnits(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(p, []byte("max_body: 2MiB\n"), 0o644)
+	fc := defaultFileConfig()
+	if err := loadYAML(p, &fc); err != nil {
+		t.Fatal(err)
+	}
+	if fc.MaxBody != 2<<20 {
+		t.Fatalf("max_body = %d, want %d", fc.MaxBody, 2<<20)
+	}
+}
