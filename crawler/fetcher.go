@@ -124,7 +124,15 @@ func (e *engine) fetchOne(l frontier.Lease) {
 	ctx := e.hardCtx // not the run ctx: a graceful stop lets this request finish
 	e.hostActive(l.Host, 1)
 	f := &fetched{lease: l}
-	if !e.cfg.IgnoreRobots {
+	// The frontier's schedule decided when this request may start (the
+	// lease may come a little early: Options.Lookahead); whatever this
+	// lease sends first — robots.txt or the page — starts then.
+	if err := sleepUntil(ctx, l.Start); err != nil {
+		f.err = &fetch.Error{Class: fetch.ClassCanceled, URL: l.URL, Err: err}
+	} else if now := time.Now(); now.After(l.Start) {
+		e.fr.Started(l, now)
+	}
+	if f.err == nil && !e.cfg.IgnoreRobots {
 		f.robots = e.rob.lookup(ctx, l, time.Now())
 		if f.robots.fetched {
 			e.logRobots(l, f.robots)
@@ -144,15 +152,11 @@ func (e *engine) fetchOne(l frontier.Lease) {
 		}
 	}
 	if f.err == nil && !f.blocked && !f.released && !f.robots.unavailable {
-		if err := e.gate.wait(ctx, l.Host, e.hostDelay(f.robots)); err != nil {
-			f.err = &fetch.Error{Class: fetch.ClassCanceled, URL: l.URL, Err: err}
-		} else {
-			e.fetching.Add(1)
-			f.resp, f.err = e.fc.Get(ctx, l.URL, nil)
-			e.fetching.Add(-1)
-			e.logFetch(l, f.resp, f.err)
-			e.m.fetch(f.resp, f.err)
-		}
+		e.fetching.Add(1)
+		f.resp, f.err = e.fc.Get(ctx, l.URL, nil)
+		e.fetching.Add(-1)
+		e.logFetch(l, f.resp, f.err)
+		e.m.fetch(f.resp, f.err)
 	}
 	f.now = time.Now()
 	e.hostActive(l.Host, -1)
@@ -164,10 +168,26 @@ func (e *engine) fetchOne(l frontier.Lease) {
 	e.parseCh <- f
 }
 
-// hostDelay is the minimum gap between request starts to the lease's host:
-// --delay, raised by its robots.txt Crawl-delay.
+// hostDelay is the minimum gap between request starts to the lease's host
+// (policy.gap), as far as its robots.txt is known.
 func (e *engine) hostDelay(r robotsResult) time.Duration {
-	return max(e.cfg.Delay, r.crawlDelay(e.rob.agent))
+	return e.pol.gap(r.crawlDelay(e.rob.agent))
+}
+
+// sleepUntil waits until t (at once if t has passed) or until ctx is done.
+func sleepUntil(ctx context.Context, t time.Time) error {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err()
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (e *engine) hostActive(host string, delta int) {

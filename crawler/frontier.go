@@ -22,6 +22,10 @@ type Frontier interface {
 	// A non-nil error means the frontier is broken or closed: the crawl
 	// must stop, never conclude it has finished.
 	Next(now time.Time) (l frontier.Lease, ok bool, wait time.Duration, err error)
+	// Started reports when l's request actually started (called only
+	// when that is later than l.Start): the host's next request is spaced
+	// from it, so gaps hold as the server sees them.
+	Started(l frontier.Lease, at time.Time)
 	// ReleaseSlot frees the host request slot held by l: its last body
 	// byte is in. The lease itself stays in flight until its completion
 	// commits.

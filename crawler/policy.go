@@ -24,7 +24,24 @@ type policy struct {
 	retries    int
 	backoff    time.Duration
 	maxBackoff time.Duration
+	delay      time.Duration // --delay
 }
+
+// maxCrawlDelay caps a robots.txt Crawl-delay: a host cannot park the
+// crawl for longer than this between two of its requests.
+const maxCrawlDelay = 300 * time.Second
+
+// gap is the minimum time between request starts to a host whose
+// robots.txt asks for crawlDelay: --delay, raised by the Crawl-delay
+// (capped at maxCrawlDelay). The frontier's schedule enforces it: the
+// crawler hands the host's capped Crawl-delay to the frontier
+// (HostUpdate.Delay), which spaces leases by max(--delay, that).
+func (p policy) gap(crawlDelay time.Duration) time.Duration {
+	return max(p.delay, capCrawlDelay(crawlDelay))
+}
+
+// capCrawlDelay is a robots.txt Crawl-delay as trawl honours it.
+func capCrawlDelay(d time.Duration) time.Duration { return min(max(d, 0), maxCrawlDelay) }
 
 // decide classifies a completed attempt: resp is nil when err is set.
 func (p policy) decide(now time.Time, attempt int, status int, hdr http.Header, err error, rnd func() float64) decision {

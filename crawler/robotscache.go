@@ -19,7 +19,6 @@ import (
 const (
 	robotsTTL          = 24 * time.Hour
 	robotsMaxRedirects = 5
-	maxCrawlDelay      = 300 * time.Second
 )
 
 // robotsCache holds the parsed robots.txt of each host. The first lease of a
@@ -31,7 +30,6 @@ type robotsCache struct {
 	fc      *fetch.Client
 	agent   string // product token matched against User-agent lines
 	backoff func(failures int) time.Duration
-	gate    func(ctx context.Context, host string) error // spaces the robots.txt request like any other
 
 	mu sync.Mutex
 	m  map[string]*robotsEntry
@@ -59,9 +57,8 @@ type robotsResult struct {
 	err         error
 }
 
-func newRobotsCache(fr Frontier, fc *fetch.Client, userAgent string, backoff func(int) time.Duration,
-	gate func(ctx context.Context, host string) error) *robotsCache {
-	return &robotsCache{fr: fr, fc: fc, agent: productToken(userAgent), backoff: backoff, gate: gate, m: map[string]*robotsEntry{}}
+func newRobotsCache(fr Frontier, fc *fetch.Client, userAgent string, backoff func(int) time.Duration) *robotsCache {
+	return &robotsCache{fr: fr, fc: fc, agent: productToken(userAgent), backoff: backoff, m: map[string]*robotsEntry{}}
 }
 
 // crawlDelay is the host's Crawl-delay for our agent, as far as known.
@@ -69,7 +66,7 @@ func (r robotsResult) crawlDelay(agent string) time.Duration {
 	if r.rules == nil {
 		return 0
 	}
-	return min(r.rules.CrawlDelay(agent), maxCrawlDelay)
+	return r.rules.CrawlDelay(agent)
 }
 
 // productToken is the part of a User-Agent that robots.txt groups match.
@@ -116,16 +113,9 @@ func (rc *robotsCache) lookup(ctx context.Context, l frontier.Lease, now time.Ti
 	rc.m[l.Host] = pending
 	rc.mu.Unlock()
 
-	var status int
-	var body []byte
-	var cause string
-	if err := rc.gate(ctx, l.Host); err != nil {
-		cause = "canceled"
-	}
+	// The lease's own politeness slot: its Start has passed.
 	started := time.Now()
-	if cause == "" {
-		status, body, cause = rc.fetch(ctx, l.URL)
-	}
+	status, body, cause := rc.fetch(ctx, l.URL)
 	fetchedAt := time.Now()
 	expires := fetchedAt.Add(robotsTTL)
 	if status == 0 || status >= 500 {
@@ -140,8 +130,7 @@ func (rc *robotsCache) lookup(ctx context.Context, l frontier.Lease, now time.Ti
 	close(pending.ready)
 
 	upd := &frontier.HostUpdate{Robots: &frontier.RobotsState{Status: status, Body: body, FetchedAt: fetchedAt, Expires: expires}}
-	if d := ne.rules.CrawlDelay(rc.agent); d > 0 {
-		d = min(d, maxCrawlDelay)
+	if d := capCrawlDelay(ne.rules.CrawlDelay(rc.agent)); d > 0 {
 		upd.Delay = &d
 		// The lease that fetched robots.txt reserved the host's next slot
 		// with the delay known then; the Crawl-delay counts from this

@@ -35,6 +35,13 @@ var (
 // each commit costs page writes and two fsyncs: a wider window is cheaper.
 const commitWindow = 100 * time.Microsecond
 
+// leaseLookahead is how early the frontier may hand out a lease before its
+// host's politeness time (frontier.Options.Lookahead): the fetcher starts,
+// looks up robots.txt and then waits for Lease.Start, so the time between a
+// lease and its request is not taken out of the gap the server sees. It
+// only matters for hosts with a delay.
+const leaseLookahead = 50 * time.Millisecond
+
 // maxAwaitingCommit bounds completions submitted to the frontier and not
 // yet durable. Each holds an encoded record (a few KB for a page); the
 // bound is what makes a slow disk back up into the parse stage.
@@ -58,7 +65,6 @@ type engine struct {
 	scope *scope
 	pol   policy
 	rob   *robotsCache
-	gate  *hostGate
 	rnd   *jitterRand
 	m     *metrics
 
@@ -193,6 +199,7 @@ func (c *Crawler) open(resume bool) (*engine, error) {
 		PerHost:       c.cfg.PerHost,
 		Delay:         c.cfg.Delay,
 		MaxBatchDelay: commitWindow,
+		Lookahead:     leaseLookahead,
 		BeforeCommit:  e.store.sync,
 	})
 	if err != nil {
@@ -290,10 +297,8 @@ func (c *Crawler) open(resume bool) (*engine, error) {
 		return fail(fmt.Errorf("fetch client: %w", err))
 	}
 	e.fc = fc
-	e.pol = policy{retries: e.cfg.Retries, backoff: e.cfg.RetryBackoff, maxBackoff: e.cfg.MaxBackoff}
-	e.gate = newHostGate()
-	e.rob = newRobotsCache(fr, fc, e.cfg.UserAgent, func(n int) time.Duration { return e.pol.backoffFor(n, e.rnd.Float64) },
-		func(ctx context.Context, host string) error { return e.gate.wait(ctx, host, e.cfg.Delay) })
+	e.pol = policy{retries: e.cfg.Retries, backoff: e.cfg.RetryBackoff, maxBackoff: e.cfg.MaxBackoff, delay: e.cfg.Delay}
+	e.rob = newRobotsCache(fr, fc, e.cfg.UserAgent, func(n int) time.Duration { return e.pol.backoffFor(n, e.rnd.Float64) })
 	if err := e.initBridge(); err != nil {
 		e.close()
 		return nil, err

@@ -23,8 +23,14 @@ type Options struct {
 	MaxBatchDelay time.Duration // max wait to fill a batch; default 2ms
 	NoSync        bool          // bbolt NoSync (benchmarks/tests only)
 	PerHost       int           // max leases in flight per host; default 2
-	Delay         time.Duration // min gap between lease starts for one host; default 0. A host's own Delay (crawl-delay) raises it.
-	BeforeCommit  func() error  // called by the writer just before each bbolt commit (the crawler fsyncs its page store here); an error aborts that batch and fails its callers
+	Delay         time.Duration // min gap between request starts for one host; default 0. A host's own Delay (crawl-delay) raises it.
+	// Lookahead lets Next hand out a lease up to this long before its
+	// host's next-allowed time; the lease's Start says when its request may
+	// begin. The time between a lease and its request (a goroutine start,
+	// a robots.txt lookup) is then spent before Start, not added to the
+	// gap the server sees. Default 0.
+	Lookahead    time.Duration
+	BeforeCommit func() error // called by the writer just before each bbolt commit (the crawler fsyncs its page store here); an error aborts that batch and fails its callers
 }
 
 func (o Options) withDefaults() Options {
@@ -160,6 +166,29 @@ func (f *Frontier) ReleaseSlot(l Lease) {
 	if h := f.hosts[f.inflight[seq]]; h != nil {
 		h.onWire--
 		f.fix(h)
+	}
+}
+
+// Started tells the frontier when lease l's request actually started. A
+// request sent later than its Lease.Start (a timer that fired late on a
+// busy machine) pushes the host's next-allowed time to at plus the host's
+// delay, so the gap between two request starts holds as the server sees
+// it, not only as the schedule planned it. Unknown leases are ignored.
+func (f *Frontier) Started(l Lease, at time.Time) {
+	if !at.After(l.Start) {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	h := f.hosts[l.Host]
+	if h == nil {
+		return
+	}
+	if d := max(f.opts.Delay, h.delay); d > 0 {
+		if next := at.UnixNano() + int64(d); next > h.nextAllowed {
+			h.nextAllowed = next
+			f.fix(h)
+		}
 	}
 }
 

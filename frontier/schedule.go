@@ -227,6 +227,12 @@ type Lease struct {
 	Epoch   uint64 // epoch of the Open that handed it out
 	// Redirects is the Item's redirect count, as added.
 	Redirects int
+	// Start is when the request may start: the host's politeness time (at
+	// most Options.Lookahead after the Next that handed the lease out).
+	// The frontier's schedule is the only one: the fetcher waits until
+	// Start and then sends, and the host's next lease starts no earlier
+	// than Start plus the host's delay.
+	Start time.Time
 }
 
 // Next hands out a lease for a host whose next-allowed time is <= now and
@@ -238,7 +244,9 @@ type Lease struct {
 // until some lease completes (or nothing is queued: see Drained). err is
 // ErrClosed after Close, or the commit error that broke the frontier: a
 // broken frontier is never mistaken for one with nothing to do.
-// Leasing sets the host's next-allowed time to now + max(Options.Delay,
+// A host becomes leasable Options.Lookahead before its next-allowed time,
+// so the fetcher can be waiting when the time comes (see Lease.Start);
+// leasing sets the host's next-allowed time to Start + max(Options.Delay,
 // host delay).
 func (f *Frontier) Next(now time.Time) (l Lease, ok bool, wait time.Duration, err error) {
 	f.mu.Lock()
@@ -249,15 +257,16 @@ func (f *Frontier) Next(now time.Time) (l Lease, ok bool, wait time.Duration, er
 	if f.broken != nil {
 		return Lease{}, false, 0, f.broken
 	}
+	horizon := now.Add(f.opts.Lookahead)
 	for range 64 {
 		if len(f.ready) == 0 {
 			return Lease{}, false, f.applyWait(0), nil
 		}
 		h := f.ready[0]
-		if n := now.UnixNano(); h.readyAt > n {
+		if n := horizon.UnixNano(); h.readyAt > n {
 			return Lease{}, false, f.applyWait(time.Duration(h.readyAt - n)), nil
 		}
-		e, fromRetry, ok := f.pick(h, now)
+		e, fromRetry, ok := f.pick(h, horizon)
 		if f.broken != nil {
 			return Lease{}, false, 0, f.broken
 		}
@@ -323,18 +332,25 @@ func (f *Frontier) pick(h *host, now time.Time) (e entry, fromRetry, ok bool) {
 	return entry{}, false, false
 }
 
+// lease hands out e. Its request may start at the host's next-allowed
+// time (or the retry's due time), never before now; the host's next
+// request may start the host's delay after that.
 func (f *Frontier) lease(h *host, e entry, fromRetry bool, now time.Time) Lease {
 	h.inflight++
 	h.onWire++
 	f.onWire[e.seq] = true
-	h.nextAllowed = now.Add(max(f.opts.Delay, h.delay)).UnixNano()
+	start := max(now.UnixNano(), h.nextAllowed)
+	if fromRetry {
+		start = max(start, retryNano(e.suffix))
+	}
+	h.nextAllowed = start + int64(max(f.opts.Delay, h.delay))
 	f.inflight[e.seq] = h.name
 	f.leasedSeq[e.url] = e.seq
 	f.stats.Queued--
 	f.stats.Leased++
 	f.fix(h)
 	f.w.submit(&op{kind: opLease, seq: e.seq, host: h.name, suffix: e.suffix, inRetry: fromRetry, nextAllowed: h.nextAllowed})
-	return Lease{URL: e.url, Host: h.name, Depth: e.depth, Parent: e.parent, Attempt: e.attempt, Epoch: f.epoch, Redirects: e.redirs}
+	return Lease{URL: e.url, Host: h.name, Depth: e.depth, Parent: e.parent, Attempt: e.attempt, Epoch: f.epoch, Redirects: e.redirs, Start: nanoToTime(start)}
 }
 
 // hostHeap orders ready hosts by readyAt, ties by name: the order of
