@@ -28,4 +28,31 @@
 //     host's queue (about 65k entries in all), the seen-set (~7.7 bytes per
 //     URL, outside the Go heap) and one bounded transaction; URLs live on
 //     disk, and the pages bbolt's map has touched are dropped from RSS.
+//
+// # The schedule
+//
+// Politeness is a property of the data structure (Heritrix's work queues),
+// not of sleeps in fetch code. Each host has a queue on disk (bucket
+// queue, keyed host + depth + seq: lower depth first, then FIFO), a
+// delayed-retry queue (bucket retry, keyed host + due time + seq), and in
+// memory a small window of each, its in-flight and on-the-wire counts, its
+// delay (a robots.txt Crawl-delay handed in by the caller) and its
+// next-allowed time. Hosts that have work, fewer than Options.PerHost
+// requests on the wire and no pending apply sit in one ready heap ordered
+// by the time they become ready: max(next-allowed, the first retry's due
+// time when only retries are left).
+//
+// Next(now) looks at the heap's top: if it is ready by now +
+// Options.Lookahead it takes a due retry first, else the queue head, and
+// returns a Lease whose Start is max(now, next-allowed, due time); the
+// host's next-allowed becomes Start + max(Options.Delay, host delay), and
+// the host goes back into the heap (or out of it, at PerHost on the wire).
+// Otherwise Next says how long until the top is ready. ReleaseSlot (last
+// body byte in) and completions put the host back; Started pushes
+// next-allowed when a request went out later than its Start; a completion's
+// HostUpdate.NotBefore (429/503 Retry-After, a Crawl-delay counted from the
+// robots.txt request) only ever moves next-allowed later. The lease and the
+// next-allowed time are persisted by the writer, so the spacing holds across
+// a restart. The frontier never reads a clock for scheduling decisions:
+// now is always the caller's.
 package frontier

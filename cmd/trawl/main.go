@@ -1,4 +1,3 @@
-// Command trawl is a polite, resumable web crawler. See README.md.
 package main
 
 import (
