@@ -26,6 +26,10 @@ type Crawler struct {
 	dialer   func(ctx context.Context, network, addr string) (net.Conn, error)
 	resolver fetch.Resolver
 
+	// regMu guards the registrations below against each other and against
+	// Run: once started is set (under regMu) they are never written again,
+	// so the running crawl reads them without a lock.
+	regMu          sync.RWMutex
 	htmlCallbacks  []htmlCallback
 	respCallbacks  []colly.ResponseCallback
 	scrapedCbs     []colly.ScrapedCallback
@@ -99,9 +103,29 @@ func New(dir string, cfg Config, opts ...Option) (*Crawler, error) {
 // Config returns the crawl's configuration.
 func (c *Crawler) Config() Config { return c.cfg }
 
-// Callbacks are registered before Run or Resume (registration is not
-// synchronised with a running crawl). They run in the parse stage, on up to
-// Config.ParseWorkers goroutines at once, never on a fetcher.
+// Callbacks are registered before Run or Resume; registration is safe from
+// several goroutines, and one made after the crawl started is ignored (and
+// logged): the running crawl reads the lists without a lock. They run in
+// the parse stage, on up to Config.ParseWorkers goroutines at once, never
+// on a fetcher.
+
+// register runs add under the registration lock unless the crawl started.
+func (c *Crawler) register(what string, add func()) {
+	c.regMu.Lock()
+	defer c.regMu.Unlock()
+	if c.started.Load() {
+		c.log.Error("callback registered after the crawl started: ignored", "callback", what)
+		return
+	}
+	add()
+}
+
+// start marks the Crawler as running, once; registrations stop here.
+func (c *Crawler) start() bool {
+	c.regMu.Lock()
+	defer c.regMu.Unlock()
+	return c.started.CompareAndSwap(false, true)
+}
 
 // OnHTML registers fn for every element matching the goquery selector in
 // each HTML page, exactly as colly's Collector.OnHTML. e.Request.Visit
@@ -110,35 +134,46 @@ func (c *Crawler) Config() Config { return c.cfg }
 // (colly keeps the base in an unexported field); the links trawl extracts
 // itself do honour <base>.
 func (c *Crawler) OnHTML(selector string, fn colly.HTMLCallback) {
-	c.htmlCallbacks = append(c.htmlCallbacks, htmlCallback{selector, fn})
+	c.register("OnHTML", func() { c.htmlCallbacks = append(c.htmlCallbacks, htmlCallback{selector, fn}) })
 }
 
 // OnResponse registers fn for every 2xx response, as colly's OnResponse.
 func (c *Crawler) OnResponse(fn colly.ResponseCallback) {
-	c.respCallbacks = append(c.respCallbacks, fn)
+	c.register("OnResponse", func() { c.respCallbacks = append(c.respCallbacks, fn) })
 }
 
 // OnError registers fn for every final failure and non-2xx response, as
 // colly's OnError. The Response is never nil; its StatusCode is 0 for
 // network errors.
-func (c *Crawler) OnError(fn colly.ErrorCallback) { c.errCallbacks = append(c.errCallbacks, fn) }
+func (c *Crawler) OnError(fn colly.ErrorCallback) {
+	c.register("OnError", func() { c.errCallbacks = append(c.errCallbacks, fn) })
+}
 
 // OnScraped registers fn to run after the OnHTML callbacks of each 2xx HTML
 // page, as colly's OnScraped.
-func (c *Crawler) OnScraped(fn colly.ScrapedCallback) { c.scrapedCbs = append(c.scrapedCbs, fn) }
+func (c *Crawler) OnScraped(fn colly.ScrapedCallback) {
+	c.register("OnScraped", func() { c.scrapedCbs = append(c.scrapedCbs, fn) })
+}
 
 // OnEnqueue registers a filter that may refuse a discovered URL.
-func (c *Crawler) OnEnqueue(fn EnqueueFilter) { c.enqueueFilters = append(c.enqueueFilters, fn) }
+func (c *Crawler) OnEnqueue(fn EnqueueFilter) {
+	c.register("OnEnqueue", func() { c.enqueueFilters = append(c.enqueueFilters, fn) })
+}
 
 // OnItem registers fn for every item emitted with Emit. Emit runs it on
 // the emitting callback's goroutine, so fn may run concurrently.
-func (c *Crawler) OnItem(fn func(Item)) { c.itemCallbacks = append(c.itemCallbacks, fn) }
+func (c *Crawler) OnItem(fn func(Item)) {
+	c.register("OnItem", func() { c.itemCallbacks = append(c.itemCallbacks, fn) })
+}
 
 // Emit hands user data found on page url to the OnItem callbacks and the
 // item sink. Safe to call from any callback.
 func (c *Crawler) Emit(url string, data any) error {
 	it := Item{URL: url, Data: data}
-	for _, fn := range c.itemCallbacks {
+	c.regMu.RLock()
+	fns := c.itemCallbacks
+	c.regMu.RUnlock()
+	for _, fn := range fns {
 		fn(it)
 	}
 	if c.itemSink == nil {

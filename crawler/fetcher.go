@@ -144,7 +144,7 @@ func (e *engine) fetchOne(l frontier.Lease) {
 		case f.robots.unavailable:
 			// complete disallow until robots.txt can be fetched (RFC 9309 §2.3.1.4)
 			e.m.robotsDecision("unavailable")
-		case !f.robots.rules.Allowed(e.rob.agent, pathQuery(l.URL)):
+		case !f.robots.rules.Allowed(e.rob.agent, l.URL):
 			f.blocked = true
 			e.m.robotsDecision("disallowed")
 		case f.robots.fetched && e.hostDelay(f.robots) > 0:

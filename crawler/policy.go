@@ -83,7 +83,8 @@ func (p policy) decide(now time.Time, attempt int, status int, hdr http.Header, 
 	return decision{outcome: frontier.Done}
 }
 
-// backoffFor is exponential with ±25% jitter, capped at maxBackoff.
+// backoffFor is exponential with ±25% jitter, capped at maxBackoff. The cap
+// applies after the jitter: --max-backoff is a bound on the wait itself.
 func (p policy) backoffFor(attempt int, rnd func() float64) time.Duration {
 	d := p.backoff << min(attempt, 20)
 	if d <= 0 || d > p.maxBackoff {
@@ -92,7 +93,7 @@ func (p policy) backoffFor(attempt int, rnd func() float64) time.Duration {
 	if rnd != nil && d > 0 {
 		d = time.Duration(float64(d) * (0.75 + 0.5*rnd()))
 	}
-	return d
+	return min(d, p.maxBackoff)
 }
 
 // retryAfter parses a Retry-After value: delta-seconds or an HTTP date.

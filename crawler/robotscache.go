@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -58,7 +56,7 @@ type robotsResult struct {
 }
 
 func newRobotsCache(fr Frontier, fc *fetch.Client, userAgent string, backoff func(int) time.Duration) *robotsCache {
-	return &robotsCache{fr: fr, fc: fc, agent: productToken(userAgent), backoff: backoff, m: map[string]*robotsEntry{}}
+	return &robotsCache{fr: fr, fc: fc, agent: robots.ProductToken(userAgent), backoff: backoff, m: map[string]*robotsEntry{}}
 }
 
 // crawlDelay is the host's Crawl-delay for our agent, as far as known.
@@ -67,15 +65,6 @@ func (r robotsResult) crawlDelay(agent string) time.Duration {
 		return 0
 	}
 	return r.rules.CrawlDelay(agent)
-}
-
-// productToken is the part of a User-Agent that robots.txt groups match.
-func productToken(ua string) string {
-	tok := ua
-	if i := strings.IndexAny(tok, "/ "); i >= 0 {
-		tok = tok[:i]
-	}
-	return strings.ToLower(tok)
 }
 
 // lookup returns the robots rules for the lease's host, fetching robots.txt
@@ -189,20 +178,4 @@ func (j *jitterRand) Float64() float64 {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.r.Float64()
-}
-
-// pathQuery is the robots.txt match target of a canonical URL.
-func pathQuery(u string) string {
-	pu, err := url.Parse(u)
-	if err != nil {
-		return "/"
-	}
-	p := pu.EscapedPath()
-	if p == "" {
-		p = "/"
-	}
-	if pu.RawQuery != "" {
-		p += "?" + pu.RawQuery
-	}
-	return p
 }

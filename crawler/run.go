@@ -109,7 +109,7 @@ func (c *Crawler) Run(ctx context.Context) (Stats, error) { return c.run(ctx, fa
 func (c *Crawler) Resume(ctx context.Context) (Stats, error) { return c.run(ctx, true) }
 
 func (c *Crawler) run(ctx context.Context, resume bool) (st Stats, err error) {
-	if !c.started.CompareAndSwap(false, true) {
+	if !c.start() {
 		return Stats{}, ErrAlreadyRun
 	}
 	e, err := c.open(resume)

@@ -21,8 +21,14 @@ func runCrawl(ctx context.Context, env *cliEnv, args []string, resume bool) int 
 		name = "resume"
 	}
 	fc := defaultFileConfig()
+	var fileKeys map[string]bool // the keys the --config file sets
 	if path := preScanConfig(args); path != "" {
 		if err := loadYAML(path, &fc); err != nil {
+			env.errorf("%v", err)
+			return exitUsage
+		}
+		var err error
+		if fileKeys, err = yamlKeys(path); err != nil {
 			env.errorf("%v", err)
 			return exitUsage
 		}
@@ -68,7 +74,7 @@ func runCrawl(ctx context.Context, env *cliEnv, args []string, resume bool) int 
 			return exitUsage
 		}
 		merged := stored
-		applyOperational(&merged, fc.Config, set, configPath != "")
+		applyOperational(&merged, fc.Config, set, fileKeys)
 		if changed := crawler.ScopeChanges(stored, scopeView(stored, fc.Config, set)); len(changed) > 0 {
 			env.errorf("resume cannot change the crawl's scope (%s); start a new crawl with: trawl crawl --fresh --dir %s", strings.Join(changed, ", "), fc.Dir)
 			return exitUsage
@@ -158,41 +164,38 @@ func runCrawl(ctx context.Context, env *cliEnv, args []string, resume bool) int 
 	return exitOK
 }
 
-// applyOperational copies the settings a resume may change, where the user
-// gave them (flag or config file), onto the stored config.
-func applyOperational(dst *crawler.Config, src crawler.Config, set map[string]bool, fromFile bool) {
-	pick := func(flagName string) bool { return set[flagName] || fromFile }
-	if pick("max-pages") {
-		dst.MaxPages = src.MaxPages
-	}
-	if pick("concurrency") {
-		dst.Concurrency = src.Concurrency
-	}
-	if pick("per-host") {
-		dst.PerHost = src.PerHost
-	}
-	if pick("delay") {
-		dst.Delay = src.Delay
-	}
-	if pick("timeout") {
-		dst.Timeout = src.Timeout
-	}
-	if pick("max-body") {
-		dst.MaxBody = src.MaxBody
-	}
-	if pick("retries") {
-		dst.Retries = src.Retries
-	}
-	if pick("proxy") {
-		dst.Proxy = src.Proxy
-	}
-	if pick("allow-private") {
-		dst.AllowPrivate = src.AllowPrivate
-	}
-	if fromFile {
-		dst.ConnectTimeout, dst.StallTimeout = src.ConnectTimeout, src.StallTimeout
-		dst.RetryBackoff, dst.MaxBackoff = src.RetryBackoff, src.MaxBackoff
-		dst.ProxyFromEnv, dst.ParseWorkers = src.ProxyFromEnv, src.ParseWorkers
+// operational lists the settings a resume may change: the flag that sets
+// each (if any), its YAML key, and how to copy it.
+var operational = []struct {
+	flag, key string
+	copy      func(dst *crawler.Config, src crawler.Config)
+}{
+	{"max-pages", "max_pages", func(d *crawler.Config, s crawler.Config) { d.MaxPages = s.MaxPages }},
+	{"concurrency", "concurrency", func(d *crawler.Config, s crawler.Config) { d.Concurrency = s.Concurrency }},
+	{"per-host", "per_host", func(d *crawler.Config, s crawler.Config) { d.PerHost = s.PerHost }},
+	{"delay", "delay", func(d *crawler.Config, s crawler.Config) { d.Delay = s.Delay }},
+	{"timeout", "timeout", func(d *crawler.Config, s crawler.Config) { d.Timeout = s.Timeout }},
+	{"", "connect_timeout", func(d *crawler.Config, s crawler.Config) { d.ConnectTimeout = s.ConnectTimeout }},
+	{"", "stall_timeout", func(d *crawler.Config, s crawler.Config) { d.StallTimeout = s.StallTimeout }},
+	{"max-body", "max_body", func(d *crawler.Config, s crawler.Config) { d.MaxBody = s.MaxBody }},
+	{"retries", "retries", func(d *crawler.Config, s crawler.Config) { d.Retries = s.Retries }},
+	{"", "retry_backoff", func(d *crawler.Config, s crawler.Config) { d.RetryBackoff = s.RetryBackoff }},
+	{"", "max_backoff", func(d *crawler.Config, s crawler.Config) { d.MaxBackoff = s.MaxBackoff }},
+	{"proxy", "proxy", func(d *crawler.Config, s crawler.Config) { d.Proxy = s.Proxy }},
+	{"", "proxy_from_env", func(d *crawler.Config, s crawler.Config) { d.ProxyFromEnv = s.ProxyFromEnv }},
+	{"allow-private", "allow_private", func(d *crawler.Config, s crawler.Config) { d.AllowPrivate = s.AllowPrivate }},
+	{"", "parse_workers", func(d *crawler.Config, s crawler.Config) { d.ParseWorkers = s.ParseWorkers }},
+}
+
+// applyOperational copies the settings a resume may change onto the stored
+// config, each only where the user gave it: a flag, or a key the --config
+// file sets. A setting given neither way keeps the value stored with the
+// crawl (not the default).
+func applyOperational(dst *crawler.Config, src crawler.Config, set, fileKeys map[string]bool) {
+	for _, o := range operational {
+		if (o.flag != "" && set[o.flag]) || fileKeys[o.key] {
+			o.copy(dst, src)
+		}
 	}
 }
 

@@ -152,3 +152,21 @@ func fileHasKey(path, key string) bool {
 	_, ok := m[key]
 	return ok
 }
+
+// yamlKeys returns the top-level keys the YAML file at path sets, so a
+// resume applies only what the file names.
+func yamlKeys(path string) (map[string]bool, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	var m map[string]yaml.Node
+	if err := yaml.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	keys := make(map[string]bool, len(m))
+	for k := range m {
+		keys[k] = true
+	}
+	return keys, nil
+}

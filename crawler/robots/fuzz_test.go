@@ -23,6 +23,13 @@ func FuzzRobots(f *testing.F) {
 		if r.Allowed(agent, target+"#frag") != got {
 			t.Fatal("fragment changed the answer")
 		}
+		// A target that is neither a path nor an http(s) URL is refused.
+		if _, ok := requestTarget(target); !ok {
+			if got {
+				t.Fatalf("malformed target %q allowed", target)
+			}
+			return
+		}
 		// A file naming no group that applies to "trawl" allows everything.
 		if !appliesToTrawl(body) && !r.Allowed("trawl", target) {
 			t.Fatalf("no group applies to trawl, yet %q is disallowed", target)

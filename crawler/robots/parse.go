@@ -142,7 +142,7 @@ func agentName(val string) string {
 	if val == "*" || strings.HasPrefix(val, "*") && len(val) > 1 && (val[1] == ' ' || val[1] == '\t') {
 		return "*"
 	}
-	return strings.ToLower(productToken(val))
+	return ProductToken(val)
 }
 
 func parseDelay(val string) (time.Duration, bool) {

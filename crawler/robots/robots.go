@@ -1,6 +1,7 @@
 package robots
 
 import (
+	"net/url"
 	"strings"
 	"time"
 )
@@ -69,12 +70,17 @@ func FromStatus(status int, body []byte) *Rules {
 	}
 }
 
-// Allowed reports whether agent (a product token such as "trawl"; anything
-// after the token, like "/1.0", is ignored) may fetch target, the URL's path
-// plus optional "?query" exactly as it appears in the URL (percent-encoded).
-// "/robots.txt" is always allowed.
+// Allowed reports whether agent may fetch target. agent is a User-Agent
+// header or a product token; ProductToken picks the token it is matched by.
+// target is an absolute http(s) URL, or the path plus optional "?query" of
+// one exactly as it appears in the URL (percent-encoded, starting with
+// "/"). Anything else is refused (false): reading a URL as a path would
+// match it against no rule and allow it. "/robots.txt" is always allowed.
 func (r *Rules) Allowed(agent, target string) bool {
-	target = cleanTarget(target)
+	target, ok := requestTarget(target)
+	if !ok {
+		return false
+	}
 	if p, _, _ := strings.Cut(target, "?"); p == "/robots.txt" {
 		return true
 	}
@@ -121,7 +127,7 @@ func (r *Rules) CrawlDelay(agent string) time.Duration {
 // naming its product token (merged, RFC 9309 §2.2.1), or, when there are
 // none, all "*" groups.
 func (r *Rules) eachGroup(agent string, fn func(*group)) {
-	tok := strings.ToLower(productToken(agent))
+	tok := ProductToken(agent)
 	specific := false
 	if tok != "" {
 		for i := range r.groups {
@@ -150,20 +156,59 @@ func (g *group) names(tok string) bool {
 	return false
 }
 
-// cleanTarget makes target look like an origin-form request target: a
-// fragment is dropped and an empty path becomes "/".
-func cleanTarget(target string) string {
+// requestTarget turns an absolute http(s) URL or an origin-form path into
+// the match target: path plus "?query", percent-encoded as in the URL, the
+// fragment dropped. ok is false for anything else.
+func requestTarget(target string) (string, bool) {
 	target, _, _ = strings.Cut(target, "#")
-	if !strings.HasPrefix(target, "/") {
-		target = "/" + target
+	if strings.HasPrefix(target, "/") {
+		return target, true
 	}
-	return target
+	u, err := url.Parse(target)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" {
+		return "", false
+	}
+	p := u.EscapedPath()
+	if p == "" {
+		p = "/"
+	}
+	if u.RawQuery != "" || u.ForceQuery {
+		p += "?" + u.RawQuery
+	}
+	return p, true
 }
 
-// productToken returns the leading run of [A-Za-z_-] in s (RFC 9309 §2.2.1:
+// ProductToken is the name robots.txt groups are matched against for a
+// User-Agent (RFC 9309 §2.2.1), lower-cased: the first product's name, so
+// "trawl/1.0" → "trawl"; but in the common "Mozilla/5.0 (compatible;
+// NAME/1.0; ...)" form, the product named in the comment ("name"), since
+// "Mozilla" names no crawler. Only [A-Za-z_-] count; "" when none do. It is
+// also what a robots.txt User-agent line is reduced to, so both sides of
+// the match are made by this one function.
+func ProductToken(userAgent string) string {
+	ua := strings.TrimSpace(userAgent)
+	if open := strings.IndexByte(ua, '('); open >= 0 && strings.EqualFold(leadingToken(ua), "mozilla") {
+		comment := ua[open+1:]
+		if end := strings.IndexByte(comment, ')'); end >= 0 {
+			comment = comment[:end]
+		}
+		for _, part := range strings.Split(comment, ";") {
+			part = strings.TrimSpace(part)
+			if strings.EqualFold(part, "compatible") || !strings.Contains(part, "/") {
+				continue
+			}
+			if tok := leadingToken(part); tok != "" {
+				return strings.ToLower(tok)
+			}
+		}
+	}
+	return strings.ToLower(leadingToken(ua))
+}
+
+// leadingToken returns the leading run of [A-Za-z_-] in s (RFC 9309 §2.2.1:
 // product tokens consist of those characters), so "trawl/1.0" → "trawl" and
 // "FooBot Bar" → "FooBot".
-func productToken(s string) string {
+func leadingToken(s string) string {
 	s = strings.TrimSpace(s)
 	for i := 0; i < len(s); i++ {
 		c := s[i]

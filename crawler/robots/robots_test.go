@@ -154,3 +154,56 @@ func TestTruncateDropsCutLine(t *testing.T) {
 		t.Error("a line cut by MaxSize was applied in truncated form")
 	}
 }
+
+// TestAllowedTakesURL: a full URL is matched by its path and query, not
+// read as the path "/http://…" (which no rule matches, so it was allowed);
+// a target that is neither a path nor an http(s) URL is refused.
+func TestAllowedTakesURL(t *testing.T) {
+	r := Parse([]byte("User-agent: *\nDisallow: /private\nDisallow: /*?session=\n"))
+	for _, tt := range []struct {
+		target string
+		want   bool
+	}{
+		{"/private/x", false},
+		{"http://example.com/private/x", false},
+		{"https://example.com:8443/private", false},
+		{"http://example.com/public", true},
+		{"http://example.com", true},
+		{"http://example.com/a?session=1", false},
+		{"http://example.com/private#frag", false},
+		{"http://example.com/robots.txt", true},
+		{"private", false},
+		{"mailto:x@example.com", false},
+		{"ftp://example.com/public", false},
+		{"", false},
+	} {
+		if got := r.Allowed("trawl", tt.target); got != tt.want {
+			t.Errorf("Allowed(trawl, %q) = %v, want %v", tt.target, got, tt.want)
+		}
+	}
+}
+
+// TestProductToken: one function reduces a User-Agent and a robots.txt
+// User-agent line to the token they are matched by.
+func TestProductToken(t *testing.T) {
+	for _, tt := range []struct{ ua, want string }{
+		{"trawl/0.1", "trawl"},
+		{"trawl", "trawl"},
+		{"  TrawlBot/2 (+https://example.com/bot)", "trawlbot"},
+		{"Mozilla/5.0 (compatible; trawl/1.0)", "trawl"},
+		{"Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "googlebot"},
+		{"Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0", "mozilla"},
+		{"Foo_Bar-baz 1.0", "foo_bar-baz"},
+		{"123", ""},
+		{"", ""},
+	} {
+		if got := ProductToken(tt.ua); got != tt.want {
+			t.Errorf("ProductToken(%q) = %q, want %q", tt.ua, got, tt.want)
+		}
+	}
+	// The compatible form is matched by its crawler's group, not by "*".
+	r := Parse([]byte("User-agent: trawl\nDisallow: /no\n\nUser-agent: *\nDisallow: /\n"))
+	if !r.Allowed("Mozilla/5.0 (compatible; trawl/1.0)", "/yes") || r.Allowed("Mozilla/5.0 (compatible; trawl/1.0)", "/no") {
+		t.Error("Mozilla/5.0 (compatible; trawl/1.0) was not matched by the trawl group")
+	}
+}
