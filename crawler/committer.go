@@ -59,13 +59,19 @@ func (e *engine) commitLoop() error {
 }
 
 func (e *engine) commit(p *processed) {
-	if p.block != nil && e.fatal.Load() == nil {
-		cp, err := e.store.append(*p.block)
-		if err != nil {
-			e.fail(fmt.Errorf("append page %s: %w", p.comp.Lease.URL, err))
-		} else {
-			p.comp.Checkpoint = cp
+	if p.block != nil {
+		if e.fatal.Load() == nil {
+			cp, err := e.store.append(*p.block)
+			if err != nil {
+				e.fail(fmt.Errorf("append page %s: %w", p.comp.Lease.URL, err))
+			} else {
+				p.comp.Checkpoint = cp
+			}
 		}
+		// Appended (or never will be): the record's bytes are the store's,
+		// not the pipeline's, while the completion awaits its commit.
+		e.mem.release(int64(p.block.Len()))
+		p.block = nil
 	}
 	if e.fatal.Load() != nil {
 		// Nothing more is committed after a fatal error; the lease stays

@@ -21,6 +21,9 @@ type fetched struct {
 	blocked  bool
 	released bool
 	now      time.Time
+	// bodyBytes is what this result holds in the pipeline's byte budget
+	// until it is parsed.
+	bodyBytes int64
 }
 
 // dispatch leases URLs from the frontier and starts one fetch per lease,
@@ -58,20 +61,35 @@ func (e *engine) dispatch(ctx context.Context) error {
 
 // nextLease waits until the frontier hands out a lease, the crawl is over
 // (ok=false, finished set), or ctx is done.
+//
+// It sleeps only on events, never on a guess: every event that can make a
+// lease possible wakes it through e.wake (a host slot freed at the last body
+// byte in fetchOne, a completion made durable in settle, pipeline bytes
+// released), and the two that are times — a host's next-allowed time and a
+// delayed retry falling due — come back from Next as its wait. With nothing
+// leasable, no wait and leases outstanding, it waits for the wake alone.
 func (e *engine) nextLease(ctx context.Context) (frontier.Lease, bool) {
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
 	for {
 		if e.fatal.Load() != nil {
 			return frontier.Lease{}, false
 		}
 		wait := time.Duration(0)
-		if e.limitReached() {
+		switch {
+		case e.limitReached():
 			if e.outstanding.Load() == 0 {
 				e.finished.Store(true)
 				return frontier.Lease{}, false
 			}
-		} else {
+		case e.mem.full():
+			// The pipeline holds its byte budget: wait for bodies to be
+			// parsed or records committed (both signal).
+		default:
 			l, ok, w, err := e.fr.Next(time.Now())
 			if err != nil {
 				e.fail(fmt.Errorf("lease from frontier: %w", err))
@@ -91,21 +109,33 @@ func (e *engine) nextLease(ctx context.Context) (frontier.Lease, bool) {
 					e.finished.Store(true)
 					return frontier.Lease{}, false
 				}
-				wait = 100 * time.Millisecond // defensive: queued work the schedule did not offer
+				// Queued work this process holds no lease for and the
+				// schedule cannot offer: leases of other processes sharing
+				// the frontier, whose completions are no event here.
+				wait = sharedPoll
 			}
 		}
-		if wait <= 0 {
-			wait = time.Second // woken by a completion long before this
+		var tc <-chan time.Time
+		if wait > 0 {
+			if timer == nil {
+				timer = time.NewTimer(wait)
+			} else {
+				timer.Reset(wait)
+			}
+			tc = timer.C
 		}
-		timer.Reset(wait)
 		select {
 		case <-e.wake:
-		case <-timer.C:
+		case <-tc:
 		case <-ctx.Done():
 			return frontier.Lease{}, false
 		}
 	}
 }
+
+// sharedPoll is how often the dispatcher asks again for work that only
+// another process sharing the frontier can make leasable.
+const sharedPoll = 100 * time.Millisecond
 
 // limitReached: --max-pages counts pages fetched (done or failed), including
 // those still in the pipeline, so the limit is never overshot.
@@ -123,6 +153,7 @@ func (e *engine) fetchOne(l frontier.Lease) {
 	defer e.fetchWG.Done()
 	ctx := e.hardCtx // not the run ctx: a graceful stop lets this request finish
 	e.hostActive(l.Host, 1)
+	e.mem.fetchStarted()
 	f := &fetched{lease: l}
 	// The frontier's schedule decided when this request may start (the
 	// lease may come a little early: Options.Lookahead); whatever this
@@ -165,6 +196,11 @@ func (e *engine) fetchOne(l frontier.Lease) {
 	// completion is durable.
 	e.fr.ReleaseSlot(l)
 	<-e.slots
+	if f.resp != nil {
+		f.bodyBytes = int64(len(f.resp.Body))
+	}
+	e.mem.fetchEnded(f.bodyBytes)
+	e.signal() // the freed host slot may make a lease possible
 	e.parseCh <- f
 }
 

@@ -41,8 +41,12 @@ type processed struct {
 func (e *engine) parseLoop() error {
 	for f := range e.parseCh {
 		p := e.process(f)
+		if p.block != nil {
+			e.mem.hold(int64(p.block.Len()))
+		}
+		e.mem.release(f.bodyBytes) // parsed and encoded: the body is garbage
 		e.commitCh <- p
-		<-e.tokens // the body is encoded: its memory is no longer the pipeline's
+		<-e.tokens
 	}
 	return nil
 }

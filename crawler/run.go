@@ -73,6 +73,7 @@ type engine struct {
 	parseCh     chan *fetched
 	commitCh    chan *processed
 	tokens      chan struct{} // one per lease being fetched or parsed (bodies in memory): concurrency + 4×workers
+	mem         *byteBudget   // bytes of bodies and records in the pipeline
 	durable     chan struct{} // one per encoded completion awaiting its commit (small blocks only)
 	slots       chan struct{} // one per request on the wire: --concurrency
 	wake        chan struct{}
@@ -311,6 +312,7 @@ func (c *Crawler) open(resume bool) (*engine, error) {
 	e.parseCh = make(chan *fetched, capacity)
 	e.commitCh = make(chan *processed, 4*workers)
 	e.wake = make(chan struct{}, 1)
+	e.mem = newByteBudget(maxPipelineBytes, e.signal)
 	e.committed = make(chan struct{}, 1)
 	e.hardCtx, e.hardCancel = context.WithCancel(context.Background())
 	e.m = newMetrics(c.reg, e)
