@@ -34,6 +34,12 @@ type Config struct {
 	// false only seeds, redirects and callbacks' Request.Visit calls are
 	// queued: what a ported colly program that Visits by hand expects.
 	FollowLinks bool `yaml:"follow_links" json:"follow_links"`
+	// PageRequisites also fetches what each page needs to render (wget -p):
+	// see requisites.go for the rules (depth, hosts, filters).
+	PageRequisites bool `yaml:"page_requisites" json:"page_requisites"`
+	// RequisiteHosts says where requisites may come from: "domain" (the
+	// page's registrable domain, or anywhere in the crawl's scope) or "any".
+	RequisiteHosts string `yaml:"requisite_hosts" json:"requisite_hosts"`
 
 	// Limits and politeness: may change on resume.
 	MaxPages       int64         `yaml:"max_pages" json:"max_pages"` // 0 = unlimited
@@ -63,6 +69,7 @@ func Default() Config {
 		MaxDepth:       -1,
 		Scope:          ScopeDomain,
 		FollowLinks:    true,
+		RequisiteHosts: RequisiteHostsDomain,
 		UserAgent:      "trawl/0.1",
 		Concurrency:    256,
 		PerHost:        2,
@@ -146,6 +153,9 @@ func (c *Config) Validate() error {
 				return fieldErr([]string{"include", "exclude"}[i], "has a bad regular expression %q: %v", re, err)
 			}
 		}
+	}
+	if err := c.validateRequisites(); err != nil {
+		return err
 	}
 	if c.UserAgent == "" {
 		return fieldErr("user_agent", "is empty")

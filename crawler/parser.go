@@ -124,13 +124,14 @@ func (e *engine) process(f *fetched) *processed {
 				p.comp.Reason, p.class = rec.Reason, "redirect-limit"
 			} else {
 				// A redirect hop is the same distance from the seed as its source.
-				children = e.addChildItem(children, frontier.Item{URL: target, Depth: l.Depth, Parent: l.URL, Redirects: l.Redirects + 1})
+				children = e.addRedirect(children, frontier.Item{URL: target, Depth: l.Depth, Parent: l.URL, Redirects: l.Redirects + 1}, l)
 			}
 		}
 	}
 	if isHTML(rec.ContentType, resp.Body) {
 		children = append(children, e.parseHTML(l, resp, rec.ContentType)...)
 	} else if resp.Status >= 200 && resp.Status < 300 {
+		children = e.cssRequisites(children, l, resp, rec.ContentType)
 		e.callResponse(l, resp)
 	}
 	if resp.Status >= 400 {
@@ -170,7 +171,13 @@ func (e *engine) parseHTML(l frontier.Lease, resp *fetch.Response, contentType s
 	}
 	var children []frontier.Item
 	if resp.Status >= 200 && resp.Status < 300 {
-		page := links.Extract(doc, l.URL, maxLinksPerPage)
+		var page links.Page
+		if e.cfg.PageRequisites && e.inScopeDocument(l.URL) {
+			page = links.ExtractWithRequisites(doc, l.URL, maxLinksPerPage)
+			children = e.addRequisites(children, page.Requisites, l.Depth, l.URL)
+		} else {
+			page = links.Extract(doc, l.URL, maxLinksPerPage)
+		}
 		nofollow := !e.cfg.FollowNofollow &&
 			(page.MetaNofollow || links.XRobotsNofollow(resp.Header.Values("X-Robots-Tag"), e.rob.agent))
 		if !nofollow && e.cfg.FollowLinks {

@@ -40,6 +40,12 @@ type Features struct {
 	Trap bool
 	// Trickle adds one page that sends 1 byte every 50 ms for 2 s.
 	Trickle bool
+	// Requisites gives every generated page a stylesheet (which @imports
+	// another, with images, a font, a data: URL and a robots-blocked
+	// image), a script and an "alternate icon"; each root also has images
+	// with srcset, a style attribute and an off-site image. None of them
+	// is a page: Expected does not change. Not in Clean or Hostile.
+	Requisites bool
 }
 
 // Clean returns the features of a well-behaved but realistic site:

@@ -20,6 +20,7 @@ const (
 	kindPNG                      // image/png
 	kindHuge                     // 50 MB streamed HTML
 	kindTrickle                  // 1 byte every 50 ms
+	kindAsset                    // 200 with ctype and body (page requisites)
 )
 
 // Sizes of the special bodies.
@@ -44,6 +45,8 @@ type node struct {
 	suffix      []byte // kindPage: everything after the filler
 	fillerOff   int    // kindPage, kindBinary: offset into the shared pool
 	fillerLen   int
+	ctype       string // kindAsset
+	body        []byte // kindAsset
 }
 
 // link is one outgoing link as a correct crawler understands it.
@@ -189,7 +192,7 @@ func (b *pageBuilder) finish(rng *rand.Rand, n *node) *node {
 	if n.prefix == nil {
 		title := html.EscapeString(b.h.name + b.path)
 		n.prefix = []byte("<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8><title>" + title + "</title>\n" +
-			b.head.String() + "</head>\n<body>\n<h1>" + title + "</h1>\n<ul>\n" + b.body.String() + "</ul>\n<p>")
+			b.s.requisiteHead() + b.head.String() + "</head>\n<body>\n<h1>" + title + "</h1>\n<ul>\n" + b.body.String() + "</ul>\n<p>")
 		n.suffix = pageSuffix
 	}
 	n.fillerLen = max(0, b.s.cfg.PageSize-len(n.prefix)-len(n.suffix))
@@ -321,6 +324,10 @@ func (s *site) buildHost(rng *rand.Rand, h *hostSite) {
 		if f.Trap {
 			b.raw(`<li><a href="/cal/2024/01">calendar</a></li>`+"\n", "", false)
 		}
+	}
+
+	if f.Requisites {
+		s.addRequisites(h, root)
 	}
 
 	root.finish(rng, nil)

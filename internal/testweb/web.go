@@ -260,6 +260,8 @@ func (w *Web) serveNode(ctx context.Context, cw *countingWriter, n *node) {
 		writeBody(cw, http.StatusOK, "application/octet-stream", s.binary[n.fillerOff:n.fillerOff+n.fillerLen])
 	case kindPNG:
 		writeBody(cw, http.StatusOK, "image/png", s.png)
+	case kindAsset:
+		writeBody(cw, http.StatusOK, n.ctype, n.body)
 	case kindHuge:
 		w.serveHuge(cw)
 	case kindTrickle:
