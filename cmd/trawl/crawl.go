@@ -185,6 +185,8 @@ var operational = []struct {
 	{"", "proxy_from_env", func(d *crawler.Config, s crawler.Config) { d.ProxyFromEnv = s.ProxyFromEnv }},
 	{"allow-private", "allow_private", func(d *crawler.Config, s crawler.Config) { d.AllowPrivate = s.AllowPrivate }},
 	{"", "parse_workers", func(d *crawler.Config, s crawler.Config) { d.ParseWorkers = s.ParseWorkers }},
+	{"page-requisites", "page_requisites", func(d *crawler.Config, s crawler.Config) { d.PageRequisites = s.PageRequisites }},
+	{"requisite-hosts", "requisite_hosts", func(d *crawler.Config, s crawler.Config) { d.RequisiteHosts = s.RequisiteHosts }},
 }
 
 // applyOperational copies the settings a resume may change onto the stored

@@ -53,6 +53,7 @@ func crawlFlags(name string, fc *fileConfig, resume bool) *crawlFlagSet {
 	if !resume {
 		fs.BoolVar(&fs.fresh, "fresh", false, "discard the crawl already in --dir and start over")
 	}
+	requestFlags(fs, c)
 	fs.group("Scope (fixed for the life of a crawl)", "seeds-file", "scope", "max-depth", "include", "exclude", "follow-nofollow", "ignore-robots", "user-agent")
 	fs.group("Politeness", "delay", "per-host", "concurrency")
 	fs.group("Limits", "max-pages", "max-body", "timeout", "retries")
