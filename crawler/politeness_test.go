@@ -22,16 +22,16 @@ func TestDelayAndCrawlDelayHoldAcrossResume(t *testing.T) {
 	cfg := testConfig(web)
 	cfg.Delay = 100 * time.Millisecond
 
+	// Interrupt the first run after a few requests: the web holds the next
+	// one, so the cancel lands mid-crawl however slow the machine is.
 	ctx, cancel := context.WithCancel(context.Background())
-	c, err := crawler.New(dir, cfg, crawler.WithProgress(func(s crawler.Stats) {
-		if s.Done >= 3 {
-			cancel()
-		}
-	}))
+	hold := web.HoldAfter(5)
+	defer hold.Release()
+	go func() { <-hold.Reached(); cancel(); hold.Release() }()
+	c, err := crawler.New(dir, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	go func() { time.Sleep(700 * time.Millisecond); cancel() }()
 	st, err := c.Run(ctx)
 	if err != nil {
 		t.Fatal(err)

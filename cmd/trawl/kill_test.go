@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,16 +23,101 @@ import (
 const childConcurrency = 4
 
 // child starts this test binary as a trawl process.
-func child(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer) {
+func child(t *testing.T, args ...string) *childProc {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], append([]string{"-test.run=^$", "--"}, args...)...)
 	cmd.Env = append(os.Environ(), "TRAWL_CLI_CHILD=1")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	p := &childProc{cmd: cmd, done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = &p.out, &p.out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	return cmd, &out
+	go func() { p.err = cmd.Wait(); close(p.done) }()
+	return p
+}
+
+// childProc is a running child with its combined output.
+type childProc struct {
+	cmd  *exec.Cmd
+	out  lineWatcher
+	done chan struct{} // closed when the process has exited and err is set
+	err  error
+}
+
+// wait waits for the child to exit and returns its exit code. A child
+// still running shortly before the test binary's deadline is killed and
+// the test fails with its output (rather than the binary panicking with
+// the child left behind).
+func (p *childProc) wait(t *testing.T) int {
+	t.Helper()
+	select {
+	case <-p.done:
+		return exitCode(p.err)
+	case <-beforeDeadline(t):
+		p.cmd.Process.Kill()
+		<-p.done
+		t.Fatalf("child %v hung:\n%s", p.cmd.Args[2:], p.out.String())
+		return -1
+	}
+}
+
+// beforeDeadline fires 30 s before the test binary's -timeout (never if
+// there is none).
+func beforeDeadline(t *testing.T) <-chan time.Time {
+	d, ok := t.Deadline()
+	if !ok {
+		return nil
+	}
+	return time.After(time.Until(d) - 30*time.Second)
+}
+
+// lineWatcher collects output and closes a channel when a text appears in
+// it, so a test can act on what the child says (an event) rather than on
+// how long it has run.
+type lineWatcher struct {
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	waiting []textWait
+}
+
+type textWait struct {
+	text string
+	seen chan struct{}
+}
+
+func (w *lineWatcher) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	kept := w.waiting[:0]
+	for _, tw := range w.waiting {
+		if bytes.Contains(w.buf.Bytes(), []byte(tw.text)) {
+			close(tw.seen)
+		} else {
+			kept = append(kept, tw)
+		}
+	}
+	w.waiting = kept
+	return len(p), nil
+}
+
+// seen returns a channel closed once the output contains text.
+func (w *lineWatcher) seen(text string) <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ch := make(chan struct{})
+	if bytes.Contains(w.buf.Bytes(), []byte(text)) {
+		close(ch)
+	} else {
+		w.waiting = append(w.waiting, textWait{text, ch})
+	}
+	return ch
+}
+
+func (w *lineWatcher) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
 }
 
 func exitCode(err error) int {
@@ -86,8 +173,12 @@ func TestKill9ResumeLosesNothing(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "state")
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 9))
 
+	// Each run is killed right after a random number of requests (the web
+	// holds the next one, so the kill lands mid-crawl whatever the
+	// machine's speed). minKills × maxGap is less than the web's request
+	// count, so every planned kill lands before the crawl can finish.
 	kills, runs := 0, 0
-	const minKills = 6
+	const minKills, maxGap = 6, 30
 	for {
 		var args []string
 		if runs == 0 || !crawler.Exists(dir) { // a kill during start leaves nothing to resume
@@ -97,31 +188,26 @@ func TestKill9ResumeLosesNothing(t *testing.T) {
 			args = append([]string{"resume"}, crawlArgs(web, dir)...)
 		}
 		runs++
-		cmd, out := child(t, args...)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		var kill <-chan time.Time
-		if kills < minKills {
-			kill = time.After(time.Duration(20+rng.IntN(300)) * time.Millisecond)
+		if kills == minKills {
+			if code := child(t, args...).wait(t); code != 0 {
+				t.Fatalf("final run %d exited %d", runs, code)
+			}
+			break
 		}
+		hold := web.HoldAfter(int64(1 + rng.IntN(maxGap)))
+		p := child(t, args...)
 		select {
-		case err := <-done:
-			if code := exitCode(err); code != 0 {
-				t.Fatalf("run %d exited %d:\n%s", runs, code, out)
-			}
-			if kills < minKills {
-				continue // finished before the kill; fine, resume is a no-op run
-			}
-		case <-kill:
-			cmd.Process.Signal(syscall.SIGKILL)
-			<-done
+		case <-hold.Reached():
+			p.cmd.Process.Signal(syscall.SIGKILL)
+			p.wait(t)
+			hold.Release()
 			kills++
-			continue
-		case <-time.After(60 * time.Second):
-			cmd.Process.Kill()
-			t.Fatalf("run %d hung:\n%s", runs, out)
+		case <-p.done:
+			t.Fatalf("run %d exited %d before its kill (%d requests so far):\n%s", runs, exitCode(p.err), web.Requests(), p.out.String())
+		case <-beforeDeadline(t):
+			p.cmd.Process.Kill()
+			t.Fatalf("run %d hung:\n%s", runs, p.out.String())
 		}
-		break
 	}
 	st, err := crawler.ReadStatus(dir)
 	if err != nil {
@@ -171,28 +257,38 @@ func TestSIGTERMGracefulThenResume(t *testing.T) {
 	defer web.Close()
 	dir := filepath.Join(t.TempDir(), "state")
 	args := append(append([]string{"crawl"}, crawlArgs(web, dir)...), web.Seeds()...)
+	// Each stop comes after a set number of requests, with the next request
+	// held: the crawl is running (the child installs its signal handler
+	// before it sends a request) and cannot finish before the signal. The
+	// held requests are released once the child says it is stopping, and
+	// must not keep it from exiting 143.
 	for i := 0; i < 3; i++ {
 		if i > 0 {
 			args = append([]string{"resume"}, crawlArgs(web, dir)...)
 		}
-		cmd, out := child(t, args...)
-		time.Sleep(time.Duration(150+100*i) * time.Millisecond)
-		cmd.Process.Signal(syscall.SIGTERM)
-		err := cmd.Wait()
-		code := exitCode(err)
-		if code == 0 {
-			break // finished before the signal
+		hold := web.HoldAfter(int64(20 + 30*i))
+		p := child(t, args...)
+		select {
+		case <-hold.Reached():
+		case <-p.done:
+			t.Fatalf("run %d exited %d before the signal:\n%s", i, exitCode(p.err), p.out.String())
 		}
-		if code != exitTerminated {
-			t.Fatalf("SIGTERM run exited %d, want %d:\n%s", code, exitTerminated, out)
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.out.seen("stopping after in-flight fetches"):
+		case <-p.done:
 		}
-		if !bytes.Contains(out.Bytes(), []byte("trawl resume --dir "+dir)) {
-			t.Fatalf("no resume hint in output:\n%s", out)
+		hold.Release()
+		if code := p.wait(t); code != exitTerminated {
+			t.Fatalf("SIGTERM run exited %d, want %d:\n%s", code, exitTerminated, p.out.String())
+		}
+		if !strings.Contains(p.out.String(), "trawl resume --dir "+dir) {
+			t.Fatalf("no resume hint in output:\n%s", p.out.String())
 		}
 	}
-	cmd, out := child(t, append([]string{"resume"}, crawlArgs(web, dir)...)...)
-	if err := cmd.Wait(); exitCode(err) != 0 {
-		t.Fatalf("final resume: %v\n%s", err, out)
+	p := child(t, append([]string{"resume"}, crawlArgs(web, dir)...)...)
+	if code := p.wait(t); code != 0 {
+		t.Fatalf("final resume exited %d:\n%s", code, p.out.String())
 	}
 	rep := web.Report()
 	if probs := rep.Check(web.Expected(), 2, 0, 0); len(probs) > 0 {

@@ -73,12 +73,14 @@ func TestFailureClasses(t *testing.T) {
 		},
 		{
 			name: "trickle within stall timeout succeeds",
-			opts: Options{StallTimeout: 300 * time.Millisecond},
+			// The gaps must stay under StallTimeout on a loaded machine (a
+			// descheduled writer makes a gap longer): 40× margin.
+			opts: Options{StallTimeout: 2 * time.Second},
 			handler: func(t *testing.T, w http.ResponseWriter, r *http.Request, quit <-chan struct{}) {
-				for range 30 { // 30 x 15ms: longer than StallTimeout in total
+				for range 50 { // 50 x 50ms: longer than StallTimeout in total
 					w.Write([]byte("x"))
 					w.(http.Flusher).Flush()
-					time.Sleep(15 * time.Millisecond)
+					time.Sleep(50 * time.Millisecond)
 				}
 			},
 		},

@@ -31,6 +31,10 @@ type Web struct {
 	served   chan error
 	handlers sync.WaitGroup
 	once     sync.Once
+
+	holdMu   sync.Mutex
+	requests int64 // every request received (hold.go)
+	hold     *Hold // nil: answer everything
 }
 
 // Start generates the site described by cfg and starts serving it on
@@ -140,7 +144,7 @@ func (w *Web) serve(rw http.ResponseWriter, r *http.Request) {
 			return h.robots.status
 		})
 		defer func() { w.judge.exit(v, cw.status, cw.n) }()
-		if !w.pause(r.Context()) {
+		if !w.admit(r.Context()) || !w.pause(r.Context()) {
 			return
 		}
 		if code == 200 {
@@ -166,7 +170,7 @@ func (w *Web) serve(rw http.ResponseWriter, r *http.Request) {
 	v, transient := w.judge.enterPage(host, key, h != nil, disallowed, n != nil && n.hidden, trap,
 		func(k int) bool { return k == 1 && n != nil && n.firstStatus != 0 })
 	defer func() { w.judge.exit(v, cw.status, cw.n) }()
-	if !w.pause(r.Context()) {
+	if !w.admit(r.Context()) || !w.pause(r.Context()) {
 		return
 	}
 	switch {

@@ -22,7 +22,7 @@ type killPhase int
 
 const (
 	phaseStartup killPhase = iota // 0–30 ms after exec: flag parsing, opening bbolt, recovery
-	phaseRobots                   // at the run's first robots.txt request (or early if none)
+	phaseRobots                   // while the run's first request (its first robots.txt, usually) waits for its answer
 	phaseMid                      // anywhere in the crawl, with an export running concurrently
 	phaseMidLate                  // later in the crawl, no export
 )
@@ -62,7 +62,6 @@ func TestTortureKill9(t *testing.T) {
 			args = crawlCmd(web, dir)
 		}
 		runs++
-		robotsBefore := robotsRequests(web.Report())
 		p := run(t, args...)
 		if killed >= kills {
 			code, err := p.Wait(5 * time.Minute)
@@ -74,21 +73,26 @@ func TestTortureKill9(t *testing.T) {
 		phase := killPhase(killed % 4)
 		var exp *Proc
 		var expOut string
+		// The startup kill lands at a random moment (any outcome is valid
+		// there); the others come after a number of requests, with the
+		// web holding the next one, so they land in the crawl whatever
+		// the machine's speed.
+		var hold *testweb.Hold
 		switch phase {
 		case phaseStartup:
 			sleepOrExit(p, time.Duration(rng.IntN(31))*time.Millisecond)
 		case phaseRobots:
-			deadline := time.Now().Add(300 * time.Millisecond)
-			for time.Now().Before(deadline) && robotsRequests(web.Report()) == robotsBefore && !exited(p) {
-				time.Sleep(time.Millisecond)
-			}
+			hold = web.HoldAfter(0) // the run's first request: its first robots.txt, usually
+			holdOrExit(p, hold)
 		case phaseMid:
-			sleepOrExit(p, time.Duration(40+rng.IntN(200))*time.Millisecond)
+			hold = web.HoldAfter(int64(10 + rng.IntN(pick(200, 100))))
+			holdOrExit(p, hold)
 			expOut = filepath.Join(exports, "run-"+strconv.Itoa(runs)+".jsonl")
 			exp = run(t, "export", "--dir", dir, "--format", "jsonl", "--out", expOut)
-			sleepOrExit(exp, time.Duration(rng.IntN(60))*time.Millisecond)
+			sleepOrExit(exp, time.Duration(rng.IntN(60))*time.Millisecond) // any moment of the export
 		case phaseMidLate:
-			sleepOrExit(p, time.Duration(100+rng.IntN(600))*time.Millisecond)
+			hold = web.HoldAfter(int64(50 + rng.IntN(pick(600, 250))))
+			holdOrExit(p, hold)
 		}
 		if exp != nil && !exited(exp) {
 			exp.Kill()
@@ -105,6 +109,9 @@ func TestTortureKill9(t *testing.T) {
 			p.Kill()
 			killed++
 			phases[phase]++
+		}
+		if hold != nil {
+			hold.Release()
 		}
 		if exp != nil {
 			if code, ok := checkExport(t, exp, expOut); ok && code == 0 {
@@ -240,14 +247,6 @@ func checkFinal(t *testing.T, dir string, expected map[string]int) (crawler.Stat
 	return st, lines
 }
 
-func robotsRequests(r testweb.Report) int {
-	n := 0
-	for _, c := range r.RobotsRequests {
-		n += c
-	}
-	return n
-}
-
 // exited reports whether p has exited, without waiting.
 func exited(p *Proc) bool {
 	select {
@@ -255,6 +254,14 @@ func exited(p *Proc) bool {
 		return true
 	default:
 		return false
+	}
+}
+
+// holdOrExit waits until a request is held by h or p exits.
+func holdOrExit(p *Proc, h *testweb.Hold) {
+	select {
+	case <-p.Done():
+	case <-h.Reached():
 	}
 }
 
@@ -283,14 +290,24 @@ func TestTortureSIGTERM(t *testing.T) {
 			args = crawlCmd(web, dir)
 		}
 		runs++
+		// The signal comes after a number of requests, with the next one
+		// held: the process has installed its handler (it does so before
+		// any request) and cannot finish first. Held requests are let
+		// through once it says it is stopping.
+		hold := web.HoldAfter(int64(20 + rng.IntN(pick(130, 150))))
 		p := run(t, args...)
-		sleepOrExit(p, time.Duration(50+rng.IntN(450))*time.Millisecond)
+		holdOrExit(p, hold)
 		finished := exited(p)
 		if finished {
 			code, _ := p.Wait(0)
 			t.Fatalf("run %d exited %d before SIGTERM %d (test web too small?):\n%s", runs, code, stopped+1, p.Output())
 		}
 		p.Signal(syscall.SIGTERM)
+		select {
+		case <-p.Said("stopping after in-flight fetches"):
+		case <-p.Done():
+		}
+		hold.Release()
 		code, err := p.Wait(time.Minute)
 		if err != nil {
 			t.Fatal(err)
