@@ -79,17 +79,15 @@ func (e *engine) commit(p *processed) {
 		e.settle()
 		return
 	}
-	if p.class != "" {
-		e.errMu.Lock()
-		e.errCounts[p.class]++
-		e.errMu.Unlock()
-	}
 	e.m.outcome(outcomeName(p.comp.Outcome), p.comp.Outcome == frontier.Retry)
 	e.durable <- struct{}{} // blocks when maxAwaitingCommit are in the writer: backpressure
 	e.pending.Add(1)
 	cp := p.comp.Checkpoint
 	e.fr.CompleteAsync(p.comp, func(err error) {
 		defer e.pending.Done()
+		if err == nil {
+			e.counts.count(p.comp.Outcome, p.class) // durable: never counted ahead of the frontier
+		}
 		if err != nil {
 			e.fail(fmt.Errorf("commit %s: %w", p.comp.Lease.URL, err))
 		} else if cp != nil {
@@ -111,15 +109,22 @@ func (e *engine) settle() {
 	e.signal()
 }
 
-// statusLoop publishes the status snapshot and calls the progress hook about
-// once a second until ctx is done.
+// statusLoop publishes the status snapshot, saves the counters and calls
+// the progress hook about once a second until ctx is done.
 func (e *engine) statusLoop(ctx context.Context) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
+		fs := e.fr.Stats()
+		e.window.add(time.Now(), fs.Done+fs.Failed)
+		hasDelay := e.cfg.Delay > 0 || e.maxDelay.Load() > 0 // else the wait is a backoff, not the delay
+		e.delayBound.Store(e.idle.add(hasDelay && fs.Queued > 0 && e.outstanding.Load() == 0))
 		st := e.stats()
 		st.State = StateRunning
 		if err := writeStatus(e.dir, st); err != nil {
+			e.c.log.Warn("status snapshot", "err", err)
+		}
+		if err := e.counts.save(ctx, e.fr, e.elapsed()); err != nil && ctx.Err() == nil {
 			e.c.log.Warn("status snapshot", "err", err)
 		}
 		if e.c.progress != nil {
@@ -133,19 +138,38 @@ func (e *engine) statusLoop(ctx context.Context) {
 	}
 }
 
-// stats assembles a snapshot from the frontier's counters and live gauges.
+// elapsed is the crawl's running time over all its runs.
+func (e *engine) elapsed() time.Duration { return e.counts.before + e.now().Sub(e.runStart) }
+
+// now is the time the run's figures are taken at: the present, or the
+// run's end once it has ended.
+func (e *engine) now() time.Time {
+	if t := e.endedAt.Load(); t != nil {
+		return *t
+	}
+	return time.Now()
+}
+
+// noteDelay records a host delay in force, for Stats.HostDelaySec.
+func (e *engine) noteDelay(d time.Duration) {
+	for {
+		cur := e.maxDelay.Load()
+		if int64(d) <= cur || e.maxDelay.CompareAndSwap(cur, int64(d)) {
+			return
+		}
+	}
+}
+
+// stats assembles a snapshot from the frontier's counters, the saved
+// counters and live gauges: every figure covers the whole crawl, except
+// Run (this run) and the live ones (in flight, active hosts, ETA).
 func (e *engine) stats() Stats {
 	fs := e.fr.Stats()
-	e.errMu.Lock()
-	errs := make(map[string]int64, len(e.errCounts))
-	for k, v := range e.errCounts {
-		errs[k] = v
-	}
-	e.errMu.Unlock()
+	failedBy, skippedBy := e.counts.snapshot()
 	e.hostsMu.Lock()
 	active := int64(len(e.active))
 	e.hostsMu.Unlock()
-	now := time.Now()
+	now := e.now()
 	s := Stats{
 		Queued:      fs.Queued,
 		InFlight:    e.fetching.Load(),
@@ -157,16 +181,44 @@ func (e *engine) stats() Stats {
 		Hosts:       fs.Hosts,
 		ActiveHosts: active,
 		BytesStored: fs.Bytes,
-		Errors:      errs,
+		Errors:      failedBy,
+		Skips:       skippedBy,
+		MaxPages:    e.cfg.MaxPages,
 		Panics:      e.c.panics.Load(),
 		StartedAt:   e.startedAt,
 		UpdatedAt:   now.UTC(),
 		PID:         pid(),
 		Dir:         e.dir,
+		Run: RunStats{
+			StartedAt: e.runStart.UTC(),
+			Done:      fs.Done - e.atStart.Done,
+			Failed:    fs.Failed - e.atStart.Failed,
+			Skipped:   fs.Skipped - e.atStart.Skipped,
+		},
 	}
-	if el := now.Sub(e.runStart).Seconds(); el > 0 {
-		s.PagesPerSec = float64(fs.Done+fs.Failed-e.doneAtStart) / el
+	s.Run.ElapsedSec = now.Sub(e.runStart).Seconds()
+	s.ElapsedSec = (e.counts.before + now.Sub(e.runStart)).Seconds()
+	if s.Run.ElapsedSec > 0 {
+		s.Run.PagesPerSec = float64(s.Run.Done+s.Run.Failed) / s.Run.ElapsedSec
 	}
+	if s.ElapsedSec > 0 {
+		s.PagesPerSec = float64(s.Done+s.Failed) / s.ElapsedSec
+	}
+	if e.limitHit.Load() && fs.Queued > 0 {
+		s.StopReason = StopReasonMaxPages
+	}
+	remaining := fs.Queued + int64(fs.Leased)
+	if e.cfg.MaxPages > 0 {
+		remaining = min(remaining, max(0, e.cfg.MaxPages-fs.Done-fs.Failed))
+	}
+	if r := e.window.rate(); r > 0 && remaining > 0 {
+		s.ETASec = float64(remaining) / r
+	}
+	if e.delayBound.Load() {
+		s.Bottleneck = "delay"
+	}
+	s.HostDelaySec = time.Duration(max(e.maxDelay.Load(), int64(e.cfg.Delay))).Seconds()
+	reconcileReasons(&s)
 	return s
 }
 

@@ -83,6 +83,7 @@ func (e *engine) nextLease(ctx context.Context) (frontier.Lease, bool) {
 		switch {
 		case e.limitReached():
 			if e.outstanding.Load() == 0 {
+				e.limitHit.Store(true)
 				e.finished.Store(true)
 				return frontier.Lease{}, false
 			}
@@ -207,7 +208,9 @@ func (e *engine) fetchOne(l frontier.Lease) {
 // hostDelay is the minimum gap between request starts to the lease's host
 // (policy.gap), as far as its robots.txt is known.
 func (e *engine) hostDelay(r robotsResult) time.Duration {
-	return e.pol.gap(r.crawlDelay(e.rob.agent))
+	d := e.pol.gap(r.crawlDelay(e.rob.agent))
+	e.noteDelay(d)
+	return d
 }
 
 // sleepUntil waits until t (at once if t has passed) or until ctx is done.

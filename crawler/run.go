@@ -89,12 +89,17 @@ type engine struct {
 	finished    atomic.Bool
 	startedAt   time.Time
 	runStart    time.Time
-	doneAtStart int64
+	atStart     frontier.Stats // the counters when this run began
+	counts      *counters      // reasons and crawl time, saved with the crawl
+	window      rateWindow
+	idle        idleSampler
+	delayBound  atomic.Bool               // the host delay bounds the crawl (idleSampler)
+	maxDelay    atomic.Int64              // largest host delay in force, ns
+	limitHit    atomic.Bool               // --max-pages ended the run
+	endedAt     atomic.Pointer[time.Time] // set by close: the run's figures stop there
 
-	errMu     sync.Mutex
-	errCounts map[string]int64
-	hostsMu   sync.Mutex
-	active    map[string]int
+	hostsMu sync.Mutex
+	active  map[string]int
 }
 
 // Run starts a new crawl in the Crawler's directory and blocks until it
@@ -123,6 +128,7 @@ func (c *Crawler) run(ctx context.Context, resume bool) (st Stats, err error) {
 		}
 		st = e.stats()
 		st.State = e.finalState()
+		st.ETASec, st.Bottleneck, st.InFlight, st.ActiveHosts = 0, "", 0, 0
 		if werr := writeStatus(e.dir, st); err == nil && werr != nil {
 			err = werr
 		}
@@ -193,7 +199,7 @@ func (c *Crawler) open(resume bool) (*engine, error) {
 	if err := os.MkdirAll(c.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create state directory: %w", err)
 	}
-	e := &engine{c: c, cfg: c.cfg, dir: c.dir, errCounts: map[string]int64{}, active: map[string]int{}, runStart: time.Now()}
+	e := &engine{c: c, cfg: c.cfg, dir: c.dir, active: map[string]int{}, runStart: time.Now()}
 	e.rnd = &jitterRand{r: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x7472617776))}
 	e.store = &pageStore{}
 	fr, err := frontier.Open(d.frontierPath(), frontier.Options{
@@ -316,8 +322,11 @@ func (c *Crawler) open(resume bool) (*engine, error) {
 	e.committed = make(chan struct{}, 1)
 	e.hardCtx, e.hardCancel = context.WithCancel(context.Background())
 	e.m = newMetrics(c.reg, e)
-	s0 := fr.Stats()
-	e.doneAtStart = s0.Done + s0.Failed
+	e.atStart = fr.Stats()
+	if e.counts, err = loadCounters(fr); err != nil {
+		e.close()
+		return nil, err
+	}
 	return e, nil
 }
 
@@ -332,6 +341,13 @@ func (e *engine) close() error {
 	state := StateInterrupted
 	if e.finished.Load() {
 		state = StateFinished
+	}
+	end := time.Now()
+	e.endedAt.Store(&end)
+	if e.counts != nil {
+		if err := e.counts.save(context.Background(), e.fr, e.elapsed()); err != nil && e.fatal.Load() == nil {
+			errs = append(errs, err)
+		}
 	}
 	if err := e.fr.SetMeta(context.Background(), metaState, []byte(state)); err != nil && e.fatal.Load() == nil {
 		errs = append(errs, fmt.Errorf("store state: %w", err))

@@ -29,14 +29,46 @@ type Stats struct {
 	Hosts       int64            `json:"hosts"`
 	ActiveHosts int64            `json:"hosts_active"`
 	BytesStored int64            `json:"bytes_stored"`
-	Errors      map[string]int64 `json:"errors,omitempty"` // final failures by class
-	PagesPerSec float64          `json:"pages_per_sec"`
-	Panics      int64            `json:"callback_panics,omitempty"` // this process only (not summed across resumes)
-	StartedAt   time.Time        `json:"started_at"`
-	UpdatedAt   time.Time        `json:"updated_at"`
-	PID         int              `json:"pid,omitempty"`
-	Dir         string           `json:"dir"`
+	Errors      map[string]int64 `json:"failed_by_reason,omitempty"`  // Failed by class, whole crawl
+	Skips       map[string]int64 `json:"skipped_by_reason,omitempty"` // Skipped by class (robots), whole crawl
+	// ElapsedSec is the time spent crawling, over every run of the crawl;
+	// PagesPerSec is the crawl's rate: (Done+Failed) / ElapsedSec.
+	ElapsedSec  float64 `json:"elapsed_sec"`
+	PagesPerSec float64 `json:"pages_per_sec"`
+	// Run is this run's share (the last run's, once it stopped).
+	Run RunStats `json:"run"`
+	// ETASec estimates the time left while running: queued pages (bounded
+	// by --max-pages) at the rate of the last ten seconds; 0 when unknown.
+	// Pages not yet discovered make the crawl longer.
+	ETASec float64 `json:"eta_sec,omitempty"`
+	// Bottleneck is "delay" when the crawl waits on its hosts' schedules
+	// (queued work, nothing in flight): --delay or a robots.txt
+	// Crawl-delay, HostDelaySec the largest in force, bounds its speed.
+	Bottleneck   string  `json:"bottleneck,omitempty"`
+	HostDelaySec float64 `json:"host_delay_sec,omitempty"`
+	// StopReason is "max-pages" when --max-pages (MaxPages) ended the
+	// crawl with work still queued: resume with a higher limit continues.
+	StopReason string    `json:"stop_reason,omitempty"`
+	MaxPages   int64     `json:"max_pages,omitempty"`
+	Panics     int64     `json:"callback_panics,omitempty"` // this process only (not summed across resumes)
+	StartedAt  time.Time `json:"started_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
+	PID        int       `json:"pid,omitempty"`
+	Dir        string    `json:"dir"`
 }
+
+// RunStats are one run's figures.
+type RunStats struct {
+	StartedAt   time.Time `json:"started_at"`
+	Done        int64     `json:"done"`
+	Failed      int64     `json:"failed"`
+	Skipped     int64     `json:"skipped"`
+	ElapsedSec  float64   `json:"elapsed_sec"`
+	PagesPerSec float64   `json:"pages_per_sec"` // (Done+Failed) / ElapsedSec
+}
+
+// StopReasonMaxPages: the crawl stopped at Config.MaxPages.
+const StopReasonMaxPages = "max-pages"
 
 // writeStatus atomically replaces dir/status.json, so a reader in another
 // process never sees a torn snapshot.
@@ -82,7 +114,8 @@ func ReadStatus(dir string) (Stats, error) {
 		s.Queued, s.Done, s.Failed, s.Skipped, s.Retries = fs.Queued, fs.Done, fs.Failed, fs.Skipped, fs.Retries
 		s.Stored, s.Hosts, s.BytesStored = fs.Done+fs.Failed+fs.Skipped, fs.Hosts, fs.Bytes
 	}
-	s.InFlight, s.ActiveHosts = 0, 0
+	reconcileReasons(&s)
+	s.InFlight, s.ActiveHosts, s.ETASec, s.Bottleneck = 0, 0, 0, ""
 	return s, nil
 }
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -47,7 +46,8 @@ func runCrawl(ctx context.Context, env *cliEnv, args []string, resume bool) int 
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
-	log, err := newLogger(env.stderr, fc.LogLevel, fc.LogFormat)
+	prog := newProgress(env.stdout, fc.Progress)
+	log, err := newLogger(prog.clearing(env.stderr), fc.LogLevel, fc.LogFormat)
 	if err != nil {
 		env.errorf("%v", err)
 		return exitUsage
@@ -56,6 +56,10 @@ func runCrawl(ctx context.Context, env *cliEnv, args []string, resume bool) int 
 	case "auto", "on", "off":
 	default:
 		env.errorf("--progress %q: want auto, on or off", fc.Progress)
+		return exitUsage
+	}
+	if fc.Heartbeat < 0 {
+		env.errorf("--heartbeat must not be negative (0 turns it off)")
 		return exitUsage
 	}
 
@@ -121,16 +125,13 @@ func runCrawl(ctx context.Context, env *cliEnv, args []string, resume bool) int 
 		}
 		defer metricsSrv.Close()
 	}
-	prog := newProgress(env.stdout, fc.Progress)
-	if prog != nil {
-		opts = append(opts, crawler.WithProgress(prog.update))
-	}
+	w := &watcher{prog: prog, log: log, heartbeat: fc.Heartbeat, dir: fc.Dir, delay: fc.Config.Delay}
+	opts = append(opts, crawler.WithProgress(w.update))
 	cr, err := crawler.New(fc.Dir, fc.Config, opts...)
 	if err != nil {
 		env.errorf("%v", err)
 		return exitUsage
 	}
-	start := time.Now()
 	var st crawler.Stats
 	if resume {
 		st, err = cr.Resume(ctx)
@@ -150,13 +151,13 @@ func runCrawl(ctx context.Context, env *cliEnv, args []string, resume bool) int 
 		default:
 			env.errorf("%s failed: %v", name, err)
 		}
-		printSummary(env, st, time.Since(start))
+		printSummary(env.stdout, st, fc.Dir)
 		if crawler.Exists(fc.Dir) {
 			fmt.Fprintf(env.stdout, "resume with: trawl resume --dir %s\n", fc.Dir)
 		}
 		return exitFailure
 	}
-	printSummary(env, st, time.Since(start))
+	printSummary(env.stdout, st, fc.Dir)
 	if st.State != crawler.StateFinished {
 		fmt.Fprintf(env.stdout, "resume with: trawl resume --dir %s\n", fc.Dir)
 		return interruptCode(ctx)
@@ -245,30 +246,4 @@ func refuseExisting(env *cliEnv, dir string) int {
 		env.errorf("%s holds an unfinished crawl (%d done, %d queued); continue it with: trawl resume --dir %s (or discard it with --fresh)", dir, st.Done, st.Queued, dir)
 	}
 	return exitUsage
-}
-
-func printSummary(env *cliEnv, st crawler.Stats, dur time.Duration) {
-	rate := 0.0
-	if dur > 0 {
-		rate = float64(st.Done+st.Failed) / dur.Seconds()
-	}
-	state := st.State
-	if state == "" {
-		state = "stopped"
-	}
-	fmt.Fprintf(env.stdout, "trawl: %s: %d done, %d failed, %d skipped, %d queued, %d hosts, %s stored in %s (%.1f pages/s)\n",
-		state, st.Done, st.Failed, st.Skipped, st.Queued, st.Hosts, humanBytes(st.BytesStored), dur.Round(time.Millisecond), rate)
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

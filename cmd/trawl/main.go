@@ -79,7 +79,7 @@ func mainWithSignals(args []string) int {
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	go func() {
 		first := <-sigs
-		fmt.Fprintf(os.Stderr, "\ntrawl: %s: stopping after in-flight fetches (again to exit at once)\n", first)
+		fmt.Fprintf(os.Stderr, "%strawl: %s: stopping after in-flight fetches (again to exit at once)\n", lineStart(os.Stderr), first)
 		cancel(signalCause{first})
 		second := <-sigs
 		// The state on disk is consistent at every moment (bbolt
@@ -89,6 +89,16 @@ func mainWithSignals(args []string) int {
 		os.Exit(exitCodeFor(second))
 	}()
 	return run(ctx, args, os.Stdin, os.Stdout, os.Stderr)
+}
+
+// lineStart returns what puts the cursor at the start of an empty line on
+// a terminal ("\r" and erase: the ^C echo and the progress line go), and
+// nothing elsewhere.
+func lineStart(w io.Writer) string {
+	if isTerminal(w) {
+		return "\r\x1b[K"
+	}
+	return ""
 }
 
 func exitCodeFor(sig os.Signal) int {

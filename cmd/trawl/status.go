@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
-	"time"
 
 	"github.com/trawl-crawler/trawl/crawler"
 )
@@ -45,33 +43,9 @@ func runStatus(env *cliEnv, args []string) int {
 		fmt.Fprintf(env.stdout, "%s\n", b)
 		return exitOK
 	}
-	w := env.stdout
-	fmt.Fprintf(w, "dir:        %s\n", *dir)
-	fmt.Fprintf(w, "state:      %s\n", st.State)
-	fmt.Fprintf(w, "done:       %d\n", st.Done)
-	fmt.Fprintf(w, "failed:     %d\n", st.Failed)
-	fmt.Fprintf(w, "skipped:    %d\n", st.Skipped)
-	fmt.Fprintf(w, "queued:     %d\n", st.Queued)
-	fmt.Fprintf(w, "in flight:  %d\n", st.InFlight)
-	fmt.Fprintf(w, "stored:     %d (%s)\n", st.Stored, humanBytes(st.BytesStored))
-	fmt.Fprintf(w, "hosts:      %d\n", st.Hosts)
-	if !st.StartedAt.IsZero() {
-		fmt.Fprintf(w, "started:    %s\n", st.StartedAt.Format(time.RFC3339))
-		fmt.Fprintf(w, "updated:    %s\n", st.UpdatedAt.Format(time.RFC3339))
-	}
-	if len(st.Errors) > 0 {
-		keys := make([]string, 0, len(st.Errors))
-		for k := range st.Errors {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		fmt.Fprintf(w, "failures by reason:\n")
-		for _, k := range keys {
-			fmt.Fprintf(w, "  %-20s %d\n", k, st.Errors[k])
-		}
-	}
+	printStatus(env.stdout, st, *dir)
 	if st.State == crawler.StateInterrupted {
-		fmt.Fprintf(w, "resume with: trawl resume --dir %s\n", *dir)
+		fmt.Fprintf(env.stdout, "resume with: trawl resume --dir %s\n", *dir)
 	}
 	return exitOK
 }
