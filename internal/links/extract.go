@@ -65,26 +65,8 @@ func extract(doc *goquery.Document, pageURL string, maxLinks int, requisites boo
 		return p
 	}
 	root := doc.Nodes[0]
-	// serialized: p.Base is a WHATWG serialisation (the fast resolver relies
-	// on that); an unparsable page URL stays raw, and only absolute
-	// references resolve against it.
-	serialized := false
-	if u, err := url.Parse(pageURL); err == nil {
-		p.Base, serialized = u.Href(true), true
-	}
-	// The first <base href> applies to the whole document, links before it
-	// included (HTML "document base URL").
-	walk(root, func(n *html.Node) bool {
-		if n.Data == "base" {
-			if href, ok := attr(n, "href"); ok {
-				if b, ok := resolveBase(href, p.Base); ok {
-					p.Base, serialized = b, true
-				}
-				return false
-			}
-		}
-		return true
-	})
+	var serialized bool
+	p.Base, serialized = documentBase(root, pageURL)
 	r := &resolver{base: p.Base}
 	if serialized {
 		r.fast = newFastBase(p.Base)
@@ -181,6 +163,38 @@ func (r *resolver) resolve(ref string) (string, bool) {
 	}
 	c, err := serialize(u, ref)
 	return c, err == nil
+}
+
+// DocumentBase returns the URL that relative references in the document
+// rooted at root resolve against: the first <base href> (resolved against
+// pageURL, http(s) only), else pageURL, WHATWG-serialised when it parses.
+func DocumentBase(root *html.Node, pageURL string) string {
+	b, _ := documentBase(root, pageURL)
+	return b
+}
+
+// documentBase is DocumentBase; serialized reports a WHATWG serialisation
+// (the fast resolver relies on it): an unparsable page URL stays raw, and
+// only absolute references resolve against it.
+func documentBase(root *html.Node, pageURL string) (base string, serialized bool) {
+	base = pageURL
+	if u, err := url.Parse(pageURL); err == nil {
+		base, serialized = u.Href(true), true
+	}
+	// The first <base href> applies to the whole document, links before it
+	// included (HTML "document base URL").
+	walk(root, func(n *html.Node) bool {
+		if n.Data == "base" {
+			if href, ok := attr(n, "href"); ok {
+				if b, ok := resolveBase(href, base); ok {
+					base, serialized = b, true
+				}
+				return false
+			}
+		}
+		return true
+	})
+	return base, serialized
 }
 
 // walk visits element nodes below root in document order until visit

@@ -1,7 +1,6 @@
 package export
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -14,21 +13,18 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/PuerkitoBio/goquery"
-
 	"github.com/trawl-crawler/trawl/storage"
-
-	"github.com/trawl-crawler/trawl/internal/links"
 )
 
 // dirWriter writes a mirror tree through an os.Root opened on Out, so no
 // path, symlink or ".." can lead outside it.
 type dirWriter struct {
-	o     Options
-	root  *os.Root
-	paths map[string]string // link key -> relative path, filled only for --rewrite-links
-	files []string
-	bytes int64
+	o       Options
+	root    *os.Root
+	links   *mirrorMap      // where each URL's file is; only for --rewrite-links
+	written map[string]bool // paths written: "/" and "/index.html" are one file
+	files   []string
+	bytes   int64
 }
 
 func newDirWriter(ctx context.Context, r *storage.Reader, o Options) (*dirWriter, error) {
@@ -39,17 +35,12 @@ func newDirWriter(ctx context.Context, r *storage.Reader, o Options) (*dirWriter
 	if err != nil {
 		return nil, fmt.Errorf("export dir: %w", err)
 	}
-	w := &dirWriter{o: o, root: root}
+	w := &dirWriter{o: o, root: root, written: map[string]bool{}}
 	if o.RewriteLinks {
 		// First pass over the same snapshot: where will every page go?
-		w.paths = map[string]string{}
+		w.links = newMirrorMap()
 		err := r.Scan(ctx, func(rec *storage.Record) error {
-			if o.filter(rec) != "" {
-				return nil
-			}
-			if p, err := PathFor(rec.URL, rec.ContentType); err == nil {
-				w.paths[linkKey(rec.URL)] = p
-			}
+			w.links.add(rec, o.filter(rec) == "")
 			return nil
 		})
 		if err != nil {
@@ -65,9 +56,13 @@ func (w *dirWriter) write(r *storage.Record) (bool, string, error) {
 	if err != nil {
 		return false, skipBadURL, nil
 	}
+	if w.written[rel] {
+		// Another URL already wrote this file ("/" and "/index.html"): one file, counted once.
+		return false, skipSameFile, nil
+	}
 	body := r.Body
-	if w.paths != nil && mediaType(r.ContentType) == "text/html" {
-		body = w.rewrite(r.URL, rel, body)
+	if w.links != nil {
+		body = w.links.rewriteFile(r, rel)
 	}
 	dir := path.Dir(rel)
 	if err := w.root.MkdirAll(dir, 0o755); err != nil {
@@ -100,69 +95,10 @@ func (w *dirWriter) write(r *storage.Record) (bool, string, error) {
 		}
 		return false, "", fmt.Errorf("export dir %s: %w", rel, err)
 	}
+	w.written[rel] = true
 	w.files = append(w.files, rel)
 	w.bytes += int64(len(body))
 	return true, "", nil
-}
-
-// rewrite makes href/src links to other saved pages relative to rel.
-func (w *dirWriter) rewrite(pageURL, rel string, body []byte) []byte {
-	base, err := url.Parse(pageURL)
-	if err != nil {
-		return body
-	}
-	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(body))
-	if err != nil {
-		return body
-	}
-	changed := false
-	for _, attr := range []string{"href", "src"} {
-		doc.Find("[" + attr + "]").Each(func(_ int, s *goquery.Selection) {
-			v, _ := s.Attr(attr)
-			ref, err := url.Parse(strings.TrimSpace(v))
-			if err != nil {
-				return
-			}
-			abs := base.ResolveReference(ref)
-			target, ok := w.paths[linkKey(abs.String())]
-			if !ok {
-				return
-			}
-			out := relPath(path.Dir(rel), target)
-			if abs.Fragment != "" {
-				out += "#" + abs.Fragment
-			}
-			s.SetAttr(attr, out)
-			changed = true
-		})
-	}
-	if !changed {
-		return body
-	}
-	html, err := doc.Html()
-	if err != nil {
-		return body
-	}
-	return []byte(html)
-}
-
-// linkKey normalises a URL enough to match links to stored pages: lower-case
-// scheme and host, default port and fragment dropped, empty path as "/".
-func linkKey(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return raw
-	}
-	u.Scheme = strings.ToLower(u.Scheme)
-	u.Host = strings.ToLower(u.Host)
-	if p := u.Port(); p != "" && p == links.DefaultPort(u.Scheme) {
-		u.Host = strings.TrimSuffix(u.Host, ":"+p)
-	}
-	u.Fragment, u.RawFragment = "", ""
-	if u.Path == "" {
-		u.Path = "/"
-	}
-	return u.String()
 }
 
 // relPath is target relative to directory from (both slash paths inside the tree).

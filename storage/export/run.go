@@ -19,6 +19,7 @@ const (
 	skipNoResponse  = "no-response"  // a failure record: nothing to write
 	skipBadURL      = "bad-url"      // PathFor refused the URL
 	skipConflict    = "path-conflict"
+	skipSameFile    = "same-file" // another URL of the export maps to the same file ("/" and "/index.html")
 )
 
 // writer is one output format.
