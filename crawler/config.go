@@ -59,6 +59,11 @@ type Config struct {
 	// ParseWorkers is the parse stage's size (0 = number of CPUs); 1
 	// serialises every callback on one goroutine.
 	ParseWorkers int `yaml:"parse_workers" json:"parse_workers"`
+	// NoDedup stores every body in its own record. By default a body
+	// identical to one already stored (same SHA-256, at least
+	// storage.MinDedupBody bytes) is stored as a reference to it
+	// (docs/STORAGE.md); exports still write every body.
+	NoDedup bool `yaml:"no_dedup" json:"no_dedup"`
 }
 
 // Default returns the documented defaults. Delay defaults to 1s between

@@ -154,6 +154,7 @@ func fillRecord(rec *storage.Record, resp *fetch.Response) {
 // addRecord encodes rec (compression and hashing happen here, in the parse
 // stage). An encoding failure is a fatal error: nothing is dropped silently.
 func (e *engine) addRecord(p *processed, rec *storage.Record) {
+	e.store.dedup(rec) // a body stored before is stored as a reference (hashing happens here too)
 	b, err := storage.Encode(rec)
 	if err != nil {
 		e.fail(fmt.Errorf("encode record %s: %w", rec.URL, err))

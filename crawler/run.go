@@ -266,7 +266,7 @@ func (c *Crawler) open(resume bool) (*engine, error) {
 	if err := fr.SetMeta(ctx, metaState, []byte(StateRunning)); err != nil {
 		return fail(fmt.Errorf("store state: %w", err))
 	}
-	st, err := storage.Open(d.pagesPath(), fr.Checkpoint(), storage.Options{})
+	st, err := storage.Open(d.pagesPath(), fr.Checkpoint(), storage.Options{NoDedup: e.cfg.NoDedup})
 	if err != nil {
 		return fail(fmt.Errorf("open page store: %w", err))
 	}
@@ -395,6 +395,14 @@ func (l *pageStore) sync() error {
 }
 
 func (l *pageStore) append(b storage.Block) ([]byte, error) { return l.p.Load().Append(b) }
+
+// dedup makes rec a reference to an identical stored body (storage.Store.Dedup).
+func (l *pageStore) dedup(rec *storage.Record) bool {
+	if st := l.p.Load(); st != nil {
+		return st.Dedup(rec)
+	}
+	return false
+}
 
 func (l *pageStore) publish(cp []byte) error {
 	if st := l.p.Load(); st != nil {

@@ -20,7 +20,8 @@ import (
 const (
 	frameHeaderLen = 8         // u32 length + u32 CRC
 	payloadV1      = 0x01      // payload version: DEFLATE of the v1 record encoding (read only)
-	payloadV2      = 0x02      // payload version: S2 block of the v1 record encoding (written)
+	payloadV2      = 0x02      // payload version: S2 block of the v1 record encoding (read only)
+	payloadV3      = 0x03      // payload version: S2 block of the v2 record encoding (written): v1 plus an extension before the body
 	maxPayload     = 1<<31 - 1 // frames larger than this are rejected as corrupt
 	maxStrField    = 1 << 30   // sanity bound while decoding
 )
@@ -30,6 +31,10 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // Block is an encoded (compressed, framed, checksummed) record, ready to append.
 type Block struct {
 	frame []byte
+	// digest is the body's SHA-256 prefix when the block holds a body the
+	// store may refer later identical bodies to (indexable).
+	digest    digestKey
+	indexable bool
 }
 
 // Len reports the number of bytes the block occupies in a segment.
@@ -46,13 +51,17 @@ func Encode(r *Record) (Block, error) {
 		sum := sha256.Sum256(r.Body)
 		r.SHA256 = hex.EncodeToString(sum[:])
 	}
-	raw := appendRecord(make([]byte, 0, len(r.Body)+512), r)
+	body := r.Body
+	if r.Revisit != nil {
+		body = nil // stored once, in the block r.Revisit.Ref names
+	}
+	raw := appendRecord(make([]byte, 0, len(body)+512), r, body, true)
 
 	// S2 (Snappy-compatible framing-free blocks): compression is the
 	// largest CPU cost after HTML parsing, and S2 is ~4.5x faster than
 	// DEFLATE level 1 on 20 KB HTML for ~25% more bytes (docs/BENCHMARKS.md).
 	frame := make([]byte, frameHeaderLen+1, frameHeaderLen+1+s2.MaxEncodedLen(len(raw)))
-	frame[frameHeaderLen] = payloadV2
+	frame[frameHeaderLen] = payloadV3
 	enc := s2.Encode(frame[frameHeaderLen+1:cap(frame)], raw)
 	frame = frame[:frameHeaderLen+1+len(enc)]
 	n := len(frame) - frameHeaderLen
@@ -62,12 +71,17 @@ func Encode(r *Record) (Block, error) {
 	binary.BigEndian.PutUint32(frame[0:4], uint32(n))
 	crc := crc32.Update(crc32.Checksum(frame[0:4], castagnoli), castagnoli, frame[frameHeaderLen:])
 	binary.BigEndian.PutUint32(frame[4:8], crc)
-	return Block{frame: frame}, nil
+	blk := Block{frame: frame}
+	if r.Revisit == nil && len(body) >= MinDedupBody {
+		blk.digest, blk.indexable = digestOf(r.SHA256, body), true
+	}
+	return blk, nil
 }
 
-// appendRecord appends the v1 record encoding of r to b. Field order is the
-// format; change it only together with payloadV1.
-func appendRecord(b []byte, r *Record) []byte {
+// appendRecord appends the record encoding of r (with body as its body) to
+// b: v2 with ext, v1 (no extension) without. Field order is the format;
+// change it only together with the payload version.
+func appendRecord(b []byte, r *Record, body []byte, ext bool) []byte {
 	for _, s := range []string{r.URL, r.FinalURL, r.Method, r.Reason, r.Proto, r.ContentType, r.Parent, r.SHA256} {
 		b = appendString(b, s)
 	}
@@ -83,8 +97,70 @@ func appendRecord(b []byte, r *Record) []byte {
 	}
 	b = appendHeader(b, r.Header)
 	b = appendHeader(b, r.RequestHeader)
-	b = binary.AppendUvarint(b, uint64(len(r.Body)))
-	return append(b, r.Body...)
+	if ext {
+		b = appendExtension(b, r)
+	}
+	b = binary.AppendUvarint(b, uint64(len(body)))
+	return append(b, body...)
+}
+
+// Revisit kinds in the record extension.
+const (
+	revisitNone        = 0
+	revisitIdentical   = 1
+	revisitNotModified = 2
+)
+
+// appendExtension writes the v2 encoding's extension: a uvarint length,
+// then the pass (uvarint) and the revisit kind (one byte), with the
+// referred block's segment and offset (uvarints) when the kind is not
+// none. Readers skip bytes of the extension they do not know, so fields
+// can be appended.
+func appendExtension(b []byte, r *Record) []byte {
+	ext := binary.AppendUvarint(make([]byte, 0, 24), uint64(max(r.Pass, 0)))
+	switch {
+	case r.Revisit == nil:
+		ext = append(ext, revisitNone)
+	default:
+		kind := byte(revisitIdentical)
+		if r.Revisit.Profile == ProfileServerNotModified {
+			kind = revisitNotModified
+		}
+		ext = append(ext, kind)
+		ext = binary.AppendUvarint(ext, uint64(r.Revisit.Ref.seg))
+		ext = binary.AppendUvarint(ext, uint64(r.Revisit.Ref.off))
+	}
+	b = binary.AppendUvarint(b, uint64(len(ext)))
+	return append(b, ext...)
+}
+
+// readExtension parses what appendExtension wrote.
+func (d *decoder) readExtension(r *Record) {
+	n := d.uvarint()
+	if d.err != nil || n > uint64(len(d.b)) {
+		d.fail("extension length")
+		return
+	}
+	ext := decoder{b: d.b[:n]}
+	d.b = d.b[n:]
+	r.Pass = int(ext.uvarint())
+	switch kind := ext.byte1(); kind {
+	case revisitNone:
+	case revisitIdentical, revisitNotModified:
+		seg, off := ext.uvarint(), ext.uvarint()
+		if seg == 0 || seg > 1<<32-1 || off > 1<<62 {
+			ext.fail("revisit reference")
+		}
+		r.Revisit = &Revisit{Profile: ProfileIdenticalPayload, Ref: Ref{seg: uint32(seg), off: int64(off)}}
+		if kind == revisitNotModified {
+			r.Revisit.Profile = ProfileServerNotModified
+		}
+	default:
+		ext.fail("revisit kind")
+	}
+	if ext.err != nil {
+		d.fail(ext.err.Error())
+	}
 }
 
 func appendString(b []byte, s string) []byte {
@@ -120,7 +196,7 @@ func decodePayload(p []byte) (*Record, error) {
 	var raw []byte
 	var err error
 	switch p[0] {
-	case payloadV2:
+	case payloadV2, payloadV3:
 		raw, err = s2.Decode(nil, p[1:])
 	case payloadV1:
 		raw, err = io.ReadAll(flate.NewReader(bytes.NewReader(p[1:])))
@@ -143,6 +219,9 @@ func decodePayload(p []byte) (*Record, error) {
 	r.Truncated = d.byte1() == 1
 	r.Header = d.header()
 	r.RequestHeader = d.header()
+	if p[0] == payloadV3 {
+		d.readExtension(r)
+	}
 	if n := d.uvarint(); d.err == nil {
 		if n != uint64(len(d.b)) {
 			d.fail("body length")

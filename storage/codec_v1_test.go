@@ -15,7 +15,7 @@ func TestDecodeDEFLATEPayload(t *testing.T) {
 	var buf bytes.Buffer
 	buf.WriteByte(payloadV1)
 	fw, _ := flate.NewWriter(&buf, flate.BestSpeed)
-	fw.Write(appendRecord(nil, rec))
+	fw.Write(appendRecord(nil, rec, rec.Body, false))
 	fw.Close()
 	got, err := decodePayload(buf.Bytes())
 	if err != nil {

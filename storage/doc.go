@@ -7,13 +7,14 @@
 //	DIR/segments/000001.seg   blocks, appended in crawl order
 //	DIR/segments/000002.seg   the next segment after rotation at Options.SegmentSize
 //	DIR/manifest.json         what readers may see (atomically replaced)
+//	DIR/digests               the digest index's log: bodies stored so far (dedup.go)
 //
 // Each block is a frame:
 //
 //	u32 big-endian  n    length of payload
 //	u32 big-endian  crc  CRC-32C (Castagnoli) over the 4 length bytes and the payload
-//	n bytes         payload: 1 version byte (0x02) + an S2 block of the record encoding
-//	                (0x01 + raw DEFLATE, the first format, is still read)
+//	n bytes         payload: 1 version byte (0x03) + an S2 block of the record encoding
+//	                (0x02 without the extension, and 0x01 + raw DEFLATE, are still read)
 //
 // The record encoding (inside the compression) is a sequence of uvarint-length-prefixed
 // strings, varints, and two header maps; see codec.go.
@@ -33,4 +34,6 @@
 //     manifest never points beyond the durable, committed prefix; a reader reads
 //     only within the manifest and therefore never sees a torn tail.
 //   - Encode is pure and runs in parallel; Append only writes bytes.
+//   - A record with Revisit set stores no body; it names an earlier block
+//     holding it, which is committed whenever the record is (dedup.go).
 package storage

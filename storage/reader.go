@@ -45,8 +45,10 @@ func (r *Reader) Count() (records int64, bytes int64) { return r.m.Records, r.m.
 // segment and offset).
 func (r *Reader) Scan(ctx context.Context, fn func(*Record) error) error {
 	var seq uint64
-	for _, seg := range r.m.Segments {
-		if err := r.scanSegment(ctx, seg, &seq, fn); err != nil {
+	blocks := newBlockReader(r.dir, &r.m)
+	defer blocks.close()
+	for i, seg := range r.m.Segments {
+		if err := r.scanSegment(ctx, seg, uint32(i+1), blocks, &seq, fn); err != nil {
 			return err
 		}
 	}
@@ -56,7 +58,7 @@ func (r *Reader) Scan(ctx context.Context, fn func(*Record) error) error {
 	return nil
 }
 
-func (r *Reader) scanSegment(ctx context.Context, seg manifestSegment, seq *uint64, fn func(*Record) error) error {
+func (r *Reader) scanSegment(ctx context.Context, seg manifestSegment, segNo uint32, blocks *blockReader, seq *uint64, fn func(*Record) error) error {
 	f, err := os.Open(filepath.Join(r.dir, segmentsDir, seg.Name))
 	if err != nil {
 		return fmt.Errorf("%w: segment %s: %v", ErrCorrupt, seg.Name, err)
@@ -97,6 +99,10 @@ func (r *Reader) scanSegment(ctx context.Context, seg manifestSegment, seq *uint
 		rec, err := decodePayload(buf)
 		if err != nil {
 			return corrupt(err.Error())
+		}
+		rec.pos = Ref{seg: segNo, off: off}
+		if err := blocks.resolve(rec); err != nil {
+			return err
 		}
 		*seq++
 		rec.Seq = *seq

@@ -24,4 +24,12 @@ type Record struct {
 	Parent        string      // URL of the page that linked here ("" for seeds)
 	SHA256        string      // hex digest of Body; Encode fills it if empty
 	Seq           uint64      // crawl order; set by the reader (not stored)
+	// Revisit is set when the body is not stored in this record's block but
+	// in an earlier one (revisit.go); the reader fills Body from it.
+	Revisit *Revisit
+	// Pass is the crawl pass that fetched the record: 0 for the first
+	// crawl, then 1, 2... for each recrawl.
+	Pass int
+
+	pos Ref // where the reader found the block (Ref())
 }

@@ -3,6 +3,7 @@ package storage
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -19,6 +20,9 @@ const DefaultSegmentSize = 256 << 20
 // Options tune a Store.
 type Options struct {
 	SegmentSize int64 // rotate segments at this size; default 256 MiB
+	// NoDedup stores every body in its own record: Dedup never finds a
+	// match and no digest index is kept (benchmarks compare with it).
+	NoDedup bool
 }
 
 // Store appends blocks to segment files in dir. One writer process at a time
@@ -42,6 +46,8 @@ type Store struct {
 	dirDirty bool       // a segment file was created since the last Sync
 	err      error      // sticky: a failed write leaves the tail unknown
 	closed   bool
+
+	idx *digestIndex // bodies stored so far (dedup.go); nil with Options.NoDedup
 }
 
 // Open opens or creates the store in dir. committed is the checkpoint the
@@ -114,6 +120,17 @@ func Open(dir string, committed []byte, opts Options) (*Store, error) {
 		s.cur.Close()
 		return nil, err
 	}
+	if !opts.NoDedup {
+		if s.idx, err = openDigestIndex(filepath.Join(dir, digestsFile), p); err != nil {
+			s.cur.Close()
+			return nil, err
+		}
+	} else if err := os.Remove(filepath.Join(dir, digestsFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		// An index left from a run with dedup would miss this run's blocks
+		// and could name positions this run reuses after a truncation.
+		s.cur.Close()
+		return nil, fmt.Errorf("storage: drop digest index: %w", err)
+	}
 	return s, nil
 }
 
@@ -164,6 +181,12 @@ func (s *Store) Append(b Block) (checkpoint []byte, err error) {
 		// The tail is now unknown; the next Open truncates it back to a committed checkpoint.
 		s.err = fmt.Errorf("storage: append to %s: %w", segmentName(s.pos.seg), err)
 		return nil, s.err
+	}
+	if b.indexable && s.idx != nil {
+		if err := s.idx.add(b.digest, s.pos.seg, s.pos.off); err != nil {
+			s.err = err
+			return nil, err
+		}
 	}
 	s.pos.off += n
 	s.pos.records++
@@ -217,6 +240,9 @@ func (s *Store) Sync() error {
 	}
 	if dirDirty {
 		errs = append(errs, syncDir(s.segDir))
+	}
+	if s.idx != nil {
+		errs = append(errs, s.idx.flush())
 	}
 	if err := errors.Join(errs...); err != nil {
 		s.mu.Lock()
@@ -282,6 +308,9 @@ func (s *Store) Close() error {
 		}
 	}
 	s.pending, s.cur = nil, nil
+	if s.idx != nil {
+		errs = append(errs, s.idx.close())
+	}
 	if s.dirDirty {
 		errs = append(errs, syncDir(s.segDir))
 	}

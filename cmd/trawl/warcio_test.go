@@ -5,8 +5,10 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/trawl-crawler/trawl/internal/freshweb"
 	"github.com/trawl-crawler/trawl/internal/testweb"
 	"github.com/trawl-crawler/trawl/internal/warcverify"
+	"github.com/trawl-crawler/trawl/storage"
 )
 
 // TestCrawlWARCReadByWarcio crawls the test web (redirects, 404s,
@@ -50,4 +52,35 @@ func TestCrawlWARCReadByWarcio(t *testing.T) {
 		t.Fatalf("warcio.js read %+v for %d expected URLs", vs, len(web.Expected()))
 	}
 	t.Logf("warcio.js: %+v", vs)
+}
+
+// TestDedupCrawlWARCReadByWarcio: a crawl where half the pages copy
+// another page's body exports revisit records (identical payload digest)
+// that warcio.js parses, each naming an earlier response with the same
+// payload digest.
+func TestDedupCrawlWARCReadByWarcio(t *testing.T) {
+	if skip, err := warcverify.Require(); skip {
+		t.Skip(err)
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	site := freshweb.Start(freshweb.Config{Pages: 40, Dups: 40, DupOf: 8, PageSize: 4 << 10, Seed: 5})
+	defer site.Close()
+	tmp := t.TempDir()
+	dir := filepath.Join(tmp, "state")
+	if code, _, stderr := cli(t, "", "crawl", "--dir", dir, "--allow-private", "--delay", "0", "--progress", "off", "--log-level", "warn", site.Seed()); code != 0 {
+		t.Fatalf("crawl: %d %s", code, stderr)
+	}
+	out := filepath.Join(tmp, "warc")
+	if code, _, stderr := cli(t, "", "export", "--dir", dir, "--format", "warc", "--out", out); code != 0 {
+		t.Fatalf("export warc: %d %s", code, stderr)
+	}
+	files, _ := filepath.Glob(filepath.Join(out, "*.warc.gz"))
+	vs, err := warcverify.Verify(context.Background(), files...)
+	if err != nil {
+		t.Fatalf("warcio.js: %v\n%+v", err, vs)
+	}
+	if vs.Revisits[storage.ProfileIdenticalPayload] < 40 || vs.ByType["response"]+vs.ByType["revisit"] != len(site.Pages()) {
+		t.Fatalf("warcio.js read %+v for %d pages", vs, len(site.Pages()))
+	}
 }

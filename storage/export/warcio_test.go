@@ -19,6 +19,10 @@ func requireWARCIO(t *testing.T) {
 	}
 }
 
+// requireWARCIOSoft reports skip=true without warcio.js outside CI, for
+// tests whose warcio.js check is one part among others.
+func requireWARCIOSoft() (bool, error) { return warcverify.Require() }
+
 // verifyWARC runs warcio.js over an export's files.
 func verifyWARC(t *testing.T, out string, sum Summary) warcverify.Summary {
 	t.Helper()

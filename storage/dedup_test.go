@@ -1,0 +1,168 @@
+package storage
+
+import (
+	"bytes"
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+// appendRecs dedups, encodes and appends recs, returning the checkpoint after each.
+func appendRecs(t *testing.T, s *Store, recs ...*Record) [][]byte {
+	t.Helper()
+	var cps [][]byte
+	for _, r := range recs {
+		s.Dedup(r)
+		b, err := Encode(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cp, err := s.Append(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cps = append(cps, cp)
+	}
+	if err := s.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	return cps
+}
+
+func closeAt(t *testing.T, s *Store, cp []byte) {
+	t.Helper()
+	if err := s.Publish(cp); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDedupStoresIdenticalBodiesOnce: the second and third copies of a body
+// are revisits of the first (smaller blocks); the reader gives every
+// record its body and names the original; rotation does not break refs.
+func TestDedupStoresIdenticalBodiesOnce(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, nil, Options{SegmentSize: 30 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b, c, d := testRecord(1, 20<<10), testRecord(2, 20<<10), testRecord(3, 20<<10), testRecord(4, 100)
+	b.Body, c.Body = a.Body, a.Body
+	d2 := testRecord(5, 100)
+	d2.Body = d.Body // below MinDedupBody: stored twice
+	cps := appendRecs(t, s, a, b, c, d, d2)
+	closeAt(t, s, cps[len(cps)-1])
+	if b.Revisit == nil || c.Revisit == nil || a.Revisit != nil || d2.Revisit != nil {
+		t.Fatalf("revisits: a %v b %v c %v d2 %v", a.Revisit, b.Revisit, c.Revisit, d2.Revisit)
+	}
+	got := scanAll(t, dir)
+	for i, want := range []*Record{a, b, c, d, d2} {
+		if !bytes.Equal(got[i].Body, want.Body) || got[i].SHA256 != want.SHA256 {
+			t.Errorf("record %d: body %d bytes, want %d", i, len(got[i].Body), len(want.Body))
+		}
+	}
+	for _, i := range []int{1, 2} {
+		rv := got[i].Revisit
+		if rv == nil || rv.Profile != ProfileIdenticalPayload || rv.URL != a.URL || !rv.FetchedAt.Equal(a.FetchedAt) || rv.Status != a.Status {
+			t.Errorf("record %d: revisit %+v, want one of %s", i, rv, a.URL)
+		}
+	}
+	// Stored bytes: the two copies cost a few hundred bytes each, not 20 KB.
+	r, _ := OpenReader(dir)
+	if _, n := r.Count(); n > 2*(20<<10) {
+		t.Fatalf("store holds %d bytes for two distinct 20 KB bodies", n)
+	}
+}
+
+// TestDedupIndexForgetsUncommittedBlocks: a body whose block lies past the
+// committed checkpoint (a crash before the frontier commit) is no dedup
+// target after reopening, because its position is reused; committed ones
+// still are, and a torn log tail is ignored.
+func TestDedupIndexForgetsUncommittedBlocks(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, y := testRecord(1, 4<<10), testRecord(2, 4<<10)
+	cps := appendRecs(t, s, x, y)
+	// committed = after x only; y's block is beyond it.
+	closeAt(t, s, cps[0])
+	if err := os.WriteFile(filepath.Join(dir, digestsFile), append(mustRead(t, filepath.Join(dir, digestsFile)), 1, 2, 3), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(dir, cps[0], Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := s.idx.len(); n != 1 {
+		t.Fatalf("index holds %d bodies after reopening at the first checkpoint, want 1", n)
+	}
+	x2, y2 := testRecord(3, 4<<10), testRecord(4, 4<<10)
+	x2.Body, y2.Body = x.Body, y.Body
+	z := testRecord(5, 4<<10)
+	cps = appendRecs(t, s, z, x2, y2)
+	closeAt(t, s, cps[len(cps)-1])
+	if x2.Revisit == nil {
+		t.Fatal("committed body not found after reopening")
+	}
+	if y2.Revisit != nil {
+		t.Fatalf("y2 refers to %+v: a block that was truncated away", y2.Revisit.Ref)
+	}
+	got := scanAll(t, dir)
+	if len(got) != 4 || !bytes.Equal(got[2].Body, x.Body) || !bytes.Equal(got[3].Body, y.Body) {
+		t.Fatalf("read back %d records", len(got))
+	}
+	// Fresh start (nil checkpoint) forgets everything.
+	s, err = Open(dir, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if n := s.idx.len(); n != 0 {
+		t.Fatalf("index holds %d bodies after a fresh start", n)
+	}
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// BenchmarkDigestIndexMemory reports the heap one indexed body costs
+// (the digest index is what dedup keeps in memory per stored page).
+func BenchmarkDigestIndexMemory(b *testing.B) {
+	const n = 1_000_000
+	for range b.N {
+		dir := b.TempDir()
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		x, err := openDigestIndex(filepath.Join(dir, digestsFile), position{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var k digestKey
+		for i := range n {
+			binary.BigEndian.PutUint64(k[:], uint64(i)*0x9e3779b97f4a7c15)
+			if err := x.add(k, 1, int64(i)*4096); err != nil {
+				b.Fatal(err)
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "heap-B/body")
+		x.close()
+		fi, _ := os.Stat(filepath.Join(dir, digestsFile))
+		b.ReportMetric(float64(fi.Size())/n, "log-B/body")
+		runtime.KeepAlive(x)
+	}
+}

@@ -1,0 +1,42 @@
+package export
+
+import (
+	"time"
+
+	"github.com/trawl-crawler/trawl/storage"
+)
+
+// warcRevisit returns the WARC header fields and block of a revisit record
+// for r, or ok=false when r must be written as a full response: it is no
+// revisit, or the record it refers to is not in this export (a filter
+// dropped it), so a reader of these files could not find the payload.
+//
+// The block is the HTTP status line and headers without the payload
+// (WARC 1.1 §6.7); WARC-Refers-To-Target-URI and -Date name the original
+// response, whose WARC-Date is the same RFC 3339 string.
+func (w *warcWriter) warcRevisit(r *storage.Record, date, reqID, respID string) (hdr [][2]string, block []byte, ok bool) {
+	rv := r.Revisit
+	if rv == nil || rv.URL == "" || rv.Status == 0 {
+		return nil, nil, false
+	}
+	orig := &storage.Record{URL: rv.URL, Status: rv.Status, ContentType: rv.ContentType, Pass: rv.Pass}
+	if w.o.filter(orig) != "" {
+		return nil, nil, false
+	}
+	full := httpResponseBlock(r)
+	block = full[:len(full)-len(r.Body)]
+	hdr = [][2]string{
+		{"WARC-Type", "revisit"},
+		{"WARC-Record-ID", respID},
+		{"WARC-Date", date},
+		{"WARC-Target-URI", r.URL},
+		{"WARC-Concurrent-To", reqID},
+		{"WARC-Warcinfo-ID", w.infoID},
+		{"WARC-Profile", rv.Profile},
+		{"WARC-Refers-To-Target-URI", rv.URL},
+		{"WARC-Refers-To-Date", rv.FetchedAt.UTC().Format(time.RFC3339Nano)},
+		{"Content-Type", "application/http;msgtype=response"},
+		{"WARC-Payload-Digest", sha1Digest(r.Body)},
+	}
+	return hdr, block, true
+}
