@@ -45,29 +45,23 @@ func TestKill9DedupIndexSurvives(t *testing.T) {
 			verb = "crawl"
 		}
 		runs++
-		cmd, out := child(t, args(verb)...)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		var kill <-chan time.Time
+		p := child(t, args(verb)...)
 		if kills < 4 && runs < 40 {
-			kill = time.After(time.Duration(50+rng.IntN(250)) * time.Millisecond)
+			// Kill after 20-80 more requests: mid-crawl, whatever the machine's speed.
+			select {
+			case <-site.AfterRequests(site.TotalRequests() + 20 + int64(rng.IntN(60))):
+				p.cmd.Process.Signal(syscall.SIGKILL)
+				p.wait(t)
+				kills++
+				continue
+			case <-p.done:
+			}
 		}
-		select {
-		case err := <-done:
-			if code := exitCode(err); code != 0 {
-				t.Fatalf("run %d exited %d:\n%s", runs, code, out)
-			}
-			if kills < 4 && runs < 40 {
-				continue // finished before the kill: resume is a no-op run
-			}
-		case <-kill:
-			cmd.Process.Signal(syscall.SIGKILL)
-			<-done
-			kills++
-			continue
-		case <-time.After(60 * time.Second):
-			cmd.Process.Kill()
-			t.Fatalf("run %d hung:\n%s", runs, out)
+		if code := p.wait(t); code != 0 {
+			t.Fatalf("run %d exited %d:\n%s", runs, code, p.out.String())
+		}
+		if kills < 4 && runs < 40 {
+			continue // finished before the kill: resume is a no-op run
 		}
 		break
 	}

@@ -53,10 +53,12 @@ type Site struct {
 	sitemap http.HandlerFunc
 
 	requests     atomic.Int64
-	bodyBytes    atomic.Int64 // body bytes written (200 answers)
-	conditional  atomic.Int64 // requests carrying If-None-Match or If-Modified-Since
-	notModified  atomic.Int64 // 304 answers
-	pathRequests sync.Map     // path -> *atomic.Int64
+	waits        []requestWait // guarded by mu
+	total        int64         // guarded by mu
+	bodyBytes    atomic.Int64  // body bytes written (200 answers)
+	conditional  atomic.Int64  // requests carrying If-None-Match or If-Modified-Since
+	notModified  atomic.Int64  // 304 answers
+	pathRequests sync.Map      // path -> *atomic.Int64
 }
 
 // Start serves the site on 127.0.0.1.
@@ -77,6 +79,49 @@ func Start(cfg Config) *Site {
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
 	s.srv.Start()
 	return s
+}
+
+type requestWait struct {
+	n    int64
+	seen chan struct{}
+}
+
+// AfterRequests returns a channel closed once the site has received n
+// requests in total (counted from Start, not reset by ResetCounters'
+// per-pass counters): tests act on it instead of on elapsed time.
+func (s *Site) AfterRequests(n int64) <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch := make(chan struct{})
+	if s.total >= n {
+		close(ch)
+	} else {
+		s.waits = append(s.waits, requestWait{n, ch})
+	}
+	return ch
+}
+
+// TotalRequests is the number of requests since Start.
+func (s *Site) TotalRequests() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.total
+}
+
+func (s *Site) countRequest() {
+	s.requests.Add(1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.total++
+	kept := s.waits[:0]
+	for _, w := range s.waits {
+		if s.total >= w.n {
+			close(w.seen)
+		} else {
+			kept = append(kept, w)
+		}
+	}
+	s.waits = kept
 }
 
 // Close stops the server.
@@ -194,7 +239,7 @@ func (s *Site) Body(i, v int) []byte {
 }
 
 func (s *Site) serve(w http.ResponseWriter, r *http.Request) {
-	s.requests.Add(1)
+	s.countRequest()
 	if s.cfg.Latency > 0 {
 		select {
 		case <-time.After(s.cfg.Latency):
