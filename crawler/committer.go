@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/trawl-crawler/trawl/frontier"
+	"github.com/trawl-crawler/trawl/storage"
 )
 
 // publishEvery is how often the committer republishes the page-store
@@ -66,6 +67,14 @@ func (e *engine) commit(p *processed) {
 				e.fail(fmt.Errorf("append page %s: %w", p.comp.Lease.URL, err))
 			} else {
 				p.comp.Checkpoint = cp
+				if p.comp.Outcome == frontier.Done {
+					// Where the page is, so its links can be extracted
+					// again if a shorter path to it is found (reparse.go).
+					p.comp.Locator, err = storage.Locate(cp, *p.block)
+					if err != nil {
+						e.fail(fmt.Errorf("locate page %s: %w", p.comp.Lease.URL, err))
+					}
+				}
 			}
 		}
 		// Appended (or never will be): the record's bytes are the store's,
@@ -79,13 +88,15 @@ func (e *engine) commit(p *processed) {
 		e.settle()
 		return
 	}
-	e.m.outcome(outcomeName(p.comp.Outcome), p.comp.Outcome == frontier.Retry)
+	if !p.reparse {
+		e.m.outcome(outcomeName(p.comp.Outcome), p.comp.Outcome == frontier.Retry)
+	}
 	e.durable <- struct{}{} // blocks when maxAwaitingCommit are in the writer: backpressure
 	e.pending.Add(1)
 	cp := p.comp.Checkpoint
 	e.fr.CompleteAsync(p.comp, func(err error) {
 		defer e.pending.Done()
-		if err == nil {
+		if err == nil && !p.reparse {
 			e.counts.count(p.comp.Outcome, p.class) // durable: never counted ahead of the frontier
 		}
 		if err != nil {

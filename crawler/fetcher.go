@@ -54,6 +54,11 @@ func (e *engine) dispatch(ctx context.Context) error {
 			return nil
 		}
 		e.outstanding.Add(1)
+		if l.Reparse {
+			<-e.slots // CPU work only: no fetch slot
+			e.startReparse(l)
+			continue
+		}
 		e.fetchWG.Add(1)
 		go e.fetchOne(l)
 	}

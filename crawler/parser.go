@@ -34,6 +34,9 @@ type processed struct {
 	comp  frontier.Completion
 	block *storage.Block
 	class string // failure class for the error counters ("" if none)
+	// reparse: a stored page's links extracted again (reparse.go); no
+	// record, no counters.
+	reparse bool
 }
 
 // parseLoop is one parse worker: CPU work only (decide, parse, callbacks,
@@ -54,6 +57,9 @@ func (e *engine) parseLoop() error {
 // process turns a fetch result into a completion and a record.
 func (e *engine) process(f *fetched) *processed {
 	l := f.lease
+	if l.Reparse {
+		return e.reparse(l)
+	}
 	p := &processed{comp: frontier.Completion{Lease: l}}
 	if f.robots.update != nil {
 		p.comp.Host = f.robots.update
@@ -173,28 +179,38 @@ func (e *engine) parseHTML(l frontier.Lease, resp *fetch.Response, contentType s
 	var children []frontier.Item
 	if resp.Status >= 200 && resp.Status < 300 {
 		var page links.Page
-		if e.cfg.PageRequisites && e.inScopeDocument(l.URL) {
-			page = links.ExtractWithRequisites(doc, l.URL, maxLinksPerPage)
-			children = e.addRequisites(children, page.Requisites, l.Depth, l.URL)
-		} else {
-			page = links.Extract(doc, l.URL, maxLinksPerPage)
-		}
-		nofollow := !e.cfg.FollowNofollow &&
-			(page.MetaNofollow || links.XRobotsNofollow(resp.Header.Values("X-Robots-Tag"), e.rob.agent))
-		if !nofollow && e.cfg.FollowLinks {
-			for _, ln := range page.Links {
-				if ln.Nofollow && !e.cfg.FollowNofollow {
-					continue
-				}
-				children = e.addChild(children, ln.URL, l.Depth+1, l.URL)
-			}
-		}
+		children, page = e.pageLinks(l, resp.Header, doc)
 		visits := e.runCallbacks(l, resp, doc, page.Base)
 		for _, v := range visits {
 			children = e.addChild(children, v.url, v.depth, l.URL)
 		}
 	}
 	return children
+}
+
+// pageLinks returns the children a 2xx HTML page's links give (nofollow,
+// scope, filters and OnEnqueue applied) at the lease's depth + 1, with its
+// requisites under --page-requisites, and the extracted page.
+func (e *engine) pageLinks(l frontier.Lease, header http.Header, doc *goquery.Document) ([]frontier.Item, links.Page) {
+	var children []frontier.Item
+	var page links.Page
+	if e.cfg.PageRequisites && e.inScopeDocument(l.URL) {
+		page = links.ExtractWithRequisites(doc, l.URL, maxLinksPerPage)
+		children = e.addRequisites(children, page.Requisites, l.Depth, l.URL)
+	} else {
+		page = links.Extract(doc, l.URL, maxLinksPerPage)
+	}
+	nofollow := !e.cfg.FollowNofollow &&
+		(page.MetaNofollow || links.XRobotsNofollow(header.Values("X-Robots-Tag"), e.rob.agent))
+	if !nofollow && e.cfg.FollowLinks {
+		for _, ln := range page.Links {
+			if ln.Nofollow && !e.cfg.FollowNofollow {
+				continue
+			}
+			children = e.addChild(children, ln.URL, l.Depth+1, l.URL)
+		}
+	}
+	return children, page
 }
 
 // htmlReader decodes a page to UTF-8 for the parser. Most pages are UTF-8

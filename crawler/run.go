@@ -202,13 +202,20 @@ func (c *Crawler) open(resume bool) (*engine, error) {
 	e := &engine{c: c, cfg: c.cfg, dir: c.dir, active: map[string]int{}, runStart: time.Now()}
 	e.rnd = &jitterRand{r: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x7472617776))}
 	e.store = &pageStore{}
-	fr, err := frontier.Open(d.frontierPath(), frontier.Options{
+	maxDepth := c.cfg.MaxDepth
+	if resume {
+		var err error
+		if maxDepth, err = storedMaxDepth(c.dir); err != nil {
+			return nil, err
+		}
+	}
+	fr, err := frontier.Open(d.frontierPath(), frontierDepth(frontier.Options{
 		PerHost:       c.cfg.PerHost,
 		Delay:         c.cfg.Delay,
 		MaxBatchDelay: commitWindow,
 		Lookahead:     leaseLookahead,
 		BeforeCommit:  e.store.sync,
-	})
+	}, maxDepth))
 	if err != nil {
 		return nil, fmt.Errorf("open frontier: %w", err)
 	}
@@ -224,6 +231,9 @@ func (c *Crawler) open(resume bool) (*engine, error) {
 		e.cfg.Seeds, e.cfg.MaxDepth, e.cfg.Scope = stored.Seeds, stored.MaxDepth, stored.Scope
 		e.cfg.Include, e.cfg.Exclude, e.cfg.UserAgent = stored.Include, stored.Exclude, stored.UserAgent
 		e.cfg.IgnoreRobots, e.cfg.FollowNofollow, e.cfg.FollowLinks = stored.IgnoreRobots, stored.FollowNofollow, stored.FollowLinks
+		if stored.MaxDepth != maxDepth {
+			return fail(fmt.Errorf("resume %s: %s says max_depth %d, the frontier %d", c.dir, configFile, maxDepth, stored.MaxDepth))
+		}
 		start, err := fr.Meta(metaStart)
 		if err != nil {
 			return fail(fmt.Errorf("read start time: %w", err))

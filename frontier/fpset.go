@@ -39,16 +39,49 @@ func fingerprint(url string) uint64 {
 
 // fpSet is a set of fingerprints. It is not safe for concurrent use: the
 // writer goroutine owns it (Open fills it before the writer starts).
+//
+// With payloads (newFPSet(true): a crawl with a depth limit keeps shortest
+// depths), every slot also holds a 40-bit payload next to its key: the
+// URL's seq (34 bits) and its smallest known depth (6 bits, saturating at
+// depthSat). It is what lets a rediscovery at a smaller depth find the URL's
+// record without an index on disk, for 5 more bytes a slot (11 in all).
 type fpSet struct {
 	shards [fpShards]fpShard
 	n      int
+	stride int // bytes a slot: fpSlotBytes, or fpSlotBytes+fpPayloadBytes with payloads
 }
 
-// fpShard is a linear-probing table of 48-bit keys, fpSlotBytes each,
-// little-endian; an all-zero slot is empty (key 0 is stored as 1).
+// Payload layout (see fpSet).
+const (
+	fpPayloadBytes = 5
+	payloadSeqBits = 34
+	payloadSeqMask = 1<<payloadSeqBits - 1
+	// depthSat is the largest depth a payload holds exactly; a URL at
+	// depthSat or deeper has its exact depth read from its record.
+	depthSat = 1<<(8*fpPayloadBytes-payloadSeqBits) - 1
+	// maxPayloadSeq is the largest seq a payload holds: a frontier that
+	// keeps shortest depths refuses URLs past it (17 billion).
+	maxPayloadSeq = payloadSeqMask
+)
+
+func newFPSet(payloads bool) *fpSet {
+	s := &fpSet{stride: fpSlotBytes}
+	if payloads {
+		s.stride += fpPayloadBytes
+	}
+	return s
+}
+
+// payloads reports whether slots hold payloads.
+func (s *fpSet) payloads() bool { return s.stride > fpSlotBytes }
+
+// fpShard is a linear-probing table of 48-bit keys, stride bytes a slot
+// (the key, then the payload if any), little-endian; an all-zero key is an
+// empty slot (key 0 is stored as 1).
 type fpShard struct {
-	slots  []byte // fpSlotBytes*size, plus 2 bytes so a slot reads as 8
+	slots  []byte // stride*size, plus 8 bytes so a key or payload reads as 8
 	size   int    // slots
+	stride int    // bytes a slot (the set's stride)
 	n      int    // keys held
 	mapped []byte // the mapping behind slots, nil if slots is on the heap
 }
@@ -70,35 +103,94 @@ func (s *fpShard) start(k uint64) int {
 }
 
 func (s *fpShard) at(i int) uint64 {
-	return binary.LittleEndian.Uint64(s.slots[i*fpSlotBytes:]) & fpKeyMask
+	return binary.LittleEndian.Uint64(s.slots[i*s.stride:]) & fpKeyMask
 }
 
 func (s *fpShard) set(i int, k uint64) {
-	binary.LittleEndian.PutUint32(s.slots[i*fpSlotBytes:], uint32(k))
-	binary.LittleEndian.PutUint16(s.slots[i*fpSlotBytes+4:], uint16(k>>32))
+	binary.LittleEndian.PutUint32(s.slots[i*s.stride:], uint32(k))
+	binary.LittleEndian.PutUint16(s.slots[i*s.stride+4:], uint16(k>>32))
+}
+
+// payload is slot i's payload (0 if the set has none).
+func (s *fpShard) payload(i int) uint64 {
+	if s.stride == fpSlotBytes {
+		return 0
+	}
+	return binary.LittleEndian.Uint64(s.slots[i*s.stride+fpSlotBytes:]) & (1<<(8*fpPayloadBytes) - 1)
+}
+
+func (s *fpShard) setPayload(i int, p uint64) {
+	o := i*s.stride + fpSlotBytes
+	binary.LittleEndian.PutUint32(s.slots[o:], uint32(p))
+	s.slots[o+4] = byte(p >> 32)
+}
+
+// slotRef names one slot of the set; valid until the next insert.
+type slotRef struct {
+	sh *fpShard
+	i  int
+}
+
+// seqDepth decodes a slot's payload: the URL's seq and its smallest known
+// depth, capped at depthSat.
+func (r slotRef) seqDepth() (seq uint64, depth int) {
+	p := r.sh.payload(r.i)
+	return p & payloadSeqMask, int(p >> payloadSeqBits)
+}
+
+// setSeqDepth stores seq and depth (capped at depthSat) in the slot.
+func (r slotRef) setSeqDepth(seq uint64, depth int) {
+	r.sh.setPayload(r.i, seq|uint64(min(depth, depthSat))<<payloadSeqBits)
 }
 
 // add inserts fp and reports whether it was new. It fails only if memory
 // for a larger table cannot be mapped.
 func (s *fpSet) add(fp uint64) (bool, error) {
+	_, fresh, err := s.find(fp)
+	return fresh, err
+}
+
+// find returns fp's slot, inserting fp if it was not held (fresh). A new
+// slot's payload is zero.
+func (s *fpSet) find(fp uint64) (slotRef, bool, error) {
 	sh := &s.shards[shardOf(fp)]
 	// Grow at 7/8 full: linear probing stays short (a miss probes ~8
 	// slots on average, one or two cache lines).
 	if (sh.n+1)*8 > sh.size*7 {
 		if err := s.grow(shardOf(fp)); err != nil {
-			return false, err
+			return slotRef{}, false, err
 		}
 	}
 	k := keyOf(fp)
 	for i := sh.start(k); ; {
 		switch sh.at(i) {
 		case k:
-			return false, nil
+			return slotRef{sh, i}, false, nil
 		case 0:
 			sh.set(i, k)
 			sh.n++
 			s.n++
-			return true, nil
+			return slotRef{sh, i}, true, nil
+		}
+		if i++; i == sh.size {
+			i = 0
+		}
+	}
+}
+
+// lookup returns fp's slot if the set holds fp.
+func (s *fpSet) lookup(fp uint64) (slotRef, bool) {
+	sh := &s.shards[shardOf(fp)]
+	if sh.size == 0 {
+		return slotRef{}, false
+	}
+	k := keyOf(fp)
+	for i := sh.start(k); ; {
+		switch sh.at(i) {
+		case k:
+			return slotRef{sh, i}, true
+		case 0:
+			return slotRef{}, false
 		}
 		if i++; i == sh.size {
 			i = 0
@@ -139,8 +231,11 @@ func (s *fpSet) reserve(n int) error {
 
 // resize moves shard i to a table of size slots.
 func (s *fpSet) resize(i, size int) error {
+	if s.stride == 0 {
+		s.stride = fpSlotBytes // the zero fpSet has no payloads
+	}
 	sh := &s.shards[i]
-	nb := size*fpSlotBytes + 2
+	nb := size*s.stride + 8
 	var slots, mapped []byte
 	if nb >= fpMappedBytes {
 		var err error
@@ -152,7 +247,7 @@ func (s *fpSet) resize(i, size int) error {
 		slots = make([]byte, nb)
 	}
 	old := *sh
-	sh.slots, sh.size, sh.mapped = slots, size, mapped
+	sh.slots, sh.size, sh.mapped, sh.stride = slots, size, mapped, s.stride
 	for j := range old.size {
 		k := old.at(j)
 		if k == 0 {
@@ -165,6 +260,9 @@ func (s *fpSet) resize(i, size int) error {
 			}
 		}
 		sh.set(p, k)
+		if s.stride > fpSlotBytes {
+			sh.setPayload(p, old.payload(j))
+		}
 	}
 	if old.mapped != nil {
 		unmapBytes(old.mapped)

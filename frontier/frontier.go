@@ -31,6 +31,16 @@ type Options struct {
 	// gap the server sees. Default 0.
 	Lookahead    time.Duration
 	BeforeCommit func() error // called by the writer just before each bbolt commit (the crawler fsyncs its page store here); an error aborts that batch and fails its callers
+	// ShortestDepth keeps, per URL, the smallest depth it was added at
+	// (see Item): the crawl has a depth limit. It costs 5 bytes a URL of
+	// memory (the seen-set's payloads). Without it a URL keeps the depth
+	// of its first Add: with no depth limit, depth changes nothing that is
+	// fetched.
+	ShortestDepth bool
+	// MaxDepth is the crawl's depth limit, with ShortestDepth: a fetched
+	// page lowered to MaxDepth or deeper is not handed out for
+	// re-extraction (its links would lie past the limit).
+	MaxDepth int
 }
 
 func (o Options) withDefaults() Options {
@@ -72,6 +82,15 @@ type Frontier struct {
 	stats      Stats             // committed counters, plus eager lease deltas
 	checkpoint []byte
 	appliedTx  int // id of the last write txn whose effects are in memory
+
+	// Fetched pages whose links must be extracted again (lowered depth),
+	// as in the reparse bucket: reparseQ waits for Next (a stack: Next
+	// pops the last, so the indexes in reparseAt stay valid), reparseAt
+	// maps each seq in reparseQ to its index, reparsing maps each one
+	// handed out (URL) to its seq until its completion is applied.
+	reparseQ  []reparseItem
+	reparseAt map[uint64]int
+	reparsing map[string]uint64
 }
 
 // Open opens the frontier at path, creating it if missing. It starts a new
@@ -97,7 +116,9 @@ func Open(path string, opts Options) (*Frontier, error) {
 		inflight:  make(map[uint64]string),
 		onWire:    make(map[uint64]bool),
 		leasedSeq: make(map[string]uint64),
-		seen:      new(fpSet),
+		seen:      newFPSet(opts.ShortestDepth),
+		reparseAt: make(map[uint64]int),
+		reparsing: make(map[string]uint64),
 	}
 	if err := guard(f.recover); err != nil {
 		db.Close()
@@ -224,18 +245,39 @@ func (f *Frontier) Close() error {
 func (f *Frontier) Epoch() uint64 { return f.epoch }
 
 // Item is a URL to add.
+//
+// Depth is the URL's link distance from a seed along the path it was found
+// on (seeds 0; a redirect target has its source's depth). A frontier opened
+// with Options.ShortestDepth keeps, per URL, the SMALLEST depth any Add or
+// completion child gave it, with the Parent and Redirects of that item
+// (ties keep the first). A smaller depth for a known URL:
+//   - queued: the record takes the new depth, and the queue entry moves to
+//     its new place (queue order within a host is depth, then seq);
+//   - leased: the record takes the new depth; the lease keeps the old one.
+//     If its completion is Done, the page is handed out again for
+//     re-extraction (below); Retry and Release queue it at the new depth;
+//   - done (fetched): the record takes the new depth and, if it is below
+//     Options.MaxDepth, Next hands the page out once more as a Reparse
+//     lease at that depth: the caller extracts its links again from the
+//     stored page (Completion.Locator, no refetch) and completes with the
+//     children, which may lower their own known children in turn;
+//   - failed or skipped: the record takes the new depth; nothing else.
+//
+// All of it commits in the transaction of the Add or completion that
+// brought the smaller depth. Without ShortestDepth a known URL is ignored.
 type Item struct {
 	URL    string // canonical URL (opaque); dedup key: hash of Host and URL
 	Host   string // host key for politeness (opaque)
 	Depth  int
-	Parent string // URL it was found on ("" for seeds); stored for the record
+	Parent string // URL it was found on at its depth ("" for seeds); stored for the record
 	// Redirects is how many redirects led here without an intervening page
 	// (0 for links and seeds); the caller bounds redirect chains with it.
 	Redirects int
 }
 
 // Add queues the items not seen before (in any state) and returns how many
-// were new. It returns once they are durable. More than maxTxItems (1024)
+// were new; with Options.ShortestDepth it lowers the depth of known ones
+// found at a smaller depth (see Item). It returns once they are durable. More than maxTxItems (1024)
 // items commit in several transactions, each a range of hosts (see
 // splitAdd): after a crash during Add, some hosts' items may be queued and
 // others not.
@@ -347,13 +389,17 @@ type HostUpdate struct {
 // Completion is the end of one lease: outcome, discovered children, host
 // politeness and an opaque checkpoint, committed in one transaction.
 type Completion struct {
-	Lease      Lease
-	Outcome    Outcome
-	RetryAt    time.Time // Retry only
-	Status     int
-	Reason     string
-	Bytes      int64  // added to the bytes counter on Done
-	Children   []Item // added (dedup) in the SAME transaction as the outcome: both or neither
+	Lease    Lease
+	Outcome  Outcome
+	RetryAt  time.Time // Retry only
+	Status   int
+	Reason   string
+	Bytes    int64  // added to the bytes counter on Done
+	Children []Item // added (dedup) in the SAME transaction as the outcome: both or neither
+	// Locator says where the page of a Done lease is stored (opaque; the
+	// crawler's page-store position). It is kept with the URL and handed
+	// back in a Reparse lease.
+	Locator    []byte
 	Host       *HostUpdate
 	Checkpoint []byte // if non-nil, stored as the frontier's checkpoint in the same txn (latest in a batch wins)
 }
@@ -372,6 +418,9 @@ func (f *Frontier) Complete(ctx context.Context, c Completion) error {
 func (f *Frontier) completeOp(c Completion) *op {
 	f.mu.Lock()
 	seq, ok := f.leasedSeq[c.Lease.URL]
+	if c.Lease.Reparse {
+		seq, ok = f.reparsing[c.Lease.URL]
+	}
 	f.mu.Unlock()
 	return &op{kind: opComplete, comp: c, seq: seq, known: ok}
 }
@@ -393,6 +442,9 @@ func (f *Frontier) CompleteAsync(c Completion, done func(error)) {
 func validCompletion(c Completion) error {
 	if c.Outcome < Done || c.Outcome > Release {
 		return fmt.Errorf("complete %s: invalid outcome %d", c.Lease.URL, c.Outcome)
+	}
+	if c.Lease.Reparse && c.Outcome != Done && c.Outcome != Release {
+		return fmt.Errorf("complete reparse %s: outcome %d, want Done or Release", c.Lease.URL, c.Outcome)
 	}
 	for _, it := range c.Children {
 		if err := validItem(it); err != nil {
@@ -472,14 +524,17 @@ func (f *Frontier) Meta(key string) ([]byte, error) {
 }
 
 // Drained reports whether the crawl has no work left: nothing queued
-// (including delayed retries) and nothing leased. One process owns a bbolt
+// (including delayed retries), nothing leased and no page awaiting
+// re-extraction. One process owns a bbolt
 // frontier, so this is the global answer.
 func (f *Frontier) Drained() (bool, error) {
 	if err := f.usable(); err != nil {
 		return false, err
 	}
-	s := f.Stats()
-	return s.Queued == 0 && s.Leased == 0, nil
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s := f.stats
+	return s.Queued == 0 && s.Leased == 0 && len(f.reparseQ) == 0 && len(f.reparsing) == 0, nil
 }
 
 // usable reports ErrClosed or the commit error that broke the frontier.

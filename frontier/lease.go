@@ -33,10 +33,12 @@ type txBatch struct {
 	// append.
 	queuePuts [][]byte
 	retryPuts [][]byte
-	// fps are the fingerprints of the URLs this batch added, in seq order
-	// from seq firstSeq: flush appends them to the seen log as one entry.
-	fps      []uint64
+	// seenLog holds the fingerprint and depth of each URL this batch
+	// added, in seq order from seq firstSeq: flush appends it to the seen
+	// log as one entry. lowered is the same for the URLs it lowered.
+	seenLog  []byte
 	firstSeq uint64
+	lowered  []byte
 }
 
 type eventKind uint8
@@ -44,6 +46,9 @@ type eventKind uint8
 const (
 	evQueued eventKind = iota + 1
 	evLeaseEnd
+	evLowered    // a queued entry moved from old to e (depth.go)
+	evReparse    // rec awaits re-extraction
+	evReparseEnd // a Reparse lease (seq, url) ended
 )
 
 type event struct {
@@ -51,14 +56,17 @@ type event struct {
 	host  string
 	retry bool
 	e     entry
-	seq   uint64 // evLeaseEnd
-	url   string // evLeaseEnd
+	seq   uint64 // evLeaseEnd, evLowered, evReparseEnd
+	url   string // evLeaseEnd, evReparseEnd
+	old   []byte // evLowered
+	rec   urlRec // evReparse
 }
 
 // buckets are one write transaction's buckets, looked up once, and
 // cursors reused for membership tests (bbolt allocates one per Get).
 type buckets struct {
 	meta, userMeta, seen, records, queue, retry, leases, hosts *bolt.Bucket
+	lowered, reparse                                           *bolt.Bucket
 	queueCur, retryCur                                         *bolt.Cursor
 }
 
@@ -67,11 +75,12 @@ func txBuckets(tx *bolt.Tx) buckets {
 		meta: tx.Bucket(bktMeta), userMeta: tx.Bucket(bktUserMeta), seen: tx.Bucket(bktSeen),
 		records: tx.Bucket(bktRecords), queue: tx.Bucket(bktQueue), retry: tx.Bucket(bktRetry),
 		leases: tx.Bucket(bktLeases), hosts: tx.Bucket(bktHosts),
+		lowered: tx.Bucket(bktLowered), reparse: tx.Bucket(bktReparse),
 	}
 	// Records and the seen log are appended in seq order: fill pages
 	// instead of splitting them in half. (FillPercent is per transaction,
 	// not persisted.)
-	b.records.FillPercent, b.seen.FillPercent = 1.0, 1.0
+	b.records.FillPercent, b.seen.FillPercent, b.lowered.FillPercent = 1.0, 1.0, 1.0
 	b.queueCur, b.retryCur = b.queue.Cursor(), b.retry.Cursor()
 	return b
 }
@@ -138,9 +147,16 @@ func (b *txBatch) addItems(items []Item, order []int32) (int, error) {
 		// The set learns the URL before the commit: if the batch fails,
 		// the frontier is broken and the set is never read again.
 		fp := fingerprint(it.URL)
-		if fresh, err := b.w.f.seen.add(fp); err != nil || !fresh {
-			if err != nil {
-				return n, fmt.Errorf("add %s: %w", it.URL, err)
+		seen := b.w.f.seen
+		ref, fresh, err := seen.find(fp)
+		if err != nil {
+			return n, fmt.Errorf("add %s: %w", it.URL, err)
+		}
+		if !fresh {
+			if seen.payloads() {
+				if err := b.lower(ref, fp, it); err != nil {
+					return n, err
+				}
 			}
 			continue
 		}
@@ -149,10 +165,17 @@ func (b *txBatch) addItems(items []Item, order []int32) (int, error) {
 			return n, err
 		}
 		b.seq++
-		if len(b.fps) == 0 {
+		if len(b.seenLog) == 0 {
 			b.firstSeq = b.seq
 		}
-		b.fps = append(b.fps, fp)
+		if seen.payloads() {
+			if b.seq > maxPayloadSeq {
+				return n, fmt.Errorf("add %s: seq %d: more URLs than shortest depths can be kept for (%d)", it.URL, b.seq, uint64(maxPayloadSeq))
+			}
+			ref.setSeqDepth(b.seq, it.Depth)
+		}
+		b.seenLog = binary.BigEndian.AppendUint64(b.seenLog, fp)
+		b.seenLog = append(b.seenLog, byte(min(it.Depth, 255)))
 		r := urlRec{state: stQueued, depth: it.Depth, seq: b.seq, host: it.Host, url: it.URL, parent: it.Parent, redirs: it.Redirects}
 		sk := makeSeqKey(r.seq)
 		if err := b.b.records.Put(sk[:], r.encode()); err != nil {
@@ -174,15 +197,15 @@ func (b *txBatch) addItems(items []Item, order []int32) (int, error) {
 // queue entry goes, a leases entry tagged with the epoch comes. The record
 // is not rewritten (see urlRec).
 func (b *txBatch) lease(o *op) error {
-	q, qc := b.b.queueOf(o.inRetry)
-	k := queueKey(o.host, o.suffix)
-	if !has(qc, k) {
-		return fmt.Errorf("lease %s seq %d: no queue entry: %w", o.host, o.seq, errCorrupt)
-	}
-	if err := q.Delete(k); err != nil {
-		return fmt.Errorf("lease %s seq %d: dequeue: %w", o.host, o.seq, err)
-	}
 	sk := makeSeqKey(o.seq)
+	if !b.dequeue(o.host, o.suffix, o.inRetry) {
+		// Lowered (depth.go) since Next read the entry: the entry is
+		// where the record's depth puts it now.
+		r, err := decodeURLRec(o.seq, b.b.records.Get(sk[:]))
+		if err != nil || r.state != stQueued || r.inRetry != o.inRetry || !b.dequeue(o.host, r.suffix(), r.inRetry) {
+			return fmt.Errorf("lease %s seq %d: no queue entry: %w", o.host, o.seq, errCorrupt)
+		}
+	}
 	if err := b.b.leases.Put(sk[:], u64(b.w.f.epoch)); err != nil {
 		return fmt.Errorf("lease %s seq %d: %w", o.host, o.seq, err)
 	}
@@ -203,6 +226,9 @@ func (b *txBatch) lease(o *op) error {
 
 func (b *txBatch) complete(o *op) (result, error) {
 	c := o.comp
+	if c.Lease.Reparse {
+		return b.completeReparse(o)
+	}
 	stale := func(why string) (result, error) {
 		return result{err: fmt.Errorf("complete %s (%s, lease epoch %d, epoch %d): %w",
 			c.Lease.URL, why, c.Lease.Epoch, b.w.f.epoch, ErrStaleLease)}, nil
@@ -241,6 +267,7 @@ func (b *txBatch) complete(o *op) (result, error) {
 	switch c.Outcome {
 	case Done:
 		r.state, r.bytes = stDone, c.Bytes
+		r.loc = append([]byte(nil), c.Locator...)
 		b.disk.Done++
 		b.mem.Done++
 		b.disk.Bytes += c.Bytes
@@ -275,6 +302,12 @@ func (b *txBatch) complete(o *op) (result, error) {
 		b.mem.Queued++
 		b.events = append(b.events, event{kind: evQueued, host: r.host, retry: r.inRetry,
 			e: entry{suffix: suffix, seq: r.seq, url: r.url, parent: r.parent, depth: r.depth, attempt: r.attempt, redirs: r.redirs}})
+	}
+	if c.Outcome == Done && r.depth < c.Lease.Depth {
+		// Lowered while leased: its links were taken at the old depth.
+		if err := b.reparse(r); err != nil {
+			return result{}, err
+		}
 	}
 	if err := b.b.records.Put(sk[:], r.encode()); err != nil {
 		return result{}, fmt.Errorf("complete %s: %w", r.url, err)
@@ -315,13 +348,18 @@ func (b *txBatch) hostUpdate(name string, u HostUpdate) error {
 // deferred queue inserts in key order, then the touched hosts, counters,
 // sequence and checkpoint.
 func (b *txBatch) flush() error {
-	if len(b.fps) > 0 {
-		v := make([]byte, 0, 8*len(b.fps))
-		for _, fp := range b.fps {
-			v = binary.BigEndian.AppendUint64(v, fp)
-		}
-		if err := b.b.seen.Put(u64(b.firstSeq), v); err != nil {
+	if len(b.seenLog) > 0 {
+		if err := b.b.seen.Put(u64(b.firstSeq), b.seenLog); err != nil {
 			return fmt.Errorf("seen log: %w", err)
+		}
+	}
+	if len(b.lowered) > 0 {
+		n, err := b.b.lowered.NextSequence()
+		if err == nil {
+			err = b.b.lowered.Put(u64(n), b.lowered)
+		}
+		if err != nil {
+			return fmt.Errorf("lowered log: %w", err)
 		}
 	}
 	for _, q := range []struct {
@@ -385,6 +423,19 @@ func (b *txBatch) applyMemory() {
 			}
 			delete(f.inflight, ev.seq)
 			delete(f.leasedSeq, ev.url)
+		case evLowered:
+			if _, leased := f.inflight[ev.seq]; leased {
+				break // Next took the old entry after the commit; the lease op moved it
+			}
+			if ev.retry {
+				h.retryQ().replace(ev.old, ev.e, window)
+			} else {
+				h.main.replace(ev.old, ev.e, window)
+			}
+		case evReparse:
+			f.queueReparse(ev.rec)
+		case evReparseEnd:
+			delete(f.reparsing, ev.url)
 		}
 	}
 	f.stats = f.stats.add(b.mem)

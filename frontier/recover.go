@@ -33,12 +33,19 @@ func (f *Frontier) recover() error {
 		if v > schemaVersion {
 			return fmt.Errorf("schema version %d > %d: %w", v, schemaVersion, ErrNewerSchema)
 		}
+		if v < 2 {
+			return fmt.Errorf("schema version %d is older than 2 and not migrated: %w", v, ErrNotFrontier)
+		}
 		if v == 2 {
 			if err := migrate2(tx); err != nil {
-				return fmt.Errorf("migrate schema 2 to %d: %w", schemaVersion, err)
+				return fmt.Errorf("migrate schema 2 to 3: %w", err)
 			}
-		} else if v < schemaVersion {
-			return fmt.Errorf("schema version %d is older than 2 and not migrated: %w", v, ErrNotFrontier)
+			v = 3
+		}
+		if v == 3 {
+			if err := migrate3(tx); err != nil {
+				return fmt.Errorf("migrate schema 3 to 4: %w", err)
+			}
 		}
 		for _, b := range allBuckets {
 			if tx.Bucket(b) == nil {
@@ -164,6 +171,9 @@ func (f *Frontier) load(tx *bolt.Tx) error {
 	if err := f.loadSeen(tx, s); err != nil {
 		return err
 	}
+	if err := f.loadReparse(tx); err != nil {
+		return err
+	}
 	return tx.Bucket(bktHosts).ForEach(func(k, v []byte) error {
 		r, err := decodeHostRec(v)
 		if err != nil {
@@ -182,20 +192,29 @@ func (f *Frontier) load(tx *bolt.Tx) error {
 }
 
 // loadSeen fills the seen-set from the seen log, which must hold one
-// fingerprint per record (every URL ever added has a record).
+// fingerprint per record (every URL ever added has a record). With
+// payloads (shortest depths kept) each slot learns its URL's seq and depth,
+// and the lowered log then lowers the depths.
 func (f *Frontier) loadSeen(tx *bolt.Tx, s Stats) error {
 	if err := f.seen.reserve(int(s.urls())); err != nil {
 		return fmt.Errorf("load seen-set: %w", err)
 	}
+	payloads := f.seen.payloads()
 	var logged int64
-	err := forEachSeen(tx, func(_, fp uint64) error {
-		// The log is 8 bytes a URL, and the kernel maps neighbouring
+	err := forEachSeen(tx, bktSeen, func(seq, fp uint64, depth int) error {
+		// The log is 9 bytes a URL, and the kernel maps neighbouring
 		// pages with each one read (fault-around): 80 MB of log at 10M
-		// URLs mapped 230 MB. Drop them as the scan goes, every 8 MB.
+		// URLs mapped 230 MB. Drop them as the scan goes, every 9 MB.
 		if logged++; logged%(1<<20) == 0 {
 			_ = dropMappedTx(f.db, tx)
 		}
-		_, err := f.seen.add(fp)
+		ref, _, err := f.seen.find(fp)
+		if err == nil && payloads {
+			if seq > maxPayloadSeq {
+				return fmt.Errorf("seq %d: more URLs than shortest depths can be kept for (%d)", seq, uint64(maxPayloadSeq))
+			}
+			ref.setSeqDepth(seq, depth)
+		}
 		return err
 	})
 	if err != nil {
@@ -204,24 +223,102 @@ func (f *Frontier) loadSeen(tx *bolt.Tx, s Stats) error {
 	if logged != s.urls() {
 		return fmt.Errorf("load seen-set: %d fingerprints for %d URLs: %w", logged, s.urls(), errCorrupt)
 	}
+	if !payloads {
+		return nil
+	}
+	err = forEachSeen(tx, bktLowered, func(_, fp uint64, depth int) error {
+		ref, ok := f.seen.lookup(fp)
+		if !ok {
+			return fmt.Errorf("lowered URL %016x is not in the seen log: %w", fp, errCorrupt)
+		}
+		if seq, d := ref.seqDepth(); depth < d {
+			ref.setSeqDepth(seq, depth)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load lowered depths: %w", err)
+	}
 	return nil
 }
 
-// forEachSeen calls fn with every fingerprint of the seen log and the seq
-// of the URL it belongs to, in seq order.
-func forEachSeen(tx *bolt.Tx, fn func(seq, fp uint64) error) error {
-	return tx.Bucket(bktSeen).ForEach(func(k, v []byte) error {
+// loadReparse queues in memory the fetched pages whose links must be
+// extracted again (see Lease.Reparse).
+func (f *Frontier) loadReparse(tx *bolt.Tx) error {
+	records := tx.Bucket(bktRecords)
+	return tx.Bucket(bktReparse).ForEach(func(k, _ []byte) error {
 		seq, err := readU64(k)
-		if err != nil || len(v)%8 != 0 {
-			return fmt.Errorf("seen log entry %x: %d bytes: %w", k, len(v), errCorrupt)
+		if err != nil {
+			return fmt.Errorf("reparse key %x: %w", k, err)
 		}
-		for ; len(v) > 0; v, seq = v[8:], seq+1 {
-			if err := fn(seq, binary.BigEndian.Uint64(v)); err != nil {
+		r, err := decodeURLRec(seq, records.Get(k))
+		if err != nil {
+			return fmt.Errorf("reparse seq %d: %w", seq, err)
+		}
+		f.queueReparse(r)
+		return nil
+	})
+}
+
+// forEachSeen calls fn with every fingerprint of a seen or lowered log
+// (bkt), the depth logged with it and, for the seen log, the seq of the URL
+// it belongs to, in log order.
+func forEachSeen(tx *bolt.Tx, bkt []byte, fn func(seq, fp uint64, depth int) error) error {
+	return tx.Bucket(bkt).ForEach(func(k, v []byte) error {
+		seq, err := readU64(k)
+		if err != nil || len(v)%seenUnit != 0 {
+			return fmt.Errorf("%s log entry %x: %d bytes: %w", bkt, k, len(v), errCorrupt)
+		}
+		for ; len(v) > 0; v, seq = v[seenUnit:], seq+1 {
+			if err := fn(seq, binary.BigEndian.Uint64(v), int(v[8])); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// migrate3 turns a schema 3 file into schema 4 in the open transaction:
+// every seen log entry gains each URL's depth, read from its record (both
+// are in seq order), and the lowered and reparse buckets are created.
+func migrate3(tx *bolt.Tx) error {
+	seen := tx.Bucket(bktSeen)
+	if seen == nil {
+		return fmt.Errorf("missing bucket seen: %w", ErrNotFrontier)
+	}
+	for _, b := range [][]byte{bktLowered, bktReparse} {
+		if _, err := tx.CreateBucket(b); err != nil {
+			return fmt.Errorf("create %s: %w", b, err)
+		}
+	}
+	records := tx.Bucket(bktRecords)
+	seen.FillPercent = 1.0
+	c := seen.Cursor()
+	for k, v := c.First(); k != nil; {
+		first, err := readU64(k)
+		if err != nil || len(v)%8 != 0 {
+			return fmt.Errorf("seen log entry %x: %d bytes: %w", k, len(v), errCorrupt)
+		}
+		nv := make([]byte, 0, len(v)/8*seenUnit)
+		for i := 0; i < len(v); i += 8 {
+			seq := first + uint64(i/8)
+			sk := makeSeqKey(seq)
+			r, err := decodeURLRec(seq, records.Get(sk[:]))
+			if err != nil {
+				return fmt.Errorf("seq %d: %w", seq, err)
+			}
+			nv = append(nv, v[i:i+8]...)
+			nv = append(nv, byte(min(r.depth, 255)))
+		}
+		key := append([]byte(nil), k...)
+		if err := seen.Put(key, nv); err != nil {
+			return fmt.Errorf("rewrite seen log entry %d: %w", first, err)
+		}
+		// Seek again: a Put invalidates the cursor's position.
+		c.Seek(key)
+		k, v = c.Next()
+	}
+	return tx.Bucket(bktMeta).Put(keySchema, u64(4))
 }
 
 // migrate2 turns a schema 2 file into schema 3 in the open transaction:
@@ -265,7 +362,7 @@ func migrate2(tx *bolt.Tx) error {
 	if err := tx.DeleteBucket([]byte("index")); err != nil {
 		return fmt.Errorf("drop index: %w", err)
 	}
-	return tx.Bucket(bktMeta).Put(keySchema, u64(schemaVersion))
+	return tx.Bucket(bktMeta).Put(keySchema, u64(3))
 }
 
 // forEachRecord decodes every URL record in seq order.

@@ -233,9 +233,18 @@ type Lease struct {
 	// Start and then sends, and the host's next lease starts no earlier
 	// than Start plus the host's delay.
 	Start time.Time
+	// Reparse marks a fetched page handed out again because its depth was
+	// lowered (see Item): the caller does not fetch it, but extracts its
+	// links at Depth from the stored page at Locator and completes with
+	// Outcome Done and the children (or Release to give it back). Its
+	// completion changes no counter and no host state.
+	Reparse bool
+	Locator []byte // Reparse: the Completion.Locator the page was stored with
 }
 
-// Next hands out a lease for a host whose next-allowed time is <= now and
+// Next hands out a page awaiting re-extraction (a Reparse lease: CPU work
+// that no host's politeness bounds) if there is one; otherwise a lease for
+// a host whose next-allowed time is <= now and
 // whose in-flight count is below PerHost, choosing the host that became ready
 // earliest; within a host a due retry comes first, then lower depth, then
 // FIFO. It never blocks on a write: the lease is persisted lazily through the
@@ -256,6 +265,9 @@ func (f *Frontier) Next(now time.Time) (l Lease, ok bool, wait time.Duration, er
 	}
 	if f.broken != nil {
 		return Lease{}, false, 0, f.broken
+	}
+	if l, ok := f.nextReparse(); ok {
+		return l, true, 0, nil
 	}
 	horizon := now.Add(f.opts.Lookahead)
 	for range 64 {

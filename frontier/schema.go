@@ -14,7 +14,9 @@ import (
 //
 //	meta     magic, schema version, epoch, seq, stats counters, checkpoint
 //	usermeta SetMeta keys
-//	seen     seq u64 -> fingerprint u64 ...             (the seen-set, as a log)
+//	seen     seq u64 -> (fingerprint u64, depth u8) ... (the seen-set, as a log)
+//	lowered  n u64 -> (fingerprint u64, depth u8) ...   (depth lowerings, as a log)
+//	reparse  seq u64 -> ""                              (fetched pages whose links must be extracted again)
 //	records  seq u64 -> urlRec                          (the state of each URL, in add order)
 //	queue    hostKey | depth u32 | seq u64 -> ""      (queued, not delayed)
 //	retry    hostKey | retryAt u64 | seq u64 -> ""    (queued, delayed retry)
@@ -32,8 +34,11 @@ import (
 // URL hash: random inserts dirtied nearly every index page per batch). Each
 // transaction that adds URLs appends one seen entry: the key is the seq of
 // its first new URL, the value the fingerprints (fpset.go) of its new URLs
-// in seq order, so the log is also a seq -> fingerprint map. Open reads it
-// into the in-memory fpSet; dedup never reads the tree.
+// in seq order, each followed by the depth it was added at (capped at 255),
+// so the log is also a seq -> fingerprint map. Open reads it into the
+// in-memory fpSet; dedup never reads the tree. A transaction that lowers
+// known URLs' depths (shortest depth, see Item) appends one lowered entry
+// the same way; Open applies it after the seen log (schema 4).
 //
 // hostKey is a big-endian u16 length followed by the host bytes, so one
 // host's keys form a contiguous, prefix-scannable range whatever bytes the
@@ -47,8 +52,10 @@ var (
 	bktRetry    = []byte("retry")
 	bktLeases   = []byte("leases")
 	bktHosts    = []byte("hosts")
+	bktLowered  = []byte("lowered")
+	bktReparse  = []byte("reparse")
 
-	allBuckets = [][]byte{bktMeta, bktUserMeta, bktSeen, bktRecords, bktQueue, bktRetry, bktLeases, bktHosts}
+	allBuckets = [][]byte{bktMeta, bktUserMeta, bktSeen, bktRecords, bktQueue, bktRetry, bktLeases, bktHosts, bktLowered, bktReparse}
 
 	keyMagic      = []byte("magic")
 	keySchema     = []byte("schema")
@@ -60,8 +67,12 @@ var (
 
 const (
 	magic         = "trawl-frontier"
-	schemaVersion = 3
+	schemaVersion = 4
 )
+
+// seenUnit is the bytes one URL takes in a seen or lowered log entry: its
+// fingerprint and a depth byte.
+const seenUnit = 9
 
 // URL states.
 const (
@@ -94,11 +105,12 @@ type urlRec struct {
 	url     string
 	parent  string
 	reason  string
-	redirs  int // redirects that led here; encoded last, absent in older records (= 0)
+	redirs  int    // redirects that led here; absent in older records (= 0)
+	loc     []byte // Completion.Locator of a Done URL (opaque); encoded last, absent in older records
 }
 
 func (r *urlRec) encode() []byte {
-	return r.appendTo(make([]byte, 0, 32+len(r.host)+len(r.url)+len(r.parent)+len(r.reason)))
+	return r.appendTo(make([]byte, 0, 32+len(r.host)+len(r.url)+len(r.parent)+len(r.reason)+len(r.loc)))
 }
 
 func (r *urlRec) appendTo(b []byte) []byte {
@@ -116,7 +128,12 @@ func (r *urlRec) appendTo(b []byte) []byte {
 	b = appendStr(b, r.url)
 	b = appendStr(b, r.parent)
 	b = appendStr(b, r.reason)
-	return binary.AppendUvarint(b, uint64(r.redirs))
+	b = binary.AppendUvarint(b, uint64(r.redirs))
+	if len(r.loc) == 0 {
+		return b
+	}
+	b = binary.AppendUvarint(b, uint64(len(r.loc)))
+	return append(b, r.loc...)
 }
 
 func appendStr(b []byte, s string) []byte {
@@ -200,6 +217,9 @@ func decodeURLRec(seq uint64, v []byte) (urlRec, error) {
 	r.host, r.url, r.parent, r.reason = d.str(), d.str(), d.str(), d.str()
 	if d.err == nil && len(d.b) > 0 {
 		r.redirs = int(d.uvarint())
+	}
+	if d.err == nil && len(d.b) > 0 {
+		r.loc = d.bytes()
 	}
 	return r, d.err
 }

@@ -100,7 +100,7 @@ func TestSeenLogMismatch(t *testing.T) {
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		k, v := tx.Bucket(bktSeen).Cursor().First()
-		return tx.Bucket(bktSeen).Put(k, v[:8])
+		return tx.Bucket(bktSeen).Put(k, v[:seenUnit])
 	})
 	db.Close()
 	if err != nil {

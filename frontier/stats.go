@@ -108,7 +108,7 @@ func (f *Frontier) Recount() (Stats, error) {
 // seenLog reads the seen log as seq -> fingerprint.
 func seenLog(tx *bolt.Tx) (map[uint64]uint64, error) {
 	m := map[uint64]uint64{}
-	err := forEachSeen(tx, func(seq, fp uint64) error {
+	err := forEachSeen(tx, bktSeen, func(seq, fp uint64, _ int) error {
 		m[seq] = fp
 		return nil
 	})
