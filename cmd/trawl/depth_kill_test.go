@@ -1,0 +1,87 @@
+package main
+
+import (
+	"math/rand/v2"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/trawl-crawler/trawl/crawler"
+	"github.com/trawl-crawler/trawl/internal/depthweb"
+)
+
+// TestKill9MaxDepthIsShortest crawls the depth web (internal/depthweb: a
+// fast host's long chains reach pages before a slow host's short links)
+// with the real CLI at --max-depth 1…6, SIGKILLs each crawl after a random
+// number of page requests (twice), resumes it to the end, and compares the
+// set of pages fetched with the web's breadth-first reference, exactly.
+// The longer loop is TestTortureDepthKill9 (internal/torture).
+func TestKill9MaxDepthIsShortest(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	web, err := depthweb.Start(depthweb.Config{Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer web.Close()
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 11))
+	for n := 1; n <= 6; n++ {
+		web.Reset()
+		dir := filepath.Join(t.TempDir(), "state")
+		kills := killAndResume(t, web, dir, n, 2, rng)
+		st, err := crawler.ReadStatus(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.State != crawler.StateFinished {
+			t.Fatalf("max-depth %d: final state %q", n, st.State)
+		}
+		want := web.Reference(n)
+		t.Logf("max-depth %d: %d kills, %d requests for %d pages", n, kills, web.Requests(), len(want))
+		if diff := depthweb.Diff(want, web.Fetched()); diff != "" {
+			t.Errorf("max-depth %d, %d kills: fetched set differs from breadth-first (%d pages):%s", n, kills, len(want), diff)
+		}
+	}
+}
+
+// killAndResume runs trawl crawl at --max-depth n in dir, SIGKILLs it up to
+// kills times (each after 1–12 more page requests reach web), resuming
+// after each, until a run finishes. It returns the kills made.
+func killAndResume(t *testing.T, web *depthweb.Web, dir string, n, kills int, rng *rand.Rand) int {
+	t.Helper()
+	flags := []string{"--dir", dir, "--allow-private", "--delay", "0", "--concurrency", "4",
+		"--scope", "any", "--max-depth", strconv.Itoa(n), "--retries", "0", "--log-level", "warn", "--progress", "off"}
+	made := 0
+	for run := 0; ; run++ {
+		args := append([]string{"resume"}, flags...)
+		if run == 0 || !crawler.Exists(dir) { // a kill during start leaves nothing to resume
+			args = append(append([]string{"crawl"}, flags...), web.Seeds()...)
+		}
+		cmd, out := child(t, args...)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		var kill <-chan struct{}
+		if made < kills {
+			kill = web.AfterRequests(web.Requests() + 1 + rng.IntN(12))
+		}
+		select {
+		case err := <-done:
+			if code := exitCode(err); code != 0 {
+				t.Fatalf("max-depth %d run %d exited %d:\n%s", n, run, code, out)
+			}
+			return made
+		case <-kill:
+			cmd.Process.Signal(syscall.SIGKILL)
+			<-done
+			made++
+		case <-time.After(60 * time.Second):
+			cmd.Process.Kill()
+			t.Fatalf("max-depth %d run %d hung:\n%s", n, run, out)
+		}
+	}
+}

@@ -1,0 +1,48 @@
+package crawler_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/trawl-crawler/trawl/crawler"
+	"github.com/trawl-crawler/trawl/internal/depthweb"
+)
+
+// TestMaxDepthIsShortest crawls a web built to defeat first-come depth (a
+// fast host's long chains reach pages before a slow host's one-hop links
+// to them; a redirect on the slow host) at --max-depth 1…6 and compares the
+// set of pages fetched with the web's own breadth-first reference, exactly:
+// nothing within N hops of a seed missing, nothing beyond fetched.
+func TestMaxDepthIsShortest(t *testing.T) {
+	web, err := depthweb.Start(depthweb.Config{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer web.Close()
+	for n := 1; n <= 6; n++ {
+		web.Reset()
+		cfg := crawler.Default()
+		cfg.Seeds = web.Seeds()
+		cfg.AllowPrivate = true
+		cfg.Delay = 0
+		cfg.MaxDepth = n
+		cfg.Scope = crawler.ScopeAny
+		cfg.Concurrency = 16
+		cfg.Retries = 0
+		c, err := crawler.New(t.TempDir(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := c.Run(context.Background())
+		if err != nil {
+			t.Fatalf("max-depth %d: %v", n, err)
+		}
+		if st.State != crawler.StateFinished {
+			t.Fatalf("max-depth %d: state %q, want finished", n, st.State)
+		}
+		want := web.Reference(n)
+		if diff := depthweb.Diff(want, web.Fetched()); diff != "" {
+			t.Errorf("max-depth %d: fetched set differs from breadth-first (%d pages):%s", n, len(want), diff)
+		}
+	}
+}
