@@ -62,26 +62,24 @@ func killAndResume(t *testing.T, web *depthweb.Web, dir string, n, kills int, rn
 		if run == 0 || !crawler.Exists(dir) { // a kill during start leaves nothing to resume
 			args = append(append([]string{"crawl"}, flags...), web.Seeds()...)
 		}
-		cmd, out := child(t, args...)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
 		var kill <-chan struct{}
 		if made < kills {
 			kill = web.AfterRequests(web.Requests() + 1 + rng.IntN(12))
 		}
+		p := child(t, args...)
 		select {
-		case err := <-done:
-			if code := exitCode(err); code != 0 {
-				t.Fatalf("max-depth %d run %d exited %d:\n%s", n, run, code, out)
+		case <-p.done:
+			if code := exitCode(p.err); code != 0 {
+				t.Fatalf("max-depth %d run %d exited %d:\n%s", n, run, code, p.out.String())
 			}
 			return made
 		case <-kill:
-			cmd.Process.Signal(syscall.SIGKILL)
-			<-done
+			p.cmd.Process.Signal(syscall.SIGKILL)
+			p.wait(t)
 			made++
-		case <-time.After(60 * time.Second):
-			cmd.Process.Kill()
-			t.Fatalf("max-depth %d run %d hung:\n%s", n, run, out)
+		case <-beforeDeadline(t):
+			p.cmd.Process.Kill()
+			t.Fatalf("max-depth %d run %d hung:\n%s", n, run, p.out.String())
 		}
 	}
 }
