@@ -75,7 +75,7 @@ func Default() Config {
 		Scope:          ScopeDomain,
 		FollowLinks:    true,
 		RequisiteHosts: RequisiteHostsDomain,
-		UserAgent:      "trawl/0.1",
+		UserAgent:      DefaultUserAgent,
 		Concurrency:    256,
 		PerHost:        2,
 		Delay:          time.Second,

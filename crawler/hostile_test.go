@@ -246,6 +246,9 @@ func hostileCases() []hostileCase {
 				if !rec.Truncated || len(rec.Body) != hostileMaxBody || rec.Status != 200 {
 					t.Errorf("status %d truncated %v body %d bytes, want 200, truncated at %d", rec.Status, rec.Truncated, len(rec.Body), hostileMaxBody)
 				}
+				if rec.IP != "127.0.0.1" { // the address connected to, for WARC-IP-Address
+					t.Errorf("record IP %q, want 127.0.0.1", rec.IP)
+				}
 				wantStats(t, run.stats, 1, 0)
 			},
 		},

@@ -155,6 +155,7 @@ func fillRecord(rec *storage.Record, resp *fetch.Response) {
 	rec.Body = resp.Body
 	rec.Truncated = resp.Truncated
 	rec.ContentType = resp.Header.Get("Content-Type")
+	rec.IP = resp.ServerIP
 }
 
 // addRecord encodes rec (compression and hashing happen here, in the parse

@@ -114,8 +114,9 @@ const (
 // appendExtension writes the v2 encoding's extension: a uvarint length,
 // then the pass (uvarint) and the revisit kind (one byte), with the
 // referred block's segment and offset (uvarints) when the kind is not
-// none. Readers skip bytes of the extension they do not know, so fields
-// can be appended.
+// none, then the server's IP (a string; absent in records written before
+// it existed). Readers skip bytes of the extension they do not know, so
+// fields can be appended.
 func appendExtension(b []byte, r *Record) []byte {
 	ext := binary.AppendUvarint(make([]byte, 0, 24), uint64(max(r.Pass, 0)))
 	switch {
@@ -130,6 +131,7 @@ func appendExtension(b []byte, r *Record) []byte {
 		ext = binary.AppendUvarint(ext, uint64(r.Revisit.Ref.seg))
 		ext = binary.AppendUvarint(ext, uint64(r.Revisit.Ref.off))
 	}
+	ext = appendString(ext, r.IP)
 	b = binary.AppendUvarint(b, uint64(len(ext)))
 	return append(b, ext...)
 }
@@ -157,6 +159,9 @@ func (d *decoder) readExtension(r *Record) {
 		}
 	default:
 		ext.fail("revisit kind")
+	}
+	if len(ext.b) > 0 && ext.err == nil {
+		r.IP = ext.str()
 	}
 	if ext.err != nil {
 		d.fail(ext.err.Error())

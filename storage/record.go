@@ -27,6 +27,10 @@ type Record struct {
 	// Revisit is set when the body is not stored in this record's block but
 	// in an earlier one (revisit.go); the reader fills Body from it.
 	Revisit *Revisit
+	// IP is the server's address the response came from ("" when not
+	// known: through a proxy, or a failure before connecting); WARC
+	// exports write it as WARC-IP-Address.
+	IP string
 	// Pass is the crawl pass that fetched the record: 0 for the first
 	// crawl, then 1, 2... for each recrawl.
 	Pass int

@@ -121,6 +121,7 @@ func TestRoundTrip(t *testing.T) {
 	odd := testRecord(7, 0)
 	odd.Header = http.Header{"X-Bad": {"\xff\xfe not utf-8", "second"}, "Empty": {}}
 	odd.Truncated = true
+	odd.IP = "2001:db8::7"
 	odd.Body = []byte{0, 1, 2, 0xff}
 	zeroTime := &Record{URL: "http://127.0.0.1/z", Body: []byte("z")}
 	big := testRecord(3, 300<<10)

@@ -11,6 +11,8 @@ import (
 	"runtime/metrics"
 	"syscall"
 	"time"
+
+	"github.com/trawl-crawler/trawl/crawler"
 )
 
 // Exit codes (SPEC: Command line).
@@ -27,7 +29,7 @@ const (
 const softMemoryLimit = 80 << 20
 
 // version is set at build time with -ldflags "-X main.version=...".
-var version = "0.1.0-dev"
+var version = crawler.Version
 
 // signalCause is the cancellation cause when a signal stops the crawl.
 type signalCause struct{ sig os.Signal }

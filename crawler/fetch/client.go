@@ -136,12 +136,28 @@ func (c *Client) Get(ctx context.Context, rawURL string, extra http.Header) (*Re
 		Body:          body,
 		Truncated:     truncated,
 		RemoteAddr:    remote,
+		ServerIP:      c.serverIP(req, remote),
 		Timing:        timing,
 	}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		out.Location = resp.Header.Get("Location")
 	}
 	return out, nil
+}
+
+// serverIP is the IP of the server req reached through the connection to
+// remote, or "" when a proxy stood between (remote is then the proxy's).
+func (c *Client) serverIP(req *http.Request, remote string) string {
+	if c.transport.Proxy != nil {
+		if u, err := c.transport.Proxy(req); u != nil || err != nil {
+			return ""
+		}
+	}
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		return ""
+	}
+	return host
 }
 
 // readBody reads and decodes resp.Body under the caps, cancelling the request

@@ -70,6 +70,9 @@ func TestStatusIsResponseNotError(t *testing.T) {
 			if resp.RemoteAddr != srv.Listener.Addr().String() {
 				t.Errorf("RemoteAddr %q, want %q", resp.RemoteAddr, srv.Listener.Addr())
 			}
+			if resp.ServerIP != "127.0.0.1" {
+				t.Errorf("ServerIP %q, want 127.0.0.1", resp.ServerIP)
+			}
 			if got := resp.RequestHeader.Get("User-Agent"); got != "trawl-test/1" {
 				t.Errorf("RequestHeader User-Agent %q", got)
 			}

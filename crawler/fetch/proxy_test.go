@@ -41,6 +41,9 @@ func TestExplicitProxy(t *testing.T) {
 	if q := res.Queries(); len(q) != 0 {
 		t.Errorf("resolved %v; the proxy should decide", q)
 	}
+	if resp.ServerIP != "" {
+		t.Errorf("ServerIP %q through a proxy: that is the proxy's address, not the server's", resp.ServerIP)
+	}
 }
 
 // TestProxyFromEnv: HTTP_PROXY is honoured, and a NO_PROXY host is dialed

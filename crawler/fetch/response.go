@@ -17,6 +17,7 @@ type Response struct {
 	Truncated     bool        // the body was cut at MaxBody (or at the raw wire bound)
 	Location      string      // raw Location header of a 3xx, "" otherwise; the caller resolves it
 	RemoteAddr    string      // the peer: the server, or the proxy
+	ServerIP      string      // the server's IP the request connected to ("" through a proxy: not known)
 	Timing        Timing
 }
 

@@ -33,7 +33,7 @@ func testRecords() []*storage.Record {
 	page := func(u, ct, body string, status int) *storage.Record {
 		return &storage.Record{URL: u, FinalURL: u, Method: "GET", Status: status, Proto: "HTTP/1.1", ContentType: ct,
 			Header:        http.Header{"Content-Type": {ct}, "Content-Encoding": {"gzip"}, "X-Multi": {"a", "b"}},
-			RequestHeader: http.Header{"User-Agent": {"trawl-test"}}, Body: []byte(body), FetchedAt: at}
+			RequestHeader: http.Header{"User-Agent": {"trawl-test"}}, Body: []byte(body), FetchedAt: at, IP: "127.0.0.1"}
 	}
 	bad := page("http://127.0.0.1:8080/bad", "text/html", "<p>caf\xe9</p>", 200)
 	bad.Header.Set("X-Bad", "\xff\xfe")
@@ -264,6 +264,9 @@ func TestWARC(t *testing.T) {
 			}
 			if hr.Header.Get("Content-Encoding") != "" {
 				t.Errorf("%s: Content-Encoding kept for a decoded body", want.URL)
+			}
+			if ip := resp.hdr.Get("WARC-IP-Address"); ip != want.IP || ip == "" {
+				t.Errorf("%s: WARC-IP-Address %q, want %q", want.URL, ip, want.IP)
 			}
 			if p := resp.hdr.Get("WARC-Payload-Digest"); p != digest(body) {
 				t.Errorf("%s: payload digest %s, want %s", want.URL, p, digest(body))

@@ -127,6 +127,9 @@ func (w *warcWriter) write(r *storage.Record) (bool, string, error) {
 	if r.Truncated {
 		hdr = append(hdr, [2]string{"WARC-Truncated", "length"})
 	}
+	if r.IP != "" {
+		hdr = append(hdr, [2]string{"WARC-IP-Address", r.IP})
+	}
 	if rhdr, rblock, ok := w.warcRevisit(r, date, reqID, respID); ok {
 		hdr, resp = rhdr, rblock
 	}
