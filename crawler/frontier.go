@@ -14,7 +14,16 @@ import (
 // read-only views for status and export) stays outside this interface.
 //
 // The item, lease, completion and host types are package frontier's: they
-// are plain data shared by every implementation.
+// are plain data shared by every implementation. Every implementation
+// must keep Item.Tag with the URL, hand it back as Lease.Tag, and replace
+// it by a non-empty Completion.Tag (the crawler keeps sitemap marks and a
+// page's validators for recrawl there).
+//
+// Recrawl passes are lifecycle, like discarding a crawl: frontier.StartPass
+// runs on a frontier no process holds and requeues every URL in a final
+// state (attempt 0, Tag kept), storing the pass number under the usermeta
+// key frontier.MetaPass, which the engine reads with Meta. A shared
+// frontier provides the same operation with the same rule.
 type Frontier interface {
 	// Next leases a URL whose host may be fetched at now. ok=false with a
 	// nil error means nothing is leasable now; wait is how long until

@@ -100,7 +100,7 @@ func (b *txBatch) lower(ref slotRef, fp uint64, it Item) error {
 			b.queuePuts = append(b.queuePuts, queueKey(r.host, r.suffix()))
 		}
 		b.events = append(b.events, event{kind: evLowered, host: r.host, retry: r.inRetry, old: old.suffix(), seq: seq,
-			e: entry{suffix: r.suffix(), seq: seq, url: r.url, parent: r.parent, depth: r.depth, attempt: r.attempt, redirs: r.redirs}})
+			e: entry{suffix: r.suffix(), seq: seq, url: r.url, parent: r.parent, depth: r.depth, attempt: r.attempt, redirs: r.redirs, tag: r.tag}})
 	case stDone:
 		if err := b.reparse(r); err != nil {
 			return err

@@ -273,6 +273,11 @@ type Item struct {
 	// Redirects is how many redirects led here without an intervening page
 	// (0 for links and seeds); the caller bounds redirect chains with it.
 	Redirects int
+	// Tag is the caller's small opaque note about the URL, stored with it
+	// and handed back on its leases (the crawler marks sitemaps and keeps
+	// a page's sitemap lastmod and, after a fetch, its validators for the
+	// next recrawl pass). Completion.Tag replaces it.
+	Tag string
 }
 
 // Add queues the items not seen before (in any state) and returns how many
@@ -355,8 +360,14 @@ func validItem(it Item) error {
 	if it.Redirects < 0 {
 		return fmt.Errorf("negative redirect count for %q", it.URL)
 	}
+	if len(it.Tag) > MaxTag {
+		return fmt.Errorf("tag of %q longer than %d bytes", it.URL, MaxTag)
+	}
 	return nil
 }
+
+// MaxTag bounds Item.Tag and Completion.Tag: a note, not a payload.
+const MaxTag = 4096
 
 // Outcome is how a lease ended.
 type Outcome uint8
@@ -402,6 +413,7 @@ type Completion struct {
 	Locator    []byte
 	Host       *HostUpdate
 	Checkpoint []byte // if non-nil, stored as the frontier's checkpoint in the same txn (latest in a batch wins)
+	Tag        string // if non-empty, replaces the URL's Tag (returned on its later leases, e.g. in a recrawl pass)
 }
 
 // Complete submits c to the group-commit writer and blocks until it is
@@ -450,6 +462,9 @@ func validCompletion(c Completion) error {
 		if err := validItem(it); err != nil {
 			return fmt.Errorf("complete %s: child: %w", c.Lease.URL, err)
 		}
+	}
+	if len(c.Tag) > MaxTag {
+		return fmt.Errorf("complete %s: tag longer than %d bytes", c.Lease.URL, MaxTag)
 	}
 	return nil
 }

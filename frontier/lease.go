@@ -176,7 +176,7 @@ func (b *txBatch) addItems(items []Item, order []int32) (int, error) {
 		}
 		b.seenLog = binary.BigEndian.AppendUint64(b.seenLog, fp)
 		b.seenLog = append(b.seenLog, byte(min(it.Depth, 255)))
-		r := urlRec{state: stQueued, depth: it.Depth, seq: b.seq, host: it.Host, url: it.URL, parent: it.Parent, redirs: it.Redirects}
+		r := urlRec{state: stQueued, depth: it.Depth, seq: b.seq, host: it.Host, url: it.URL, parent: it.Parent, redirs: it.Redirects, tag: it.Tag}
 		sk := makeSeqKey(r.seq)
 		if err := b.b.records.Put(sk[:], r.encode()); err != nil {
 			return n, fmt.Errorf("add %s: %w", it.URL, err)
@@ -187,7 +187,7 @@ func (b *txBatch) addItems(items []Item, order []int32) (int, error) {
 		b.disk.Queued++
 		b.mem.Queued++
 		b.events = append(b.events, event{kind: evQueued, host: it.Host,
-			e: entry{suffix: suffix, seq: r.seq, url: it.URL, parent: it.Parent, depth: it.Depth, redirs: it.Redirects}})
+			e: entry{suffix: suffix, seq: r.seq, url: it.URL, parent: it.Parent, depth: it.Depth, redirs: it.Redirects, tag: it.Tag}})
 		n++
 	}
 	return n, nil
@@ -262,6 +262,9 @@ func (b *txBatch) complete(o *op) (result, error) {
 		return result{}, fmt.Errorf("complete %s: %w", r.url, err)
 	}
 	r.status, r.reason = c.Status, c.Reason
+	if c.Tag != "" {
+		r.tag = c.Tag
+	}
 	b.disk.Leased--
 	b.mem.Leased--
 	switch c.Outcome {
@@ -301,7 +304,7 @@ func (b *txBatch) complete(o *op) (result, error) {
 		b.disk.Queued++
 		b.mem.Queued++
 		b.events = append(b.events, event{kind: evQueued, host: r.host, retry: r.inRetry,
-			e: entry{suffix: suffix, seq: r.seq, url: r.url, parent: r.parent, depth: r.depth, attempt: r.attempt, redirs: r.redirs}})
+			e: entry{suffix: suffix, seq: r.seq, url: r.url, parent: r.parent, depth: r.depth, attempt: r.attempt, redirs: r.redirs, tag: r.tag}})
 	}
 	if c.Outcome == Done && r.depth < c.Lease.Depth {
 		// Lowered while leased: its links were taken at the old depth.

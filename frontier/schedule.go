@@ -86,6 +86,7 @@ type entry struct {
 	depth   int
 	attempt int
 	redirs  int
+	tag     string
 }
 
 // dq is a window onto one host's range of a queue bucket. Invariant: buf
@@ -172,7 +173,7 @@ func (f *Frontier) refill(h *host, q *dq, bkt []byte) error {
 			if err != nil {
 				return fmt.Errorf("refill %s: seq %d: %w", h.name, seq, err)
 			}
-			q.buf = append(q.buf, entry{suffix: suffix, seq: seq, url: r.url, parent: r.parent, depth: r.depth, attempt: r.attempt, redirs: r.redirs})
+			q.buf = append(q.buf, entry{suffix: suffix, seq: seq, url: r.url, parent: r.parent, depth: r.depth, attempt: r.attempt, redirs: r.redirs, tag: r.tag})
 		}
 		if n < window {
 			q.exhausted = true
@@ -227,6 +228,8 @@ type Lease struct {
 	Epoch   uint64 // epoch of the Open that handed it out
 	// Redirects is the Item's redirect count, as added.
 	Redirects int
+	// Tag is the Item's Tag, or the last non-empty Completion.Tag.
+	Tag string
 	// Start is when the request may start: the host's politeness time (at
 	// most Options.Lookahead after the Next that handed the lease out).
 	// The frontier's schedule is the only one: the fetcher waits until
@@ -362,7 +365,7 @@ func (f *Frontier) lease(h *host, e entry, fromRetry bool, now time.Time) Lease 
 	f.stats.Leased++
 	f.fix(h)
 	f.w.submit(&op{kind: opLease, seq: e.seq, host: h.name, suffix: e.suffix, inRetry: fromRetry, nextAllowed: h.nextAllowed})
-	return Lease{URL: e.url, Host: h.name, Depth: e.depth, Parent: e.parent, Attempt: e.attempt, Epoch: f.epoch, Redirects: e.redirs, Start: nanoToTime(start)}
+	return Lease{URL: e.url, Host: h.name, Depth: e.depth, Parent: e.parent, Attempt: e.attempt, Epoch: f.epoch, Redirects: e.redirs, Tag: e.tag, Start: nanoToTime(start)}
 }
 
 // hostHeap orders ready hosts by readyAt, ties by name: the order of

@@ -106,11 +106,12 @@ type urlRec struct {
 	parent  string
 	reason  string
 	redirs  int    // redirects that led here; absent in older records (= 0)
-	loc     []byte // Completion.Locator of a Done URL (opaque); encoded last, absent in older records
+	loc     []byte // Completion.Locator of a Done URL (opaque); absent in older records
+	tag     string // Item.Tag / Completion.Tag; encoded after loc, absent in older records (= "")
 }
 
 func (r *urlRec) encode() []byte {
-	return r.appendTo(make([]byte, 0, 32+len(r.host)+len(r.url)+len(r.parent)+len(r.reason)+len(r.loc)))
+	return r.appendTo(make([]byte, 0, 32+len(r.host)+len(r.url)+len(r.parent)+len(r.reason)+len(r.loc)+len(r.tag)))
 }
 
 func (r *urlRec) appendTo(b []byte) []byte {
@@ -129,11 +130,15 @@ func (r *urlRec) appendTo(b []byte) []byte {
 	b = appendStr(b, r.parent)
 	b = appendStr(b, r.reason)
 	b = binary.AppendUvarint(b, uint64(r.redirs))
-	if len(r.loc) == 0 {
+	if len(r.loc) == 0 && r.tag == "" {
 		return b
 	}
 	b = binary.AppendUvarint(b, uint64(len(r.loc)))
-	return append(b, r.loc...)
+	b = append(b, r.loc...)
+	if r.tag != "" {
+		b = appendStr(b, r.tag)
+	}
+	return b
 }
 
 func appendStr(b []byte, s string) []byte {
@@ -219,7 +224,12 @@ func decodeURLRec(seq uint64, v []byte) (urlRec, error) {
 		r.redirs = int(d.uvarint())
 	}
 	if d.err == nil && len(d.b) > 0 {
-		r.loc = d.bytes()
+		if r.loc = d.bytes(); len(r.loc) == 0 {
+			r.loc = nil
+		}
+	}
+	if d.err == nil && len(d.b) > 0 {
+		r.tag = d.str()
 	}
 	return r, d.err
 }
