@@ -30,7 +30,7 @@ type reparseItem struct {
 // reparseLease is the lease Next hands out to re-extract r's links.
 func (f *Frontier) reparseLease(r urlRec) Lease {
 	return Lease{URL: r.url, Host: r.host, Depth: r.depth, Parent: r.parent, Epoch: f.epoch,
-		Redirects: r.redirs, Reparse: true, Locator: r.loc}
+		Redirects: r.redirs, Reparse: true, Locator: r.loc, Tag: r.tag}
 }
 
 // queueReparse makes memory hold r as awaiting re-extraction at its
