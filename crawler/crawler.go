@@ -16,8 +16,8 @@ import (
 )
 
 // Crawler runs one crawl in one state directory. Build it with New, attach
-// callbacks, then call Run (a new crawl) or Resume (continue one). A Crawler
-// runs once.
+// callbacks, then call Crawl (which starts a new crawl or continues the
+// directory's), or Run or Resume to choose. A Crawler runs once.
 type Crawler struct {
 	cfg      Config
 	dir      string
@@ -39,9 +39,10 @@ type Crawler struct {
 	itemSink       io.Writer
 	itemMu         sync.Mutex
 
-	started  atomic.Bool
-	panics   atomic.Int64
-	progress func(Stats)
+	startOver bool // WithStartOver: Crawl discards the directory's crawl first
+	started   atomic.Bool
+	panics    atomic.Int64
+	progress  func(Stats)
 }
 
 type htmlCallback struct {
