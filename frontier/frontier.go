@@ -410,8 +410,14 @@ type Completion struct {
 	// Locator says where the page of a Done lease is stored (opaque; the
 	// crawler's page-store position). It is kept with the URL and handed
 	// back in a Reparse lease.
-	Locator    []byte
-	Host       *HostUpdate
+	Locator []byte
+	Host    *HostUpdate
+	// RobotsHost, when set and not the lease's own key, is where Host's
+	// Robots part is kept: the origin's host key, when politeness groups
+	// URLs by a coarser key (registrable domain, IP address) while
+	// robots.txt stays per origin. The rest of Host applies to the lease's
+	// key.
+	RobotsHost string
 	Checkpoint []byte // if non-nil, stored as the frontier's checkpoint in the same txn (latest in a batch wins)
 	Tag        string // if non-empty, replaces the URL's Tag (returned on its later leases, e.g. in a recrawl pass)
 }

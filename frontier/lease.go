@@ -320,7 +320,16 @@ func (b *txBatch) complete(o *op) (result, error) {
 		return result{}, fmt.Errorf("complete %s: children: %w", r.url, err)
 	}
 	if c.Host != nil {
-		if err := b.hostUpdate(r.host, *c.Host); err != nil {
+		u := *c.Host
+		if c.RobotsHost != "" && c.RobotsHost != r.host && u.Robots != nil {
+			// robots.txt is per origin (RFC 9309) whatever the
+			// politeness key groups: keep it under the origin's key.
+			if err := b.hostUpdate(c.RobotsHost, HostUpdate{Robots: u.Robots}); err != nil {
+				return result{}, err
+			}
+			u.Robots = nil
+		}
+		if err := b.hostUpdate(r.host, u); err != nil {
 			return result{}, err
 		}
 	}
