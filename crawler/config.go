@@ -9,6 +9,13 @@ import (
 	"time"
 )
 
+// Politeness keys for Config.PolitenessKey.
+const (
+	PolitenessHost   = "host"   // each host[:port] is polite on its own (Heritrix's and Scrapy's default)
+	PolitenessDomain = "domain" // every host of one registrable domain shares one budget
+	PolitenessIP     = "ip"     // every host on one IP address shares one budget
+)
+
 // Scope values for Config.Scope.
 const (
 	ScopeHost        = "host"         // only the seeds' exact hosts
@@ -40,6 +47,11 @@ type Config struct {
 	// RequisiteHosts says where requisites may come from: "domain" (the
 	// page's registrable domain, or anywhere in the crawl's scope) or "any".
 	RequisiteHosts string `yaml:"requisite_hosts" json:"requisite_hosts"`
+	// PolitenessKey is what --per-host and --delay count against, and
+	// what Crawl-delay and Retry-After back off: each host (default), each
+	// registrable domain, or each IP address. robots.txt stays per origin
+	// whatever the key. Fixed for a crawl's life: queued URLs carry it.
+	PolitenessKey string `yaml:"politeness_key" json:"politeness_key"`
 
 	// Limits and politeness: may change on resume.
 	MaxPages       int64         `yaml:"max_pages" json:"max_pages"` // 0 = unlimited
@@ -73,6 +85,7 @@ func Default() Config {
 	return Config{
 		MaxDepth:       -1,
 		Scope:          ScopeDomain,
+		PolitenessKey:  PolitenessHost,
 		FollowLinks:    true,
 		RequisiteHosts: RequisiteHostsDomain,
 		UserAgent:      DefaultUserAgent,
@@ -152,6 +165,13 @@ func (c *Config) Validate() error {
 	default:
 		return fieldErr("scope", "%q: want host, domain, seeds-prefix or any", c.Scope)
 	}
+	switch c.PolitenessKey {
+	case PolitenessHost, PolitenessDomain, PolitenessIP:
+	case "":
+		c.PolitenessKey = PolitenessHost // a config stored before the setting existed
+	default:
+		return fieldErr("politeness_key", "%q: want host, domain or ip", c.PolitenessKey)
+	}
 	for i, list := range [][]string{c.Include, c.Exclude} {
 		for _, re := range list {
 			if _, err := regexp.Compile(re); err != nil {
@@ -195,52 +215,6 @@ func (c *Config) Validate() error {
 		}
 	}
 	return nil
-}
-
-// ScopeChanges lists the scope settings that differ between a stored crawl's
-// config and new: resume refuses those, as they would change what the crawl is.
-func ScopeChanges(stored, updated Config) []string {
-	var out []string
-	if !equalStrings(stored.Seeds, updated.Seeds) && len(updated.Seeds) > 0 {
-		out = append(out, "seeds")
-	}
-	if stored.MaxDepth != updated.MaxDepth {
-		out = append(out, "max_depth")
-	}
-	if stored.Scope != updated.Scope {
-		out = append(out, "scope")
-	}
-	if !equalStrings(stored.Include, updated.Include) {
-		out = append(out, "include")
-	}
-	if !equalStrings(stored.Exclude, updated.Exclude) {
-		out = append(out, "exclude")
-	}
-	if stored.UserAgent != updated.UserAgent {
-		out = append(out, "user_agent")
-	}
-	if stored.IgnoreRobots != updated.IgnoreRobots {
-		out = append(out, "ignore_robots")
-	}
-	if stored.FollowNofollow != updated.FollowNofollow {
-		out = append(out, "follow_nofollow")
-	}
-	if stored.FollowLinks != updated.FollowLinks {
-		out = append(out, "follow_links")
-	}
-	return out
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func parseProxy(s string) (*url.URL, error) {

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http/httptrace"
 	"time"
 
 	"github.com/trawl-crawler/trawl/crawler/fetch"
 	"github.com/trawl-crawler/trawl/frontier"
+	"github.com/trawl-crawler/trawl/internal/links"
 )
 
 // fetched is one lease after the network: the fetch stage's only output.
@@ -157,8 +159,16 @@ func (e *engine) limitReached() bool {
 // lease of a host) and the page itself. It never parses or writes.
 func (e *engine) fetchOne(l frontier.Lease) {
 	defer e.fetchWG.Done()
-	ctx := e.hardCtx // not the run ctx: a graceful stop lets this request finish
-	e.hostActive(l.Host, 1)
+	// Not the run ctx: a graceful stop lets this request finish. Every
+	// request of this lease (robots.txt, its redirects, the page) asks the
+	// frontier when it may go out once it has its connection, just before
+	// it is written: so the gap between request starts holds as the server
+	// sees it, even when a connection took a while to open or the machine
+	// stalled past the planned Lease.Start.
+	ctx := httptrace.WithClientTrace(e.hardCtx, &httptrace.ClientTrace{
+		GotConn: func(httptrace.GotConnInfo) { e.begin(e.hardCtx, l) },
+	})
+	e.hostActive(links.HostKey(l.URL), 1)
 	e.mem.fetchStarted()
 	f := &fetched{lease: l}
 	// The frontier's schedule decided when this request may start (the
@@ -166,8 +176,6 @@ func (e *engine) fetchOne(l frontier.Lease) {
 	// lease sends first — robots.txt or the page — starts then.
 	if err := sleepUntil(ctx, l.Start); err != nil {
 		f.err = &fetch.Error{Class: fetch.ClassCanceled, URL: l.URL, Err: err}
-	} else if now := time.Now(); now.After(l.Start) {
-		e.fr.Started(l, now)
 	}
 	if f.err == nil && !e.cfg.IgnoreRobots {
 		f.robots = e.rob.lookup(ctx, l, time.Now())
@@ -196,7 +204,7 @@ func (e *engine) fetchOne(l frontier.Lease) {
 		e.m.fetch(f.resp, f.err)
 	}
 	f.now = time.Now()
-	e.hostActive(l.Host, -1)
+	e.hostActive(links.HostKey(l.URL), -1)
 	// The last body byte is in: free the host's request slot and the global
 	// fetch slot before any CPU work. The lease stays outstanding until its
 	// completion is durable.
@@ -216,6 +224,15 @@ func (e *engine) hostDelay(r robotsResult) time.Duration {
 	d := e.pol.gap(r.crawlDelay(e.rob.agent))
 	e.noteDelay(d)
 	return d
+}
+
+// begin waits until the frontier lets one of l's requests go out
+// (Frontier.Begin). It runs inside the transport, between getting a
+// connection and writing the request; ctx ending stops the wait, and the
+// request then fails on its own context.
+func (e *engine) begin(ctx context.Context, l frontier.Lease) {
+	now := time.Now()
+	_ = sleepUntil(ctx, now.Add(e.fr.Begin(l, now)))
 }
 
 // sleepUntil waits until t (at once if t has passed) or until ctx is done.

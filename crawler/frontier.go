@@ -31,10 +31,11 @@ type Frontier interface {
 	// A non-nil error means the frontier is broken or closed: the crawl
 	// must stop, never conclude it has finished.
 	Next(now time.Time) (l frontier.Lease, ok bool, wait time.Duration, err error)
-	// Started reports when l's request actually started (called only
-	// when that is later than l.Start): the host's next request is spaced
-	// from it, so gaps hold as the server sees them.
-	Started(l frontier.Lease, at time.Time)
+	// Begin reserves the start of one of l's requests (robots.txt or the
+	// page) and returns how long to wait before sending it: requests of
+	// one host begin at least its delay apart even when the planned
+	// Lease.Start slipped. Called before every request: it must be cheap.
+	Begin(l frontier.Lease, now time.Time) time.Duration
 	// ReleaseSlot frees the host request slot held by l: its last body
 	// byte is in. The lease itself stays in flight until its completion
 	// commits.

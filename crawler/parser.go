@@ -63,6 +63,7 @@ func (e *engine) process(f *fetched) *processed {
 	p := &processed{comp: frontier.Completion{Lease: l}}
 	if f.robots.update != nil {
 		p.comp.Host = f.robots.update
+		p.comp.RobotsHost = links.HostKey(l.URL) // robots.txt stays per origin
 	}
 	switch {
 	case f.released:
@@ -240,7 +241,7 @@ func (e *engine) addChildItem(children []frontier.Item, it frontier.Item) []fron
 			return children
 		}
 	}
-	it.Host = links.HostKey(it.URL)
+	it.Host = e.keys.key(it.URL)
 	return append(children, it)
 }
 

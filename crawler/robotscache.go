@@ -70,8 +70,9 @@ func (r robotsResult) crawlDelay(agent string) time.Duration {
 // lookup returns the robots rules for the lease's host, fetching robots.txt
 // when no fresh copy is known.
 func (rc *robotsCache) lookup(ctx context.Context, l frontier.Lease, now time.Time) robotsResult {
+	origin := links.HostKey(l.URL) // robots.txt is per origin, whatever l.Host groups
 	rc.mu.Lock()
-	e := rc.m[l.Host]
+	e := rc.m[origin]
 	if e != nil {
 		select {
 		case <-e.ready:
@@ -92,17 +93,18 @@ func (rc *robotsCache) lookup(ctx context.Context, l frontier.Lease, now time.Ti
 	failures := 0
 	if e != nil {
 		failures = e.failures
-	} else if hs, ok := rc.fr.Host(l.Host); ok && hs.Robots != nil && now.Before(hs.Robots.Expires) {
+	} else if hs, ok := rc.fr.Host(origin); ok && hs.Robots != nil && now.Before(hs.Robots.Expires) {
 		ne := rc.entryFrom(hs.Robots.Status, hs.Robots.Body, hs.Robots.Expires)
-		rc.m[l.Host] = ne
+		rc.m[origin] = ne
 		rc.mu.Unlock()
 		return robotsResult{rules: ne.rules, unavailable: ne.unavailable, retryAt: ne.expires, status: ne.status}
 	}
 	pending := &robotsEntry{ready: make(chan struct{}), failures: failures}
-	rc.m[l.Host] = pending
+	rc.m[origin] = pending
 	rc.mu.Unlock()
 
-	// The lease's own politeness slot: its Start has passed.
+	// The lease's own politeness slot.
+	// The lease's own politeness slot (ctx carries its Begin hook).
 	started := time.Now()
 	status, body, cause := rc.fetch(ctx, l.URL)
 	fetchedAt := time.Now()

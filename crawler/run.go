@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"os"
 	"runtime"
 	"sync"
@@ -65,6 +66,7 @@ type engine struct {
 	scope *scope
 	pol   policy
 	rob   *robotsCache
+	keys  *politenessKeys
 	rnd   *jitterRand
 	m     *metrics
 
@@ -228,9 +230,7 @@ func (c *Crawler) open(resume bool) (*engine, error) {
 			return fail(err)
 		}
 		// Scope settings come from the stored crawl; the rest from c.cfg.
-		e.cfg.Seeds, e.cfg.MaxDepth, e.cfg.Scope = stored.Seeds, stored.MaxDepth, stored.Scope
-		e.cfg.Include, e.cfg.Exclude, e.cfg.UserAgent = stored.Include, stored.Exclude, stored.UserAgent
-		e.cfg.IgnoreRobots, e.cfg.FollowNofollow, e.cfg.FollowLinks = stored.IgnoreRobots, stored.FollowNofollow, stored.FollowLinks
+		keepScope(&e.cfg, stored)
 		if stored.MaxDepth != maxDepth {
 			return fail(fmt.Errorf("resume %s: %s says max_depth %d, the frontier %d", c.dir, configFile, maxDepth, stored.MaxDepth))
 		}
@@ -251,6 +251,11 @@ func (c *Crawler) open(resume bool) (*engine, error) {
 		seeds = append(seeds, cs)
 	}
 	e.scope = newScope(e.cfg, seeds)
+	var resolver fetch.Resolver = net.DefaultResolver
+	if c.resolver != nil {
+		resolver = c.resolver
+	}
+	e.keys = newPolitenessKeys(e.cfg.PolitenessKey, resolver, e.cfg.ConnectTimeout)
 	if e.startedAt.IsZero() {
 		e.startedAt = time.Now().UTC()
 	}
@@ -261,7 +266,7 @@ func (c *Crawler) open(resume bool) (*engine, error) {
 		}
 		items := make([]frontier.Item, 0, len(seeds))
 		for _, s := range seeds {
-			items = append(items, frontier.Item{URL: s, Host: links.HostKey(s), Depth: 0})
+			items = append(items, frontier.Item{URL: s, Host: e.keys.key(s), Depth: 0})
 		}
 		if _, err := fr.Add(ctx, items); err != nil {
 			return fail(fmt.Errorf("queue seeds: %w", err))

@@ -48,8 +48,9 @@
 // host's next-allowed becomes Start + max(Options.Delay, host delay), and
 // the host goes back into the heap (or out of it, at PerHost on the wire).
 // Otherwise Next says how long until the top is ready. ReleaseSlot (last
-// body byte in) and completions put the host back; Started pushes
-// next-allowed when a request went out later than its Start; a completion's
+// body byte in) and completions put the host back; Begin, called just
+// before each request goes out, keeps starts a delay apart even when the
+// plan slipped (it pushes next-allowed when it has to wait); a completion's
 // HostUpdate.NotBefore (429/503 Retry-After, a Crawl-delay counted from the
 // robots.txt request) only ever moves next-allowed later. The lease and the
 // next-allowed time are persisted by the writer, so the spacing holds across

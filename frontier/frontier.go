@@ -190,27 +190,33 @@ func (f *Frontier) ReleaseSlot(l Lease) {
 	}
 }
 
-// Started tells the frontier when lease l's request actually started. A
-// request sent later than its Lease.Start (a timer that fired late on a
-// busy machine) pushes the host's next-allowed time to at plus the host's
-// delay, so the gap between two request starts holds as the server sees
-// it, not only as the schedule planned it. Unknown leases are ignored.
-func (f *Frontier) Started(l Lease, at time.Time) {
-	if !at.After(l.Start) {
-		return
-	}
+// Begin reserves the start of one of lease l's requests (robots.txt or
+// the page) at now or later and returns how long to wait before sending
+// it. Requests of one host begin at least the host's delay apart, counted
+// from their reserved starts: Lease.Start plans the spacing, and Begin
+// keeps it when the plan slipped (a stall on a busy machine that made two
+// planned starts fire together, a robots.txt lookup that took a while). It
+// never moves a start earlier than now, and pushes the host's next-allowed
+// time so later leases are planned after it. A host without a delay
+// begins at once. Unknown hosts begin at once.
+func (f *Frontier) Begin(l Lease, now time.Time) time.Duration {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	h := f.hosts[l.Host]
 	if h == nil {
-		return
+		return 0
 	}
-	if d := max(f.opts.Delay, h.delay); d > 0 {
-		if next := at.UnixNano() + int64(d); next > h.nextAllowed {
-			h.nextAllowed = next
-			f.fix(h)
-		}
+	d := max(f.opts.Delay, h.delay)
+	if d <= 0 {
+		return 0
 	}
+	start := max(now.UnixNano(), h.lastBegin+int64(d))
+	h.lastBegin = start
+	if next := start + int64(d); next > h.nextAllowed {
+		h.nextAllowed = next
+		f.fix(h)
+	}
+	return time.Duration(start - now.UnixNano())
 }
 
 func lockedError(path string) error {

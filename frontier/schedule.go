@@ -34,6 +34,7 @@ func (f *Frontier) window() int {
 type host struct {
 	name        string
 	nextAllowed int64 // unix nanoseconds, 0 for none (a time.Time is three words: this struct is per host)
+	lastBegin   int64 // unix nanoseconds of the latest start reserved by Begin (memory only)
 	delay       time.Duration
 	robots      *RobotsState
 	inflight    int // leases not yet completed
@@ -184,18 +185,27 @@ func (f *Frontier) refill(h *host, q *dq, bkt []byte) error {
 
 func retryNano(suffix []byte) int64 { return int64(binary.BigEndian.Uint64(suffix)) }
 
+// lookahead is how long before its next-allowed time h may be leased:
+// Options.Lookahead, but at most half the host's delay, so a lease is not
+// handed out before the previous request of the host has begun (Begin).
+// A host without a delay has none.
+func (f *Frontier) lookahead(h *host) time.Duration {
+	return min(f.opts.Lookahead, max(f.opts.Delay, h.delay)/2)
+}
+
 // fix recomputes whether h belongs in the ready heap and when it is ready.
 // Must run under f.mu.
 func (f *Frontier) fix(h *host) {
 	in := !h.awaitApply && h.onWire < f.opts.PerHost && (h.main.count > 0 || h.retryCount() > 0)
 	if in {
-		h.readyAt = h.nextAllowed
+		la := int64(f.lookahead(h))
+		h.readyAt = h.nextAllowed - la
 		if h.main.count <= 0 {
 			if err := f.refill(h, h.retry, bktRetry); err != nil {
 				f.fail(err)
 			}
 			if len(h.retry.buf) > 0 {
-				h.readyAt = max(h.readyAt, retryNano(h.retry.buf[0].suffix))
+				h.readyAt = max(h.readyAt, retryNano(h.retry.buf[0].suffix)-la)
 			} else if h.retry.exhausted {
 				// Memory counted more than disk holds: trust the disk.
 				h.retry = nil
@@ -256,8 +266,8 @@ type Lease struct {
 // until some lease completes (or nothing is queued: see Drained). err is
 // ErrClosed after Close, or the commit error that broke the frontier: a
 // broken frontier is never mistaken for one with nothing to do.
-// A host becomes leasable Options.Lookahead before its next-allowed time,
-// so the fetcher can be waiting when the time comes (see Lease.Start);
+// A host becomes leasable a little before its next-allowed time (see
+// lookahead), so the fetcher can be waiting when the time comes (Lease.Start);
 // leasing sets the host's next-allowed time to Start + max(Options.Delay,
 // host delay).
 func (f *Frontier) Next(now time.Time) (l Lease, ok bool, wait time.Duration, err error) {
@@ -272,16 +282,15 @@ func (f *Frontier) Next(now time.Time) (l Lease, ok bool, wait time.Duration, er
 	if l, ok := f.nextReparse(); ok {
 		return l, true, 0, nil
 	}
-	horizon := now.Add(f.opts.Lookahead)
 	for range 64 {
 		if len(f.ready) == 0 {
 			return Lease{}, false, f.applyWait(0), nil
 		}
 		h := f.ready[0]
-		if n := horizon.UnixNano(); h.readyAt > n {
+		if n := now.UnixNano(); h.readyAt > n {
 			return Lease{}, false, f.applyWait(time.Duration(h.readyAt - n)), nil
 		}
-		e, fromRetry, ok := f.pick(h, horizon)
+		e, fromRetry, ok := f.pick(h, now.Add(f.lookahead(h)))
 		if f.broken != nil {
 			return Lease{}, false, 0, f.broken
 		}

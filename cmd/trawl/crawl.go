@@ -77,9 +77,8 @@ func runCrawl(ctx context.Context, env *cliEnv, args []string, resume bool) int 
 			}
 			return exitUsage
 		}
-		merged := stored
-		applyOperational(&merged, fc.Config, set, fileKeys)
-		if changed := crawler.ScopeChanges(stored, scopeView(stored, fc.Config, set)); len(changed) > 0 {
+		merged, changed := resumeConfig(stored, fc.Config, set, fileKeys)
+		if len(changed) > 0 {
 			env.errorf("resume cannot change the crawl's scope (%s); start a new crawl with: trawl crawl --fresh --dir %s", strings.Join(changed, ", "), fc.Dir)
 			return exitUsage
 		}
@@ -165,72 +164,23 @@ func runCrawl(ctx context.Context, env *cliEnv, args []string, resume bool) int 
 	return exitOK
 }
 
-// operational lists the settings a resume may change: the flag that sets
-// each (if any), its YAML key, and how to copy it.
-var operational = []struct {
-	flag, key string
-	copy      func(dst *crawler.Config, src crawler.Config)
-}{
-	{"max-pages", "max_pages", func(d *crawler.Config, s crawler.Config) { d.MaxPages = s.MaxPages }},
-	{"concurrency", "concurrency", func(d *crawler.Config, s crawler.Config) { d.Concurrency = s.Concurrency }},
-	{"per-host", "per_host", func(d *crawler.Config, s crawler.Config) { d.PerHost = s.PerHost }},
-	{"delay", "delay", func(d *crawler.Config, s crawler.Config) { d.Delay = s.Delay }},
-	{"timeout", "timeout", func(d *crawler.Config, s crawler.Config) { d.Timeout = s.Timeout }},
-	{"", "connect_timeout", func(d *crawler.Config, s crawler.Config) { d.ConnectTimeout = s.ConnectTimeout }},
-	{"", "stall_timeout", func(d *crawler.Config, s crawler.Config) { d.StallTimeout = s.StallTimeout }},
-	{"max-body", "max_body", func(d *crawler.Config, s crawler.Config) { d.MaxBody = s.MaxBody }},
-	{"retries", "retries", func(d *crawler.Config, s crawler.Config) { d.Retries = s.Retries }},
-	{"", "retry_backoff", func(d *crawler.Config, s crawler.Config) { d.RetryBackoff = s.RetryBackoff }},
-	{"", "max_backoff", func(d *crawler.Config, s crawler.Config) { d.MaxBackoff = s.MaxBackoff }},
-	{"proxy", "proxy", func(d *crawler.Config, s crawler.Config) { d.Proxy = s.Proxy }},
-	{"", "proxy_from_env", func(d *crawler.Config, s crawler.Config) { d.ProxyFromEnv = s.ProxyFromEnv }},
-	{"allow-private", "allow_private", func(d *crawler.Config, s crawler.Config) { d.AllowPrivate = s.AllowPrivate }},
-	{"", "parse_workers", func(d *crawler.Config, s crawler.Config) { d.ParseWorkers = s.ParseWorkers }},
-	{"page-requisites", "page_requisites", func(d *crawler.Config, s crawler.Config) { d.PageRequisites = s.PageRequisites }},
-	{"requisite-hosts", "requisite_hosts", func(d *crawler.Config, s crawler.Config) { d.RequisiteHosts = s.RequisiteHosts }},
-}
-
-// applyOperational copies the settings a resume may change onto the stored
-// config, each only where the user gave it: a flag, or a key the --config
-// file sets. A setting given neither way keeps the value stored with the
-// crawl (not the default).
-func applyOperational(dst *crawler.Config, src crawler.Config, set, fileKeys map[string]bool) {
-	for _, o := range operational {
-		if (o.flag != "" && set[o.flag]) || fileKeys[o.key] {
-			o.copy(dst, src)
+// resumeConfig is the configuration a resume runs with: the stored one,
+// with each operational setting the user gave — a flag (set, by flag name)
+// or a key of the --config file (fileKeys) — taken from given; a setting
+// given neither way keeps the value stored with the crawl, not the default.
+// changed lists the scope settings the user tried to change (crawler's
+// table decides which those are).
+func resumeConfig(stored, given crawler.Config, set, fileKeys map[string]bool) (crawler.Config, []string) {
+	isGiven := func(key string) bool {
+		if key == "seeds" {
+			return set["seeds-file"] || fileKeys["seeds_file"] || fileKeys["seeds"]
 		}
+		return set[strings.ReplaceAll(key, "_", "-")] || fileKeys[key]
 	}
-}
-
-// scopeView is the stored config with the scope settings the user gave on
-// this resume, for ScopeChanges to compare.
-func scopeView(stored, given crawler.Config, set map[string]bool) crawler.Config {
-	v := stored
-	if set["max-depth"] {
-		v.MaxDepth = given.MaxDepth
+	if isGiven("seeds") && len(given.Seeds) == 0 {
+		given.Seeds = []string{"(seeds-file)"} // any seeds given to a resume change the crawl
 	}
-	if set["scope"] {
-		v.Scope = given.Scope
-	}
-	if set["include"] {
-		v.Include = given.Include
-	}
-	if set["exclude"] {
-		v.Exclude = given.Exclude
-	}
-	if set["user-agent"] {
-		v.UserAgent = given.UserAgent
-	}
-	if set["ignore-robots"] {
-		v.IgnoreRobots = given.IgnoreRobots
-	}
-	if set["follow-nofollow"] {
-		v.FollowNofollow = given.FollowNofollow
-	}
-	if set["seeds-file"] {
-		v.Seeds = append([]string{"(seeds-file)"}, stored.Seeds...)
-	}
-	return v
+	return crawler.ResumeConfig(stored, given, isGiven)
 }
 
 func refuseExisting(env *cliEnv, dir string) int {

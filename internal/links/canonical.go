@@ -244,3 +244,12 @@ func isUnreserved(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
 		c == '-' || c == '.' || c == '_' || c == '~'
 }
+
+// Hostname returns the host of a host key (HostKey's result) without its
+// port or IPv6 brackets: "a.test:8080" → "a.test", "[::1]:8080" → "::1".
+func Hostname(hostKey string) string {
+	if h, _, err := net.SplitHostPort(hostKey); err == nil {
+		return h
+	}
+	return strings.Trim(hostKey, "[]")
+}
