@@ -82,7 +82,7 @@ func (e *engine) addRequisites(children []frontier.Item, reqs []links.Link, docD
 		if !e.passesFilters(r.URL, depth, doc) {
 			continue
 		}
-		children = append(children, frontier.Item{URL: r.URL, Host: links.HostKey(r.URL), Depth: depth, Parent: doc})
+		children = append(children, frontier.Item{URL: r.URL, Host: e.keys.key(r.URL), Depth: depth, Parent: doc})
 	}
 	return children
 }
@@ -118,7 +118,7 @@ func (e *engine) addRedirect(children []frontier.Item, it frontier.Item, l front
 		if !e.allowsRequisite(it.URL, it.Depth, l.URL) || !e.passesFilters(it.URL, it.Depth, it.Parent) {
 			return children
 		}
-		it.Host = links.HostKey(it.URL)
+		it.Host = e.keys.key(it.URL)
 		return append(children, it)
 	}
 	return e.addChildItem(children, it)
