@@ -53,6 +53,14 @@ type Config struct {
 	// whatever the key. Fixed for a crawl's life: queued URLs carry it.
 	PolitenessKey string `yaml:"politeness_key" json:"politeness_key"`
 
+	// Requests users shape (request.go): may change on resume. Headers and
+	// CookiesFile are never stored with the crawl (secrets; the cookie jar
+	// is, in DIR/cookies.txt, mode 0600).
+	Headers     []string `yaml:"headers" json:"-"`             // "Name: value" (seed hosts) or "HOST=Name: value"
+	CookiesFile string   `yaml:"cookies" json:"-"`             // Netscape cookies.txt loaded into the jar at start
+	NoCookies   bool     `yaml:"no_cookies" json:"no_cookies"` // keep no cookie jar
+	NetrcFile   string   `yaml:"netrc" json:"netrc"`           // credentials per host (HTTP Basic)
+
 	// Limits and politeness: may change on resume.
 	MaxPages       int64         `yaml:"max_pages" json:"max_pages"` // 0 = unlimited
 	Concurrency    int           `yaml:"concurrency" json:"concurrency"`
@@ -180,6 +188,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	if err := c.validateRequisites(); err != nil {
+		return err
+	}
+	if err := c.validateRequests(); err != nil {
 		return err
 	}
 	if c.UserAgent == "" {

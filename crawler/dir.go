@@ -21,6 +21,8 @@ import (
 //	                   presence is what makes DIR a started crawl
 //	DIR/status.json    the live snapshot for status in other processes
 //	DIR/pages/         the page store (segments + manifest.json)
+//	DIR/cookies.txt    the cookie jar (Netscape format, mode 0600: secrets;
+//	                   request.go), so a resumed crawl keeps its session
 type stateDir string
 
 const (
@@ -28,12 +30,14 @@ const (
 	statusFile   = "status.json"
 	configFile   = "crawl.json"
 	pagesDir     = "pages"
+	cookiesFile  = "cookies.txt"
 )
 
 func (d stateDir) frontierPath() string { return filepath.Join(string(d), frontierFile) }
 func (d stateDir) statusPath() string   { return filepath.Join(string(d), statusFile) }
 func (d stateDir) configPath() string   { return filepath.Join(string(d), configFile) }
 func (d stateDir) pagesPath() string    { return filepath.Join(string(d), pagesDir) }
+func (d stateDir) cookiesPath() string  { return filepath.Join(string(d), cookiesFile) }
 
 // exists: a started crawl (its configuration was committed with its seeds).
 func (d stateDir) exists() bool {
@@ -53,7 +57,7 @@ func (d stateDir) discard() error {
 	if err := frontier.Remove(d.frontierPath()); err != nil {
 		return fmt.Errorf("discard %s: %w", d, err)
 	}
-	for _, p := range []string{d.statusPath(), d.configPath(), d.pagesPath()} {
+	for _, p := range []string{d.statusPath(), d.configPath(), d.pagesPath(), d.cookiesPath()} {
 		if err := os.RemoveAll(p); err != nil {
 			return fmt.Errorf("discard %s: %w", d, err)
 		}

@@ -198,7 +198,8 @@ func (e *engine) fetchOne(l frontier.Lease) {
 	}
 	if f.err == nil && !f.blocked && !f.released && !f.robots.unavailable {
 		e.fetching.Add(1)
-		f.resp, f.err = e.fc.Get(ctx, l.URL, nil)
+		f.resp, f.err = e.fc.Get(ctx, l.URL, e.req.header(l.URL, time.Now()))
+		e.afterResponse(f.resp)
 		e.fetching.Add(-1)
 		e.logFetch(l, f.resp, f.err)
 		e.m.fetch(f.resp, f.err)

@@ -63,6 +63,7 @@ type engine struct {
 	fr    Frontier
 	store *pageStore
 	fc    *fetch.Client
+	req   *requestShaper // headers, cookies and credentials per request
 	scope *scope
 	pol   policy
 	rob   *robotsCache
@@ -256,6 +257,11 @@ func (c *Crawler) open(resume bool) (*engine, error) {
 		resolver = c.resolver
 	}
 	e.keys = newPolitenessKeys(e.cfg.PolitenessKey, resolver, e.cfg.ConnectTimeout)
+	req, err := newRequestShaper(e.cfg, seeds, stateDir(c.dir).cookiesPath(), time.Now())
+	if err != nil {
+		return fail(err)
+	}
+	e.req = req
 	if e.startedAt.IsZero() {
 		e.startedAt = time.Now().UTC()
 	}
@@ -352,6 +358,9 @@ func (e *engine) close() error {
 	}
 	if e.fc != nil {
 		e.fc.Close()
+	}
+	if err := e.req.save(time.Now()); err != nil {
+		errs = append(errs, err)
 	}
 	state := StateInterrupted
 	if e.finished.Load() {

@@ -28,6 +28,9 @@ func TestExampleConfigIsCompleteAndDefault(t *testing.T) {
 		if len(c.Exclude) == 0 {
 			c.Exclude = nil
 		}
+		if len(c.Headers) == 0 {
+			c.Headers = nil
+		}
 	}
 	normalize(&fc.Config)
 	normalize(&want.Config)

@@ -175,6 +175,9 @@ func resumeConfig(stored, given crawler.Config, set, fileKeys map[string]bool) (
 		if key == "seeds" {
 			return set["seeds-file"] || fileKeys["seeds_file"] || fileKeys["seeds"]
 		}
+		if key == "headers" { // the flag is singular and repeatable, as in wget and curl
+			return set["header"] || fileKeys["headers"]
+		}
 		return set[strings.ReplaceAll(key, "_", "-")] || fileKeys[key]
 	}
 	if isGiven("seeds") && len(given.Seeds) == 0 {
