@@ -128,8 +128,12 @@ func (e *engine) statusLoop(ctx context.Context) {
 	for {
 		fs := e.fr.Stats()
 		e.window.add(time.Now(), fs.Done+fs.Failed)
-		hasDelay := e.cfg.Delay > 0 || e.maxDelay.Load() > 0 // else the wait is a backoff, not the delay
-		e.delayBound.Store(e.idle.add(hasDelay && fs.Queued > 0 && e.outstanding.Load() == 0))
+		// Work queued, no request on the wire, nothing waiting for the CPU:
+		// the leases held are waiting for their hosts' start times. With no
+		// host delay in force such a wait is a backoff, not the delay.
+		hasDelay := e.cfg.Delay > 0 || e.maxDelay.Load() > 0
+		waiting := fs.Queued > 0 && e.fetching.Load() == 0 && len(e.parseCh) == 0 && len(e.commitCh) == 0
+		e.delayBound.Store(e.idle.add(hasDelay && waiting))
 		st := e.stats()
 		st.State = StateRunning
 		if err := writeStatus(e.dir, st); err != nil {

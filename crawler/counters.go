@@ -172,8 +172,8 @@ func (w *rateWindow) rate() float64 {
 }
 
 // idleSampler says whether the per-host delay is what bounds the crawl:
-// work is queued but nothing is on the wire or in the pipeline, in most of
-// the last few status ticks. That is the signature of a crawl waiting on
+// work is queued but no request is on the wire and no page waits to be
+// parsed or committed, in most of the last few status ticks. That is the signature of a crawl waiting on
 // its hosts' schedules (--delay or a robots.txt Crawl-delay), not on the
 // network, the CPU or --concurrency.
 type idleSampler struct {

@@ -47,7 +47,7 @@ func printSummary(w io.Writer, st crawler.Stats, dir string) {
 	if state == "" {
 		state = "stopped"
 	}
-	fmt.Fprintf(w, "trawl: %s: %d done, %d failed, %d skipped, %d queued, %d hosts, %s stored\n",
+	fmt.Fprintf(w, "trawl: %s: %d done, %d failed, %d skipped, %d queued, %d hosts known, %s stored\n",
 		state, st.Done, st.Failed, st.Skipped, st.Queued, st.Hosts, humanBytes(st.BytesStored))
 	fmt.Fprintf(w, "  this run: %d done, %d failed, %d skipped in %s (%.1f pages/s); the crawl: %s (%.1f pages/s)\n",
 		st.Run.Done, st.Run.Failed, st.Run.Skipped, humanDuration(st.Run.ElapsedSec), st.Run.PagesPerSec,
@@ -68,7 +68,7 @@ func maxPagesNote(st crawler.Stats, dir string) string {
 func printStatus(w io.Writer, st crawler.Stats, dir string) {
 	state := st.State
 	if st.StopReason == crawler.StopReasonMaxPages {
-		state += " (" + maxPagesNote(st, dir) + ")"
+		state += ": " + maxPagesNote(st, dir)
 	}
 	fmt.Fprintf(w, "dir:          %s\n", dir)
 	fmt.Fprintf(w, "state:        %s\n", state)

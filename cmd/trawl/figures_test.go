@@ -64,7 +64,7 @@ func TestCountersAgreeAcrossRuns(t *testing.T) {
 		t.Errorf("summary does not say the limit stopped the crawl:\n%s", out)
 	}
 	_, text, _ := cli(t, "", "status", "--dir", dir)
-	if !strings.Contains(text, "state:        finished (stopped at --max-pages 10 (") {
+	if !strings.Contains(text, "state:        finished: stopped at --max-pages 10 (") {
 		t.Errorf("status does not say the limit stopped the crawl:\n%s", text)
 	}
 	first := st
@@ -126,6 +126,14 @@ func TestCountersAgreeAcrossRuns(t *testing.T) {
 	}
 	if code, _, stderr := cli(t, "", args[1:]...); code != exitOK {
 		t.Fatalf("the printed hint %q: exit %d: %s", hint, code, stderr)
+	}
+	// Run again, it would overwrite: refused in one line, --force replaces.
+	code, _, stderr = cli(t, "", args[1:]...)
+	if code != exitUsage || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "already exists; add --force") {
+		t.Fatalf("export over an existing file: exit %d, %q", code, stderr)
+	}
+	if code, _, stderr := cli(t, "", append(args[1:], "--force")...); code != exitOK {
+		t.Fatalf("export --force: exit %d: %s", code, stderr)
 	}
 }
 

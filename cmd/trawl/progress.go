@@ -105,15 +105,19 @@ func (w *watcher) update(s crawler.Stats) {
 	w.mu.Lock()
 	tell := s.Bottleneck == "delay" && !w.toldDelay
 	w.toldDelay = w.toldDelay || tell
-	beat := w.prog == nil && w.heartbeat > 0 && time.Since(w.lastBeat) >= w.heartbeat
-	if beat || w.lastBeat.IsZero() {
-		w.lastBeat = time.Now() // the first beat comes one period after the start line
+	now := time.Now()
+	if w.lastBeat.IsZero() {
+		w.lastBeat = now // the first beat comes one period after the start line
+	}
+	beat := w.prog == nil && w.heartbeat > 0 && now.Sub(w.lastBeat) >= w.heartbeat
+	if beat {
+		w.lastBeat = now
 	}
 	w.mu.Unlock()
 	if tell {
 		w.log.Info(delayNotice(s, w.delay, w.dir))
 	}
-	if beat && s.Run.ElapsedSec > 0 {
+	if beat {
 		w.log.Info("progress", heartbeatAttrs(s)...)
 	}
 	if w.prog != nil {
@@ -125,10 +129,11 @@ func (w *watcher) update(s crawler.Stats) {
 // and how to change it for a site of one's own.
 func delayNotice(s crawler.Stats, configured time.Duration, dir string) string {
 	d := time.Duration(s.HostDelaySec * float64(time.Second))
-	why := fmt.Sprintf("--delay %s", configured)
 	if d > configured {
-		why = fmt.Sprintf("a robots.txt Crawl-delay of %s (more than --delay %s)", d, configured)
+		return fmt.Sprintf("the per-host delay bounds this crawl: one request start every %s per host, from the site's robots.txt "+
+			"Crawl-delay (more than --delay %s); on a site you run, lower its Crawl-delay, then stop (Ctrl-C) and continue with: "+
+			"trawl resume --dir %s --delay 0 --per-host 8", d, configured, dir)
 	}
-	return fmt.Sprintf("the per-host delay bounds this crawl: one request start every %s per host, from %s; "+
-		"on a site you run, stop and continue faster with: trawl resume --dir %s --delay 0 --per-host 8", d, why, dir)
+	return fmt.Sprintf("the per-host delay bounds this crawl: one request start every %s per host, from --delay %s; "+
+		"on a site you run, stop (Ctrl-C) and continue faster with: trawl resume --dir %s --delay 0 --per-host 8", d, configured, dir)
 }
