@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -83,111 +82,6 @@ func item(host string, i, depth int) Item {
 	return Item{URL: fmt.Sprintf("http://%s/%d", host, i), Host: host, Depth: depth}
 }
 
-func TestTransitions(t *testing.T) {
-	retryAt := t0.Add(time.Minute)
-	tests := []struct {
-		name    string
-		outcome Outcome
-		want    Stats
-		requeue bool // the URL comes back from Next
-		attempt int
-	}{
-		{"done", Done, Stats{Done: 1, Hosts: 1, Bytes: 10}, false, 0},
-		{"failed", Failed, Stats{Failed: 1, Hosts: 1}, false, 0},
-		{"skipped", Skipped, Stats{Skipped: 1, Hosts: 1}, false, 0},
-		{"retry", Retry, Stats{Queued: 1, Retries: 1, Hosts: 1}, true, 1},
-		{"release", Release, Stats{Queued: 1, Hosts: 1}, true, 0},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			f := open(t, "", Options{})
-			defer f.Close()
-			add(t, f, item("a", 1, 0))
-			checkCounts(t, f, Stats{Queued: 1, Hosts: 1})
-			l := next(t, f, t0)
-			checkCounts(t, f, Stats{Leased: 1, Hosts: 1})
-			complete(t, f, Completion{Lease: l, Outcome: tc.outcome, RetryAt: retryAt, Bytes: 10, Status: 200})
-			checkCounts(t, f, tc.want)
-			if tc.outcome == Retry {
-				if _, ok, wait, _ := f.Next(retryAt.Add(-time.Second)); ok || wait != time.Second {
-					t.Fatalf("Next before RetryAt: ok=%v wait=%v, want false 1s", ok, wait)
-				}
-			}
-			l2, ok, _, _ := f.Next(retryAt)
-			if ok != tc.requeue {
-				t.Fatalf("Next after outcome: ok=%v, want %v", ok, tc.requeue)
-			}
-			if ok && (l2.URL != l.URL || l2.Attempt != tc.attempt) {
-				t.Fatalf("re-lease = %+v, want %s attempt %d", l2, l.URL, tc.attempt)
-			}
-			// The first lease is spent whatever happened.
-			if err := f.Complete(context.Background(), Completion{Lease: l, Outcome: Done}); !errors.Is(err, ErrStaleLease) && !tc.requeue {
-				t.Fatalf("Complete twice: %v, want ErrStaleLease", err)
-			}
-		})
-	}
-}
-
-func TestDedup(t *testing.T) {
-	f := open(t, "", Options{})
-	defer f.Close()
-	if n := add(t, f, item("a", 1, 0), item("a", 2, 0), item("a", 1, 0)); n != 2 {
-		t.Fatalf("Add = %d, want 2 (duplicate within a call)", n)
-	}
-	if n := add(t, f, item("a", 1, 3), item("b", 9, 0)); n != 1 {
-		t.Fatalf("Add = %d, want 1 (seen in a previous call)", n)
-	}
-	l := next(t, f, t0)
-	complete(t, f, Completion{Lease: l, Outcome: Done, Children: []Item{item("a", 1, 1), item("a", 2, 1), item("c", 1, 1)}})
-	if n := add(t, f, Item{URL: l.URL, Host: "a"}); n != 0 {
-		t.Fatalf("re-adding a done URL: %d new", n)
-	}
-	checkCounts(t, f, Stats{Queued: 3, Done: 1, Hosts: 3})
-}
-
-func TestOrderDepthThenFIFO(t *testing.T) {
-	f := open(t, "", Options{PerHost: 100})
-	defer f.Close()
-	add(t, f, item("a", 1, 2), item("a", 2, 1), item("a", 3, 2), item("a", 4, 0))
-	add(t, f, item("a", 5, 1))
-	var got []string
-	for range 5 {
-		got = append(got, next(t, f, t0).URL)
-	}
-	want := []string{"http://a/4", "http://a/2", "http://a/5", "http://a/1", "http://a/3"}
-	if strings.Join(got, " ") != strings.Join(want, " ") {
-		t.Fatalf("order %v, want %v", got, want)
-	}
-}
-
-func TestOrderManyRefills(t *testing.T) {
-	// More entries than one refill, with shallower URLs arriving mid-way.
-	f := open(t, "", Options{PerHost: 1000})
-	defer f.Close()
-	var items []Item
-	for i := range 300 {
-		items = append(items, item("a", i, 5))
-	}
-	add(t, f, items...)
-	for i := range 10 {
-		if l := next(t, f, t0); l.URL != item("a", i, 5).URL {
-			t.Fatalf("lease %d = %s", i, l.URL)
-		}
-	}
-	add(t, f, item("a", 1000, 1))
-	if l := next(t, f, t0); l.URL != "http://a/1000" {
-		t.Fatalf("shallow URL not first: %s", l.URL)
-	}
-	for i := 10; i < 300; i++ {
-		if l := next(t, f, t0); l.URL != item("a", i, 5).URL {
-			t.Fatalf("lease %d = %s", i, l.URL)
-		}
-	}
-	if _, ok, wait, _ := f.Next(t0); ok || wait != 0 {
-		t.Fatalf("empty: ok=%v wait=%v", ok, wait)
-	}
-}
-
 // TestAddSplit: an Add larger than one transaction takes (maxTxItems)
 // commits in parts by host range, yet counts each URL once (duplicates
 // inside the call and across parts), keeps FIFO within a host, and leaves
@@ -222,7 +116,10 @@ func TestAddSplit(t *testing.T) {
 	}
 }
 
-func TestSchedule(t *testing.T) {
+// TestUpdateHost: host updates outside a completion (UpdateHost, not part
+// of the Frontier contract in frontiertest) hold the schedule as a
+// completion's would.
+func TestUpdateHost(t *testing.T) {
 	type step struct {
 		at      time.Duration // offset from t0
 		wantURL string        // "" = nothing
@@ -234,23 +131,6 @@ func TestSchedule(t *testing.T) {
 		setup func(t *testing.T, f *Frontier)
 		steps []step
 	}{
-		{
-			name: "per-host limit",
-			opts: Options{PerHost: 2},
-			setup: func(t *testing.T, f *Frontier) {
-				add(t, f, item("a", 1, 0), item("a", 2, 0), item("a", 3, 0))
-			},
-			steps: []step{{0, "http://a/1", 0}, {0, "http://a/2", 0}, {0, "", 0}},
-		},
-		{
-			name: "global delay",
-			opts: Options{PerHost: 5, Delay: time.Second},
-			setup: func(t *testing.T, f *Frontier) {
-				add(t, f, item("a", 1, 0), item("a", 2, 0), item("b", 1, 0))
-			},
-			steps: []step{{0, "http://a/1", 0}, {0, "http://b/1", 0}, {0, "", time.Second},
-				{999 * time.Millisecond, "", time.Millisecond}, {time.Second, "http://a/2", 0}},
-		},
 		{
 			name: "host delay raises global",
 			opts: Options{PerHost: 5, Delay: time.Second},
@@ -307,26 +187,6 @@ func TestSchedule(t *testing.T) {
 	}
 }
 
-func TestRetryWaitsAndComesFirst(t *testing.T) {
-	f := open(t, "", Options{PerHost: 1})
-	defer f.Close()
-	add(t, f, item("a", 1, 0), item("a", 2, 0))
-	l := next(t, f, t0)
-	complete(t, f, Completion{Lease: l, Outcome: Retry, RetryAt: t0.Add(time.Minute), Status: 503})
-	if l2 := next(t, f, t0); l2.URL != "http://a/2" {
-		t.Fatalf("got %s, want a/2 while a/1 waits", l2.URL)
-	} else {
-		complete(t, f, Completion{Lease: l2, Outcome: Done})
-	}
-	if _, ok, wait, _ := f.Next(t0); ok || wait != time.Minute {
-		t.Fatalf("ok=%v wait=%v, want wait 1m", ok, wait)
-	}
-	add(t, f, item("a", 3, 0))
-	if l3 := next(t, f, t0.Add(time.Minute)); l3.URL != "http://a/1" || l3.Attempt != 1 {
-		t.Fatalf("got %+v, want due retry a/1 attempt 1 first", l3)
-	}
-}
-
 func TestEpochSweep(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "f.db")
 	f := open(t, path, Options{PerHost: 10})
@@ -362,41 +222,6 @@ func TestEpochSweep(t *testing.T) {
 	if len(seen) != 3 || seen[l1.URL] != 1 {
 		t.Fatalf("after sweep leased %v", seen)
 	}
-}
-
-func TestPersistence(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "f.db")
-	f := open(t, path, Options{})
-	add(t, f, item("a", 1, 0), item("a", 2, 0))
-	l := next(t, f, t0)
-	d := 3 * time.Second
-	robots := &RobotsState{Status: 200, Body: []byte("User-agent: *\nDisallow: /x\n"), FetchedAt: t0, Expires: t0.Add(time.Hour)}
-	complete(t, f, Completion{Lease: l, Outcome: Done, Bytes: 5, Checkpoint: []byte("cp1"),
-		Host: &HostUpdate{Delay: &d, Robots: robots, NotBefore: t0.Add(time.Hour)}})
-	if err := f.SetMeta(context.Background(), "config", []byte("x: 1")); err != nil {
-		t.Fatal(err)
-	}
-	if string(f.Checkpoint()) != "cp1" || metaStr(t, f, "config") != "x: 1" {
-		t.Fatalf("checkpoint %q meta %q", f.Checkpoint(), metaStr(t, f, "config"))
-	}
-	f.Close()
-	f = open(t, path, Options{})
-	defer f.Close()
-	if string(f.Checkpoint()) != "cp1" || metaStr(t, f, "config") != "x: 1" || metaStr(t, f, "nope") != "" {
-		t.Fatalf("after reopen: checkpoint %q meta %q", f.Checkpoint(), metaStr(t, f, "config"))
-	}
-	hs, ok := f.Host("a")
-	if !ok || hs.Delay != d || hs.Queued != 1 || hs.Robots == nil || string(hs.Robots.Body) != string(robots.Body) ||
-		!hs.Robots.Expires.Equal(robots.Expires) || !hs.NextAllowed.Equal(t0.Add(time.Hour)) {
-		t.Fatalf("Host(a) = %+v", hs)
-	}
-	if _, ok := f.Host("zzz"); ok {
-		t.Fatal("Host(unknown) ok")
-	}
-	if _, ok, wait, _ := f.Next(t0); ok || wait != time.Hour {
-		t.Fatalf("politeness lost across reopen: ok=%v wait=%v", ok, wait)
-	}
-	checkCounts(t, f, Stats{Queued: 1, Done: 1, Hosts: 1, Bytes: 5})
 }
 
 func TestOpenErrors(t *testing.T) {
@@ -480,94 +305,6 @@ func TestClosedAndBroken(t *testing.T) {
 	if _, ok, _, _ := f.Next(t0); ok {
 		t.Fatal("Next on a broken frontier leased")
 	}
-}
-
-func TestCompleteAsyncFIFO(t *testing.T) {
-	f := open(t, "", Options{PerHost: 100, MaxBatchDelay: time.Millisecond})
-	defer f.Close()
-	var items []Item
-	for i := range 50 {
-		items = append(items, item("a", i, 0))
-	}
-	add(t, f, items...)
-	errs := make(chan error, 50)
-	var order []int
-	for i := range 50 {
-		l := next(t, f, t0)
-		f.CompleteAsync(Completion{Lease: l, Outcome: Done, Checkpoint: []byte(fmt.Sprint(i))}, func(err error) {
-			order = append(order, i) // done runs on the single writer goroutine
-			errs <- err
-		})
-	}
-	for range 50 {
-		if err := <-errs; err != nil {
-			t.Fatal(err)
-		}
-	}
-	for i, v := range order {
-		if i != v {
-			t.Fatalf("callbacks out of order: %v", order)
-		}
-	}
-	if string(f.Checkpoint()) != "49" {
-		t.Fatalf("checkpoint %q, want 49", f.Checkpoint())
-	}
-	checkCounts(t, f, Stats{Done: 50, Hosts: 1})
-}
-
-func TestConcurrentLeaseComplete(t *testing.T) {
-	f := open(t, "", Options{PerHost: 3, MaxBatchDelay: 200 * time.Microsecond})
-	defer f.Close()
-	var seeds []Item
-	for i := range 20 {
-		seeds = append(seeds, item(fmt.Sprintf("h%d", i%5), i, 0))
-	}
-	add(t, f, seeds...)
-	var mu sync.Mutex
-	leased := map[string]int{}
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				l, ok, _, _ := f.Next(time.Now())
-				if !ok {
-					// Leased drops only when a completion (and its children)
-					// has committed, so 0/0 means the crawl is over.
-					if s := f.Stats(); s.Queued == 0 && s.Leased == 0 {
-						return
-					}
-					time.Sleep(100 * time.Microsecond) // waits for other workers, not for timing logic
-					continue
-				}
-				mu.Lock()
-				leased[l.URL]++
-				mu.Unlock()
-				var kids []Item
-				if l.Depth < 4 {
-					kids = []Item{{URL: l.URL + "/a", Host: l.Host, Depth: l.Depth + 1}, {URL: l.URL + "/b", Host: "h0", Depth: l.Depth + 1}}
-				}
-				f.Stats()
-				f.Host(l.Host)
-				if err := f.Complete(context.Background(), Completion{Lease: l, Outcome: Done, Children: kids}); err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	const want = 20 * (1 + 2 + 4 + 8 + 16)
-	for u, n := range leased {
-		if n != 1 {
-			t.Errorf("%s leased %d times", u, n)
-		}
-	}
-	if len(leased) != want {
-		t.Errorf("leased %d URLs, want %d", len(leased), want)
-	}
-	checkCounts(t, f, Stats{Done: want, Hosts: 5})
 }
 
 // metaStr reads a meta value, failing the test on an error.

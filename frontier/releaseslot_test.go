@@ -9,42 +9,6 @@ import (
 	"testing"
 )
 
-// ReleaseSlot frees the host's request slot while the lease stays in flight
-// until its completion commits.
-func TestUnblockFreesHostSlotNotLease(t *testing.T) {
-	f := open(t, "", Options{PerHost: 1})
-	defer f.Close()
-	add(t, f, item("a.test", 1, 0), item("a.test", 2, 0), item("a.test", 3, 0))
-
-	l1 := next(t, f, t0)
-	if _, ok, _, _ := f.Next(t0); ok {
-		t.Fatal("second lease for a host at its limit")
-	}
-	f.ReleaseSlot(l1)
-	l2 := next(t, f, t0)
-	if _, ok, _, _ := f.Next(t0); ok {
-		t.Fatal("third lease while l2 is on the wire")
-	}
-	if st := f.Stats(); st.Leased != 2 {
-		t.Fatalf("Leased = %d, want 2 (l1 is unblocked but not completed)", st.Leased)
-	}
-	if hs, _ := f.Host("a.test"); hs.InFlight != 2 {
-		t.Fatalf("InFlight = %d, want 2", hs.InFlight)
-	}
-	f.ReleaseSlot(l1) // twice: no effect
-	if _, ok, _, _ := f.Next(t0); ok {
-		t.Fatal("double ReleaseSlot freed a second slot")
-	}
-	complete(t, f, Completion{Lease: l1, Outcome: Done})
-	if _, ok, _, _ := f.Next(t0); ok {
-		t.Fatal("completing an unblocked lease freed l2's slot")
-	}
-	complete(t, f, Completion{Lease: l2, Outcome: Done}) // never unblocked: completion frees the slot
-	l3 := next(t, f, t0)
-	complete(t, f, Completion{Lease: l3, Outcome: Done})
-	checkCounts(t, f, Stats{Done: 3, Hosts: 1})
-}
-
 // A damaged file is an error naming the damage, not a panic.
 func TestTruncatedFileIsAnError(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "frontier.db")
