@@ -38,7 +38,9 @@ var cases = []contractCase{
 	{"HostDelayRaisesDelay", testHostDelay},
 	{"NotBefore", testNotBefore},
 	{"EarliestReadyHostFirst", testEarliestReady},
-	{"LookaheadAndStarted", testLookaheadStarted},
+	{"LookaheadAndBegin", testLookaheadBegin},
+	{"Tag", testTag},
+	{"RobotsHost", testRobotsHost},
 	{"RetryWaitsAndComesFirst", testRetryWaitsAndComesFirst},
 	{"ReleaseSlot", testReleaseSlot},
 	{"CompleteAsyncOrder", testCompleteAsyncOrder},
@@ -290,24 +292,88 @@ func testEarliestReady(t *testing.T, s *store) {
 }
 
 // With Lookahead a lease comes early and carries the time its request may
-// start; Started with a later time spaces the host's next lease from it.
-func testLookaheadStarted(t *testing.T, s *store) {
+// start. Begin reserves each request's start: requests of one host begin at
+// least its delay apart, and a late start pushes the host's next lease.
+func testLookaheadBegin(t *testing.T, s *store) {
 	x := s.frontier(Config{PerHost: 5, Delay: time.Second, Lookahead: 50 * time.Millisecond})
 	x.add(item("a", 1, 0), item("a", 2, 0), item("a", 3, 0))
 	l1 := x.next(t0)
 	if !l1.Start.Equal(t0) {
 		t.Fatalf("first lease starts at %v, want t0", l1.Start.Sub(t0))
 	}
-	x.none(t0, 950*time.Millisecond)
-	l2 := x.next(t0.Add(950 * time.Millisecond))
-	if !l2.Start.Equal(t0.Add(time.Second)) {
-		t.Fatalf("early lease starts at +%v, want +1s", l2.Start.Sub(t0))
+	if d := x.f.Begin(l1, t0); d != 0 {
+		t.Fatalf("Begin(l1, t0) = %v, want 0", d)
 	}
-	// Its request went out late, at +1.5s: the next one waits for +2.5s.
-	x.f.Started(l2, t0.Add(1500*time.Millisecond))
-	x.none(t0.Add(2*time.Second), 450*time.Millisecond)
-	if l3 := x.next(t0.Add(2450 * time.Millisecond)); !l3.Start.Equal(t0.Add(2500 * time.Millisecond)) {
-		t.Fatalf("third lease starts at +%v, want +2.5s", l3.Start.Sub(t0))
+	// A second request for the same lease (robots.txt, then the page)
+	// begins a delay later.
+	if d := x.f.Begin(l1, t0.Add(100*time.Millisecond)); d != 900*time.Millisecond {
+		t.Fatalf("second Begin 100ms later = %v, want 900ms", d)
+	}
+	x.none(t0.Add(100*time.Millisecond), 1850*time.Millisecond)
+	l2 := x.next(t0.Add(1950 * time.Millisecond))
+	if !l2.Start.Equal(t0.Add(2 * time.Second)) {
+		t.Fatalf("early lease starts at +%v, want +2s", l2.Start.Sub(t0))
+	}
+	// Its request goes out late, at +2.5s: the next one waits for +3.5s.
+	if d := x.f.Begin(l2, t0.Add(2500*time.Millisecond)); d != 0 {
+		t.Fatalf("late Begin = %v, want 0", d)
+	}
+	x.none(t0.Add(3*time.Second), 450*time.Millisecond)
+	if l3 := x.next(t0.Add(3450 * time.Millisecond)); !l3.Start.Equal(t0.Add(3500 * time.Millisecond)) {
+		t.Fatalf("third lease starts at +%v, want +3.5s", l3.Start.Sub(t0))
+	}
+}
+
+// An Item's Tag comes back on its leases; a completion's non-empty Tag
+// replaces it (an empty one keeps it), durably.
+func testTag(t *testing.T, s *store) {
+	x := s.frontier(Config{})
+	it := item("a", 1, 0)
+	it.Tag = "sitemap"
+	x.add(it)
+	l := x.next(t0)
+	if l.Tag != "sitemap" {
+		t.Fatalf("lease Tag %q, want sitemap", l.Tag)
+	}
+	x.complete(completion{Lease: l, Outcome: release})
+	l = x.next(t0)
+	if l.Tag != "sitemap" {
+		t.Fatalf("after a completion without a Tag: %q, want sitemap", l.Tag)
+	}
+	x.complete(completion{Lease: l, Outcome: retry, RetryAt: t0, Tag: "etag=x"})
+	x.close()
+	x = s.frontier(Config{})
+	if l := x.next(t0); l.Tag != "etag=x" || l.Attempt != 1 {
+		t.Fatalf("after a completion with a Tag and a reopen: %q attempt %d, want etag=x attempt 1", l.Tag, l.Attempt)
+	}
+	long := item("a", 2, 0)
+	long.Tag = strings.Repeat("x", frontier.MaxTag+1)
+	if _, err := x.f.Add(context.Background(), []item_{long}); err == nil {
+		t.Error("Add with a Tag over MaxTag succeeded")
+	}
+}
+
+// When politeness groups URLs under a coarser key, a completion's robots
+// state goes to RobotsHost (the origin's key); the rest of its host update
+// applies to the lease's key.
+func testRobotsHost(t *testing.T, s *store) {
+	x := s.frontier(Config{})
+	x.add(frontier.Item{URL: "http://www.example.test/", Host: "example.test"})
+	l := x.next(t0)
+	d := 2 * time.Second
+	robots := &frontier.RobotsState{Status: 200, Body: []byte("User-agent: *\nCrawl-delay: 2\n"), FetchedAt: t0, Expires: t0.Add(time.Hour)}
+	x.complete(completion{Lease: l, Outcome: done, RobotsHost: "www.example.test",
+		Host: &frontier.HostUpdate{Robots: robots, Delay: &d}})
+	origin, ok := x.f.Host("www.example.test")
+	if !ok || origin.Robots == nil || string(origin.Robots.Body) != string(robots.Body) {
+		t.Fatalf("Host(origin) = %+v, %v; want its robots.txt", origin, ok)
+	}
+	key, ok := x.f.Host("example.test")
+	if !ok || key.Delay != d {
+		t.Fatalf("Host(key) = %+v, %v; want delay %v", key, ok, d)
+	}
+	if key.Robots != nil {
+		t.Errorf("Host(key).Robots = %+v, want none (robots.txt is per origin)", key.Robots)
 	}
 }
 

@@ -15,7 +15,7 @@ import (
 // frontier). A test in package crawler keeps the two identical.
 type Frontier interface {
 	Next(now time.Time) (l frontier.Lease, ok bool, wait time.Duration, err error)
-	Started(l frontier.Lease, at time.Time)
+	Begin(l frontier.Lease, now time.Time) time.Duration
 	ReleaseSlot(l frontier.Lease)
 	CompleteAsync(c frontier.Completion, done func(error))
 	Add(ctx context.Context, items []frontier.Item) (int, error)
