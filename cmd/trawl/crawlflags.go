@@ -27,22 +27,22 @@ func crawlFlags(name string, fc *fileConfig, resume bool) *crawlFlagSet {
 	fs := &crawlFlagSet{cmdFlags: newCmdFlags(name, synopsis, about)}
 	c := &fc.Config
 	fs.StringVar(&fs.configPath, "config", "", "YAML `FILE` of settings (keys as in configs/trawl.yaml; flags override it)")
-	fs.StringVar(&fc.Dir, "dir", fc.Dir, "crawl state `DIR`ectory")
+	fs.StringVar(&fc.Dir, "dir", fc.Dir, "`DIR` that holds the crawl's state (frontier, pages, status)")
 	fs.StringVar(&fc.LogLevel, "log-level", fc.LogLevel, "`LEVEL`: debug, info, warn or error")
 	fs.StringVar(&fc.LogFormat, "log-format", fc.LogFormat, "`FORMAT` of log lines: text or json")
 	fs.StringVar(&fc.Metrics, "metrics", fc.Metrics, "serve Prometheus /metrics and /debug/pprof on `ADDR` (e.g. 127.0.0.1:9090)")
-	fs.StringVar(&fc.Progress, "progress", fc.Progress, "live progress line on stdout: `auto`, on or off (auto: when stdout is a terminal)")
+	fs.StringVar(&fc.Progress, "progress", fc.Progress, "live progress line on stdout, `MODE`: auto (when stdout is a terminal), on or off")
 	fs.DurationVar(&fc.Heartbeat, "heartbeat", fc.Heartbeat, "without a progress line, log the progress figures every `DURATION` (0 = never)")
 	fs.StringVar(&fc.SeedsFile, "seeds-file", fc.SeedsFile, "read seed URLs from `FILE`, one a line (- for stdin)")
 	fs.IntVar(&c.MaxDepth, "max-depth", c.MaxDepth, "follow links at most `N` hops from a seed (seed = 0; -1 = unlimited)")
 	fs.Int64Var(&c.MaxPages, "max-pages", c.MaxPages, "stop after `N` pages (0 = unlimited; resume --max-pages raises it)")
-	fs.StringVar(&c.Scope, "scope", c.Scope, "which URLs belong to the crawl: `host`, domain, seeds-prefix or any")
+	fs.StringVar(&c.Scope, "scope", c.Scope, "`SCOPE` of the crawl: host (the seeds' hosts), domain (their registrable domains), seeds-prefix or any")
 	fs.Var(stringsFlag{&c.Include}, "include", "only URLs matching `REGEX` (repeatable)")
 	fs.Var(stringsFlag{&c.Exclude}, "exclude", "skip URLs matching `REGEX` (repeatable)")
 	fs.IntVar(&c.Concurrency, "concurrency", c.Concurrency, "`N` fetches in flight across all hosts")
 	fs.IntVar(&c.PerHost, "per-host", c.PerHost, "`N` fetches in flight per host (per domain or IP with --politeness-key)")
 	fs.DurationVar(&c.Delay, "delay", c.Delay, "minimum `DURATION` between request starts to one host (or domain, IP: --politeness-key); a robots.txt Crawl-delay raises it")
-	fs.StringVar(&c.PolitenessKey, "politeness-key", c.PolitenessKey, "what --per-host, --delay, Crawl-delay and Retry-After count against: `host`, domain (registrable domain) or ip (address); fixed for the life of a crawl")
+	fs.StringVar(&c.PolitenessKey, "politeness-key", c.PolitenessKey, "what --per-host, --delay, Crawl-delay and Retry-After count against, `KEY`: host, domain (registrable domain) or ip (address); fixed for the life of a crawl")
 	fs.StringVar(&c.UserAgent, "user-agent", c.UserAgent, "User-Agent `STRING`; its first word is the token robots.txt rules are matched against")
 	fs.DurationVar(&c.Timeout, "timeout", c.Timeout, "give up on one request after `DURATION`")
 	fs.Var(sizeFlag{&c.MaxBody}, "max-body", "keep at most `SIZE` of a decoded body (e.g. 10MiB, 500KB)")
@@ -54,10 +54,10 @@ func crawlFlags(name string, fc *fileConfig, resume bool) *crawlFlagSet {
 	if !resume {
 		fs.BoolVar(&fs.fresh, "fresh", false, "discard the crawl already in --dir and start over")
 	}
-	requestFlags(fs, c)
 	fs.group("Scope (fixed for the life of a crawl)", "seeds-file", "scope", "max-depth", "include", "exclude", "follow-nofollow", "ignore-robots", "user-agent")
 	fs.group("Politeness", "delay", "per-host", "politeness-key", "concurrency")
 	fs.group("Limits", "max-pages", "max-body", "timeout", "retries")
+	requestFlags(fs, c) // defines and files its own groups
 	fs.group("Network", "proxy", "allow-private")
 	fs.group("State and output", "dir", "fresh", "config", "progress", "heartbeat", "log-level", "log-format", "metrics")
 	if resume {
