@@ -48,7 +48,7 @@ func TestBadUsageExits2AndWritesNothing(t *testing.T) {
 		{"bad config value", []string{"crawl", "--dir", dir, "--config", cfgBad, "http://a.test/"}, "soon"},
 		{"missing config", []string{"crawl", "--dir", dir, "--config", filepath.Join(tmp, "nope.yaml"), "http://a.test/"}, "nope.yaml"},
 		{"unreadable seeds file", []string{"crawl", "--dir", dir, "--seeds-file", filepath.Join(tmp, "nope.txt")}, "nope.txt"},
-		{"bad log level", []string{"crawl", "--dir", dir, "--log-level", "loud", "http://a.test/"}, "log level"},
+		{"bad log level", []string{"crawl", "--dir", dir, "--log-level", "loud", "http://a.test/"}, `--log-level "loud"`},
 		{"bad proxy", []string{"crawl", "--dir", dir, "--proxy", "::::", "http://a.test/"}, "proxy"},
 		{"resume nothing", []string{"resume", "--dir", dir}, "no crawl in"},
 		{"status nothing", []string{"status", "--dir", dir}, "no crawl"},

@@ -119,7 +119,7 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	case "error":
 		lv = slog.LevelError
 	default:
-		return nil, fmt.Errorf("log level %q: want debug, info, warn or error", level)
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
 	}
 	opts := &slog.HandlerOptions{Level: lv}
 	switch strings.ToLower(format) {
@@ -128,6 +128,6 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	case "json":
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	default:
-		return nil, fmt.Errorf("log format %q: want text or json", format)
+		return nil, fmt.Errorf("--log-format %q: want text or json", format)
 	}
 }

@@ -79,7 +79,11 @@ func runCrawl(ctx context.Context, env *cliEnv, args []string, resume bool) int 
 		}
 		merged, changed := resumeConfig(stored, fc.Config, set, fileKeys)
 		if len(changed) > 0 {
-			env.errorf("resume cannot change the crawl's scope (%s); start a new crawl with: trawl crawl --fresh --dir %s", strings.Join(changed, ", "), fc.Dir)
+			flags := make([]string, len(changed))
+			for i, k := range changed {
+				flags[i] = "--" + strings.ReplaceAll(k, "_", "-")
+			}
+			env.errorf("resume cannot change the crawl's scope (%s); start a new crawl with: trawl crawl --fresh --dir %s URL", strings.Join(flags, ", "), fc.Dir)
 			return exitUsage
 		}
 		fc.Config = merged
@@ -119,7 +123,7 @@ func runCrawl(ctx context.Context, env *cliEnv, args []string, resume bool) int 
 		opts = append(opts, crawler.WithMetrics(reg))
 		metricsSrv, err = serveMetrics(fc.Metrics, reg, log)
 		if err != nil {
-			env.errorf("metrics: %v", err)
+			env.errorf("--metrics %s: %v", fc.Metrics, err)
 			return exitUsage
 		}
 		defer metricsSrv.Close()

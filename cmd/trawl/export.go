@@ -29,7 +29,7 @@ func runExport(ctx context.Context, env *cliEnv, args []string) int {
 	fs.Var(intsFlag{&statuses}, "status", "only these HTTP `CODES` (repeatable or comma-separated: 200,301)")
 	fs.Var(stringsFlag{&ctypes}, "content-type", "only these media `TYPES`, prefix match (repeatable: text/html)")
 	rewrite := fs.Bool("rewrite-links", false, "dir: make links between saved pages relative, so the mirror browses offline")
-	noBody := fs.Bool("no-body", false, "jsonl: leave bodies out (URLs, statuses, headers and links' metadata only)")
+	noBody := fs.Bool("no-body", false, "jsonl: leave bodies out (URLs, statuses, headers, digests only)")
 	warcMax := int64(export.DefaultWARCMaxSize)
 	fs.Var(sizeFlag{&warcMax}, "warc-max-size", "warc: start a new file past `SIZE` (e.g. 1GiB, 500MB)")
 	fs.group("What to write", "format", "out", "force", "dir")
