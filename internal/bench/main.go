@@ -33,6 +33,7 @@ type options struct {
 	Keep        bool
 	JSON        string
 	Go          string
+	TrawlArgs   []string // extra flags for every trawl run (e.g. --politeness-key domain)
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -48,6 +49,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.Keep, "keep", false, "keep the work directory (binaries, crawl state, profile)")
 	fs.StringVar(&o.JSON, "json", "", "also write every result as JSON to this file")
 	fs.StringVar(&o.Go, "go", "go", "the go command")
+	trawlArgs := fs.String("trawl-args", "", "extra flags for trawl, space-separated (e.g. \"--politeness-key domain\")")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -55,6 +57,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	o.Profiles = strings.Split(*prof, ",")
+	o.TrawlArgs = strings.Fields(*trawlArgs)
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if !set["timeout"] && strings.Contains(*prof, "large") {
@@ -192,6 +195,7 @@ func commandFor(c string, o options, p profile, bins binaries, web *testweb.Web,
 			metrics = addr
 			args = append(args, "--metrics", addr)
 		}
+		args = append(args, o.TrawlArgs...)
 		return bins.Trawl, append(args, seeds...), metrics, nil
 	case crawlerColly:
 		args := []string{"-proxy", web.ProxyURL(), "-filter", `^https?://[^/]+\.` + p.Web.Name + `\.test(:80)?(/|$)`}
