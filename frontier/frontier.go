@@ -190,6 +190,11 @@ func (f *Frontier) ReleaseSlot(l Lease) {
 	}
 }
 
+// beginPersist is how far Begin must push a host's next-allowed time
+// before it writes the new time to disk (smaller slips are the timer's
+// microseconds; the lease already persisted the planned time).
+const beginPersist = time.Millisecond
+
 // Begin reserves the start of one of lease l's requests (robots.txt or
 // the page) at now or later and returns how long to wait before sending
 // it. Requests of one host begin at least the host's delay apart, counted
@@ -203,7 +208,7 @@ func (f *Frontier) Begin(l Lease, now time.Time) time.Duration {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	h := f.hosts[l.Host]
-	if h == nil {
+	if h == nil || f.closed || f.broken != nil {
 		return 0
 	}
 	d := max(f.opts.Delay, h.delay)
@@ -213,6 +218,11 @@ func (f *Frontier) Begin(l Lease, now time.Time) time.Duration {
 	start := max(now.UnixNano(), h.lastBegin+int64(d))
 	h.lastBegin = start
 	if next := start + int64(d); next > h.nextAllowed {
+		if next-h.nextAllowed > int64(beginPersist) {
+			// The plan slipped noticeably: persist the later time, so a
+			// resume right after this request still spaces the next one.
+			f.w.submit(&op{kind: opHost, host: h.name, hu: HostUpdate{NotBefore: nanoToTime(next)}})
+		}
 		h.nextAllowed = next
 		f.fix(h)
 	}
