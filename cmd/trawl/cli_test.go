@@ -105,6 +105,10 @@ func TestCrawlRefusesUnfinishedAndResumeRefusesScopeChange(t *testing.T) {
 	if code != exitUsage || !strings.Contains(stderr, "scope") {
 		t.Fatalf("resume with scope change: exit %d, stderr %q", code, stderr)
 	}
+	code, _, stderr = cli(t, "", append([]string{"resume", "--politeness-key", "domain"}, base...)...)
+	if code != exitUsage || !strings.Contains(stderr, "politeness_key") {
+		t.Fatalf("resume changing the politeness key: exit %d, stderr %q", code, stderr)
+	}
 
 	code, stdout, _ := cli(t, "", "status", "--dir", dir, "--json")
 	if code != 0 {
