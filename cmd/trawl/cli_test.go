@@ -106,7 +106,7 @@ func TestCrawlRefusesUnfinishedAndResumeRefusesScopeChange(t *testing.T) {
 		t.Fatalf("resume with scope change: exit %d, stderr %q", code, stderr)
 	}
 	code, _, stderr = cli(t, "", append([]string{"resume", "--politeness-key", "domain"}, base...)...)
-	if code != exitUsage || !strings.Contains(stderr, "politeness_key") {
+	if code != exitUsage || !strings.Contains(stderr, "politeness-key") {
 		t.Fatalf("resume changing the politeness key: exit %d, stderr %q", code, stderr)
 	}
 
