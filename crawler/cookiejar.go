@@ -44,6 +44,16 @@ type jarCookie struct {
 
 func newCookieJar() *cookieJar { return &cookieJar{cookies: map[cookieKey]*jarCookie{}} }
 
+// empty reports a nil or empty jar.
+func (j *cookieJar) empty() bool {
+	if j == nil {
+		return true
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return len(j.cookies) == 0
+}
+
 func (j *cookieJar) put(c *jarCookie) {
 	j.seq++
 	k := cookieKey{c.domain, c.path, c.name}

@@ -215,8 +215,8 @@ func newRequestShaper(cfg Config, canonicalSeeds []string, jarPath string, now t
 // header returns the headers a request to canonical URL u carries (nil
 // for none).
 func (s *requestShaper) header(u string, now time.Time) http.Header {
-	if s == nil {
-		return nil
+	if s == nil || (len(s.rules) == 0 && s.netrc == nil && s.jar.empty()) {
+		return nil // the common case costs no URL parse
 	}
 	pu, err := url.Parse(u)
 	if err != nil {
