@@ -37,6 +37,11 @@ type Config struct {
 	IgnoreRobots bool     `yaml:"ignore_robots" json:"ignore_robots"`
 	// FollowNofollow follows rel=nofollow links and pages marked nofollow.
 	FollowNofollow bool `yaml:"follow_nofollow" json:"follow_nofollow"`
+	// Sitemaps also takes URLs from each host's sitemaps: the Sitemap:
+	// lines of its robots.txt and /sitemap.xml (sitemaps.go). Off by
+	// default: a crawl is what its seeds link to, and sitemaps can list
+	// millions of URLs the user did not ask for.
+	Sitemaps bool `yaml:"sitemaps" json:"sitemaps"`
 	// FollowLinks queues the links found on each page (default true). With
 	// false only seeds, redirects and callbacks' Request.Visit calls are
 	// queued: what a ported colly program that Visits by hand expects.

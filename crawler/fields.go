@@ -22,6 +22,7 @@ var scopeKeys = map[string]bool{
 	"ignore_robots":   true,
 	"follow_nofollow": true,
 	"follow_links":    true,
+	"sitemaps":        true,
 	"politeness_key":  true,
 }
 

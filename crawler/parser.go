@@ -44,6 +44,7 @@ type processed struct {
 func (e *engine) parseLoop() error {
 	for f := range e.parseCh {
 		p := e.process(f)
+		e.sitemapStage(f, p)
 		if p.block != nil {
 			e.mem.hold(int64(p.block.Len()))
 		}

@@ -70,6 +70,7 @@ type engine struct {
 	keys  *politenessKeys
 	rnd   *jitterRand
 	m     *metrics
+	sm    sitemapState // --sitemaps (sitemaps.go)
 
 	bridge      *colly.Collector
 	bridgeReq   *colly.Request

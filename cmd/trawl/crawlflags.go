@@ -51,10 +51,11 @@ func crawlFlags(name string, fc *fileConfig, resume bool) *crawlFlagSet {
 	fs.BoolVar(&c.IgnoreRobots, "ignore-robots", c.IgnoreRobots, "do not fetch or obey robots.txt")
 	fs.BoolVar(&c.AllowPrivate, "allow-private", c.AllowPrivate, "allow loopback, private and link-local addresses")
 	fs.BoolVar(&c.FollowNofollow, "follow-nofollow", c.FollowNofollow, "follow rel=nofollow links and pages marked nofollow")
+	fs.BoolVar(&c.Sitemaps, "sitemaps", c.Sitemaps, "also crawl the URLs each host's sitemaps list (robots.txt Sitemap: lines, /sitemap.xml), at depth 0 like seeds")
 	if !resume {
 		fs.BoolVar(&fs.fresh, "fresh", false, "discard the crawl already in --dir and start over")
 	}
-	fs.group("Scope (fixed for the life of a crawl)", "seeds-file", "scope", "max-depth", "include", "exclude", "follow-nofollow", "ignore-robots", "user-agent")
+	fs.group("Scope (fixed for the life of a crawl)", "seeds-file", "scope", "max-depth", "include", "exclude", "follow-nofollow", "sitemaps", "ignore-robots", "user-agent")
 	fs.group("Politeness", "delay", "per-host", "politeness-key", "concurrency")
 	fs.group("Limits", "max-pages", "max-body", "timeout", "retries")
 	requestFlags(fs, c) // defines and files its own groups

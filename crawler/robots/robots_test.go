@@ -207,3 +207,11 @@ func TestProductToken(t *testing.T) {
 		t.Error("Mozilla/5.0 (compatible; trawl/1.0) was not matched by the trawl group")
 	}
 }
+
+func TestSitemaps(t *testing.T) {
+	body := []byte("User-agent: *\nDisallow: /x\nSitemap: https://a.test/s.xml # main\nsite-map:http://b.test/other.xml.gz\nSitemap:\n")
+	got := Sitemaps(body)
+	if len(got) != 2 || got[0] != "https://a.test/s.xml" || got[1] != "http://b.test/other.xml.gz" {
+		t.Fatalf("Sitemaps = %q", got)
+	}
+}
