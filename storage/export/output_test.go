@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/trawl-crawler/trawl/storage"
@@ -72,7 +73,12 @@ func TestExportRefusesToOverwrite(t *testing.T) {
 func TestJSONLNoBodyAndNoHTMLEscaping(t *testing.T) {
 	store := fillStore(t, testRecords())
 	out := filepath.Join(t.TempDir(), "with.jsonl")
+	old := syscall.Umask(0o022) // the usual umask, whatever the test runner's
 	run(t, store, Options{Format: FormatJSONL, Out: out})
+	syscall.Umask(old)
+	if fi, err := os.Stat(out); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("JSONL file mode %v, want 0644 like the other exports", fi.Mode().Perm())
+	}
 	b, _ := os.ReadFile(out)
 	if strings.Contains(string(b), `\u003c`) || strings.Contains(string(b), `\u0026`) {
 		t.Errorf("JSONL escapes HTML: %.200s", b)
