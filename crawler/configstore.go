@@ -9,7 +9,8 @@ import (
 )
 
 // saveConfig stores the crawl's config in the frontier (the truth for
-// resume) and as dir/crawl.json (readable while a crawl holds the lock).
+// resume) and as dir/crawl.json (readable while a crawl holds the lock),
+// the latter without the proxy's password (request.go: secrets).
 func saveConfig(ctx context.Context, dir string, fr Frontier, cfg Config) error {
 	b, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {
@@ -17,6 +18,12 @@ func saveConfig(ctx context.Context, dir string, fr Frontier, cfg Config) error 
 	}
 	if err := fr.SetMeta(ctx, metaConfig, b); err != nil {
 		return fmt.Errorf("store config: %w", err)
+	}
+	// crawl.json is for people and other processes: no proxy password.
+	public := cfg
+	public.Proxy = redactProxy(cfg.Proxy)
+	if b, err = json.MarshalIndent(public, "", "  "); err != nil {
+		return fmt.Errorf("encode config: %w", err)
 	}
 	return stateDir(dir).writeConfig(append(b, '\n'))
 }

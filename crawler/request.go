@@ -42,7 +42,9 @@ import (
 //     resume), stored request headers (the WARC request records, JSONL)
 //     have Authorization, Proxy-Authorization, Cookie and every --header
 //     name replaced by "[redacted]", and nothing here is logged;
-//   - robots.txt is fetched without them (a robots.txt is public).
+//   - robots.txt is fetched without them (a robots.txt is public);
+//   - a --proxy password is kept out of crawl.json too (redactProxy); the
+//     frontier's copy of the config, which resume reads, keeps it.
 
 // redacted replaces a secret header value in stored records.
 const redacted = "[redacted]"
@@ -330,4 +332,27 @@ func (e *engine) afterResponse(resp *fetch.Response) {
 		e.c.log.Warn("cookie jar", "err", err)
 	}
 	resp.RequestHeader = e.req.redact(resp.RequestHeader)
+}
+
+// redactProxy hides the password of a proxy URL ("http://u:xxxxx@p:3128")
+// for crawl.json; the frontier keeps the real one for resume.
+func redactProxy(proxy string) string {
+	u, err := url.Parse(proxy)
+	if err != nil || u.User == nil {
+		return proxy
+	}
+	if _, has := u.User.Password(); !has {
+		return proxy
+	}
+	return u.Redacted()
+}
+
+// unredactProxy: a resume whose proxy setting is the redacted form of the
+// stored one (read back from crawl.json, not given anew) uses the stored
+// proxy with its password.
+func unredactProxy(given, stored string) string {
+	if given != "" && given != stored && given == redactProxy(stored) {
+		return stored
+	}
+	return given
 }

@@ -261,3 +261,59 @@ func TestResumeKeepsCookieSession(t *testing.T) {
 		t.Errorf("after resume /page got Cookie %q, want the session and the file's cookie", got)
 	}
 }
+
+// A proxy password is not in crawl.json, and a resume that reads its
+// settings back from crawl.json (as the CLI does) still authenticates.
+func TestProxyPasswordNotInCrawlJSON(t *testing.T) {
+	var mu sync.Mutex
+	auths := map[string]string{}
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		auths[r.URL.Path] = r.Header.Get("Proxy-Authorization")
+		mu.Unlock()
+		if r.URL.Path == "/robots.txt" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, `<a href="/next">next</a>`)
+	}))
+	t.Cleanup(proxy.Close)
+	cfg := crawler.Default()
+	cfg.Seeds = []string{"http://origin.test/"}
+	cfg.Proxy = "http://user:proxy-secret@" + proxy.Listener.Addr().String()
+	cfg.AllowPrivate, cfg.Delay, cfg.MaxPages = true, 0, 1
+	dir := t.TempDir()
+	c, err := crawler.New(dir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "crawl.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "proxy-secret") {
+		t.Fatalf("crawl.json holds the proxy password:\n%s", b)
+	}
+	stored, err := crawler.LoadConfig(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored.MaxPages = 0
+	c, err = crawler.New(dir, stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Resume(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	want := "Basic " + base64.StdEncoding.EncodeToString([]byte("user:proxy-secret"))
+	mu.Lock()
+	defer mu.Unlock()
+	if auths["/next"] != want {
+		t.Fatalf("after resume the proxy got Proxy-Authorization %q, want the stored credentials", auths["/next"])
+	}
+}

@@ -233,6 +233,7 @@ func (c *Crawler) open(resume bool) (*engine, error) {
 		}
 		// Scope settings come from the stored crawl; the rest from c.cfg.
 		keepScope(&e.cfg, stored)
+		e.cfg.Proxy = unredactProxy(e.cfg.Proxy, stored.Proxy)
 		if stored.MaxDepth != maxDepth {
 			return fail(fmt.Errorf("resume %s: %s says max_depth %d, the frontier %d", c.dir, configFile, maxDepth, stored.MaxDepth))
 		}
