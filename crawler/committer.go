@@ -191,6 +191,7 @@ func (e *engine) stats() Stats {
 		Done:        fs.Done,
 		Failed:      fs.Failed,
 		Skipped:     fs.Skipped,
+		Deferred:    fs.Deferred,
 		Retries:     fs.Retries,
 		Stored:      fs.Done + fs.Failed + fs.Skipped,
 		Hosts:       fs.Hosts,
@@ -211,6 +212,7 @@ func (e *engine) stats() Stats {
 			Skipped:   fs.Skipped - e.atStart.Skipped,
 		},
 	}
+	s.DeferredHosts = e.deferredHosts(fs.Deferred)
 	s.Run.ElapsedSec = now.Sub(e.runStart).Seconds()
 	s.ElapsedSec = (e.counts.before + now.Sub(e.runStart)).Seconds()
 	if s.Run.ElapsedSec > 0 {

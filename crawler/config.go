@@ -78,9 +78,14 @@ type Config struct {
 	Retries        int           `yaml:"retries" json:"retries"`
 	RetryBackoff   time.Duration `yaml:"retry_backoff" json:"retry_backoff"` // first retry delay; doubles per attempt, ±25% jitter
 	MaxBackoff     time.Duration `yaml:"max_backoff" json:"max_backoff"`     // cap on any retry or Retry-After wait
-	Proxy          string        `yaml:"proxy" json:"proxy"`
-	ProxyFromEnv   bool          `yaml:"proxy_from_env" json:"proxy_from_env"`
-	AllowPrivate   bool          `yaml:"allow_private" json:"allow_private"`
+	// MaxWait is the longest wait trawl accepts for one URL or host: a
+	// retry whose backoff or Retry-After is longer, and a host whose
+	// robots.txt is still unavailable after Retries tries, are deferred
+	// (the run can finish without them; resume retries them).
+	MaxWait      time.Duration `yaml:"max_wait" json:"max_wait"`
+	Proxy        string        `yaml:"proxy" json:"proxy"`
+	ProxyFromEnv bool          `yaml:"proxy_from_env" json:"proxy_from_env"`
+	AllowPrivate bool          `yaml:"allow_private" json:"allow_private"`
 	// ParseWorkers is the parse stage's size (0 = number of CPUs); 1
 	// serialises every callback on one goroutine.
 	ParseWorkers int `yaml:"parse_workers" json:"parse_workers"`
@@ -112,6 +117,7 @@ func Default() Config {
 		Retries:        3,
 		RetryBackoff:   time.Second,
 		MaxBackoff:     10 * time.Minute,
+		MaxWait:        time.Minute,
 		ProxyFromEnv:   true,
 	}
 }
@@ -217,6 +223,7 @@ func (c *Config) Validate() error {
 		{"retries", "must not be negative", c.Retries < 0},
 		{"retry_backoff", "must not be negative", c.RetryBackoff < 0},
 		{"max_backoff", "must not be negative", c.MaxBackoff < 0},
+		{"max_wait", "must not be negative", c.MaxWait < 0},
 		{"parse_workers", "must not be negative", c.ParseWorkers < 0},
 	}
 	for _, ch := range checks {

@@ -56,8 +56,17 @@ type Frontier interface {
 	Stats() frontier.Stats
 	// Drained reports that nothing is queued and nothing is leased
 	// anywhere: the crawl's work is over (for a shared frontier, across
-	// every process that takes part).
+	// every process that takes part). Deferred URLs do not count.
 	Drained() (bool, error)
+	// Deferred work (see frontier.Deferred, HostUpdate.Defer). A
+	// completion with Outcome Deferred leaves its URL neither fetched nor
+	// failed nor queued (Stats.Deferred counts it); HostUpdate.Defer does
+	// that to every URL of a host, queued or added later, until
+	// RequeueDeferred. RequeueDeferred puts every deferred URL back in the
+	// queue (resume calls it before leasing); DeferredHosts summarises
+	// them per host for the summary and status.
+	RequeueDeferred(ctx context.Context) (int, error)
+	DeferredHosts() ([]frontier.DeferredHost, error)
 	// Close flushes pending writes and releases the frontier.
 	Close() error
 }

@@ -76,15 +76,18 @@ func (e *engine) process(f *fetched) *processed {
 		e.addRecord(p, &storage.Record{URL: l.URL, FinalURL: l.URL, Method: "GET", Reason: p.comp.Reason, FetchedAt: f.now, Depth: l.Depth, Parent: l.Parent})
 		return p
 	case f.robots.unavailable && f.err == nil:
-		if l.Attempt < e.cfg.Retries {
-			p.comp.Outcome, p.comp.RetryAt = frontier.Retry, f.robots.retryAt
-			p.comp.Reason = "robots.txt unavailable"
-			return p
+		d := robotsDecision(f.robots)
+		e.applyDecision(p, d)
+		switch d.outcome {
+		case frontier.Failed:
+			p.class = f.robots.class
+			e.refused(l, d.reason, f.robots.class)
+			e.seedFailed(l, d.reason, p.class)
+			e.addRecord(p, &storage.Record{URL: l.URL, FinalURL: l.URL, Method: "GET", Reason: p.comp.Reason, FetchedAt: f.now, Depth: l.Depth, Parent: l.Parent})
+			e.callError(l, nil, fmt.Errorf("%s", p.comp.Reason))
+		case frontier.Deferred:
+			e.deferred(l, d)
 		}
-		p.comp.Outcome, p.comp.Reason = frontier.Failed, "robots.txt unavailable: "+f.robots.cause
-		p.class = "robots-unavailable"
-		e.addRecord(p, &storage.Record{URL: l.URL, FinalURL: l.URL, Method: "GET", Reason: p.comp.Reason, FetchedAt: f.now, Depth: l.Depth, Parent: l.Parent})
-		e.callError(l, nil, fmt.Errorf("%s", p.comp.Reason))
 		return p
 	}
 
@@ -94,14 +97,12 @@ func (e *engine) process(f *fetched) *processed {
 		status, hdr = f.resp.Status, f.resp.Header
 	}
 	d := e.pol.decide(f.now, l.Attempt, status, hdr, f.err, e.rnd.Float64)
-	p.comp.Outcome, p.comp.RetryAt, p.comp.Reason, p.comp.Status = d.outcome, d.retryAt, d.reason, status
-	if !d.notBefore.IsZero() {
-		if p.comp.Host == nil {
-			p.comp.Host = &frontier.HostUpdate{}
-		}
-		p.comp.Host.NotBefore = d.notBefore
-	}
+	e.applyDecision(p, d)
+	p.comp.Status = status
 	switch d.outcome {
+	case frontier.Deferred:
+		e.deferred(l, d)
+		return p
 	case frontier.Release, frontier.Retry:
 		if d.outcome == frontier.Retry {
 			e.c.log.Debug("retry", "url", l.URL, "attempt", l.Attempt, "reason", d.reason, "at", d.retryAt.Format(time.RFC3339Nano))
@@ -109,6 +110,10 @@ func (e *engine) process(f *fetched) *processed {
 		return p
 	case frontier.Failed:
 		p.class = failureClass(f.err, status)
+		if f.resp == nil {
+			e.refused(l, d.reason, p.class)
+		}
+		e.seedFailed(l, d.reason, p.class)
 		rec := &storage.Record{URL: l.URL, FinalURL: l.URL, Method: "GET", Status: status, Reason: d.reason, FetchedAt: f.now, Depth: l.Depth, Parent: l.Parent}
 		if f.resp != nil {
 			fillRecord(rec, f.resp)
@@ -278,4 +283,21 @@ func failureClass(err error, status int) string {
 		return "error"
 	}
 	return "http-" + strconv.Itoa(status)
+}
+
+// applyDecision copies a policy decision into the completion.
+func (e *engine) applyDecision(p *processed, d decision) {
+	p.comp.Outcome, p.comp.RetryAt, p.comp.Reason = d.outcome, d.retryAt, d.reason
+	if d.notBefore.IsZero() && !d.deferHost {
+		return
+	}
+	if p.comp.Host == nil {
+		p.comp.Host = &frontier.HostUpdate{}
+	}
+	if !d.notBefore.IsZero() {
+		p.comp.Host.NotBefore = d.notBefore
+	}
+	if d.deferHost {
+		p.comp.Host.Defer = d.reason
+	}
 }

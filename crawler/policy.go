@@ -1,6 +1,7 @@
 package crawler
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -15,7 +16,11 @@ type decision struct {
 	outcome   frontier.Outcome
 	retryAt   time.Time // Retry only
 	notBefore time.Time // host backoff (429/503), zero = none
-	reason    string    // failure or retry reason
+	reason    string    // failure, retry or deferral reason
+	// deferHost: defer the whole host (HostUpdate.Defer), not only this
+	// URL: its robots.txt stayed unavailable, or it asked for a wait past
+	// --max-wait (Retry-After), which holds for its other URLs too.
+	deferHost bool
 }
 
 // policy turns an outcome into the frontier's next step. It is pure: now and
@@ -25,6 +30,7 @@ type policy struct {
 	backoff    time.Duration
 	maxBackoff time.Duration
 	delay      time.Duration // --delay
+	maxWait    time.Duration // --max-wait: a longer wait defers instead
 }
 
 // maxCrawlDelay caps a robots.txt Crawl-delay: a host cannot park the
@@ -44,6 +50,10 @@ func (p policy) gap(crawlDelay time.Duration) time.Duration {
 func capCrawlDelay(d time.Duration) time.Duration { return min(max(d, 0), maxCrawlDelay) }
 
 // decide classifies a completed attempt: resp is nil when err is set.
+// A retry whose wait would pass --max-wait is deferred instead (the URL
+// for a backoff, the whole host for a 429/503 wait); an error the fetch
+// layer calls not retryable (the address guard, a name that does not
+// exist, a TLS failure) is final at once.
 func (p policy) decide(now time.Time, attempt int, status int, hdr http.Header, err error, rnd func() float64) decision {
 	if err != nil {
 		fe, ok := err.(*fetch.Error)
@@ -56,31 +66,70 @@ func (p policy) decide(now time.Time, attempt int, status int, hdr http.Header, 
 			reason = string(fe.Class) + ": " + fe.Err.Error()
 		}
 		if retryable && attempt < p.retries {
-			return decision{outcome: frontier.Retry, retryAt: now.Add(p.backoffFor(attempt, rnd)), reason: reason}
+			return p.retryIn(now, p.backoffFor(attempt, rnd), reason, false)
 		}
 		return decision{outcome: frontier.Failed, reason: reason}
 	}
 	switch {
 	case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:
+		reason := "HTTP " + strconv.Itoa(status)
 		wait, ok := retryAfter(hdr.Get("Retry-After"), now)
 		if !ok {
 			wait = p.backoffFor(attempt, rnd)
 		}
-		wait = min(wait, p.maxBackoff)
-		d := decision{notBefore: now.Add(wait), reason: "HTTP " + strconv.Itoa(status)}
 		if attempt < p.retries {
-			d.outcome, d.retryAt = frontier.Retry, now.Add(wait)
-		} else {
-			d.outcome = frontier.Failed
+			return p.retryIn(now, wait, reason, true)
 		}
-		return d
+		wait = min(wait, p.maxBackoff)
+		return decision{outcome: frontier.Failed, notBefore: now.Add(wait), reason: reason}
 	case status >= 500:
 		if attempt < p.retries {
-			return decision{outcome: frontier.Retry, retryAt: now.Add(p.backoffFor(attempt, rnd)), reason: "HTTP " + strconv.Itoa(status)}
+			return p.retryIn(now, p.backoffFor(attempt, rnd), "HTTP "+strconv.Itoa(status), false)
 		}
 		return decision{outcome: frontier.Failed, reason: "HTTP " + strconv.Itoa(status)}
 	}
 	return decision{outcome: frontier.Done}
+}
+
+// retryIn is a retry after wait (capped at --max-backoff), or a deferral
+// when wait passes --max-wait. hostWide: the wait is the host's (429/503),
+// so the host's next request waits too, and a deferral takes the host.
+func (p policy) retryIn(now time.Time, wait time.Duration, reason string, hostWide bool) decision {
+	if wait > p.maxWait {
+		return decision{outcome: frontier.Deferred, deferHost: hostWide,
+			reason: fmt.Sprintf("%s: wait %s exceeds --max-wait %s", reason, wait.Round(time.Second), p.maxWait)}
+	}
+	wait = min(wait, p.maxBackoff)
+	d := decision{outcome: frontier.Retry, retryAt: now.Add(wait), reason: reason}
+	if hostWide {
+		d.notBefore = d.retryAt
+	}
+	return d
+}
+
+// robotsRetry says whether a host whose robots.txt fetch has failed
+// failures times (5xx or a network error) gets another try, and after how
+// long: up to --retries retries, each within --max-wait. No: the host is
+// deferred.
+func (p policy) robotsRetry(failures int, rnd func() float64) (time.Duration, bool) {
+	wait := p.backoffFor(failures-1, rnd)
+	return wait, failures <= p.retries && wait <= p.maxWait
+}
+
+// robotsDecision decides a lease whose host's robots.txt is unavailable
+// (RFC 9309 §2.3.1.4: the host is fully disallowed meanwhile): a refusal
+// that cannot succeed (address guard, no such name) fails it at once; a
+// host out of robots.txt retries is deferred whole; otherwise the lease
+// goes back to the queue and the host waits for the next robots.txt try.
+func robotsDecision(r robotsResult) decision {
+	switch {
+	case r.final:
+		return decision{outcome: frontier.Failed, reason: r.cause}
+	case r.exhausted:
+		return decision{outcome: frontier.Deferred, deferHost: true,
+			reason: fmt.Sprintf("robots.txt unavailable (%s) after %d attempts", r.cause, r.failures)}
+	}
+	return decision{outcome: frontier.Release, notBefore: r.retryAt, reason: "robots.txt unavailable"}
 }
 
 // backoffFor is exponential with ±25% jitter, capped at maxBackoff. The cap

@@ -102,8 +102,10 @@ type engine struct {
 	limitHit    atomic.Bool               // --max-pages ended the run
 	endedAt     atomic.Pointer[time.Time] // set by close: the run's figures stop there
 
-	hostsMu sync.Mutex
-	active  map[string]int
+	outcomes        outcomeLog
+	deferredSummary deferredCache
+	hostsMu         sync.Mutex
+	active          map[string]int
 }
 
 // Run starts a new crawl in the Crawler's directory and blocks until it
@@ -170,7 +172,10 @@ func (c *Crawler) run(ctx context.Context, resume bool) (st Stats, err error) {
 	}
 	st = e.stats()
 	c.log.Info("crawl stopped", "state", e.finalState(), "done", st.Done, "failed", st.Failed,
-		"queued", st.Queued, "bytes", st.BytesStored, "dur", time.Since(e.runStart).Round(time.Millisecond))
+		"queued", st.Queued, "deferred", st.Deferred, "bytes", st.BytesStored, "dur", time.Since(e.runStart).Round(time.Millisecond))
+	if err == nil {
+		err = e.allSeedsFailed(st)
+	}
 	return st, err
 }
 
@@ -243,6 +248,14 @@ func (c *Crawler) open(resume bool) (*engine, error) {
 		}
 		if t, err := time.Parse(time.RFC3339Nano, string(start)); err == nil {
 			e.startedAt = t
+		}
+		// Deferred work is what resume is for: it goes back in the queue.
+		n, err := fr.RequeueDeferred(context.Background())
+		if err != nil {
+			return fail(err)
+		}
+		if n > 0 {
+			c.log.Info("deferred URLs queued again", "urls", n)
 		}
 	}
 	seeds := make([]string, 0, len(e.cfg.Seeds))
@@ -327,8 +340,8 @@ func (c *Crawler) open(resume bool) (*engine, error) {
 		return fail(fmt.Errorf("fetch client: %w", err))
 	}
 	e.fc = fc
-	e.pol = policy{retries: e.cfg.Retries, backoff: e.cfg.RetryBackoff, maxBackoff: e.cfg.MaxBackoff, delay: e.cfg.Delay}
-	e.rob = newRobotsCache(fr, fc, e.cfg.UserAgent, func(n int) time.Duration { return e.pol.backoffFor(n, e.rnd.Float64) })
+	e.pol = policy{retries: e.cfg.Retries, backoff: e.cfg.RetryBackoff, maxBackoff: e.cfg.MaxBackoff, delay: e.cfg.Delay, maxWait: e.cfg.MaxWait}
+	e.rob = newRobotsCache(fr, fc, e.cfg.UserAgent, func(n int) (time.Duration, bool) { return e.pol.robotsRetry(n, e.rnd.Float64) })
 	if err := e.initBridge(); err != nil {
 		e.close()
 		return nil, err

@@ -7,6 +7,8 @@ import (
 	"os"
 	"syscall"
 	"time"
+
+	"github.com/trawl-crawler/trawl/frontier"
 )
 
 // Crawl states as published in the status snapshot.
@@ -18,19 +20,24 @@ const (
 
 // Stats is a snapshot of a crawl, as `trawl status --json` prints it.
 type Stats struct {
-	State       string           `json:"state"`
-	Queued      int64            `json:"queued"`
-	InFlight    int64            `json:"in_flight"`
-	Done        int64            `json:"done"`
-	Failed      int64            `json:"failed"`
-	Skipped     int64            `json:"skipped"`
-	Retries     int64            `json:"retries"`
-	Stored      int64            `json:"stored"`
-	Hosts       int64            `json:"hosts"`
-	ActiveHosts int64            `json:"hosts_active"`
-	BytesStored int64            `json:"bytes_stored"`
-	Errors      map[string]int64 `json:"failed_by_reason,omitempty"`  // Failed by class, whole crawl
-	Skips       map[string]int64 `json:"skipped_by_reason,omitempty"` // Skipped by class (robots), whole crawl
+	State    string `json:"state"`
+	Queued   int64  `json:"queued"`
+	InFlight int64  `json:"in_flight"`
+	Done     int64  `json:"done"`
+	Failed   int64  `json:"failed"`
+	Skipped  int64  `json:"skipped"`
+	// Deferred URLs were neither fetched nor failed (robots.txt
+	// unavailable after the retries, a wait past --max-wait): the run
+	// finished without them and trawl resume retries them.
+	Deferred      int64            `json:"deferred"`
+	DeferredHosts []DeferredHost   `json:"deferred_hosts,omitempty"` // per host, most URLs first
+	Retries       int64            `json:"retries"`
+	Stored        int64            `json:"stored"`
+	Hosts         int64            `json:"hosts"`
+	ActiveHosts   int64            `json:"hosts_active"`
+	BytesStored   int64            `json:"bytes_stored"`
+	Errors        map[string]int64 `json:"failed_by_reason,omitempty"`  // Failed by class, whole crawl
+	Skips         map[string]int64 `json:"skipped_by_reason,omitempty"` // Skipped by class (robots), whole crawl
 	// ElapsedSec is the time spent crawling, over every run of the crawl;
 	// PagesPerSec is the crawl's rate: (Done+Failed) / ElapsedSec.
 	ElapsedSec  float64 `json:"elapsed_sec"`
@@ -80,6 +87,9 @@ func writeStatus(dir string, s Stats) error {
 	return stateDir(dir).writeStatus(append(b, '\n'))
 }
 
+// DeferredHost is one host's deferred URLs: how many and why.
+type DeferredHost = frontier.DeferredHost
+
 // ErrNoCrawl means the directory holds no crawl state.
 var ErrNoCrawl = errors.New("no crawl in this directory")
 
@@ -112,6 +122,7 @@ func ReadStatus(dir string) (Stats, error) {
 	// exact, where the snapshot may lag a kill by up to a second.
 	if fs, _, err := d.committed(); err == nil {
 		s.Queued, s.Done, s.Failed, s.Skipped, s.Retries = fs.Queued, fs.Done, fs.Failed, fs.Skipped, fs.Retries
+		s.Deferred = fs.Deferred
 		s.Stored, s.Hosts, s.BytesStored = fs.Done+fs.Failed+fs.Skipped, fs.Hosts, fs.Bytes
 	}
 	reconcileReasons(&s)

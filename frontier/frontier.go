@@ -395,6 +395,11 @@ const (
 	Skipped                    // final, not fetched on purpose (robots disallowed, out of scope after redirect...)
 	Retry                      // back to queued, not before RetryAt, Attempt+1
 	Release                    // back to queued at once, Attempt unchanged (shutdown, robots fetched first, etc.)
+	// Deferred: neither fetched nor failed, and not queued: the crawl can
+	// finish without it (Drained ignores it; Stats.Deferred counts it)
+	// and RequeueDeferred puts it back (trawl resume). Reason says why
+	// (robots.txt unavailable after the retries, a wait past --max-wait).
+	Deferred
 )
 
 // RobotsState is a host's robots.txt as last fetched.
@@ -411,6 +416,12 @@ type HostUpdate struct {
 	NotBefore time.Time      // no lease for this host before this time (429/503 Retry-After backoff); takes max with current
 	Delay     *time.Duration // the host's own min gap between request starts (robots Crawl-delay)
 	Robots    *RobotsState
+	// Defer, if not empty, defers the host for the life of this Open (or
+	// until RequeueDeferred): every URL of the host now queued, delayed
+	// retries included, becomes Deferred with this reason, and so does
+	// every URL of the host added, retried or released later. Leased URLs
+	// end by their own completions.
+	Defer string
 }
 
 // Completion is the end of one lease: outcome, discovered children, host
@@ -474,7 +485,7 @@ func (f *Frontier) CompleteAsync(c Completion, done func(error)) {
 }
 
 func validCompletion(c Completion) error {
-	if c.Outcome < Done || c.Outcome > Release {
+	if c.Outcome < Done || c.Outcome > Deferred {
 		return fmt.Errorf("complete %s: invalid outcome %d", c.Lease.URL, c.Outcome)
 	}
 	if c.Lease.Reparse && c.Outcome != Done && c.Outcome != Release {

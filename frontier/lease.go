@@ -49,6 +49,8 @@ const (
 	evLowered    // a queued entry moved from old to e (depth.go)
 	evReparse    // rec awaits re-extraction
 	evReparseEnd // a Reparse lease (seq, url) ended
+	evHostDeferred // the host's queues went to the deferred state: empty its windows
+	evUndeferred   // RequeueDeferred cleared every host's deferral
 )
 
 type event struct {
@@ -65,16 +67,16 @@ type event struct {
 // buckets are one write transaction's buckets, looked up once, and
 // cursors reused for membership tests (bbolt allocates one per Get).
 type buckets struct {
-	meta, userMeta, seen, records, queue, retry, leases, hosts *bolt.Bucket
-	lowered, reparse                                           *bolt.Bucket
-	queueCur, retryCur                                         *bolt.Cursor
+	meta, userMeta, seen, records, queue, retry, leases, hosts, deferred *bolt.Bucket
+	lowered, reparse                                                     *bolt.Bucket
+	queueCur, retryCur                                                   *bolt.Cursor
 }
 
 func txBuckets(tx *bolt.Tx) buckets {
 	b := buckets{
 		meta: tx.Bucket(bktMeta), userMeta: tx.Bucket(bktUserMeta), seen: tx.Bucket(bktSeen),
 		records: tx.Bucket(bktRecords), queue: tx.Bucket(bktQueue), retry: tx.Bucket(bktRetry),
-		leases: tx.Bucket(bktLeases), hosts: tx.Bucket(bktHosts),
+		leases: tx.Bucket(bktLeases), hosts: tx.Bucket(bktHosts), deferred: tx.Bucket(bktDeferred),
 		lowered: tx.Bucket(bktLowered), reparse: tx.Bucket(bktReparse),
 	}
 	// Records and the seen log are appended in seq order: fill pages
@@ -128,6 +130,9 @@ func (b *txBatch) apply(o *op) (result, error) {
 		return result{}, b.b.userMeta.Put([]byte(o.key), o.val)
 	case opBarrier:
 		return result{}, nil
+	case opRequeueDeferred:
+		n, err := b.requeueDeferred()
+		return result{n: n}, err
 	}
 	return result{}, fmt.Errorf("unknown op %d", o.kind)
 }
@@ -177,6 +182,13 @@ func (b *txBatch) addItems(items []Item, order []int32) (int, error) {
 		b.seenLog = binary.BigEndian.AppendUint64(b.seenLog, fp)
 		b.seenLog = append(b.seenLog, byte(min(it.Depth, 255)))
 		r := urlRec{state: stQueued, depth: it.Depth, seq: b.seq, host: it.Host, url: it.URL, parent: it.Parent, redirs: it.Redirects, tag: it.Tag}
+		if reason, ok := b.w.deferredHosts[it.Host]; ok {
+			if err := b.putDeferred(&r, reason); err != nil {
+				return n, fmt.Errorf("add %s: %w", it.URL, err)
+			}
+			n++
+			continue
+		}
 		sk := makeSeqKey(r.seq)
 		if err := b.b.records.Put(sk[:], r.encode()); err != nil {
 			return n, fmt.Errorf("add %s: %w", it.URL, err)
@@ -267,7 +279,11 @@ func (b *txBatch) complete(o *op) (result, error) {
 	}
 	b.disk.Leased--
 	b.mem.Leased--
-	switch c.Outcome {
+	outcome := c.Outcome
+	if reason, ok := b.w.deferredHosts[r.host]; ok && (outcome == Retry || outcome == Release) {
+		outcome, r.reason = Deferred, reason // its host is deferred: nothing of it is queued
+	}
+	switch outcome {
 	case Done:
 		r.state, r.bytes = stDone, c.Bytes
 		r.loc = append([]byte(nil), c.Locator...)
@@ -283,6 +299,10 @@ func (b *txBatch) complete(o *op) (result, error) {
 		r.state = stSkipped
 		b.disk.Skipped++
 		b.mem.Skipped++
+	case Deferred:
+		if err := b.markDeferred(&r, r.reason); err != nil {
+			return result{}, fmt.Errorf("complete %s: %w", r.url, err)
+		}
 	case Retry, Release:
 		r.inRetry = c.Outcome == Retry
 		if r.inRetry {
@@ -353,6 +373,9 @@ func (b *txBatch) hostUpdate(name string, u HostUpdate) error {
 		rs.Body = append([]byte(nil), rs.Body...)
 		hr.robots = &rs
 	}
+	if u.Defer != "" {
+		return b.deferHost(name, hr, u.Defer)
+	}
 	return nil
 }
 
@@ -374,16 +397,8 @@ func (b *txBatch) flush() error {
 			return fmt.Errorf("lowered log: %w", err)
 		}
 	}
-	for _, q := range []struct {
-		bkt  *bolt.Bucket
-		keys [][]byte
-	}{{b.b.queue, b.queuePuts}, {b.b.retry, b.retryPuts}} {
-		slices.SortFunc(q.keys, bytes.Compare)
-		for _, k := range q.keys {
-			if err := q.bkt.Put(k, nil); err != nil {
-				return fmt.Errorf("queue: %w", err)
-			}
-		}
+	if err := b.flushQueuePuts(); err != nil {
+		return err
 	}
 	hosts, meta := b.b.hosts, b.b.meta
 	for name, h := range b.hosts {
@@ -402,6 +417,23 @@ func (b *txBatch) flush() error {
 			return fmt.Errorf("store checkpoint: %w", err)
 		}
 	}
+	return nil
+}
+
+// flushQueuePuts writes the batch's pending queue inserts, in key order.
+func (b *txBatch) flushQueuePuts() error {
+	for _, q := range []struct {
+		bkt  *bolt.Bucket
+		keys [][]byte
+	}{{b.b.queue, b.queuePuts}, {b.b.retry, b.retryPuts}} {
+		slices.SortFunc(q.keys, bytes.Compare)
+		for _, k := range q.keys {
+			if err := q.bkt.Put(k, nil); err != nil {
+				return fmt.Errorf("queue: %w", err)
+			}
+		}
+	}
+	b.queuePuts, b.retryPuts = b.queuePuts[:0], b.retryPuts[:0]
 	return nil
 }
 
@@ -448,6 +480,15 @@ func (b *txBatch) applyMemory() {
 			f.queueReparse(ev.rec)
 		case evReparseEnd:
 			delete(f.reparsing, ev.url)
+		case evHostDeferred:
+			h.main, h.retry, h.deferred = dq{}, nil, true
+		case evUndeferred:
+			for _, h := range f.hosts {
+				if h.deferred {
+					h.deferred = false
+					f.fix(h)
+				}
+			}
 		}
 	}
 	f.stats = f.stats.add(b.mem)

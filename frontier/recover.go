@@ -47,6 +47,11 @@ func (f *Frontier) recover() error {
 				return fmt.Errorf("migrate schema 3 to 4: %w", err)
 			}
 		}
+		if tx.Bucket(bktDeferred) == nil {
+			if _, err := tx.CreateBucket(bktDeferred); err != nil {
+				return fmt.Errorf("create deferred bucket: %w", err)
+			}
+		}
 		for _, b := range allBuckets {
 			if tx.Bucket(b) == nil {
 				return fmt.Errorf("missing bucket %s: %w", b, ErrNotFrontier)

@@ -44,6 +44,7 @@ type host struct {
 	readyAt     int64 // unix nanoseconds
 	heapIdx     int   // -1 when not in the ready heap
 	awaitApply  bool  // a refill saw a snapshot newer than memory: out of the heap until the writer applies it
+	deferred    bool  // HostUpdate.Defer: out of the schedule, nothing queued, until RequeueDeferred
 }
 
 func newHost(name string) *host {
@@ -196,7 +197,7 @@ func (f *Frontier) lookahead(h *host) time.Duration {
 // fix recomputes whether h belongs in the ready heap and when it is ready.
 // Must run under f.mu.
 func (f *Frontier) fix(h *host) {
-	in := !h.awaitApply && h.onWire < f.opts.PerHost && (h.main.count > 0 || h.retryCount() > 0)
+	in := !h.awaitApply && !h.deferred && h.onWire < f.opts.PerHost && (h.main.count > 0 || h.retryCount() > 0)
 	if in {
 		la := int64(f.lookahead(h))
 		h.readyAt = h.nextAllowed - la

@@ -22,6 +22,7 @@ import (
 //	retry    hostKey | retryAt u64 | seq u64 -> ""    (queued, delayed retry)
 //	leases   seq u64 -> epoch u64                       (leased URLs)
 //	hosts    host -> hostRec                            (politeness + queue counts)
+//	deferred seq u64 -> ""                              (deferred URLs: what RequeueDeferred puts back)
 //
 // The split of the URL table is what makes batches cheap. bbolt rewrites
 // every page a transaction dirties, so what matters is how many pages a
@@ -54,8 +55,9 @@ var (
 	bktHosts    = []byte("hosts")
 	bktLowered  = []byte("lowered")
 	bktReparse  = []byte("reparse")
+	bktDeferred = []byte("deferred")
 
-	allBuckets = [][]byte{bktMeta, bktUserMeta, bktSeen, bktRecords, bktQueue, bktRetry, bktLeases, bktHosts, bktLowered, bktReparse}
+	allBuckets = [][]byte{bktMeta, bktUserMeta, bktSeen, bktRecords, bktQueue, bktRetry, bktLeases, bktHosts, bktLowered, bktReparse, bktDeferred}
 
 	keyMagic      = []byte("magic")
 	keySchema     = []byte("schema")
@@ -80,6 +82,9 @@ const (
 	stDone    byte = 3
 	stFailed  byte = 4
 	stSkipped byte = 5
+	// stDeferred: neither fetched nor failed; not queued (Drained ignores
+	// it) until RequeueDeferred. Its seq is in the deferred bucket.
+	stDeferred byte = 6
 )
 
 type seqKey [8]byte
@@ -366,7 +371,7 @@ func readU64(v []byte) (uint64, error) {
 
 func encodeStats(s Stats) []byte {
 	b := make([]byte, 0, 64)
-	for _, v := range []int64{s.Queued, s.Leased, s.Done, s.Failed, s.Skipped, s.Retries, s.Hosts, s.Bytes} {
+	for _, v := range []int64{s.Queued, s.Leased, s.Done, s.Failed, s.Skipped, s.Retries, s.Hosts, s.Bytes, s.Deferred} {
 		b = binary.AppendVarint(b, v)
 	}
 	return b
@@ -377,6 +382,9 @@ func decodeStats(v []byte) (Stats, error) {
 	var s Stats
 	for _, p := range []*int64{&s.Queued, &s.Leased, &s.Done, &s.Failed, &s.Skipped, &s.Retries, &s.Hosts, &s.Bytes} {
 		*p = d.varint()
+	}
+	if d.err == nil && len(d.b) > 0 { // absent before deferral existed: 0
+		s.Deferred = d.varint()
 	}
 	return s, d.err
 }

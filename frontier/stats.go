@@ -12,11 +12,13 @@ type Stats struct {
 	Queued, Leased, Done, Failed, Skipped, Retries int64 // Queued includes delayed retries; Retries counts Retry outcomes
 	Hosts                                          int64 // distinct hosts ever seen
 	Bytes                                          int64 // sum of Completion.Bytes over Done
+	// Deferred counts URLs in the Deferred state: not queued, not final.
+	Deferred int64
 }
 
 // urls is how many URLs the frontier knows: one record (and one seen-log
 // fingerprint) each.
-func (s Stats) urls() int64 { return s.Queued + s.Leased + s.Done + s.Failed + s.Skipped }
+func (s Stats) urls() int64 { return s.Queued + s.Leased + s.Done + s.Failed + s.Skipped + s.Deferred }
 
 func (s Stats) add(d Stats) Stats {
 	s.Queued += d.Queued
@@ -27,6 +29,7 @@ func (s Stats) add(d Stats) Stats {
 	s.Retries += d.Retries
 	s.Hosts += d.Hosts
 	s.Bytes += d.Bytes
+	s.Deferred += d.Deferred
 	return s
 }
 
@@ -75,6 +78,11 @@ func (f *Frontier) Recount() (Stats, error) {
 				s.Failed++
 			case stSkipped:
 				s.Skipped++
+			case stDeferred:
+				s.Deferred++
+				if tx.Bucket(bktDeferred).Get(k[:]) == nil {
+					return fmt.Errorf("deferred url %s is not in the deferred index: %w", r.url, errCorrupt)
+				}
 			default:
 				return fmt.Errorf("url %s: state %d: %w", r.url, r.state, errCorrupt)
 			}
@@ -92,6 +100,9 @@ func (f *Frontier) Recount() (Stats, error) {
 		nq := tx.Bucket(bktQueue).Stats().KeyN + tx.Bucket(bktRetry).Stats().KeyN
 		if int64(nq) != s.Queued {
 			return fmt.Errorf("%d queue entries for %d queued urls: %w", nq, s.Queued, errCorrupt)
+		}
+		if nd := tx.Bucket(bktDeferred).Stats().KeyN; int64(nd) != s.Deferred {
+			return fmt.Errorf("%d deferred entries for %d deferred urls: %w", nd, s.Deferred, errCorrupt)
 		}
 		if nl := tx.Bucket(bktLeases).Stats().KeyN; int64(nl) != s.Leased {
 			return fmt.Errorf("%d lease entries for %d leased urls: %w", nl, s.Leased, errCorrupt)

@@ -18,6 +18,7 @@ const (
 	opHost
 	opMeta
 	opBarrier
+	opRequeueDeferred
 )
 
 // op is one unit of work for the writer. Ops commit in submission order.
@@ -57,10 +58,13 @@ type writer struct {
 	exited  chan struct{}
 	// Writer-owned copies of persisted values, valid while the frontier is
 	// not broken.
-	disk      Stats
-	seq       uint64
-	lastCheck time.Time // last look at the resident mapped pages
-	fileBase  int64     // file-backed RSS after Open's or the last drop
+	disk Stats
+	seq  uint64
+	// deferredHosts maps each host deferred since Open (HostUpdate.Defer)
+	// to its reason; RequeueDeferred clears it.
+	deferredHosts map[string]string
+	lastCheck     time.Time // last look at the resident mapped pages
+	fileBase      int64     // file-backed RSS after Open's or the last drop
 }
 
 // The writer drops bbolt's mapped pages from RSS (dropMapped) after a
@@ -78,7 +82,7 @@ const (
 )
 
 func startWriter(f *Frontier) *writer {
-	w := &writer{f: f, wake: make(chan struct{}, 1), exited: make(chan struct{})}
+	w := &writer{f: f, wake: make(chan struct{}, 1), exited: make(chan struct{}), deferredHosts: map[string]string{}}
 	w.fileBase, _ = residentFile()
 	_ = f.db.View(func(tx *bolt.Tx) error {
 		w.disk, _ = decodeStats(tx.Bucket(bktMeta).Get(keyStats))

@@ -151,6 +151,10 @@ func runCrawl(ctx context.Context, env *cliEnv, args []string, resume bool) int 
 		case errors.Is(err, crawler.ErrConfig):
 			env.errorf("%v", err)
 			return exitUsage
+		case errors.Is(err, crawler.ErrAllSeedsFailed):
+			env.errorf("%s: %v", name, err)
+			printSummary(env.stdout, st, fc.Dir)
+			return exitFailure
 		default:
 			env.errorf("%s failed: %v", name, err)
 		}

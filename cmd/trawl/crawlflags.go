@@ -43,10 +43,12 @@ func crawlFlags(name string, fc *fileConfig, resume bool) *crawlFlagSet {
 	fs.IntVar(&c.PerHost, "per-host", c.PerHost, "`N` fetches in flight per host (per domain or IP with --politeness-key)")
 	fs.DurationVar(&c.Delay, "delay", c.Delay, "minimum `DURATION` between request starts to one host (or domain, IP: --politeness-key); a robots.txt Crawl-delay raises it")
 	fs.StringVar(&c.PolitenessKey, "politeness-key", c.PolitenessKey, "what --per-host, --delay, Crawl-delay and Retry-After count against, `KEY`: host, domain (registrable domain) or ip (address); fixed for the life of a crawl")
-	fs.StringVar(&c.UserAgent, "user-agent", c.UserAgent, "User-Agent `STRING`; its first word is the token robots.txt rules are matched against")
+	fs.StringVar(&c.UserAgent, "user-agent", c.UserAgent, "User-Agent `STRING`; robots.txt rules are matched against its product token (trawl in trawl/1.0 and in Mozilla/5.0 (compatible; trawl/1.0))")
 	fs.DurationVar(&c.Timeout, "timeout", c.Timeout, "give up on one request after `DURATION`")
 	fs.Var(sizeFlag{&c.MaxBody}, "max-body", "keep at most `SIZE` of a decoded body (e.g. 10MiB, 500KB)")
 	fs.IntVar(&c.Retries, "retries", c.Retries, "retry 5xx, 429/503 and network errors `N` times")
+	fs.DurationVar(&c.MaxWait, "max-wait", c.MaxWait, "defer (for trawl resume) a URL or host that would need a wait longer than `DURATION`: a long Retry-After or backoff, or robots.txt still unavailable after --retries")
+	fs.DurationVar(&c.MaxWait, "max-wait", c.MaxWait, "defer (for trawl resume) a URL or host that would need a wait longer than `DURATION`: a long Retry-After or backoff, or robots.txt still unavailable after --retries")
 	fs.StringVar(&c.Proxy, "proxy", c.Proxy, "send requests through the HTTP proxy at `URL` (HTTP_PROXY/HTTPS_PROXY are honoured too)")
 	fs.BoolVar(&c.IgnoreRobots, "ignore-robots", c.IgnoreRobots, "do not fetch or obey robots.txt")
 	fs.BoolVar(&c.AllowPrivate, "allow-private", c.AllowPrivate, "allow loopback, private and link-local addresses")
@@ -57,7 +59,7 @@ func crawlFlags(name string, fc *fileConfig, resume bool) *crawlFlagSet {
 	}
 	fs.group("Scope (fixed for the life of a crawl)", "seeds-file", "scope", "max-depth", "include", "exclude", "follow-nofollow", "sitemaps", "ignore-robots", "user-agent")
 	fs.group("Politeness", "delay", "per-host", "politeness-key", "concurrency")
-	fs.group("Limits", "max-pages", "max-body", "timeout", "retries")
+	fs.group("Limits", "max-pages", "max-body", "timeout", "retries", "max-wait")
 	requestFlags(fs, c) // defines and files its own groups
 	fs.group("Network", "proxy", "allow-private")
 	fs.group("State and output", "dir", "fresh", "config", "progress", "heartbeat", "log-level", "log-format", "metrics")

@@ -47,14 +47,19 @@ func printSummary(w io.Writer, st crawler.Stats, dir string) {
 	if state == "" {
 		state = "stopped"
 	}
-	fmt.Fprintf(w, "trawl: %s: %d done, %d failed, %d skipped, %d queued, %d hosts known, %s stored\n",
-		state, st.Done, st.Failed, st.Skipped, st.Queued, st.Hosts, humanBytes(st.BytesStored))
+	deferred := ""
+	if st.Deferred > 0 {
+		deferred = fmt.Sprintf(", %d deferred", st.Deferred)
+	}
+	fmt.Fprintf(w, "trawl: %s: %d done, %d failed, %d skipped%s, %d queued, %d hosts known, %s stored\n",
+		state, st.Done, st.Failed, st.Skipped, deferred, st.Queued, st.Hosts, humanBytes(st.BytesStored))
 	fmt.Fprintf(w, "  this run: %d done, %d failed, %d skipped in %s (%.1f pages/s); the crawl: %s (%.1f pages/s)\n",
 		st.Run.Done, st.Run.Failed, st.Run.Skipped, humanDuration(st.Run.ElapsedSec), st.Run.PagesPerSec,
 		humanDuration(st.ElapsedSec), st.PagesPerSec)
 	if st.StopReason == crawler.StopReasonMaxPages {
 		fmt.Fprintf(w, "  %s\n", maxPagesNote(st, dir))
 	}
+	writeDeferred(w, st, dir)
 }
 
 // maxPagesNote says the crawl stopped at its limit, not because it ran out
@@ -76,6 +81,7 @@ func printStatus(w io.Writer, st crawler.Stats, dir string) {
 	fmt.Fprintf(w, "failed:       %d\n", st.Failed)
 	fmt.Fprintf(w, "skipped:      %d\n", st.Skipped)
 	fmt.Fprintf(w, "queued:       %d\n", st.Queued)
+	writeDeferred(w, st, dir)
 	fmt.Fprintf(w, "in flight:    %d\n", st.InFlight)
 	fmt.Fprintf(w, "hosts:        %d active/%d known\n", st.ActiveHosts, st.Hosts)
 	fmt.Fprintf(w, "stored:       %d records (%s)\n", st.Stored, humanBytes(st.BytesStored))

@@ -21,7 +21,7 @@ func (s *site) bfs() (map[string]int, int) {
 		u := queue[0]
 		queue = queue[1:]
 		h, path := s.lookup(u)
-		if h == nil || !allowed(h.rules, path) {
+		if h == nil || h.robots.status >= 500 || !allowed(h.rules, path) {
 			continue
 		}
 		n := h.nodes[path]

@@ -10,6 +10,10 @@ type Features struct {
 	// robots request (then 200) and has an Allow/Disallow tie (Allow wins) and
 	// `*`/`$` patterns; one has a group for "trawl" distinct from "*".
 	RobotsVariants bool
+	// RobotsDown makes the last RobotsDown hosts (never h0) answer 500 to
+	// every robots.txt request: a polite crawler fetches none of their
+	// pages (Expected leaves them out) and must not wait for them forever.
+	RobotsDown int
 	// CrawlDelay, if > 0, makes host h1's robots groups say Crawl-delay: this.
 	CrawlDelay time.Duration
 	// Base makes some pages use <base href> (absolute and relative).

@@ -123,6 +123,9 @@ func (s *site) robotsFor(i int) robotsFile {
 	if i == 1 && s.cfg.Features.CrawlDelay > 0 {
 		delay = s.cfg.Features.CrawlDelay
 	}
+	if n := s.cfg.Features.RobotsDown; n > 0 && i > 0 && i >= s.cfg.Hosts-n {
+		return robotsFile{status: 500}
+	}
 	std := group{agents: []string{"*"}, rules: []rule{{false, "/private/"}}, delay: delay}
 	f := robotsFile{status: 200, groups: []group{std}}
 	if !s.cfg.Features.RobotsVariants {
