@@ -46,9 +46,9 @@ type eventKind uint8
 const (
 	evQueued eventKind = iota + 1
 	evLeaseEnd
-	evLowered    // a queued entry moved from old to e (depth.go)
-	evReparse    // rec awaits re-extraction
-	evReparseEnd // a Reparse lease (seq, url) ended
+	evLowered      // a queued entry moved from old to e (depth.go)
+	evReparse      // rec awaits re-extraction
+	evReparseEnd   // a Reparse lease (seq, url) ended
 	evHostDeferred // the host's queues went to the deferred state: empty its windows
 	evUndeferred   // RequeueDeferred cleared every host's deferral
 )

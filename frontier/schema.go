@@ -55,6 +55,7 @@ var (
 	bktHosts    = []byte("hosts")
 	bktLowered  = []byte("lowered")
 	bktReparse  = []byte("reparse")
+	// bktDeferred came after schema 4: Open creates it in files without it.
 	bktDeferred = []byte("deferred")
 
 	allBuckets = [][]byte{bktMeta, bktUserMeta, bktSeen, bktRecords, bktQueue, bktRetry, bktLeases, bktHosts, bktLowered, bktReparse, bktDeferred}

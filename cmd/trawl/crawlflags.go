@@ -48,7 +48,6 @@ func crawlFlags(name string, fc *fileConfig, resume bool) *crawlFlagSet {
 	fs.Var(sizeFlag{&c.MaxBody}, "max-body", "keep at most `SIZE` of a decoded body (e.g. 10MiB, 500KB)")
 	fs.IntVar(&c.Retries, "retries", c.Retries, "retry 5xx, 429/503 and network errors `N` times")
 	fs.DurationVar(&c.MaxWait, "max-wait", c.MaxWait, "defer (for trawl resume) a URL or host that would need a wait longer than `DURATION`: a long Retry-After or backoff, or robots.txt still unavailable after --retries")
-	fs.DurationVar(&c.MaxWait, "max-wait", c.MaxWait, "defer (for trawl resume) a URL or host that would need a wait longer than `DURATION`: a long Retry-After or backoff, or robots.txt still unavailable after --retries")
 	fs.StringVar(&c.Proxy, "proxy", c.Proxy, "send requests through the HTTP proxy at `URL` (HTTP_PROXY/HTTPS_PROXY are honoured too)")
 	fs.BoolVar(&c.IgnoreRobots, "ignore-robots", c.IgnoreRobots, "do not fetch or obey robots.txt")
 	fs.BoolVar(&c.AllowPrivate, "allow-private", c.AllowPrivate, "allow loopback, private and link-local addresses")
