@@ -46,6 +46,8 @@ var cases = []contractCase{
 	{"CompleteAsyncOrder", testCompleteAsyncOrder},
 	{"CheckpointAndMeta", testCheckpointAndMeta},
 	{"Drained", testDrained},
+	{"Deferred", testDeferred},
+	{"DeferHost", testDeferHost},
 	{"Restart", testRestart},
 	{"Durable", testDurable},
 	{"Concurrent", testConcurrent},
@@ -678,4 +680,80 @@ func testAfterClose(t *testing.T, s *store) {
 	if err := x.f.Close(); !errors.Is(err, frontier.ErrClosed) {
 		t.Errorf("Close after Close: %v, want ErrClosed", err)
 	}
+}
+
+// A Deferred outcome is neither done, failed nor queued: Drained ignores
+// it, it survives a restart, and RequeueDeferred queues it again with its
+// depth and attempt.
+func testDeferred(t *testing.T, s *store) {
+	x := s.frontier(Config{})
+	x.add(item("a", 1, 2))
+	l := x.next(t0)
+	x.complete(completion{Lease: l, Outcome: frontier.Deferred, Reason: "wait too long"})
+	x.stats(stats{Deferred: 1, Hosts: 1})
+	x.drained(true)
+	x.none(t0.Add(time.Hour), 0)
+	x.close()
+	x = s.frontier(Config{})
+	x.stats(stats{Deferred: 1, Hosts: 1})
+	hosts, err := x.f.DeferredHosts()
+	if err != nil || len(hosts) != 1 || hosts[0] != (frontier.DeferredHost{Host: "a", URLs: 1, Reason: "wait too long"}) {
+		t.Fatalf("DeferredHosts = %+v, %v", hosts, err)
+	}
+	if n, err := x.f.RequeueDeferred(context.Background()); err != nil || n != 1 {
+		t.Fatalf("RequeueDeferred = %d, %v; want 1", n, err)
+	}
+	x.stats(stats{Queued: 1, Hosts: 1})
+	x.drained(false)
+	if l2 := x.next(t0); l2.URL != l.URL || l2.Depth != 2 || l2.Attempt != 0 {
+		t.Fatalf("requeued lease %+v, want %s at depth 2, attempt 0", l2, l.URL)
+	}
+}
+
+// HostUpdate.Defer defers every queued URL of the host and every one added
+// or released later, leaves other hosts alone, and RequeueDeferred undoes
+// it.
+func testDeferHost(t *testing.T, s *store) {
+	x := s.frontier(Config{PerHost: 2})
+	for i := range 5 {
+		x.add(item("bad", i, 1), item("good", i, 1))
+	}
+	var bad []frontier.Lease
+	for len(bad) < 2 {
+		if l := x.next(t0); l.Host == "bad" {
+			bad = append(bad, l)
+		} else {
+			x.complete(completion{Lease: l, Outcome: done})
+		}
+	}
+	x.complete(completion{Lease: bad[0], Outcome: frontier.Deferred, Reason: "robots.txt unavailable",
+		Host: &frontier.HostUpdate{Defer: "robots.txt unavailable"}})
+	x.complete(completion{Lease: bad[1], Outcome: release}) // out when the host was deferred
+	x.add(item("bad", 100, 3))                              // found later
+	for {
+		l, ok, _ := x.poll(t0)
+		if !ok {
+			break
+		}
+		if l.Host == "bad" {
+			t.Fatalf("leased %s of a deferred host", l.URL)
+		}
+		x.complete(completion{Lease: l, Outcome: done})
+	}
+	x.drained(true)
+	st := x.f.Stats()
+	if st.Deferred != 6 || st.Queued != 0 || st.Done != 5 {
+		t.Fatalf("Stats = %+v, want bad's 6 URLs deferred and good's 5 done", st)
+	}
+	if n, err := x.f.RequeueDeferred(context.Background()); err != nil || n != 6 {
+		t.Fatalf("RequeueDeferred = %d, %v; want 6", n, err)
+	}
+	for range 6 {
+		l := x.next(t0)
+		if l.Host != "bad" {
+			t.Fatalf("leased %s, want bad's URLs", l.URL)
+		}
+		x.complete(completion{Lease: l, Outcome: done})
+	}
+	x.drained(true)
 }

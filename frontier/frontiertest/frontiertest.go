@@ -25,6 +25,8 @@ type Frontier interface {
 	Host(host string) (frontier.HostState, bool)
 	Stats() frontier.Stats
 	Drained() (bool, error)
+	RequeueDeferred(ctx context.Context) (int, error)
+	DeferredHosts() ([]frontier.DeferredHost, error)
 	Close() error
 }
 
