@@ -34,6 +34,14 @@ type options struct {
 	JSON        string
 	Go          string
 	TrawlArgs   []string // extra flags for every trawl run (e.g. --politeness-key domain)
+	// The real-site benchmark (realsite.go): sites to run instead of the
+	// test-web profiles, rounds, trawl's --per-host and the ceiling's
+	// workers, the nginx binary and the PostgreSQL manual's directory.
+	RealSites   []string
+	Repeat      int
+	RealPerHost int
+	Nginx       string
+	PGDocs      string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -50,6 +58,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.JSON, "json", "", "also write every result as JSON to this file")
 	fs.StringVar(&o.Go, "go", "go", "the go command")
 	trawlArgs := fs.String("trawl-args", "", "extra flags for trawl, space-separated (e.g. \"--politeness-key domain\")")
+	real := fs.String("realsite", "", "run the real-site benchmark on these sites instead of the test web: "+strings.Join(realSiteNames, ", ")+" (nginx on 127.0.0.1)")
+	fs.IntVar(&o.Repeat, "repeat", 1, "real-site rounds (each runs trawl, wget and the ceiling once)")
+	fs.IntVar(&o.RealPerHost, "realsite-per-host", 8, "real-site: trawl --per-host and the ceiling's workers")
+	fs.StringVar(&o.Nginx, "nginx", "nginx", "real-site: the nginx binary")
+	fs.StringVar(&o.PGDocs, "pgdocs", pgdocsDefault, "real-site: the PostgreSQL 15 HTML manual (Debian's postgresql-doc-15)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -58,6 +71,13 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	o.Profiles = strings.Split(*prof, ",")
 	o.TrawlArgs = strings.Fields(*trawlArgs)
+	if *real != "" {
+		o.RealSites = strings.Split(*real, ",")
+		o.Profiles = nil
+	}
+	if o.Repeat < 1 || o.RealPerHost < 1 {
+		return o, fmt.Errorf("repeat %d, realsite-per-host %d: want at least 1", o.Repeat, o.RealPerHost)
+	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if !set["timeout"] && strings.Contains(*prof, "large") {
@@ -96,6 +116,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	bins, err := buildAll(ctx, o.Go, work, stderr)
 	if err != nil {
 		return err
+	}
+	if len(o.RealSites) > 0 {
+		return runRealSites(ctx, o, bins, work, stdout, stderr)
 	}
 	var all []result
 	var failed []string
