@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"path/filepath"
 
-	"github.com/PuerkitoBio/goquery"
 
 	"github.com/trawl-crawler/trawl/frontier"
 	"github.com/trawl-crawler/trawl/storage"
@@ -76,7 +75,7 @@ func (e *engine) storedLinks(l frontier.Lease, rec *storage.Record) []frontier.I
 	if rec.Status < 200 || rec.Status >= 300 || !isHTML(rec.ContentType, rec.Body) {
 		return children
 	}
-	doc, err := goquery.NewDocumentFromReader(htmlReader(rec.Body, rec.ContentType))
+	body, err := utf8Body(rec.Body, rec.ContentType)
 	if err != nil {
 		return children
 	}
@@ -84,7 +83,7 @@ func (e *engine) storedLinks(l frontier.Lease, rec *storage.Record) []frontier.I
 	if header == nil {
 		header = http.Header{}
 	}
-	more, _ := e.pageLinks(l, header, doc)
+	more, _ := e.pageLinks(l, header, body)
 	return append(children, more...)
 }
 

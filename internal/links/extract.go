@@ -57,16 +57,22 @@ func ExtractWithRequisites(doc *goquery.Document, pageURL string, maxLinks int) 
 }
 
 func extract(doc *goquery.Document, pageURL string, maxLinks int, requisites bool) Page {
+	if doc == nil || len(doc.Nodes) == 0 {
+		return Page{Base: pageURL}
+	}
+	root := doc.Nodes[0]
+	base, serialized := documentBase(root, pageURL)
+	return collect(base, serialized, maxLinks, requisites, func(visit func(*html.Node) bool) { walk(root, visit) })
+}
+
+// collect gathers a page's links from the elements each hands it in
+// document order (a walk of the parsed tree, or of the token stream),
+// resolving against base.
+func collect(base string, serialized bool, maxLinks int, requisites bool, each func(visit func(*html.Node) bool)) Page {
 	if maxLinks <= 0 {
 		maxLinks = DefaultMaxLinks
 	}
-	p := Page{Base: pageURL}
-	if doc == nil || len(doc.Nodes) == 0 {
-		return p
-	}
-	root := doc.Nodes[0]
-	var serialized bool
-	p.Base, serialized = documentBase(root, pageURL)
+	p := Page{Base: base}
 	r := &resolver{base: p.Base}
 	if serialized {
 		r.fast = newFastBase(p.Base)
@@ -88,7 +94,7 @@ func extract(doc *goquery.Document, pageURL string, maxLinks int, requisites boo
 	if requisites {
 		req = &requisiteSet{r: r, seen: map[string]bool{}}
 	}
-	walk(root, func(n *html.Node) bool {
+	each(func(n *html.Node) bool {
 		switch name := n.Data; name {
 		case "a", "area":
 			if href, ok := attr(n, "href"); ok {
