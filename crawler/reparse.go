@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"path/filepath"
 
-
 	"github.com/trawl-crawler/trawl/frontier"
 	"github.com/trawl-crawler/trawl/storage"
 )
