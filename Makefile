@@ -6,7 +6,7 @@ PKGS    ?= ./...
 BIN     ?= bin/trawl
 FUZZTIME ?= 10s
 
-.PHONY: all build test test-short lint fmt-check vet bench bench-large demo torture torture-short fuzz clean warcio
+.PHONY: all build test test-short lint fmt-check vet bench bench-large bench-realsite demo torture torture-short fuzz clean warcio
 
 all: lint test build
 
@@ -36,6 +36,11 @@ bench:
 
 bench-large:
 	$(GO) run ./internal/bench -profile fast-clean,large
+
+## bench-realsite: trawl vs wget -r vs the ceiling on real documentation HTML served by nginx
+## (installs nginx-light, wget, postgresql-doc-15 if missing; not in CI: slow, needs apt).
+bench-realsite:
+	GO=$(GO) bash scripts/bench-realsite.sh
 
 ## demo: a real crawl of the bundled local test web (127.0.0.1 only), then status and export.
 demo: build

@@ -68,6 +68,11 @@ func makeProfile(name string, scale float64) (profile, error) {
 	case "fast-clean":
 		p = profile{Web: testweb.Config{Hosts: hosts(50), PagesPerHost: 200, Features: testweb.Clean()},
 			PerHost: 2, MaxDepth: -1, Crawlers: all, CeilingTarget: 0.80}
+	case "realistic":
+		// fast-clean's web with pages shaped like real ones: sizes and link
+		// counts drawn around 20 KB and 12, markup filler (testweb Varied).
+		p = profile{Web: testweb.Config{Hosts: hosts(50), PagesPerHost: 200, FanOut: 12, Varied: true, Features: testweb.Clean()},
+			PerHost: 2, MaxDepth: -1, Crawlers: all, CeilingTarget: 0.80}
 	case "wide-clean":
 		p = profile{Web: testweb.Config{Hosts: hosts(500), PagesPerHost: 20, Features: testweb.Clean(),
 			Latency: 50 * time.Millisecond, Jitter: 20 * time.Millisecond},
@@ -84,7 +89,7 @@ func makeProfile(name string, scale float64) (profile, error) {
 		p = profile{Web: testweb.Config{Hosts: hosts(5000), PagesPerHost: 200, PageSize: 8 << 10, Features: testweb.Clean()},
 			PerHost: 2, MaxDepth: -1, Crawlers: []string{crawlerTrawl}, MaxRSS: 300e6}
 	default:
-		return profile{}, fmt.Errorf("profile %q: want one of %s, large", name, strings.Join(defaultProfiles, ", "))
+		return profile{}, fmt.Errorf("profile %q: want one of %s, realistic, large", name, strings.Join(defaultProfiles, ", "))
 	}
 	p.Name = name
 	p.Web.Seed = 20261125

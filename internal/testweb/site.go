@@ -84,7 +84,11 @@ type site struct {
 func generate(cfg Config) *site {
 	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x7e57_5eed))
 	s := &site{cfg: cfg, byName: make(map[string]*hostSite, cfg.Hosts)}
-	s.filler = makeFiller(rng, cfg.PageSize+64<<10)
+	if cfg.Varied {
+		s.filler = makeMarkupFiller(rng, 3*cfg.PageSize+64<<10)
+	} else {
+		s.filler = makeFiller(rng, cfg.PageSize+64<<10)
+	}
 	s.binary = make([]byte, binarySize+16<<10)
 	for i := range s.binary {
 		s.binary[i] = byte(rng.Uint32())
@@ -198,8 +202,15 @@ func (b *pageBuilder) finish(rng *rand.Rand, n *node) *node {
 			b.s.requisiteHead() + b.head.String() + "</head>\n<body>\n<h1>" + title + "</h1>\n<ul>\n" + b.body.String() + "</ul>\n<p>")
 		n.suffix = pageSuffix
 	}
-	n.fillerLen = max(0, b.s.cfg.PageSize-len(n.prefix)-len(n.suffix))
-	n.fillerOff = rng.IntN(len(b.s.filler) - n.fillerLen + 1)
+	if b.s.cfg.Varied {
+		size := logUniform(rng, b.s.cfg.PageSize/4, 3*b.s.cfg.PageSize)
+		n.fillerLen = max(0, size-len(n.prefix)-len(n.suffix))
+		n.fillerLen -= n.fillerLen % markupBlock // whole blocks: the markup stays well-formed
+		n.fillerOff = markupBlock * rng.IntN((len(b.s.filler)-n.fillerLen)/markupBlock+1)
+	} else {
+		n.fillerLen = max(0, b.s.cfg.PageSize-len(n.prefix)-len(n.suffix))
+		n.fillerOff = rng.IntN(len(b.s.filler) - n.fillerLen + 1)
+	}
 	b.h.nodes[b.path] = n
 	return n
 }
@@ -261,7 +272,11 @@ func (s *site) buildHost(rng *rand.Rand, h *hostSite) {
 		} else {
 			b.a("/", s.url(h.idx, "/"), "")
 		}
-		for range cfg.FanOut - 1 {
+		fan := cfg.FanOut
+		if cfg.Varied {
+			fan = logUniform(rng, max(1, cfg.FanOut/3), 3*cfg.FanOut)
+		}
+		for range fan - 1 {
 			j := h.idx
 			if n > 1 && rng.IntN(4) == 0 {
 				j = (h.idx + 1 + rng.IntN(n-1)) % n
