@@ -179,7 +179,8 @@ func runRealSite(ctx context.Context, o options, site realSite, nginxBin, wgetBi
 			switch c {
 			case crawlerTrawl:
 				bin, args = bins.Trawl, []string{"crawl", "--dir", dir, "--fresh", "--allow-private",
-					"--per-host", strconv.Itoa(o.RealPerHost), "--delay", "0", "--progress", "off", "--log-level", "warn", seed}
+					"--per-host", strconv.Itoa(o.RealPerHost), "--delay", "0", "--progress", "off", "--log-level", "warn"}
+				args = append(append(args, o.TrawlArgs...), seed)
 			case crawlerWget:
 				bin, args = wgetBin, []string{"-r", "-l", "inf", "-q", "-e", "robots=on", "--no-proxy", "-P", dir, seed}
 			case crawlerCeiling:

@@ -8,22 +8,22 @@ import (
 
 // Config describes a synthetic web. Zero fields take the documented defaults.
 type Config struct {
-	Name         string        // domain label; hosts are hN.<Name>.test; default "site"
-	Hosts        int           // default 4
-	PagesPerHost int           // default 50
-	PageSize     int           // approx HTML bytes per page; default 20 KB of reproducible filler
-	FanOut       int           // links per page; default 8 (some cross-host)
+	Name         string // domain label; hosts are hN.<Name>.test; default "site"
+	Hosts        int    // default 4
+	PagesPerHost int    // default 50
+	PageSize     int    // approx HTML bytes per page; default 20 KB of reproducible filler
+	FanOut       int    // links per page; default 8 (some cross-host)
 	// Varied shapes pages like real ones instead of alike: each page's
 	// size is drawn log-uniformly from PageSize/4 to 3×PageSize, each
 	// chain page's link count from FanOut/3 to 3×FanOut, and the filler
 	// is markup (paragraphs, lists, tables, code, named anchors) rather
 	// than plain words, so a parser meets as many tags as on a real page.
-	Varied bool
-	Latency      time.Duration // added before each response's headers
-	Jitter       time.Duration // uniform ± around Latency
-	Seed         int64         // the site graph and bodies derive from it
-	Features     Features      // hazards served
-	Addr         string        // listen address; default "127.0.0.1:0"; must be loopback
+	Varied   bool
+	Latency  time.Duration // added before each response's headers
+	Jitter   time.Duration // uniform ± around Latency
+	Seed     int64         // the site graph and bodies derive from it
+	Features Features      // hazards served
+	Addr     string        // listen address; default "127.0.0.1:0"; must be loopback
 }
 
 // withDefaults returns c with zero fields replaced by defaults, or an error
