@@ -24,6 +24,7 @@ const (
 	payloadV3      = 0x03      // payload version: S2 block of the v2 record encoding (written): v1 plus an extension before the body
 	maxPayload     = 1<<31 - 1 // frames larger than this are rejected as corrupt
 	maxStrField    = 1 << 30   // sanity bound while decoding
+	maxRecord      = 1<<31 - 1 // an uncompressed record larger than this is not written, and rejected as corrupt
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -56,6 +57,9 @@ func Encode(r *Record) (Block, error) {
 		body = nil // stored once, in the block r.Revisit.Ref names
 	}
 	raw := appendRecord(make([]byte, 0, len(body)+512), r, body, true)
+	if len(raw) > maxRecord {
+		return Block{}, fmt.Errorf("storage: encode %s: record %d bytes exceeds the record limit", r.URL, len(raw))
+	}
 
 	// S2 (Snappy-compatible framing-free blocks): compression is the
 	// largest CPU cost after HTML parsing, and S2 is ~4.5x faster than
@@ -202,6 +206,11 @@ func decodePayload(p []byte) (*Record, error) {
 	var err error
 	switch p[0] {
 	case payloadV2, payloadV3:
+		// The length S2 says it will allocate comes from the payload: a
+		// damaged one must not make the reader allocate gigabytes.
+		if n, lerr := s2.DecodedLen(p[1:]); lerr == nil && n > maxRecord {
+			return nil, fmt.Errorf("decompress: record of %d bytes: more than %d", n, maxRecord)
+		}
 		raw, err = s2.Decode(nil, p[1:])
 	case payloadV1:
 		raw, err = io.ReadAll(flate.NewReader(bytes.NewReader(p[1:])))
