@@ -73,6 +73,8 @@ func (e *engine) commit(p *processed) {
 					p.comp.Locator, err = storage.Locate(cp, *p.block)
 					if err != nil {
 						e.fail(fmt.Errorf("locate page %s: %w", p.comp.Lease.URL, err))
+					} else {
+						p.comp.Tag = tagWithLocator(p, p.comp.Locator) // the version a recrawl compares with
 					}
 				}
 			}
@@ -98,6 +100,7 @@ func (e *engine) commit(p *processed) {
 		defer e.pending.Done()
 		if err == nil && !p.reparse {
 			e.counts.count(p.comp.Outcome, p.class) // durable: never counted ahead of the frontier
+			e.counts.countChange(p.change)
 		}
 		if err != nil {
 			e.fail(fmt.Errorf("commit %s: %w", p.comp.Lease.URL, err))
@@ -186,6 +189,8 @@ func (e *engine) stats() Stats {
 	e.hostsMu.Unlock()
 	now := e.now()
 	s := Stats{
+		Pass:        e.pass,
+		Changes:     e.counts.changesSnapshot(),
 		Queued:      fs.Queued,
 		InFlight:    e.fetching.Load(),
 		Done:        fs.Done,

@@ -33,6 +33,9 @@ type counters struct {
 	failedBy  map[string]int64
 	skippedBy map[string]int64
 	before    time.Duration // crawl time of the earlier runs
+	// changes counts recrawl change classes of the pass changesPass.
+	changes     map[string]int64
+	changesPass int
 }
 
 // savedCounters is the metadata encoding of counters.
@@ -40,6 +43,8 @@ type savedCounters struct {
 	FailedBy  map[string]int64 `json:"failed_by_reason,omitempty"`
 	SkippedBy map[string]int64 `json:"skipped_by_reason,omitempty"`
 	ElapsedNs int64            `json:"elapsed_ns"`
+	Pass      int              `json:"pass,omitempty"`
+	Changes   map[string]int64 `json:"pass_changes,omitempty"`
 }
 
 // loadCounters reads the counters a previous run saved (none for a new
@@ -64,6 +69,7 @@ func loadCounters(fr Frontier) (*counters, error) {
 		c.skippedBy[k] = v
 	}
 	c.before = time.Duration(s.ElapsedNs)
+	c.changes, c.changesPass = s.Changes, s.Pass
 	return c, nil
 }
 
@@ -100,7 +106,8 @@ func (c *counters) snapshot() (failed, skipped map[string]int64) {
 // save stores the counters with the crawl's total running time.
 func (c *counters) save(ctx context.Context, fr Frontier, elapsed time.Duration) error {
 	failed, skipped := c.snapshot()
-	b, err := json.Marshal(savedCounters{FailedBy: failed, SkippedBy: skipped, ElapsedNs: int64(elapsed)})
+	b, err := json.Marshal(savedCounters{FailedBy: failed, SkippedBy: skipped, ElapsedNs: int64(elapsed),
+		Pass: c.changesPass, Changes: c.changesSnapshot()})
 	if err != nil {
 		return fmt.Errorf("save counters: %w", err)
 	}
@@ -199,4 +206,41 @@ func (s *idleSampler) add(idle bool) bool {
 		}
 	}
 	return len(s.last) == idleSamples && n >= idleSamples-1
+}
+
+// forPass makes the change counts those of pass: counts saved for an
+// earlier pass are dropped when a new pass starts.
+func (c *counters) forPass(pass int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.changesPass != pass || c.changes == nil {
+		c.changes, c.changesPass = map[string]int64{}, pass
+	}
+}
+
+// countChange records a committed page's recrawl change class.
+func (c *counters) countChange(class string) {
+	if class == "" {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.changes == nil {
+		c.changes = map[string]int64{}
+	}
+	c.changes[class]++
+}
+
+// changesSnapshot copies the change counts (nil when there are none).
+func (c *counters) changesSnapshot() map[string]int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.changes) == 0 {
+		return nil
+	}
+	out := make(map[string]int64, len(c.changes))
+	for k, v := range c.changes {
+		out[k] = v
+	}
+	return out
 }

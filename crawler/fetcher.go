@@ -198,7 +198,7 @@ func (e *engine) fetchOne(l frontier.Lease) {
 	}
 	if f.err == nil && !f.blocked && !f.released && !f.robots.unavailable {
 		e.fetching.Add(1)
-		f.resp, f.err = e.fc.Get(ctx, l.URL, e.req.header(l.URL, time.Now()))
+		f.resp, f.err = e.fc.Get(ctx, l.URL, e.conditional(l, e.req.header(l.URL, time.Now())))
 		e.afterResponse(f.resp)
 		e.fetching.Add(-1)
 		e.logFetch(l, f.resp, f.err)

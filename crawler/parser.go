@@ -34,6 +34,8 @@ type processed struct {
 	comp  frontier.Completion
 	block *storage.Block
 	class string // failure class for the error counters ("" if none)
+	// change is the recrawl change class of a Done page (recrawl.go).
+	change string
 	// reparse: a stored page's links extracted again (reparse.go); no
 	// record, no counters.
 	reparse bool
@@ -168,7 +170,8 @@ func fillRecord(rec *storage.Record, resp *fetch.Response) {
 // addRecord encodes rec (compression and hashing happen here, in the parse
 // stage). An encoding failure is a fatal error: nothing is dropped silently.
 func (e *engine) addRecord(p *processed, rec *storage.Record) {
-	e.store.dedup(rec) // a body stored before is stored as a reference (hashing happens here too)
+	e.recrawlRecord(p, rec) // pass, validators, and in a recrawl the comparison with the previous version
+	e.store.dedup(rec)      // a body stored before is stored as a reference (hashing happens here too)
 	b, err := storage.Encode(rec)
 	if err != nil {
 		e.fail(fmt.Errorf("encode record %s: %w", rec.URL, err))

@@ -71,6 +71,7 @@ type engine struct {
 	rnd   *jitterRand
 	m     *metrics
 	sm    sitemapState // --sitemaps (sitemaps.go)
+	pass  int          // the crawl's current pass (recrawl.go): 0 for the first crawl
 
 	bridge      *colly.Collector
 	bridgeReq   *colly.Request
@@ -213,6 +214,9 @@ func (c *Crawler) open(resume bool) (*engine, error) {
 	e.store = &pageStore{}
 	maxDepth := c.cfg.MaxDepth
 	if resume {
+		if err := finishPassStart(d); err != nil {
+			return nil, err
+		}
 		var err error
 		if maxDepth, err = storedMaxDepth(c.dir); err != nil {
 			return nil, err
@@ -363,6 +367,11 @@ func (c *Crawler) open(resume bool) (*engine, error) {
 		e.close()
 		return nil, err
 	}
+	if e.pass, err = loadPass(fr); err != nil {
+		e.close()
+		return nil, err
+	}
+	e.counts.forPass(e.pass)
 	return e, nil
 }
 

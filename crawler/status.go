@@ -20,12 +20,18 @@ const (
 
 // Stats is a snapshot of a crawl, as `trawl status --json` prints it.
 type Stats struct {
-	State    string `json:"state"`
-	Queued   int64  `json:"queued"`
-	InFlight int64  `json:"in_flight"`
-	Done     int64  `json:"done"`
-	Failed   int64  `json:"failed"`
-	Skipped  int64  `json:"skipped"`
+	State string `json:"state"`
+	// Pass is the recrawl pass (0: the first crawl; trawl recrawl starts
+	// 1, 2...); Changes counts this pass's pages by change class
+	// (ChangeNew, ChangeChanged, ChangeUnchanged, ChangeGone), as
+	// committed; empty in pass 0.
+	Pass     int              `json:"pass"`
+	Changes  map[string]int64 `json:"pass_changes,omitempty"`
+	Queued   int64            `json:"queued"`
+	InFlight int64            `json:"in_flight"`
+	Done     int64            `json:"done"`
+	Failed   int64            `json:"failed"`
+	Skipped  int64            `json:"skipped"`
 	// Deferred URLs were neither fetched nor failed (robots.txt
 	// unavailable after the retries, a wait past --max-wait): the run
 	// finished without them and trawl resume retries them.

@@ -169,3 +169,42 @@ func requeueChunk(tx *bolt.Tx, pass int) (n int64, finished bool, err error) {
 	}
 	return n, false, um.Put([]byte(metaPassCursor), u64(binary.BigEndian.Uint64(k)))
 }
+
+// PassState reads the pass number stored in the frontier at path (0 for
+// the first crawl) and whether StartPass for it is unfinished (a crash
+// during the requeue: call StartPass(path, pass) to finish it). No process
+// may hold the frontier.
+func PassState(path string) (pass int, starting bool, err error) {
+	if err := checkFileSize(path); err != nil {
+		return 0, false, fmt.Errorf("read pass %s: %w", path, err)
+	}
+	db, err := openReadOnly(path)
+	if err != nil {
+		if errors.Is(err, berrors.ErrTimeout) {
+			return 0, false, lockedError(path)
+		}
+		return 0, false, fmt.Errorf("read pass %s: %w: %w", path, ErrNotFrontier, err)
+	}
+	defer db.Close()
+	err = guard(func() error {
+		return db.View(func(tx *bolt.Tx) error {
+			um := tx.Bucket(bktUserMeta)
+			if um == nil {
+				return fmt.Errorf("%w: no usermeta bucket", ErrNotFrontier)
+			}
+			if v := um.Get([]byte(MetaPass)); len(v) > 0 {
+				p, err := strconv.Atoi(string(v))
+				if err != nil {
+					return fmt.Errorf("%w: pass %q", errCorrupt, v)
+				}
+				pass = p
+			}
+			starting = um.Get([]byte(metaPassCursor)) != nil
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, false, fmt.Errorf("read pass %s: %w", path, err)
+	}
+	return pass, starting, nil
+}

@@ -74,3 +74,17 @@ func (s *Store) ReadAt(loc []byte) (*Record, error) {
 	}
 	return rec, nil
 }
+
+// RefOfLocator turns a locator (Locate) into the Ref a revisit record
+// stores: the same position.
+func RefOfLocator(loc []byte) (Ref, error) {
+	if len(loc) != locatorLen || loc[0] != locatorV1 {
+		return Ref{}, fmt.Errorf("storage: locator %x: unknown encoding", loc)
+	}
+	seg := binary.BigEndian.Uint32(loc[1:5])
+	off := int64(binary.BigEndian.Uint64(loc[5:13]))
+	if seg == 0 || off < 0 {
+		return Ref{}, fmt.Errorf("storage: locator %x: out of range", loc)
+	}
+	return Ref{seg: seg, off: off}, nil
+}
