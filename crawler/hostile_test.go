@@ -212,8 +212,9 @@ func wantOnlyHits(t *testing.T, s *hostileServer, want map[string]int) {
 func wantFailure(t *testing.T, run *hostileRun, u, class, reasonHas string) {
 	t.Helper()
 	rec := run.rec(t, u)
-	if rec.Status != 0 || !strings.Contains(rec.Reason, reasonHas) {
-		t.Errorf("record %s: status %d reason %q, want status 0 and a reason containing %q", u, rec.Status, rec.Reason, reasonHas)
+	// No response: a decision record (url, depth, reason, decided_at).
+	if !rec.Decision || rec.Status != 0 || !strings.Contains(rec.Reason, reasonHas) || rec.DecidedAt.IsZero() || !rec.FetchedAt.IsZero() || rec.SHA256 != "" {
+		t.Errorf("record %s: %+v, want a decision record with a reason containing %q", u, rec, reasonHas)
 	}
 	if run.stats.Errors[class] != 1 {
 		t.Errorf("errors by class %v, want %s: 1", run.stats.Errors, class)
@@ -699,8 +700,11 @@ func hostileCases() []hostileCase {
 			seed: "http://nxdomain.invalid/",
 			cfg:  func(c *crawler.Config) { c.IgnoreRobots = true; c.Scope = crawler.ScopeAny },
 			check: func(t *testing.T, run *hostileRun) {
-				if rec := run.rec(t, "http://nxdomain.invalid/"); rec.Status != 502 || rec.Reason == "" {
-					t.Errorf("status %d reason %q, want a 502 failure", rec.Status, rec.Reason)
+				if rec := run.rec(t, "http://nxdomain.invalid/"); rec.Status != 502 || rec.Decision {
+					t.Errorf("status %d decision %v, want the 502 response", rec.Status, rec.Decision)
+				}
+				if run.stats.Errors["http-502"] != 1 {
+					t.Errorf("errors %v, want the 502 counted as a failure", run.stats.Errors)
 				}
 				wantHits(t, run.srv, map[string]int{"/": 2}) // 5xx retried once
 			},
@@ -886,8 +890,9 @@ func hostileCases() []hostileCase {
 			},
 			check: func(t *testing.T, run *hostileRun) {
 				wantHits(t, run.srv, map[string]int{"/": 2})
-				if rec := run.rec(t, run.base+"/"); rec.Status != 500 || rec.Reason == "" {
-					t.Errorf("status %d reason %q", rec.Status, rec.Reason)
+				// A response record: its status says it; it carries no reason.
+				if rec := run.rec(t, run.base+"/"); rec.Status != 500 || rec.Reason != "" || rec.Decision {
+					t.Errorf("status %d reason %q decision %v, want a 500 response record", rec.Status, rec.Reason, rec.Decision)
 				}
 				if run.stats.Errors["http-500"] != 1 {
 					t.Errorf("errors %v", run.stats.Errors)

@@ -75,7 +75,7 @@ func (e *engine) process(f *fetched) *processed {
 	case f.blocked:
 		p.comp.Outcome, p.comp.Reason = frontier.Skipped, "blocked by robots.txt"
 		p.class = "robots"
-		e.addRecord(p, &storage.Record{URL: l.URL, FinalURL: l.URL, Method: "GET", Reason: p.comp.Reason, FetchedAt: f.now, Depth: l.Depth, Parent: l.Parent})
+		e.addRecord(p, decisionRecord(l, p.comp.Reason, f.now))
 		return p
 	case f.robots.unavailable && f.err == nil:
 		d := robotsDecision(f.robots)
@@ -85,7 +85,7 @@ func (e *engine) process(f *fetched) *processed {
 			p.class = f.robots.class
 			e.refused(l, d.reason, f.robots.class)
 			e.seedFailed(l, d.reason, p.class)
-			e.addRecord(p, &storage.Record{URL: l.URL, FinalURL: l.URL, Method: "GET", Reason: p.comp.Reason, FetchedAt: f.now, Depth: l.Depth, Parent: l.Parent})
+			e.addRecord(p, decisionRecord(l, p.comp.Reason, f.now))
 			e.callError(l, nil, fmt.Errorf("%s", p.comp.Reason))
 		case frontier.Deferred:
 			e.deferred(l, d)
@@ -116,8 +116,11 @@ func (e *engine) process(f *fetched) *processed {
 			e.refused(l, d.reason, p.class)
 		}
 		e.seedFailed(l, d.reason, p.class)
-		rec := &storage.Record{URL: l.URL, FinalURL: l.URL, Method: "GET", Status: status, Reason: d.reason, FetchedAt: f.now, Depth: l.Depth, Parent: l.Parent}
+		// A response (an error status after the retries) is stored as
+		// one; a failure before any response is a decision record.
+		rec := decisionRecord(l, d.reason, f.now)
 		if f.resp != nil {
+			rec = &storage.Record{URL: l.URL, FinalURL: l.URL, Method: "GET", Status: status, FetchedAt: f.now, Depth: l.Depth, Parent: l.Parent}
 			fillRecord(rec, f.resp)
 		}
 		e.addRecord(p, rec)
@@ -135,8 +138,10 @@ func (e *engine) process(f *fetched) *processed {
 		if target, err := links.Canonical(resp.Location, l.URL); err == nil {
 			rec.FinalURL = target
 			if l.Redirects >= maxRedirects {
-				rec.Reason = fmt.Sprintf("redirect not followed: %d redirects in a row", l.Redirects+1)
-				p.comp.Reason, p.class = rec.Reason, "redirect-limit"
+				// The response is stored as it came; the reason lives in
+				// the frontier and the counters (a response carries none).
+				p.comp.Reason, p.class = fmt.Sprintf("redirect not followed: %d redirects in a row", l.Redirects+1), "redirect-limit"
+				e.c.log.Info("redirect not followed", "url", l.URL, "location", target, "reason", p.comp.Reason)
 			} else {
 				// A redirect hop is the same distance from the seed as its source.
 				children = e.addRedirect(children, frontier.Item{URL: target, Depth: l.Depth, Parent: l.URL, Redirects: l.Redirects + 1}, l)
@@ -322,4 +327,10 @@ func (e *engine) applyDecision(p *processed, d decision) {
 	if d.deferHost {
 		p.comp.Host.Defer = d.reason
 	}
+}
+
+// decisionRecord is the record of a URL that got no response: what was
+// decided about it, why and when (storage.Record's decision kind).
+func decisionRecord(l frontier.Lease, reason string, at time.Time) *storage.Record {
+	return &storage.Record{URL: l.URL, Decision: true, Reason: reason, DecidedAt: at, Depth: l.Depth, Parent: l.Parent}
 }

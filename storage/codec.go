@@ -48,7 +48,10 @@ func Encode(r *Record) (Block, error) {
 	if r == nil {
 		return Block{}, errors.New("storage: encode nil record")
 	}
-	if r.SHA256 == "" {
+	if r.Decision && (r.Status != 0 || len(r.Body) > 0 || r.Header != nil || r.Revisit != nil) {
+		return Block{}, fmt.Errorf("storage: encode %s: a decision record holds no response", r.URL)
+	}
+	if r.SHA256 == "" && !r.Decision {
 		sum := sha256.Sum256(r.Body)
 		r.SHA256 = hex.EncodeToString(sum[:])
 	}
@@ -92,6 +95,9 @@ func appendRecord(b []byte, r *Record, body []byte, ext bool) []byte {
 	b = binary.AppendVarint(b, int64(r.Status))
 	b = binary.AppendVarint(b, int64(r.Depth))
 	t := r.FetchedAt
+	if r.Decision {
+		t = r.DecidedAt // one time slot: the extension says which it is
+	}
 	b = binary.AppendVarint(b, t.Unix())
 	b = binary.AppendUvarint(b, uint64(t.Nanosecond()))
 	if r.Truncated {
@@ -108,6 +114,9 @@ func appendRecord(b []byte, r *Record, body []byte, ext bool) []byte {
 	return append(b, body...)
 }
 
+// extDecision is the extension's flags bit of a decision record.
+const extDecision = 1
+
 // Revisit kinds in the record extension.
 const (
 	revisitNone        = 0
@@ -119,7 +128,8 @@ const (
 // then the pass (uvarint) and the revisit kind (one byte), with the
 // referred block's segment and offset (uvarints) when the kind is not
 // none, then the server's IP (a string; absent in records written before
-// it existed). Readers skip bytes of the extension they do not know, so
+// it existed), then a flags byte (extDecision; absent in older records).
+// Readers skip bytes of the extension they do not know, so
 // fields can be appended.
 func appendExtension(b []byte, r *Record) []byte {
 	ext := binary.AppendUvarint(make([]byte, 0, 24), uint64(max(r.Pass, 0)))
@@ -136,6 +146,11 @@ func appendExtension(b []byte, r *Record) []byte {
 		ext = binary.AppendUvarint(ext, uint64(r.Revisit.Ref.off))
 	}
 	ext = appendString(ext, r.IP)
+	flags := byte(0)
+	if r.Decision {
+		flags |= extDecision
+	}
+	ext = append(ext, flags)
 	b = binary.AppendUvarint(b, uint64(len(ext)))
 	return append(b, ext...)
 }
@@ -166,6 +181,11 @@ func (d *decoder) readExtension(r *Record) {
 	}
 	if len(ext.b) > 0 && ext.err == nil {
 		r.IP = ext.str()
+	}
+	if len(ext.b) > 0 && ext.err == nil {
+		if ext.byte1()&extDecision != 0 {
+			r.Decision, r.DecidedAt, r.FetchedAt = true, r.FetchedAt, time.Time{}
+		}
 	}
 	if ext.err != nil {
 		d.fail(ext.err.Error())
@@ -220,6 +240,11 @@ func decodePayload(p []byte) (*Record, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decompress: %w", err)
 	}
+	return decodeRaw(raw, p[0] == payloadV3)
+}
+
+// decodeRaw decodes a record encoding: v2 (with the extension) or v1.
+func decodeRaw(raw []byte, ext bool) (*Record, error) {
 	d := decoder{b: raw}
 	r := &Record{}
 	for _, s := range []*string{&r.URL, &r.FinalURL, &r.Method, &r.Reason, &r.Proto, &r.ContentType, &r.Parent, &r.SHA256} {
@@ -233,7 +258,7 @@ func decodePayload(p []byte) (*Record, error) {
 	r.Truncated = d.byte1() == 1
 	r.Header = d.header()
 	r.RequestHeader = d.header()
-	if p[0] == payloadV3 {
+	if ext {
 		d.readExtension(r)
 	}
 	if n := d.uvarint(); d.err == nil {
@@ -245,6 +270,10 @@ func decodePayload(p []byte) (*Record, error) {
 	}
 	if d.err != nil {
 		return nil, d.err
+	}
+	if !r.Decision && r.Status == 0 && r.Header == nil && r.Reason != "" && len(r.Body) == 0 {
+		// Written before decision records: a failure without a response.
+		r.Decision, r.DecidedAt, r.FetchedAt, r.SHA256 = true, r.FetchedAt, time.Time{}, ""
 	}
 	return r, nil
 }

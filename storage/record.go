@@ -5,14 +5,19 @@ import (
 	"time"
 )
 
-// Record is one fetched response (or a final failure: Status 0 or the HTTP
-// status, Reason set, no body).
+// Record is one of two kinds, never a mix. A response record is what a
+// server answered (URL, FinalURL, Status, headers, body, FetchedAt...;
+// Reason empty). A decision record (Decision set) is what trawl decided
+// about a URL that got no response — blocked by robots.txt, refused,
+// failed before a response: URL, Depth, Parent, Reason and DecidedAt only.
+// Records written before decision records existed read as decisions when
+// they hold no response (Status 0, no headers, a Reason).
 type Record struct {
 	URL           string      // the URL requested (canonical)
 	FinalURL      string      // for a redirect: the resolved Location target; else == URL
 	Method        string      // "GET"
 	Status        int         // HTTP status; 0 for a failure without a response
-	Reason        string      // failure reason ("" on success)
+	Reason        string      // decision records only: why the URL got no response
 	Proto         string      // "HTTP/1.1"
 	ContentType   string      // the Content-Type header value
 	Header        http.Header // response headers as received (may hold invalid UTF-8)
@@ -34,6 +39,10 @@ type Record struct {
 	// Pass is the crawl pass that fetched the record: 0 for the first
 	// crawl, then 1, 2... for each recrawl.
 	Pass int
+	// Decision marks a decision record; DecidedAt is when it was decided
+	// (FetchedAt stays zero).
+	Decision  bool
+	DecidedAt time.Time
 
 	pos Ref // where the reader found the block (Ref())
 }

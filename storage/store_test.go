@@ -117,7 +117,7 @@ func checkSeqs(t testing.TB, recs []*Record, n int) {
 }
 
 func TestRoundTrip(t *testing.T) {
-	failure := &Record{URL: "http://127.0.0.1/x", FinalURL: "http://127.0.0.1/x", Method: "GET", Reason: "dial: connection refused", FetchedAt: time.Unix(1700000000, 0).UTC()}
+	failure := &Record{URL: "http://127.0.0.1/x", Decision: true, Depth: 2, Parent: "http://127.0.0.1/", Reason: "connect: connection refused", DecidedAt: time.Unix(1700000000, 0).UTC()}
 	odd := testRecord(7, 0)
 	odd.Header = http.Header{"X-Bad": {"\xff\xfe not utf-8", "second"}, "Empty": {}}
 	odd.Truncated = true

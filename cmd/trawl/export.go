@@ -30,11 +30,12 @@ func runExport(ctx context.Context, env *cliEnv, args []string) int {
 	fs.Var(stringsFlag{&ctypes}, "content-type", "only these media `TYPES`, prefix match (repeatable: text/html)")
 	rewrite := fs.Bool("rewrite-links", false, "dir: make links between saved pages relative, so the mirror browses offline")
 	noBody := fs.Bool("no-body", false, "jsonl: leave bodies out (URLs, statuses, headers, digests only)")
+	decisions := fs.Bool("include-decisions", false, "jsonl: also write the URLs that got no response (robots-blocked, refused, failed) as {url, depth, reason, decided_at}")
 	warcMax := int64(export.DefaultWARCMaxSize)
 	fs.Var(sizeFlag{&warcMax}, "warc-max-size", "warc: start a new file past `SIZE` (e.g. 1GiB, 500MB)")
 	fs.group("What to write", "format", "out", "force", "dir")
 	fs.group("Which pages", "include", "exclude", "status", "content-type")
-	fs.group("Format options", "rewrite-links", "no-body", "warc-max-size")
+	fs.group("Format options", "rewrite-links", "no-body", "include-decisions", "warc-max-size")
 	fs.examples = []string{
 		"trawl export --dir site --format jsonl --out pages.jsonl",
 		"trawl export --dir site --format jsonl --no-body --out - | jq -r .url",
@@ -55,16 +56,17 @@ func runExport(ctx context.Context, env *cliEnv, args []string) int {
 		return exitUsage
 	}
 	opts := export.Options{
-		Format:       export.Format(*format),
-		Out:          *out,
-		Stdout:       env.stdout,
-		Status:       statuses,
-		ContentType:  ctypes,
-		RewriteLinks: *rewrite,
-		WARCMaxSize:  warcMax,
-		NoBody:       *noBody,
-		Force:        *force,
-		Software:     "trawl/" + version,
+		Format:           export.Format(*format),
+		Out:              *out,
+		Stdout:           env.stdout,
+		Status:           statuses,
+		ContentType:      ctypes,
+		RewriteLinks:     *rewrite,
+		WARCMaxSize:      warcMax,
+		NoBody:           *noBody,
+		IncludeDecisions: *decisions,
+		Force:            *force,
+		Software:         "trawl/" + version,
 	}
 	for _, list := range []struct {
 		src []string

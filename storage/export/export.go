@@ -33,6 +33,11 @@ type Options struct {
 	WARCMaxSize  int64            // rotate WARC files; default 1 GB
 	Software     string           // for warcinfo, e.g. "trawl/0.1"
 	NoBody       bool             // jsonl only: leave bodies out (links and metadata)
+	// IncludeDecisions (jsonl only) also writes decision records: URLs
+	// that got no response (robots-blocked, refused, failed before a
+	// response) as {url, depth, reason, decided_at}. Without it, and in
+	// every other format, only responses are written.
+	IncludeDecisions bool
 	// Force replaces an existing output: a JSONL file, or the WARC files
 	// of an earlier export in Out (other files there are left alone); a dir
 	// export writes over the files it produces. Without it, Run refuses an
@@ -72,6 +77,9 @@ func (o Options) Validate() error {
 	}
 	if o.RewriteLinks && o.Format != FormatDir {
 		return fmt.Errorf("export: rewriting links applies only to the dir format, not %s", o.Format)
+	}
+	if o.IncludeDecisions && o.Format != FormatJSONL {
+		return fmt.Errorf("export: decision records are written only by the jsonl format, not %s", o.Format)
 	}
 	if o.NoBody && o.Format != FormatJSONL {
 		return fmt.Errorf("export: leaving bodies out applies only to the jsonl format, not %s", o.Format)

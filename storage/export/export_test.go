@@ -44,7 +44,7 @@ func testRecords() []*storage.Record {
 		page("http://127.0.0.1:8080/logo.png", "image/png", "\x89PNG\r\n\x1a\n\x00\x01", 200),
 		page("http://127.0.0.1:8080/search?q=go&page=2", "text/html", "<p>results</p>", 200),
 		page("http://127.0.0.1:8080/missing", "text/html", "not found", 404),
-		{URL: "http://127.0.0.1:9/down", FinalURL: "http://127.0.0.1:9/down", Method: "GET", Reason: "dial: connection refused", FetchedAt: at},
+		{URL: "http://127.0.0.1:9/down", Decision: true, Depth: 1, Reason: "connect: connection refused", DecidedAt: at},
 		bad,
 	}
 }
@@ -96,7 +96,15 @@ func TestJSONL(t *testing.T) {
 	recs := testRecords()
 	store := fillStore(t, recs)
 	out := filepath.Join(t.TempDir(), "pages.jsonl")
+	// By default only responses are written.
 	sum := run(t, store, Options{Format: FormatJSONL, Out: out})
+	if sum.Records != int64(len(recs)) || sum.Written != int64(len(recs)-1) || sum.Skipped[skipDecision] != 1 {
+		t.Fatalf("summary %+v, want the %d responses written, the decision skipped", sum, len(recs)-1)
+	}
+	if data, err := os.ReadFile(out); err != nil || strings.Contains(string(data), `"decided_at"`) || strings.Contains(string(data), `"reason"`) {
+		t.Fatalf("default export holds a decision or a reason (%v):\n%s", err, data)
+	}
+	sum = run(t, store, Options{Format: FormatJSONL, Out: out, Force: true, IncludeDecisions: true})
 	if sum.Records != int64(len(recs)) || sum.Written != int64(len(recs)) {
 		t.Fatalf("summary %+v, want all %d written", sum, len(recs))
 	}
@@ -114,6 +122,19 @@ func TestJSONL(t *testing.T) {
 			t.Fatalf("line %d is not JSON: %v\n%s", i, err, line)
 		}
 		want := recs[i]
+		if want.Decision {
+			// A decision record: exactly url, depth, reason, decided_at.
+			if len(got) != 4 || got["url"] != want.URL || got["reason"] != want.Reason || int(got["depth"].(float64)) != want.Depth {
+				t.Errorf("decision line %d: %s", i, line)
+			}
+			if ts, err := time.Parse(time.RFC3339Nano, got["decided_at"].(string)); err != nil || !ts.Equal(want.DecidedAt) {
+				t.Errorf("line %d: decided_at %v (%v)", i, got["decided_at"], err)
+			}
+			continue
+		}
+		if _, ok := got["reason"]; ok {
+			t.Errorf("line %d: a response carries a reason: %s", i, line)
+		}
 		if got["url"] != want.URL || int(got["status"].(float64)) != want.Status {
 			t.Errorf("line %d: url %v status %v, want %s %d", i, got["url"], got["status"], want.URL, want.Status)
 		}
@@ -131,9 +152,6 @@ func TestJSONL(t *testing.T) {
 		if body != string(want.Body) {
 			t.Errorf("line %d: body %q, want %q", i, body, want.Body)
 		}
-		if want.Reason != "" && got["reason"] != want.Reason {
-			t.Errorf("line %d: reason %v, want %s", i, got["reason"], want.Reason)
-		}
 	}
 	// PNG and the invalid-UTF-8 HTML are base64; multi-valued headers are joined.
 	if !strings.Contains(lines[3], `"body_encoding":"base64"`) || !strings.Contains(lines[7], `"body_encoding":"base64"`) {
@@ -150,7 +168,7 @@ func TestJSONL(t *testing.T) {
 	if got := strings.Count(buf.String(), "\n"); got != 4 || sum.Written != 4 {
 		t.Fatalf("filtered export wrote %d lines (summary %+v), want 4", got, sum)
 	}
-	if sum.Skipped[skipStatus] != 2 || sum.Skipped[skipContentType] != 1 || sum.Skipped[skipExclude] != 1 {
+	if sum.Skipped[skipStatus] != 1 || sum.Skipped[skipDecision] != 1 || sum.Skipped[skipContentType] != 1 || sum.Skipped[skipExclude] != 1 {
 		t.Errorf("skipped %v", sum.Skipped)
 	}
 }
@@ -214,7 +232,7 @@ func TestWARC(t *testing.T) {
 	store := fillStore(t, recs)
 	out := t.TempDir()
 	sum := run(t, store, Options{Format: FormatWARC, Out: out, WARCMaxSize: 600, Software: "trawl/test"})
-	if sum.Skipped[skipNoResponse] != 1 || sum.Written != int64(len(recs)-1) {
+	if sum.Skipped[skipDecision] != 1 || sum.Written != int64(len(recs)-1) {
 		t.Fatalf("summary %+v", sum)
 	}
 	if len(sum.Files) < 2 || sum.Files[0] != "trawl-00000.warc.gz" {
@@ -293,7 +311,7 @@ func TestDir(t *testing.T) {
 		"127.0.0.1_8080/search@q=go&page=2.html": "results",
 		"127.0.0.1_8080/bad.html":                "caf",
 	}
-	if sum.Written != int64(len(want)) || sum.Skipped[skipStatus] != 1 || sum.Skipped[skipNoResponse] != 1 {
+	if sum.Written != int64(len(want)) || sum.Skipped[skipStatus] != 1 || sum.Skipped[skipDecision] != 1 {
 		t.Fatalf("summary %+v", sum)
 	}
 	tree := func() map[string]string {

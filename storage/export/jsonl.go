@@ -28,8 +28,16 @@ type jsonlLine struct {
 	Headers      map[string]string `json:"headers"`
 	Body         *string           `json:"body,omitempty"` // nil only with Options.NoBody
 	BodyEncoding string            `json:"body_encoding,omitempty"`
-	Reason       string            `json:"reason,omitempty"`
 	Truncated    bool              `json:"truncated,omitempty"`
+}
+
+// decisionLine is a decision record's output object: a URL that got no
+// response, and why. It shares no field with jsonlLine but url and depth.
+type decisionLine struct {
+	URL       string `json:"url"`
+	Depth     int    `json:"depth"`
+	Reason    string `json:"reason"`
+	DecidedAt string `json:"decided_at"`
 }
 
 // jsonlWriter writes one line per record to a temp file (renamed on close) or to Stdout.
@@ -66,6 +74,13 @@ func newJSONLWriter(o Options) (*jsonlWriter, error) {
 }
 
 func (w *jsonlWriter) write(r *storage.Record) (bool, string, error) {
+	if r.Decision {
+		d := decisionLine{URL: r.URL, Depth: r.Depth, Reason: r.Reason, DecidedAt: r.DecidedAt.UTC().Format(time.RFC3339Nano)}
+		if err := w.enc.Encode(d); err != nil {
+			return false, "", fmt.Errorf("export jsonl %s: %w", r.URL, err)
+		}
+		return true, "", nil
+	}
 	l := toJSONL(r)
 	if w.noBody {
 		l.Body, l.BodyEncoding = nil, ""
@@ -82,7 +97,7 @@ func toJSONL(r *storage.Record) jsonlLine {
 	l := jsonlLine{
 		URL: r.URL, FinalURL: r.FinalURL, Status: r.Status, ContentType: r.ContentType,
 		FetchedAt: r.FetchedAt.UTC().Format(time.RFC3339Nano), Depth: r.Depth, SHA256: r.SHA256,
-		Headers: make(map[string]string, len(r.Header)), Reason: r.Reason, Truncated: r.Truncated,
+		Headers: make(map[string]string, len(r.Header)), Truncated: r.Truncated,
 	}
 	for k, vs := range r.Header {
 		l.Headers[k] = strings.Join(vs, ", ")

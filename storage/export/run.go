@@ -17,6 +17,7 @@ const (
 	skipStatus      = "status"       // status not kept (filter, or not 2xx for dir)
 	skipContentType = "content-type" // media type not kept
 	skipNoResponse  = "no-response"  // a failure record: nothing to write
+	skipDecision    = "decision"     // a decision record (no response): jsonl --include-decisions only
 	skipBadURL      = "bad-url"      // PathFor refused the URL
 	skipConflict    = "path-conflict"
 	skipSameFile    = "same-file" // another URL of the export maps to the same file ("/" and "/index.html")
@@ -87,11 +88,17 @@ func Run(ctx context.Context, r *storage.Reader, opts Options) (Summary, error) 
 
 // filter returns the reason rec is dropped, or "" to keep it.
 func (o Options) filter(rec *storage.Record) string {
+	if rec.Decision && (o.Format != FormatJSONL || !o.IncludeDecisions) {
+		return skipDecision
+	}
 	if len(o.Include) > 0 && !slices.ContainsFunc(o.Include, func(re *regexp.Regexp) bool { return re.MatchString(rec.URL) }) {
 		return skipInclude
 	}
 	if slices.ContainsFunc(o.Exclude, func(re *regexp.Regexp) bool { return re.MatchString(rec.URL) }) {
 		return skipExclude
+	}
+	if rec.Decision {
+		return "" // asked for: status and media type filters are about responses
 	}
 	if len(o.Status) > 0 {
 		if !slices.Contains(o.Status, rec.Status) {

@@ -83,7 +83,7 @@ func (w *warcWriter) finish() error {
 }
 
 func (w *warcWriter) write(r *storage.Record) (bool, string, error) {
-	if r.Status == 0 {
+	if r.Decision || r.Status == 0 {
 		return false, skipNoResponse, nil
 	}
 	if w.f != nil && w.cw.n >= w.o.WARCMaxSize {
