@@ -52,3 +52,29 @@ func BenchmarkExtractPlain(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseAndExtract is what the crawl paid per page before the
+// token stream: goquery's parse (the DOM) plus Extract.
+func BenchmarkParseAndExtract(b *testing.B) {
+	html := benchPage()
+	b.SetBytes(int64(len(html)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if p := Extract(parse(b, html), "https://example.com/dir/page.html", 0); len(p.Links) != 51 {
+			b.Fatalf("%d links", len(p.Links))
+		}
+	}
+}
+
+// BenchmarkExtractTokens is what the crawl pays per page now: the same
+// Page from the token stream, no DOM.
+func BenchmarkExtractTokens(b *testing.B) {
+	html := []byte(benchPage())
+	b.SetBytes(int64(len(html)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if p := ExtractTokens(html, "https://example.com/dir/page.html", 0, false); len(p.Links) != 51 {
+			b.Fatalf("%d links", len(p.Links))
+		}
+	}
+}
