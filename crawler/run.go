@@ -187,137 +187,208 @@ func (e *engine) finalState() string {
 	return StateInterrupted
 }
 
-// open prepares the state directory, frontier, store and fetch client.
-func (c *Crawler) open(resume bool) (*engine, error) {
+// open prepares the state directory, frontier, store and fetch client,
+// one step at a time; if a step fails, what the earlier ones opened is
+// closed again (closeOpened) and nothing of the crawl's state changes
+// beyond what the step itself committed.
+func (c *Crawler) open(resume bool) (e *engine, err error) {
 	d := stateDir(c.dir)
-	if resume && !d.exists() {
-		if d.halfInitialised() {
-			return nil, fmt.Errorf("resume %s: the crawl was stopped while starting, before its seeds were committed; start it again with trawl crawl: %w", c.dir, ErrNoCrawl)
-		}
-		return nil, fmt.Errorf("resume %s: %w", c.dir, ErrNoCrawl)
+	if err := prepareDir(d, resume); err != nil {
+		return nil, err
 	}
-	if !resume && d.exists() {
-		return nil, fmt.Errorf("%s: %w", c.dir, ErrExists)
-	}
-	if !resume && d.halfInitialised() {
-		// Killed during a previous start, before crawl.json: nothing was
-		// fetched, so starting over loses nothing.
-		if err := d.discard(); err != nil {
-			return nil, err
-		}
-	}
-	if err := os.MkdirAll(c.dir, 0o755); err != nil {
-		return nil, fmt.Errorf("create state directory: %w", err)
-	}
-	e := &engine{c: c, cfg: c.cfg, dir: c.dir, active: map[string]int{}, runStart: time.Now()}
+	e = &engine{c: c, cfg: c.cfg, dir: c.dir, active: map[string]int{}, runStart: time.Now()}
 	e.rnd = &jitterRand{r: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x7472617776))}
 	e.store = &pageStore{}
-	maxDepth := c.cfg.MaxDepth
+	defer func() {
+		if err != nil {
+			e.closeOpened()
+			e = nil
+		}
+	}()
+	if err := e.openFrontier(d, resume); err != nil {
+		return e, err
+	}
+	seeds, err := e.initScope(d)
+	if err != nil {
+		return e, err
+	}
+	if err := e.commitStart(resume, seeds); err != nil {
+		return e, err
+	}
+	if err := e.openStore(d); err != nil {
+		return e, err
+	}
+	if err := e.openFetch(); err != nil {
+		return e, err
+	}
+	if err := e.initBridge(); err != nil {
+		return e, err
+	}
+	e.initPipeline()
+	if e.counts, err = loadCounters(e.fr); err != nil {
+		return e, err
+	}
+	if e.pass, err = loadPass(e.fr); err != nil {
+		return e, err
+	}
+	e.counts.forPass(e.pass)
+	return e, nil
+}
+
+// prepareDir checks that dir holds what the command expects (a crawl to
+// resume, or none to start) and creates it. A directory killed during an
+// earlier start, before its seeds were committed, is discarded for a new
+// crawl: nothing was fetched, so starting over loses nothing.
+func prepareDir(d stateDir, resume bool) error {
+	if resume && !d.exists() {
+		if d.halfInitialised() {
+			return fmt.Errorf("resume %s: the crawl was stopped while starting, before its seeds were committed; start it again with trawl crawl: %w", d, ErrNoCrawl)
+		}
+		return fmt.Errorf("resume %s: %w", d, ErrNoCrawl)
+	}
+	if !resume && d.exists() {
+		return fmt.Errorf("%s: %w", d, ErrExists)
+	}
+	if !resume && d.halfInitialised() {
+		if err := d.discard(); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(string(d), 0o755); err != nil {
+		return fmt.Errorf("create state directory: %w", err)
+	}
+	return nil
+}
+
+// openFrontier opens the frontier and, on resume, takes the stored
+// crawl's scope settings and start time.
+func (e *engine) openFrontier(d stateDir, resume bool) error {
+	maxDepth := e.cfg.MaxDepth
 	if resume {
 		if err := finishPassStart(d); err != nil {
-			return nil, err
+			return err
 		}
 		var err error
-		if maxDepth, err = storedMaxDepth(c.dir); err != nil {
-			return nil, err
+		if maxDepth, err = storedMaxDepth(string(d)); err != nil {
+			return err
 		}
 	}
 	fr, err := frontier.Open(d.frontierPath(), frontierDepth(frontier.Options{
-		PerHost:       c.cfg.PerHost,
-		Delay:         c.cfg.Delay,
+		PerHost:       e.cfg.PerHost,
+		Delay:         e.cfg.Delay,
 		MaxBatchDelay: commitWindow,
 		Lookahead:     leaseLookahead,
 		BeforeCommit:  e.store.sync,
 	}, maxDepth))
 	if err != nil {
-		return nil, fmt.Errorf("open frontier: %w", err)
+		return fmt.Errorf("open frontier: %w", err)
 	}
 	e.fr = fr
-	fail := func(err error) (*engine, error) { fr.Close(); return nil, err }
-
-	if resume {
-		stored, err := loadConfigMeta(fr)
-		if err != nil {
-			return fail(err)
-		}
-		// Scope settings come from the stored crawl; the rest from c.cfg.
-		keepScope(&e.cfg, stored)
-		e.cfg.Proxy = unredactProxy(e.cfg.Proxy, stored.Proxy)
-		if stored.MaxDepth != maxDepth {
-			return fail(fmt.Errorf("resume %s: %s says max_depth %d, the frontier %d", c.dir, configFile, maxDepth, stored.MaxDepth))
-		}
-		start, err := fr.Meta(metaStart)
-		if err != nil {
-			return fail(fmt.Errorf("read start time: %w", err))
-		}
-		if t, err := time.Parse(time.RFC3339Nano, string(start)); err == nil {
-			e.startedAt = t
-		}
-		// Deferred work is what resume is for: it goes back in the queue.
-		n, err := fr.RequeueDeferred(context.Background())
-		if err != nil {
-			return fail(err)
-		}
-		if n > 0 {
-			c.log.Info("deferred URLs queued again", "urls", n)
-		}
+	if !resume {
+		return nil
 	}
+	stored, err := loadConfigMeta(fr)
+	if err != nil {
+		return err
+	}
+	keepScope(&e.cfg, stored) // scope from the stored crawl; the rest from this run's config
+	e.cfg.Proxy = unredactProxy(e.cfg.Proxy, stored.Proxy)
+	if stored.MaxDepth != maxDepth {
+		return fmt.Errorf("resume %s: %s says max_depth %d, the frontier %d", d, configFile, maxDepth, stored.MaxDepth)
+	}
+	start, err := fr.Meta(metaStart)
+	if err != nil {
+		return fmt.Errorf("read start time: %w", err)
+	}
+	if t, err := time.Parse(time.RFC3339Nano, string(start)); err == nil {
+		e.startedAt = t
+	}
+	// Deferred work is what resume is for: it goes back in the queue.
+	n, err := fr.RequeueDeferred(context.Background())
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		e.c.log.Info("deferred URLs queued again", "urls", n)
+	}
+	return nil
+}
+
+// initScope canonicalises the seeds and builds what decides where URLs go:
+// the scope, the politeness keys and the request shaper.
+func (e *engine) initScope(d stateDir) ([]string, error) {
 	seeds := make([]string, 0, len(e.cfg.Seeds))
 	for _, s := range e.cfg.Seeds {
 		cs, err := links.Canonical(s, "")
 		if err != nil {
-			return fail(configErr("seed %q: %v", s, err))
+			return nil, configErr("seed %q: %v", s, err)
 		}
 		seeds = append(seeds, cs)
 	}
 	e.scope = newScope(e.cfg, seeds)
 	var resolver fetch.Resolver = net.DefaultResolver
-	if c.resolver != nil {
-		resolver = c.resolver
+	if e.c.resolver != nil {
+		resolver = e.c.resolver
 	}
 	e.keys = newPolitenessKeys(e.cfg.PolitenessKey, resolver, e.cfg.ConnectTimeout)
-	req, err := newRequestShaper(e.cfg, seeds, stateDir(c.dir).cookiesPath(), time.Now())
+	req, err := newRequestShaper(e.cfg, seeds, d.cookiesPath(), time.Now())
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
 	e.req = req
+	return seeds, nil
+}
+
+// commitStart commits a new crawl's start (start time, seeds, then crawl.json,
+// which makes the directory a started crawl) and marks the crawl running.
+func (e *engine) commitStart(resume bool, seeds []string) error {
 	if e.startedAt.IsZero() {
 		e.startedAt = time.Now().UTC()
 	}
 	ctx := context.Background()
 	if !resume {
-		if err := fr.SetMeta(ctx, metaStart, []byte(e.startedAt.Format(time.RFC3339Nano))); err != nil {
-			return fail(fmt.Errorf("store start time: %w", err))
+		if err := e.fr.SetMeta(ctx, metaStart, []byte(e.startedAt.Format(time.RFC3339Nano))); err != nil {
+			return fmt.Errorf("store start time: %w", err)
 		}
 		items := make([]frontier.Item, 0, len(seeds))
 		for _, s := range seeds {
 			items = append(items, frontier.Item{URL: s, Host: e.keys.key(s), Depth: 0})
 		}
-		if _, err := fr.Add(ctx, items); err != nil {
-			return fail(fmt.Errorf("queue seeds: %w", err))
+		if _, err := e.fr.Add(ctx, items); err != nil {
+			return fmt.Errorf("queue seeds: %w", err)
 		}
 		// crawl.json last: its presence is what makes the directory a
 		// started crawl (Exists), so a kill before here leaves a
 		// half-initialised directory that the next crawl discards.
-		if err := saveConfig(ctx, c.dir, fr, e.cfg); err != nil {
-			return fail(err)
+		if err := saveConfig(ctx, e.dir, e.fr, e.cfg); err != nil {
+			return err
 		}
 	}
-	if err := fr.SetMeta(ctx, metaState, []byte(StateRunning)); err != nil {
-		return fail(fmt.Errorf("store state: %w", err))
+	if err := e.fr.SetMeta(ctx, metaState, []byte(StateRunning)); err != nil {
+		return fmt.Errorf("store state: %w", err)
 	}
-	st, err := storage.Open(d.pagesPath(), fr.Checkpoint(), storage.Options{NoDedup: e.cfg.NoDedup})
+	return nil
+}
+
+// openStore opens the page store, truncated to the frontier's committed
+// checkpoint, and republishes its manifest there.
+func (e *engine) openStore(d stateDir) error {
+	st, err := storage.Open(d.pagesPath(), e.fr.Checkpoint(), storage.Options{NoDedup: e.cfg.NoDedup})
 	if err != nil {
-		return fail(fmt.Errorf("open page store: %w", err))
+		return fmt.Errorf("open page store: %w", err)
 	}
 	e.store.set(st)
-	if cp := fr.Checkpoint(); cp != nil {
+	if cp := e.fr.Checkpoint(); cp != nil {
 		e.lastCP.Store(&cp)
 		if err := st.Publish(cp); err != nil {
-			st.Close()
-			return fail(fmt.Errorf("publish manifest: %w", err))
+			return fmt.Errorf("publish manifest: %w", err)
 		}
 	}
+	return nil
+}
+
+// openFetch builds the fetch client, the retry policy and the robots cache.
+func (e *engine) openFetch() error {
 	fopts := fetch.Options{
 		UserAgent:      e.cfg.UserAgent,
 		Timeout:        e.cfg.Timeout,
@@ -327,29 +398,29 @@ func (c *Crawler) open(resume bool) (*engine, error) {
 		ProxyFromEnv:   e.cfg.ProxyFromEnv,
 		AllowPrivate:   e.cfg.AllowPrivate,
 		MaxConns:       e.cfg.Concurrency,
-		DialContext:    c.dialer,
-		Resolver:       c.resolver,
+		DialContext:    e.c.dialer,
+		Resolver:       e.c.resolver,
 	}
 	if e.cfg.Proxy != "" {
 		pu, err := parseProxy(e.cfg.Proxy)
 		if err != nil {
-			st.Close()
-			return fail(err)
+			return err
 		}
 		fopts.Proxy = pu
 	}
 	fc, err := fetch.New(fopts)
 	if err != nil {
-		st.Close()
-		return fail(fmt.Errorf("fetch client: %w", err))
+		return fmt.Errorf("fetch client: %w", err)
 	}
 	e.fc = fc
 	e.pol = policy{retries: e.cfg.Retries, backoff: e.cfg.RetryBackoff, maxBackoff: e.cfg.MaxBackoff, delay: e.cfg.Delay, maxWait: e.cfg.MaxWait}
-	e.rob = newRobotsCache(fr, fc, e.cfg.UserAgent, func(n int) (time.Duration, bool) { return e.pol.robotsRetry(n, e.rnd.Float64) })
-	if err := e.initBridge(); err != nil {
-		e.close()
-		return nil, err
-	}
+	e.rob = newRobotsCache(e.fr, fc, e.cfg.UserAgent, func(n int) (time.Duration, bool) { return e.pol.robotsRetry(n, e.rnd.Float64) })
+	return nil
+}
+
+// initPipeline sizes the stages' bounds (see docs/ARCHITECTURE.md,
+// Backpressure).
+func (e *engine) initPipeline() {
 	workers := e.parseWorkers()
 	capacity := e.cfg.Concurrency + 4*workers
 	e.tokens = make(chan struct{}, capacity)
@@ -361,18 +432,20 @@ func (c *Crawler) open(resume bool) (*engine, error) {
 	e.mem = newByteBudget(maxPipelineBytes, e.signal)
 	e.committed = make(chan struct{}, 1)
 	e.hardCtx, e.hardCancel = context.WithCancel(context.Background())
-	e.m = newMetrics(c.reg, e)
-	e.atStart = fr.Stats()
-	if e.counts, err = loadCounters(fr); err != nil {
-		e.close()
-		return nil, err
+	e.m = newMetrics(e.c.reg, e)
+	e.atStart = e.fr.Stats()
+}
+
+// closeOpened releases what a failed open had opened, without recording a
+// state: the crawl never ran.
+func (e *engine) closeOpened() {
+	if e.fc != nil {
+		e.fc.Close()
 	}
-	if e.pass, err = loadPass(fr); err != nil {
-		e.close()
-		return nil, err
+	e.store.close()
+	if e.fr != nil {
+		e.fr.Close()
 	}
-	e.counts.forPass(e.pass)
-	return e, nil
 }
 
 func (e *engine) close() error {
