@@ -19,6 +19,9 @@ func runCrawl(ctx context.Context, env *cliEnv, args []string, resume bool) int 
 	if resume {
 		name = "resume"
 	}
+	if env.recrawl {
+		name = "recrawl"
+	}
 	fc := defaultFileConfig()
 	var fileKeys map[string]bool // the keys the --config file sets
 	if path := preScanConfig(args); path != "" {
@@ -136,7 +139,9 @@ func runCrawl(ctx context.Context, env *cliEnv, args []string, resume bool) int 
 		return exitUsage
 	}
 	var st crawler.Stats
-	if resume {
+	if env.recrawl {
+		st, err = cr.Recrawl(ctx)
+	} else if resume {
 		st, err = cr.Resume(ctx)
 	} else {
 		st, err = cr.Run(ctx)

@@ -24,6 +24,9 @@ func crawlFlags(name string, fc *fileConfig, resume bool) *crawlFlagSet {
 	if resume {
 		synopsis, about = "trawl resume [flags]", "Continue the unfinished crawl in --dir with its stored seeds and scope;\nlimits, politeness and output settings may change."
 	}
+	if name == "recrawl" {
+		synopsis, about = "trawl recrawl [flags]", "Start a new pass over the crawl in --dir (finished or interrupted): every known URL is\nfetched again with If-None-Match/If-Modified-Since; unchanged pages are stored as references,\nchanged ones as new versions, new links are crawled, 404/410 count as gone.\nAfter a kill, trawl resume continues the pass. Settings as for resume."
+	}
 	fs := &crawlFlagSet{cmdFlags: newCmdFlags(name, synopsis, about)}
 	c := &fc.Config
 	fs.StringVar(&fs.configPath, "config", "", "YAML `FILE` of settings (keys as in configs/trawl.yaml; flags override it)")

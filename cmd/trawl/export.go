@@ -28,13 +28,14 @@ func runExport(ctx context.Context, env *cliEnv, args []string) int {
 	fs.Var(stringsFlag{&exclude}, "exclude", "skip URLs matching `REGEX` (repeatable)")
 	fs.Var(intsFlag{&statuses}, "status", "only these HTTP `CODES` (repeatable or comma-separated: 200,301)")
 	fs.Var(stringsFlag{&ctypes}, "content-type", "only these media `TYPES`, prefix match (repeatable: text/html)")
+	pass := fs.Int("pass", -1, "only recrawl pass `N` (0 = the first crawl); default: the latest version of each page")
 	rewrite := fs.Bool("rewrite-links", false, "dir: make links between saved pages relative, so the mirror browses offline")
 	noBody := fs.Bool("no-body", false, "jsonl: leave bodies out (URLs, statuses, headers, digests only)")
 	decisions := fs.Bool("include-decisions", false, "jsonl: also write the URLs that got no response (robots-blocked, refused, failed) as {url, depth, reason, decided_at}")
 	warcMax := int64(export.DefaultWARCMaxSize)
 	fs.Var(sizeFlag{&warcMax}, "warc-max-size", "warc: start a new file past `SIZE` (e.g. 1GiB, 500MB)")
 	fs.group("What to write", "format", "out", "force", "dir")
-	fs.group("Which pages", "include", "exclude", "status", "content-type")
+	fs.group("Which pages", "include", "exclude", "status", "content-type", "pass")
 	fs.group("Format options", "rewrite-links", "no-body", "include-decisions", "warc-max-size")
 	fs.examples = []string{
 		"trawl export --dir site --format jsonl --out pages.jsonl",
@@ -67,6 +68,12 @@ func runExport(ctx context.Context, env *cliEnv, args []string) int {
 		IncludeDecisions: *decisions,
 		Force:            *force,
 		Software:         "trawl/" + version,
+	}
+	if *pass < -1 {
+		env.errorf("--pass %d: want a pass number (0 = the first crawl, 1 = the first recrawl...)", *pass)
+		return exitUsage
+	} else if *pass >= 0 {
+		opts.Pass = pass
 	}
 	for _, list := range []struct {
 		src []string

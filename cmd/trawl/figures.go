@@ -59,6 +59,9 @@ func printSummary(w io.Writer, st crawler.Stats, dir string) {
 	if st.StopReason == crawler.StopReasonMaxPages {
 		fmt.Fprintf(w, "  %s\n", maxPagesNote(st, dir))
 	}
+	if l := passLine(st); l != "" {
+		fmt.Fprintf(w, "  %s\n", l)
+	}
 	writeDeferred(w, st, dir)
 }
 
@@ -77,6 +80,7 @@ func printStatus(w io.Writer, st crawler.Stats, dir string) {
 	}
 	fmt.Fprintf(w, "dir:          %s\n", dir)
 	fmt.Fprintf(w, "state:        %s\n", state)
+	writePass(w, st)
 	fmt.Fprintf(w, "done:         %d\n", st.Done)
 	fmt.Fprintf(w, "failed:       %d\n", st.Failed)
 	fmt.Fprintf(w, "skipped:      %d\n", st.Skipped)

@@ -124,6 +124,7 @@ const usage = `trawl — a polite, resumable web crawler
 Usage:
   trawl crawl  [flags] SEED...      start a new crawl in --dir from seed URLs
   trawl resume [flags]              continue the unfinished crawl in --dir
+  trawl recrawl [flags]             fetch every known URL of --dir again (a new pass; conditional requests)
   trawl status [--json]             what the crawl in --dir holds
   trawl export --format F --out P   write crawled pages to files (dir, jsonl, warc)
   trawl version
@@ -148,6 +149,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runCrawl(ctx, env, args[1:], false)
 	case "resume":
 		return runCrawl(ctx, env, args[1:], true)
+	case "recrawl":
+		env.recrawl = true
+		return runCrawl(ctx, env, args[1:], true)
 	case "status":
 		return runStatus(env, args[1:])
 	case "export":
@@ -160,7 +164,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitOK
 	default:
 		msg := fmt.Sprintf("trawl: unknown command %q", args[0])
-		if s := closest(args[0], []string{"crawl", "resume", "status", "export", "version", "help"}); s != "" {
+		if s := closest(args[0], []string{"crawl", "resume", "recrawl", "status", "export", "version", "help"}); s != "" {
 			msg += fmt.Sprintf(": did you mean %s?", s)
 		}
 		fmt.Fprintf(stderr, "%s (trawl --help lists the commands)\n", msg)
@@ -172,6 +176,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 type cliEnv struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	recrawl        bool // runCrawl in resume mode starts a new pass (trawl recrawl)
 }
 
 // errorf prints one error line. The message carries no "trawl:" or

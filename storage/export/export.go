@@ -44,6 +44,13 @@ type Options struct {
 	// Out that exists and holds anything (ErrOutputExists).
 	Force    bool
 	Progress func(done int64) // optional
+	// Pass, if set, exports only the records of that recrawl pass (0 is
+	// the first crawl); a WARC of a later pass writes unchanged pages as
+	// revisit records referring to the earlier pass's responses. Unset,
+	// the latest version of each URL is written.
+	Pass *int
+
+	versions *versions // the latest record of each URL, when Pass is unset (Run fills it)
 }
 
 // Summary reports what an export did.

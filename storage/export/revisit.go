@@ -8,8 +8,10 @@ import (
 
 // warcRevisit returns the WARC header fields and block of a revisit record
 // for r, or ok=false when r must be written as a full response: it is no
-// revisit, or the record it refers to is not in this export (a filter
-// dropped it), so a reader of these files could not find the payload.
+// revisit, or the record it refers to is not in this export (a filter or
+// the version rule dropped it), so a reader of these files could not find
+// the payload. With Options.Pass, a revisit may also refer to a response
+// of an earlier pass (in that pass's export) that the filters keep.
 //
 // The block is the HTTP status line and headers without the payload
 // (WARC 1.1 §6.7); WARC-Refers-To-Target-URI and -Date name the original
@@ -19,9 +21,14 @@ func (w *warcWriter) warcRevisit(r *storage.Record, date, reqID, respID string) 
 	if rv == nil || rv.URL == "" || rv.Status == 0 {
 		return nil, nil, false
 	}
-	orig := &storage.Record{URL: rv.URL, Status: rv.Status, ContentType: rv.ContentType, Pass: rv.Pass}
-	if w.o.filter(orig) != "" {
-		return nil, nil, false
+	if _, written := w.written[rv.Ref]; !written {
+		orig := &storage.Record{URL: rv.URL, Status: rv.Status, ContentType: rv.ContentType, Pass: rv.Pass}
+		earlierPass := w.o.Pass != nil && rv.Pass < *w.o.Pass
+		noVersions := w.o
+		noVersions.Pass, noVersions.versions = nil, nil
+		if !earlierPass || noVersions.filter(orig) != "" {
+			return nil, nil, false
+		}
 	}
 	full := httpResponseBlock(r)
 	block = full[:len(full)-len(r.Body)]

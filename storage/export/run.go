@@ -42,6 +42,14 @@ func Run(ctx context.Context, r *storage.Reader, opts Options) (Summary, error) 
 	if err := checkOutput(opts); err != nil {
 		return Summary{}, err
 	}
+	if opts.Pass == nil {
+		// The latest version of each URL (passes.go): one more scan.
+		v, err := latestVersions(ctx, r)
+		if err != nil {
+			return Summary{}, err
+		}
+		opts.versions = v
+	}
 	var (
 		w   writer
 		err error
@@ -90,6 +98,9 @@ func Run(ctx context.Context, r *storage.Reader, opts Options) (Summary, error) 
 func (o Options) filter(rec *storage.Record) string {
 	if rec.Decision && (o.Format != FormatJSONL || !o.IncludeDecisions) {
 		return skipDecision
+	}
+	if reason := o.versionFilter(rec); reason != "" {
+		return reason
 	}
 	if len(o.Include) > 0 && !slices.ContainsFunc(o.Include, func(re *regexp.Regexp) bool { return re.MatchString(rec.URL) }) {
 		return skipInclude

@@ -33,6 +33,9 @@ type warcWriter struct {
 	files   []string
 	total   int64
 	created time.Time
+	// written holds the store positions of the responses written in full,
+	// which revisit records may refer to (revisit.go).
+	written map[storage.Ref]struct{}
 }
 
 func newWARCWriter(o Options) (*warcWriter, error) {
@@ -132,6 +135,11 @@ func (w *warcWriter) write(r *storage.Record) (bool, string, error) {
 	}
 	if rhdr, rblock, ok := w.warcRevisit(r, date, reqID, respID); ok {
 		hdr, resp = rhdr, rblock
+	} else {
+		if w.written == nil {
+			w.written = map[storage.Ref]struct{}{}
+		}
+		w.written[r.Ref()] = struct{}{} // later revisits may refer to it
 	}
 	if err := w.record(hdr, resp); err != nil {
 		return false, "", err

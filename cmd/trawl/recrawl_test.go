@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/trawl-crawler/trawl/crawler"
+	"github.com/trawl-crawler/trawl/internal/freshweb"
+	"github.com/trawl-crawler/trawl/internal/warcverify"
+	"github.com/trawl-crawler/trawl/storage"
+)
+
+// jsonlPages reads a JSONL export: URL -> (status, body); each URL once.
+func jsonlPages(t *testing.T, path string) map[string]struct {
+	Status int
+	Body   string
+} {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	out := map[string]struct {
+		Status int
+		Body   string
+	}{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 64<<20)
+	for sc.Scan() {
+		var l struct {
+			URL    string `json:"url"`
+			Status int    `json:"status"`
+			Body   string `json:"body"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			t.Fatal(err)
+		}
+		if _, dup := out[l.URL]; dup {
+			t.Errorf("%s exported twice", l.URL)
+		}
+		out[l.URL] = struct {
+			Status int
+			Body   string
+		}{l.Status, l.Body}
+	}
+	return out
+}
+
+// TestRecrawlKill9AndExports: a crawl, then a recrawl pass SIGKILLed
+// several times and resumed to the end. The pass stores every URL once,
+// the changed pages in full and the rest as references; export writes the
+// latest version of each page by default and one pass with --pass; the
+// WARC of pass 1 has server-not-modified revisits that warcio.js resolves
+// against pass 0's WARC.
+func TestRecrawlKill9AndExports(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	site := freshweb.Start(freshweb.Config{Pages: 200, PageSize: 4 << 10, Seed: 13, Latency: 2 * time.Millisecond})
+	defer site.Close()
+	tmp := t.TempDir()
+	dir := filepath.Join(tmp, "state")
+	flags := []string{"--dir", dir, "--allow-private", "--delay", "0", "--concurrency", "4", "--per-host", "4", "--log-level", "warn", "--progress", "off"}
+	if code, _, stderr := cli(t, "", append(append([]string{"crawl"}, flags...), site.Seed())...); code != 0 {
+		t.Fatalf("crawl: %d %s", code, stderr)
+	}
+	changed := []int{5, 40, 77, 120, 150, 199}
+	site.Change(changed...)
+	site.Remove(404, 60)
+
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 6))
+	kills, runs := 0, 0
+	verb := "recrawl"
+	for {
+		runs++
+		p := child(t, append([]string{verb}, flags...)...)
+		if kills < 3 && runs < 30 {
+			select {
+			case <-site.AfterRequests(site.TotalRequests() + 15 + int64(rng.IntN(40))):
+				p.cmd.Process.Signal(syscall.SIGKILL)
+				p.wait(t)
+				kills++
+				verb = "resume"
+				continue
+			case <-p.done:
+			}
+		}
+		if code := p.wait(t); code != 0 {
+			t.Fatalf("run %d (%s) exited %d:\n%s", runs, verb, code, p.out.String())
+		}
+		break // the pass finished (before any further kill)
+	}
+	st, err := crawler.ReadStatus(dir)
+	if err != nil || st.State != crawler.StateFinished || st.Pass != 1 {
+		t.Fatalf("status after the pass: %+v, %v", st, err)
+	}
+	// The store: pass 1 holds every URL once; only the changed pages in full.
+	r, err := crawler.OpenPages(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perPass := map[int]map[string]int{0: {}, 1: {}}
+	fullInPass1 := 0
+	err = r.Scan(context.Background(), func(rec *storage.Record) error {
+		perPass[rec.Pass][rec.URL]++
+		if rec.Pass == 1 && rec.Status == 200 && rec.Revisit == nil {
+			fullInPass1++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for pass, m := range perPass {
+		if len(m) != len(site.Pages()) {
+			t.Errorf("pass %d stored %d URLs, want %d", pass, len(m), len(site.Pages()))
+		}
+		for u, n := range m {
+			if n != 1 {
+				t.Errorf("pass %d stored %s %d times", pass, u, n)
+			}
+		}
+	}
+	if fullInPass1 != len(changed) {
+		t.Errorf("pass 1 stored %d pages in full, want %d", fullInPass1, len(changed))
+	}
+
+	// export: latest by default, one pass with --pass.
+	latest := filepath.Join(tmp, "latest.jsonl")
+	pass0 := filepath.Join(tmp, "pass0.jsonl")
+	for _, a := range [][]string{{"--out", latest}, {"--out", pass0, "--pass", "0"}} {
+		if code, _, stderr := cli(t, "", append([]string{"export", "--dir", dir, "--format", "jsonl"}, a...)...); code != 0 {
+			t.Fatalf("export %v: %d %s", a, code, stderr)
+		}
+	}
+	for name, want := range map[string]int{latest: 1, pass0: 0} {
+		got := jsonlPages(t, name)
+		if len(got) != len(site.Pages()) {
+			t.Errorf("%s: %d pages, want %d", filepath.Base(name), len(got), len(site.Pages()))
+		}
+		for i := range 200 {
+			u := site.URL() + "/p/" + strconv.Itoa(i)
+			v := 0
+			if want == 1 && slices.Contains(changed, i) {
+				v = 1
+			}
+			wantStatus := 200
+			if want == 1 && i == 60 {
+				wantStatus = 404
+			}
+			if got[u].Status != wantStatus || (wantStatus == 200 && got[u].Body != string(site.Body(i, v))) {
+				t.Errorf("%s: %s status %d, body of the version served in pass %d: %v", filepath.Base(name), u, got[u].Status, want, got[u].Body == string(site.Body(i, v)))
+			}
+		}
+	}
+
+	// WARC per pass; warcio.js reads pass 0 then pass 1 and finds every
+	// revisit's original.
+	if skip, err := warcverify.Require(); skip {
+		t.Skip(err)
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, p := range []string{"0", "1"} {
+		out := filepath.Join(tmp, "warc"+p)
+		if code, _, stderr := cli(t, "", "export", "--dir", dir, "--format", "warc", "--pass", p, "--out", out); code != 0 {
+			t.Fatalf("export warc pass %s: %d %s", p, code, stderr)
+		}
+		f, _ := filepath.Glob(filepath.Join(out, "*.warc.gz"))
+		files = append(files, f...)
+	}
+	vs, err := warcverify.Verify(context.Background(), files...)
+	if err != nil {
+		t.Fatalf("warcio.js: %v\n%+v", err, vs)
+	}
+	unchanged := len(site.Pages()) - len(changed) - 1
+	if vs.Revisits[storage.ProfileServerNotModified] != unchanged {
+		t.Fatalf("warcio.js: %d server-not-modified revisits, want %d: %+v", vs.Revisits[storage.ProfileServerNotModified], unchanged, vs)
+	}
+	t.Logf("%d runs, %d kills; warcio.js: %s", runs, kills, strings.TrimSpace(fmt.Sprint(vs.ByType, vs.Revisits)))
+}
