@@ -44,6 +44,7 @@ func TestRecrawlPass(t *testing.T) {
 			cfg := freshConfig(site)
 			crawlDir(t, dir, cfg)
 			first := site.Counters()
+			_, storedFirst := storeBytes(t, dir)
 			site.ResetCounters()
 			changed := []int{3, 20, 41, 60, 99}
 			site.Change(changed...)
@@ -52,6 +53,8 @@ func TestRecrawlPass(t *testing.T) {
 
 			st := recrawl(t, dir, cfg)
 			second := site.Counters()
+			_, storedBoth := storeBytes(t, dir)
+			t.Logf("store: pass 0 %d bytes, pass 1 added %d bytes (%.1f%%)", storedFirst, storedBoth-storedFirst, 100*float64(storedBoth-storedFirst)/float64(storedFirst))
 			if st.Pass != 1 {
 				t.Fatalf("pass %d", st.Pass)
 			}
@@ -98,4 +101,14 @@ func TestRecrawlPass(t *testing.T) {
 			}
 		})
 	}
+}
+
+// storeBytes is the store's committed records and framed bytes.
+func storeBytes(t *testing.T, dir string) (int64, int64) {
+	t.Helper()
+	r, err := crawler.OpenPages(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Count()
 }
