@@ -197,6 +197,9 @@ func TestExportDuringCrawlSaysSnapshot(t *testing.T) {
 	defer web.Close()
 	tmp := t.TempDir()
 	dir := filepath.Join(tmp, "state")
+	// The web holds the request after the third, so the crawl is still
+	// running when the export reads it, however slow the machine is.
+	hold := web.HoldAfter(3)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -206,8 +209,8 @@ func TestExportDuringCrawlSaysSnapshot(t *testing.T) {
 		run(ctx, append([]string{"crawl", "--dir", dir, "--proxy", web.ProxyURL(), "--allow-private", "--delay", "200ms", "--progress", "off"}, web.Seeds()...),
 			strings.NewReader(""), &out, &errb)
 	}()
-	defer func() { cancel(); wg.Wait() }()
-	for { // until the running crawl has committed a page
+	defer func() { hold.Release(); cancel(); wg.Wait() }()
+	for { // until the running crawl has committed a page (polling a file; nothing is timed)
 		st, err := crawler.ReadStatus(dir)
 		if err == nil && st.State == crawler.StateRunning && st.Done > 0 {
 			break
