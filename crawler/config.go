@@ -29,7 +29,7 @@ const (
 type Config struct {
 	// Scope settings: fixed for the life of a crawl (resume refuses to change them).
 	Seeds        []string `yaml:"seeds" json:"seeds"`
-	MaxDepth     int      `yaml:"max_depth" json:"max_depth"` // seed = depth 0; -1 = unlimited
+	MaxDepth     int      `yaml:"max_depth" json:"max_depth"` // shortest link distance from any seed (seed = 0; a redirect adds none); -1 = unlimited
 	Scope        string   `yaml:"scope" json:"scope"`
 	Include      []string `yaml:"include" json:"include"` // URL must match one of these (if any)
 	Exclude      []string `yaml:"exclude" json:"exclude"` // URL must match none of these

@@ -58,6 +58,10 @@
 //     to false to queue only what callbacks Visit): Config.Scope,
 //     Config.MaxDepth, Config.Include/Exclude and OnEnqueue decide what is
 //     queued, for links and Request.Visit alike;
+//   - Config.MaxDepth counts link hops along the shortest path from any
+//     seed, whatever order pages are found in (a page found on a shorter
+//     path after it was fetched has its links extracted again from the
+//     stored copy; callbacks do not run again for it);
 //   - callbacks run concurrently on Config.ParseWorkers goroutines (a
 //     synchronous colly Collector runs them one at a time): lock shared
 //     state, or set ParseWorkers to 1. A panicking callback is recovered,

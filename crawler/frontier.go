@@ -44,6 +44,14 @@ type Frontier interface {
 	// (or failed). Completions submitted in order commit in that order.
 	CompleteAsync(c frontier.Completion, done func(error))
 	// Add queues the items not seen before and returns how many were new.
+	// A frontier opened for a crawl with a depth limit keeps, per URL, the
+	// smallest depth it was found at: a known URL added at a smaller depth
+	// is lowered (queued: moves up its host's queue; leased: settled at its
+	// completion; fetched: handed out again by Next as a Reparse lease for
+	// its links to be extracted from the stored page), exactly as
+	// frontier.Item's doc says. Children of completions follow the same
+	// rule. Every implementation must keep these semantics: with first-come
+	// depths a crawl misses pages within --max-depth.
 	Add(ctx context.Context, items []frontier.Item) (int, error)
 	// SetMeta and Meta store and read small crawl metadata durably.
 	SetMeta(ctx context.Context, key string, val []byte) error

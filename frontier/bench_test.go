@@ -25,12 +25,20 @@ func fileSize(b *testing.B, path string) float64 {
 
 // BenchmarkAdd adds 1M distinct URLs across 10k hosts, 100k per Add call,
 // with fsync on.
-func BenchmarkAdd(b *testing.B) {
+func BenchmarkAdd(b *testing.B) { benchAdd(b, Options{}) }
+
+// BenchmarkAddShortestDepth is BenchmarkAdd keeping shortest depths (the
+// seen-set's payloads: a crawl with --max-depth).
+func BenchmarkAddShortestDepth(b *testing.B) {
+	benchAdd(b, Options{ShortestDepth: true, MaxDepth: 10})
+}
+
+func benchAdd(b *testing.B, opts Options) {
 	const total, hosts, chunk = 1_000_000, 10_000, 100_000
 	for range b.N {
 		b.StopTimer()
 		path := filepath.Join(b.TempDir(), "add.db")
-		f, err := Open(path, Options{})
+		f, err := Open(path, opts)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -63,12 +71,23 @@ func BenchmarkAdd(b *testing.B) {
 // BenchmarkLeaseComplete leases and completes 100k URLs from 512 goroutines,
 // each completion adding 10 children of which 9 are already known, with
 // group commit and fsync on.
-func BenchmarkLeaseComplete(b *testing.B) {
+func BenchmarkLeaseComplete(b *testing.B) { benchLeaseComplete(b, Options{PerHost: 4}, false) }
+
+// BenchmarkLeaseCompleteShortestDepth is BenchmarkLeaseComplete keeping
+// shortest depths, with every child one hop SHALLOWER than its parent
+// (depth 1 → 0): each known URL still at depth 1 is lowered (its record
+// rewritten, its queue entry moved, the lowering logged), the worst case.
+// MaxDepth 0 keeps re-extractions out of the count.
+func BenchmarkLeaseCompleteShortestDepth(b *testing.B) {
+	benchLeaseComplete(b, Options{PerHost: 4, ShortestDepth: true}, true)
+}
+
+func benchLeaseComplete(b *testing.B, opts Options, lower bool) {
 	const seed, hosts, ops, workers = 200_000, 2_000, 100_000, 512
 	for range b.N {
 		b.StopTimer()
 		path := filepath.Join(b.TempDir(), "lc.db")
-		f, err := Open(path, Options{PerHost: 4})
+		f, err := Open(path, opts)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -89,7 +108,7 @@ func BenchmarkLeaseComplete(b *testing.B) {
 		resetPeakRSS(b)
 		b.StartTimer()
 		start := time.Now()
-		done := leaseComplete(b, f, ops, workers, seed, url)
+		done := leaseComplete(b, f, ops, workers, seed, url, lower)
 		el := time.Since(start)
 		b.StopTimer()
 		f.Close()
@@ -103,7 +122,7 @@ func BenchmarkLeaseComplete(b *testing.B) {
 // each completion adds 10 children: a new URL (url(n) for n past known)
 // and 9 drawn from url(0..known-1), already seen. It returns the
 // completions made.
-func leaseComplete(b *testing.B, f *Frontier, ops, workers, known int, url func(int) Item) int64 {
+func leaseComplete(b *testing.B, f *Frontier, ops, workers, known int, url func(int) Item, lower bool) int64 {
 	var done, fresh atomic.Int64
 	fresh.Store(int64(known))
 	var wg sync.WaitGroup
@@ -124,6 +143,11 @@ func leaseComplete(b *testing.B, f *Frontier, ops, workers, known int, url func(
 					k = (k*7919 + c) % known
 					children[c] = url(k)
 				}
+				if lower {
+					for c := range children {
+						children[c].Depth = max(0, l.Depth-1)
+					}
+				}
 				if err := f.Complete(context.Background(), Completion{Lease: l, Outcome: Done, Bytes: 1000, Children: children}); err != nil {
 					b.Error(err)
 					return
@@ -141,7 +165,8 @@ func leaseComplete(b *testing.B, f *Frontier, ops, workers, known int, url func(
 // URLs (10 children each, 9 already seen) on the 10M-URL frontier. It
 // reports peak RSS (VmHWM: the heap, the seen-set's mappings and the
 // mapped pages of the bbolt file) for each phase. It takes minutes, so it
-// runs only with TRAWL_BENCH_10M=1.
+// runs only with TRAWL_BENCH_10M=1; TRAWL_BENCH_SHORTEST=1 keeps shortest
+// depths (a --max-depth crawl's frontier).
 func BenchmarkAdd10M(b *testing.B) {
 	if os.Getenv("TRAWL_BENCH_10M") != "1" {
 		b.Skip("set TRAWL_BENCH_10M=1 to add 10M URLs and report peak RSS")
@@ -153,7 +178,7 @@ func BenchmarkAdd10M(b *testing.B) {
 	}
 	for range b.N {
 		path := filepath.Join(b.TempDir(), "add10m.db")
-		f, err := Open(path, Options{})
+		f, err := Open(path, opts10M())
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -193,7 +218,7 @@ func BenchmarkAdd10M(b *testing.B) {
 		items = nil
 		resetPeakRSS(b)
 		t0 := time.Now()
-		f, err = Open(path, Options{PerHost: 2})
+		f, err = Open(path, withPerHost(opts10M(), 2))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -202,7 +227,7 @@ func BenchmarkAdd10M(b *testing.B) {
 			procStatus("VmHWM"), procStatus("VmRSS"), procStatus("RssAnon"), procStatus("RssFile"))
 		const ops, workers = 100_000, 256
 		t0 = time.Now()
-		done := leaseComplete(b, f, ops, workers, total, url)
+		done := leaseComplete(b, f, ops, workers, total, url, false)
 		el = time.Since(t0)
 		fmt.Fprintf(os.Stderr, "crawled %d: VmHWM %s, RSS %s (anon %s, file %s), seen-set %.0f MiB\n", done,
 			procStatus("VmHWM"), procStatus("VmRSS"), procStatus("RssAnon"), procStatus("RssFile"), float64(f.seen.bytes())/(1<<20))
@@ -260,4 +285,18 @@ func procStatusKB(b *testing.B, field string) int64 {
 		b.Fatalf("%s from /proc/self/status: %q", field, v)
 	}
 	return n
+}
+
+// opts10M are BenchmarkAdd10M's options: shortest depths kept with
+// TRAWL_BENCH_SHORTEST=1.
+func opts10M() Options {
+	if os.Getenv("TRAWL_BENCH_SHORTEST") == "1" {
+		return Options{ShortestDepth: true, MaxDepth: 10}
+	}
+	return Options{}
+}
+
+func withPerHost(o Options, n int) Options {
+	o.PerHost = n
+	return o
 }
