@@ -13,8 +13,8 @@ import (
 // a rediscovery costs nothing unless its depth is smaller; then the writer
 // reads the record by seq, lowers it, moves its queue entry, and logs the
 // lowering (fingerprint and depth) in the lowered bucket, which Open
-// applies after the seen log. A fetched page that is lowered below
-// MaxDepth goes into the reparse bucket: Next hands it out as a Reparse
+// applies after the seen log. A fetched page that is lowered to MaxDepth
+// or less goes into the reparse bucket: Next hands it out as a Reparse
 // lease, before any fetch, and its completion adds the children its links
 // give at the new depth, which may lower their own known children (the
 // cascade runs through the ordinary Add path). A lease in flight when its
@@ -113,9 +113,10 @@ func (b *txBatch) lower(ref slotRef, fp uint64, it Item) error {
 }
 
 // reparse queues the fetched page r for re-extraction at its depth, unless
-// its links would lie past MaxDepth.
+// that is still past MaxDepth (at MaxDepth its links are out of range, but
+// a redirect's target is not: it has its source's depth).
 func (b *txBatch) reparse(r urlRec) error {
-	if r.depth >= b.w.f.opts.MaxDepth {
+	if r.depth > b.w.f.opts.MaxDepth {
 		return nil
 	}
 	sk := makeSeqKey(r.seq)

@@ -69,12 +69,12 @@ func TestLowerQueued(t *testing.T) {
 // TestLowerDoneReparse: a fetched page found at a smaller depth is handed
 // out again (Reparse, with its locator, before any fetch) and its
 // re-extracted children lower their own known children; a page lowered to
-// MaxDepth is not (its links would be past the limit). A pending
+// a depth still past MaxDepth is not. A pending
 // re-extraction survives a reopen.
 func TestLowerDoneReparse(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "frontier.db")
 	f := open(t, path, depthOpts())
-	add(t, f, Item{URL: "http://a/x", Host: "a", Depth: 4}, Item{URL: "http://b/y", Host: "b", Depth: 6})
+	add(t, f, Item{URL: "http://a/x", Host: "a", Depth: 4}, Item{URL: "http://b/y", Host: "b", Depth: 7})
 	for _, want := range []string{"http://a/x", "http://b/y"} {
 		l := next(t, f, t0)
 		if l.URL != want {
@@ -100,10 +100,11 @@ func TestLowerDoneReparse(t *testing.T) {
 	if r := record(t, f, "http://c/x"); r.depth != 2 || r.parent != "http://a/x" {
 		t.Errorf("child after re-extraction: depth %d parent %q, want 2, http://a/x", r.depth, r.parent)
 	}
-	// Lowered to MaxDepth: the record learns it, nothing is handed out.
-	add(t, f, Item{URL: "http://b/y", Host: "b", Depth: 5, Parent: "z"})
-	if r := record(t, f, "http://b/y"); r.depth != 5 || r.parent != "z" {
-		t.Errorf("y lowered to MaxDepth: depth %d parent %q, want 5, z", r.depth, r.parent)
+	// Lowered but still past MaxDepth: the record learns it, nothing is
+	// handed out.
+	add(t, f, Item{URL: "http://b/y", Host: "b", Depth: 6, Parent: "z"})
+	if r := record(t, f, "http://b/y"); r.depth != 6 || r.parent != "z" {
+		t.Errorf("y lowered to 6: depth %d parent %q, want 6, z", r.depth, r.parent)
 	}
 	for _, want := range []string{"http://c/x", "http://c/y"} {
 		l := next(t, f, t0)

@@ -38,8 +38,8 @@ type Options struct {
 	// fetched.
 	ShortestDepth bool
 	// MaxDepth is the crawl's depth limit, with ShortestDepth: a fetched
-	// page lowered to MaxDepth or deeper is not handed out for
-	// re-extraction (its links would lie past the limit).
+	// page lowered to a depth still past MaxDepth is not handed out for
+	// re-extraction (its links and redirect would lie past the limit).
 	MaxDepth int
 }
 
@@ -272,7 +272,7 @@ func (f *Frontier) Epoch() uint64 { return f.epoch }
 //   - leased: the record takes the new depth; the lease keeps the old one.
 //     If its completion is Done, the page is handed out again for
 //     re-extraction (below); Retry and Release queue it at the new depth;
-//   - done (fetched): the record takes the new depth and, if it is below
+//   - done (fetched): the record takes the new depth and, if it is not past
 //     Options.MaxDepth, Next hands the page out once more as a Reparse
 //     lease at that depth: the caller extracts its links again from the
 //     stored page (Completion.Locator, no refetch) and completes with the
