@@ -164,24 +164,40 @@ func TestFPSetKeyZero(t *testing.T) {
 
 // BenchmarkFPSet measures lookups (90% hits, as for a page's links) in a
 // set of 1M fingerprints.
-func BenchmarkFPSet(b *testing.B) {
+func BenchmarkFPSet(b *testing.B) { benchFPSet(b, false) }
+
+// BenchmarkFPSetPayloads is BenchmarkFPSet with seq+depth payloads (a
+// frontier keeping shortest depths), reading a hit's payload as a
+// rediscovery does.
+func BenchmarkFPSetPayloads(b *testing.B) { benchFPSet(b, true) }
+
+func benchFPSet(b *testing.B, payloads bool) {
 	r := rand.New(rand.NewPCG(3, 4))
-	var s fpSet
+	s := newFPSet(payloads)
 	defer s.free()
 	fps := make([]uint64, 1_000_000)
 	for i := range fps {
 		fps[i] = r.Uint64() | 1
-		if _, err := s.add(fps[i]); err != nil {
+		ref, _, err := s.find(fps[i])
+		if err != nil {
 			b.Fatal(err)
+		}
+		if payloads {
+			ref.setSeqDepth(uint64(i+1), i%8)
 		}
 	}
 	b.ResetTimer()
+	var sum uint64
 	for i := range b.N {
 		fp := fps[i%len(fps)]
 		if i%10 == 9 {
 			fp = r.Uint64() | 1
 		}
-		s.has(fp)
+		if ref, ok := s.lookup(fp); ok && payloads {
+			seq, _ := ref.seqDepth()
+			sum += seq
+		}
 	}
+	_ = sum
 	b.ReportMetric(float64(s.bytes())/float64(s.n), "bytes/url")
 }
