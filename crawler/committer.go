@@ -101,6 +101,7 @@ func (e *engine) commit(p *processed) {
 		if err == nil && !p.reparse {
 			e.counts.count(p.comp.Outcome, p.class) // durable: never counted ahead of the frontier
 			e.counts.countChange(p.change)
+			e.counts.countDropped(p.linksDropped)
 		}
 		if err != nil {
 			e.fail(fmt.Errorf("commit %s: %w", p.comp.Lease.URL, err))
@@ -218,6 +219,7 @@ func (e *engine) stats() Stats {
 		},
 	}
 	s.DeferredHosts = e.deferredHosts(fs.Deferred)
+	s.LinksDropped, s.PagesLinksDropped = e.counts.dropped()
 	s.Run.ElapsedSec = now.Sub(e.runStart).Seconds()
 	s.ElapsedSec = (e.counts.before + now.Sub(e.runStart)).Seconds()
 	if s.Run.ElapsedSec > 0 {

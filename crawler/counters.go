@@ -36,6 +36,9 @@ type counters struct {
 	// changes counts recrawl change classes of the pass changesPass.
 	changes     map[string]int64
 	changesPass int
+	// linksDropped counts the links pages had past --max-links-per-page,
+	// on pagesLinksDropped pages.
+	linksDropped, pagesLinksDropped int64
 }
 
 // savedCounters is the metadata encoding of counters.
@@ -45,6 +48,9 @@ type savedCounters struct {
 	ElapsedNs int64            `json:"elapsed_ns"`
 	Pass      int              `json:"pass,omitempty"`
 	Changes   map[string]int64 `json:"pass_changes,omitempty"`
+	// LinksDropped and PagesLinksDropped: see counters.linksDropped.
+	LinksDropped      int64 `json:"links_dropped,omitempty"`
+	PagesLinksDropped int64 `json:"pages_links_dropped,omitempty"`
 }
 
 // loadCounters reads the counters a previous run saved (none for a new
@@ -69,6 +75,7 @@ func loadCounters(fr Frontier) (*counters, error) {
 		c.skippedBy[k] = v
 	}
 	c.before = time.Duration(s.ElapsedNs)
+	c.linksDropped, c.pagesLinksDropped = s.LinksDropped, s.PagesLinksDropped
 	c.changes, c.changesPass = s.Changes, s.Pass
 	return c, nil
 }
@@ -86,6 +93,24 @@ func (c *counters) count(o frontier.Outcome, reason string) {
 	case frontier.Skipped:
 		c.skippedBy[reason]++
 	}
+}
+
+// countDropped records a committed page that dropped n links at the cap.
+func (c *counters) countDropped(n int) {
+	if n <= 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.linksDropped += int64(n)
+	c.pagesLinksDropped++
+}
+
+// dropped returns the links dropped at the cap and the pages that did.
+func (c *counters) dropped() (links, pages int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.linksDropped, c.pagesLinksDropped
 }
 
 // snapshot copies the reason maps.
@@ -106,8 +131,9 @@ func (c *counters) snapshot() (failed, skipped map[string]int64) {
 // save stores the counters with the crawl's total running time.
 func (c *counters) save(ctx context.Context, fr Frontier, elapsed time.Duration) error {
 	failed, skipped := c.snapshot()
+	links, pages := c.dropped()
 	b, err := json.Marshal(savedCounters{FailedBy: failed, SkippedBy: skipped, ElapsedNs: int64(elapsed),
-		Pass: c.changesPass, Changes: c.changesSnapshot()})
+		Pass: c.changesPass, Changes: c.changesSnapshot(), LinksDropped: links, PagesLinksDropped: pages})
 	if err != nil {
 		return fmt.Errorf("save counters: %w", err)
 	}

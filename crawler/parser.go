@@ -21,9 +21,6 @@ import (
 	"github.com/trawl-crawler/trawl/storage"
 )
 
-// maxLinksPerPage bounds what one hostile page can add to the frontier.
-const maxLinksPerPage = 10000
-
 // maxRedirects bounds a redirect chain: the 11th redirect in a row is
 // stored but not followed.
 const maxRedirects = 10
@@ -34,6 +31,8 @@ type processed struct {
 	comp  frontier.Completion
 	block *storage.Block
 	class string // failure class for the error counters ("" if none)
+	// linksDropped: the page's links past --max-links-per-page.
+	linksDropped int
 	// change is the recrawl change class of a Done page (recrawl.go).
 	change string
 	// reparse: a stored page's links extracted again (reparse.go); no
@@ -149,7 +148,8 @@ func (e *engine) process(f *fetched) *processed {
 		}
 	}
 	if isHTML(rec.ContentType, resp.Body) {
-		children = append(children, e.parseHTML(l, resp, rec.ContentType)...)
+		children = append(children, e.parseHTML(l, resp, rec)...)
+		p.linksDropped = rec.LinksDropped
 	} else if resp.Status >= 200 && resp.Status < 300 {
 		children = e.cssRequisites(children, l, resp, rec.ContentType)
 		e.callResponse(l, resp)
@@ -190,7 +190,8 @@ func (e *engine) addRecord(p *processed, rec *storage.Record) {
 // document is built only for callbacks that need one: a DOM is ~10× the
 // page (two parse workers on 10 MB pages held 200 MB) and building it was
 // the parse stage's largest CPU cost.
-func (e *engine) parseHTML(l frontier.Lease, resp *fetch.Response, contentType string) []frontier.Item {
+func (e *engine) parseHTML(l frontier.Lease, resp *fetch.Response, rec *storage.Record) []frontier.Item {
+	contentType := rec.ContentType
 	body, err := utf8Body(resp.Body, contentType)
 	if err != nil {
 		e.c.log.Debug("parse", "url", l.URL, "err", err)
@@ -200,6 +201,13 @@ func (e *engine) parseHTML(l frontier.Lease, resp *fetch.Response, contentType s
 	if resp.Status >= 200 && resp.Status < 300 {
 		var page links.Page
 		children, page = e.pageLinks(l, resp.Header, body)
+		if page.Dropped > 0 {
+			// Never in silence: the log, the page's record and the
+			// crawl's counters say what the cap left out.
+			rec.LinksDropped = page.Dropped
+			e.c.log.Warn("links dropped: the page has more than --max-links-per-page", "url", l.URL,
+				"kept", len(page.Links), "dropped", page.Dropped, "max_links_per_page", e.cfg.MaxLinksPerPage)
+		}
 		if e.bridge != nil {
 			doc, err := goquery.NewDocumentFromReader(bytes.NewReader(body))
 			if err != nil {
@@ -222,7 +230,7 @@ func (e *engine) parseHTML(l frontier.Lease, resp *fetch.Response, contentType s
 func (e *engine) pageLinks(l frontier.Lease, header http.Header, body []byte) ([]frontier.Item, links.Page) {
 	var children []frontier.Item
 	requisites := e.cfg.PageRequisites && e.inScopeDocument(l.URL)
-	page := links.ExtractTokens(body, l.URL, maxLinksPerPage, requisites)
+	page := links.ExtractTokens(body, l.URL, e.cfg.MaxLinksPerPage, requisites)
 	if requisites {
 		children = e.addRequisites(children, page.Requisites, l.Depth, l.URL)
 	}

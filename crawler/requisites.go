@@ -107,7 +107,7 @@ func (e *engine) cssRequisites(children []frontier.Item, l frontier.Lease, resp 
 	if !e.cfg.PageRequisites || resp.Status < 200 || resp.Status > 299 || mediaType(contentType) != "text/css" {
 		return children
 	}
-	return e.addRequisites(children, links.ExtractCSS(string(resp.Body), l.URL, maxLinksPerPage), l.Depth, l.URL)
+	return e.addRequisites(children, links.ExtractCSS(string(resp.Body), l.URL, e.cfg.MaxLinksPerPage), l.Depth, l.URL)
 }
 
 // addRedirect queues a redirect target. A lease deeper than --max-depth

@@ -35,15 +35,19 @@ type Stats struct {
 	// Deferred URLs were neither fetched nor failed (robots.txt
 	// unavailable after the retries, a wait past --max-wait): the run
 	// finished without them and trawl resume retries them.
-	Deferred      int64            `json:"deferred"`
-	DeferredHosts []DeferredHost   `json:"deferred_hosts,omitempty"` // per host, most URLs first
-	Retries       int64            `json:"retries"`
-	Stored        int64            `json:"stored"`
-	Hosts         int64            `json:"hosts"`
-	ActiveHosts   int64            `json:"hosts_active"`
-	BytesStored   int64            `json:"bytes_stored"`
-	Errors        map[string]int64 `json:"failed_by_reason,omitempty"`  // Failed by class, whole crawl
-	Skips         map[string]int64 `json:"skipped_by_reason,omitempty"` // Skipped by class (robots), whole crawl
+	Deferred      int64          `json:"deferred"`
+	DeferredHosts []DeferredHost `json:"deferred_hosts,omitempty"` // per host, most URLs first
+	// LinksDropped counts links pages had past --max-links-per-page (not
+	// queued), on PagesLinksDropped pages; each page's record says its own.
+	LinksDropped      int64            `json:"links_dropped,omitempty"`
+	PagesLinksDropped int64            `json:"pages_links_dropped,omitempty"`
+	Retries           int64            `json:"retries"`
+	Stored            int64            `json:"stored"`
+	Hosts             int64            `json:"hosts"`
+	ActiveHosts       int64            `json:"hosts_active"`
+	BytesStored       int64            `json:"bytes_stored"`
+	Errors            map[string]int64 `json:"failed_by_reason,omitempty"`  // Failed by class, whole crawl
+	Skips             map[string]int64 `json:"skipped_by_reason,omitempty"` // Skipped by class (robots), whole crawl
 	// ElapsedSec is the time spent crawling, over every run of the crawl;
 	// PagesPerSec is the crawl's rate: (Done+Failed) / ElapsedSec.
 	ElapsedSec  float64 `json:"elapsed_sec"`

@@ -128,7 +128,8 @@ const (
 // then the pass (uvarint) and the revisit kind (one byte), with the
 // referred block's segment and offset (uvarints) when the kind is not
 // none, then the server's IP (a string; absent in records written before
-// it existed), then a flags byte (extDecision; absent in older records).
+// it existed), then a flags byte (extDecision) and the links the page
+// dropped past the cap (uvarint); both absent in older records.
 // Readers skip bytes of the extension they do not know, so
 // fields can be appended.
 func appendExtension(b []byte, r *Record) []byte {
@@ -151,6 +152,7 @@ func appendExtension(b []byte, r *Record) []byte {
 		flags |= extDecision
 	}
 	ext = append(ext, flags)
+	ext = binary.AppendUvarint(ext, uint64(max(r.LinksDropped, 0)))
 	b = binary.AppendUvarint(b, uint64(len(ext)))
 	return append(b, ext...)
 }
@@ -186,6 +188,9 @@ func (d *decoder) readExtension(r *Record) {
 		if ext.byte1()&extDecision != 0 {
 			r.Decision, r.DecidedAt, r.FetchedAt = true, r.FetchedAt, time.Time{}
 		}
+	}
+	if len(ext.b) > 0 && ext.err == nil {
+		r.LinksDropped = int(min(ext.uvarint(), 1<<31))
 	}
 	if ext.err != nil {
 		d.fail(ext.err.Error())

@@ -51,3 +51,13 @@ func TestLegacyFailureReadsAsDecision(t *testing.T) {
 		t.Fatalf("response read as %+v, %v", r, err)
 	}
 }
+
+// A page's dropped-link count round-trips in the extension.
+func TestLinksDroppedRoundTrip(t *testing.T) {
+	in := &Record{URL: "http://example.com/", Status: 200, Header: http.Header{"A": {"b"}}, Body: []byte("x"), LinksDropped: 7942, FetchedAt: time.Unix(1, 0).UTC()}
+	b := mustEncode(t, in)
+	out, err := decodePayload(b.frame[frameHeaderLen:])
+	if err != nil || out.LinksDropped != 7942 || out.Decision {
+		t.Fatalf("decoded %+v, %v", out, err)
+	}
+}

@@ -39,6 +39,9 @@ type Record struct {
 	// Pass is the crawl pass that fetched the record: 0 for the first
 	// crawl, then 1, 2... for each recrawl.
 	Pass int
+	// LinksDropped counts the links of a page past --max-links-per-page
+	// that were not queued (0 for most pages).
+	LinksDropped int
 	// Decision marks a decision record; DecidedAt is when it was decided
 	// (FetchedAt stays zero).
 	Decision  bool

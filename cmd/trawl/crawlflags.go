@@ -50,6 +50,7 @@ func crawlFlags(name string, fc *fileConfig, resume bool) *crawlFlagSet {
 	fs.DurationVar(&c.Timeout, "timeout", c.Timeout, "give up on one request after `DURATION`")
 	fs.Var(sizeFlag{&c.MaxBody}, "max-body", "keep at most `SIZE` of a decoded body (e.g. 10MiB, 500KB)")
 	fs.IntVar(&c.Retries, "retries", c.Retries, "retry 5xx, 429/503 and network errors `N` times")
+	fs.IntVar(&c.MaxLinksPerPage, "max-links-per-page", c.MaxLinksPerPage, "take at most `N` links from one page; the rest are counted, logged and recorded with the page")
 	fs.DurationVar(&c.MaxWait, "max-wait", c.MaxWait, "defer (for trawl resume) a URL or host that would need a wait longer than `DURATION`: a long Retry-After or backoff, or robots.txt still unavailable after --retries")
 	fs.StringVar(&c.Proxy, "proxy", c.Proxy, "send requests through the HTTP proxy at `URL` (HTTP_PROXY/HTTPS_PROXY are honoured too)")
 	fs.BoolVar(&c.IgnoreRobots, "ignore-robots", c.IgnoreRobots, "do not fetch or obey robots.txt")
@@ -61,7 +62,7 @@ func crawlFlags(name string, fc *fileConfig, resume bool) *crawlFlagSet {
 	}
 	fs.group("Scope (fixed for the life of a crawl)", "seeds-file", "scope", "max-depth", "include", "exclude", "follow-nofollow", "sitemaps", "ignore-robots", "user-agent")
 	fs.group("Politeness", "delay", "per-host", "politeness-key", "concurrency")
-	fs.group("Limits", "max-pages", "max-body", "timeout", "retries", "max-wait")
+	fs.group("Limits", "max-pages", "max-body", "timeout", "retries", "max-wait", "max-links-per-page")
 	requestFlags(fs, c) // defines and files its own groups
 	fs.group("Network", "proxy", "allow-private")
 	fs.group("State and output", "dir", "fresh", "config", "progress", "heartbeat", "log-level", "log-format", "metrics")

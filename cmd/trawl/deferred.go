@@ -27,3 +27,13 @@ func writeDeferred(w io.Writer, st crawler.Stats, dir string) {
 		fmt.Fprintf(w, "  %-30s %6d  %s\n", h.Host, h.URLs, h.Reason)
 	}
 }
+
+// writeLinksDropped tells how many links pages had past
+// --max-links-per-page (each page's record holds its own count).
+func writeLinksDropped(w io.Writer, st crawler.Stats) {
+	if st.LinksDropped == 0 {
+		return
+	}
+	fmt.Fprintf(w, "links dropped: %d on %d pages past --max-links-per-page (not queued; export jsonl has links_dropped per page)\n",
+		st.LinksDropped, st.PagesLinksDropped)
+}

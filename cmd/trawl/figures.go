@@ -63,6 +63,7 @@ func printSummary(w io.Writer, st crawler.Stats, dir string) {
 		fmt.Fprintf(w, "  %s\n", l)
 	}
 	writeDeferred(w, st, dir)
+	writeLinksDropped(w, st)
 }
 
 // maxPagesNote says the crawl stopped at its limit, not because it ran out
@@ -86,6 +87,7 @@ func printStatus(w io.Writer, st crawler.Stats, dir string) {
 	fmt.Fprintf(w, "skipped:      %d\n", st.Skipped)
 	fmt.Fprintf(w, "queued:       %d\n", st.Queued)
 	writeDeferred(w, st, dir)
+	writeLinksDropped(w, st)
 	fmt.Fprintf(w, "in flight:    %d\n", st.InFlight)
 	fmt.Fprintf(w, "hosts:        %d active/%d known\n", st.ActiveHosts, st.Hosts)
 	fmt.Fprintf(w, "stored:       %d records (%s)\n", st.Stored, humanBytes(st.BytesStored))

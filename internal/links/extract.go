@@ -28,7 +28,11 @@ type Page struct {
 	// Requisites are what rendering the page loads (stylesheets, scripts,
 	// images, icons, fonts, CSS url()), deduplicated, in document order.
 	// Only ExtractWithRequisites fills it; a URL may be in both lists.
-	Requisites   []Link
+	Requisites []Link
+	// Dropped counts the link references past maxLinks that were left
+	// out: each a new URL when it was met (a URL repeated after the cap
+	// may count again). Requisites past the cap are not counted.
+	Dropped      int
 	MetaNofollow bool // <meta name="robots"|"trawl" content="...nofollow..."> (also "none")
 	MetaNoindex  bool // <meta name="robots"|"trawl" content="...noindex..."> (also "none")
 }
@@ -78,6 +82,7 @@ func collect(base string, serialized bool, maxLinks int, requisites bool, each f
 		r.fast = newFastBase(p.Base)
 	}
 	seen := make(map[string]int)
+	full := false // the cap is reached: count what is left out, keep nothing more
 	add := func(ref, source string, nofollow bool) {
 		c, ok := r.resolve(ref)
 		if !ok {
@@ -85,6 +90,10 @@ func collect(base string, serialized bool, maxLinks int, requisites bool, each f
 		}
 		if i, ok := seen[c]; ok {
 			p.Links[i].Nofollow = p.Links[i].Nofollow && nofollow
+			return
+		}
+		if full {
+			p.Dropped++
 			return
 		}
 		seen[c] = len(p.Links)
@@ -123,10 +132,12 @@ func collect(base string, serialized bool, maxLinks int, requisites bool, each f
 		case "meta":
 			meta(n, &p, add)
 		}
-		if req != nil {
+		if req != nil && !full {
 			req.element(n)
 		}
-		return len(p.Links)+req.len() < maxLinks
+		// Past the cap the walk goes on only to count what it drops.
+		full = len(p.Links)+req.len() >= maxLinks
+		return true
 	})
 	if req != nil {
 		p.Requisites = req.links

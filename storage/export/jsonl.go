@@ -29,6 +29,7 @@ type jsonlLine struct {
 	Body         *string           `json:"body,omitempty"` // nil only with Options.NoBody
 	BodyEncoding string            `json:"body_encoding,omitempty"`
 	Truncated    bool              `json:"truncated,omitempty"`
+	LinksDropped int               `json:"links_dropped,omitempty"` // links past --max-links-per-page, not followed
 }
 
 // decisionLine is a decision record's output object: a URL that got no
@@ -97,7 +98,7 @@ func toJSONL(r *storage.Record) jsonlLine {
 	l := jsonlLine{
 		URL: r.URL, FinalURL: r.FinalURL, Status: r.Status, ContentType: r.ContentType,
 		FetchedAt: r.FetchedAt.UTC().Format(time.RFC3339Nano), Depth: r.Depth, SHA256: r.SHA256,
-		Headers: make(map[string]string, len(r.Header)), Truncated: r.Truncated,
+		Headers: make(map[string]string, len(r.Header)), Truncated: r.Truncated, LinksDropped: r.LinksDropped,
 	}
 	for k, vs := range r.Header {
 		l.Headers[k] = strings.Join(vs, ", ")

@@ -1,0 +1,66 @@
+package crawler_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/trawl-crawler/trawl/crawler"
+	"github.com/trawl-crawler/trawl/storage"
+)
+
+// A page with more links than --max-links-per-page keeps the first ones
+// and says what it dropped: a warning, the page's record, the counters.
+func TestLinkCapIsCountedLoggedAndRecorded(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		if r.URL.Path != "/" {
+			w.Write([]byte("leaf"))
+			return
+		}
+		for i := range 30 {
+			fmt.Fprintf(w, `<a href="/p/%d">%d</a>`, i, i)
+		}
+	}))
+	defer srv.Close()
+	cfg := crawler.Default()
+	cfg.Seeds, cfg.Delay, cfg.AllowPrivate, cfg.MaxLinksPerPage = []string{srv.URL + "/"}, 0, true, 10
+	dir := t.TempDir()
+	var logs bytes.Buffer
+	c, err := crawler.New(dir, cfg, crawler.WithLogger(slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Done != 11 || st.LinksDropped != 20 || st.PagesLinksDropped != 1 {
+		t.Fatalf("stats %+v: want the seed and its first 10 links, 20 dropped on 1 page", st)
+	}
+	if !strings.Contains(logs.String(), "links dropped") || !strings.Contains(logs.String(), "dropped=20") {
+		t.Fatalf("no warning about the dropped links:\n%s", logs.String())
+	}
+	r, err := crawler.OpenPages(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seed *storage.Record
+	r.Scan(context.Background(), func(rec *storage.Record) error {
+		if rec.URL == srv.URL+"/" {
+			seed = rec
+		}
+		return nil
+	})
+	if seed == nil || seed.LinksDropped != 20 {
+		t.Fatalf("seed record %+v: want LinksDropped 20", seed)
+	}
+	if disk, err := crawler.ReadStatus(dir); err != nil || disk.LinksDropped != 20 {
+		t.Fatalf("status %+v, %v: want links_dropped 20", disk, err)
+	}
+}
