@@ -10,7 +10,8 @@ import (
 
 // openBolt opens the bbolt frontier at path with a contract case's settings.
 func openBolt(path string, cfg frontiertest.Config) (frontiertest.Frontier, error) {
-	return frontier.Open(path, frontier.Options{PerHost: cfg.PerHost, Delay: cfg.Delay, Lookahead: cfg.Lookahead, NoSync: true})
+	return frontier.Open(path, frontier.Options{PerHost: cfg.PerHost, Delay: cfg.Delay, Lookahead: cfg.Lookahead, NoSync: true,
+		ShortestDepth: cfg.MaxDepth > 0, MaxDepth: cfg.MaxDepth})
 }
 
 // TestContract runs the frontier contract against the bbolt frontier.

@@ -48,6 +48,7 @@ var cases = []contractCase{
 	{"Drained", testDrained},
 	{"Deferred", testDeferred},
 	{"DeferHost", testDeferHost},
+	{"ShortestDepth", testShortestDepth},
 	{"Restart", testRestart},
 	{"Durable", testDurable},
 	{"Concurrent", testConcurrent},

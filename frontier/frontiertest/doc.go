@@ -6,7 +6,8 @@
 // The cases are the implementation-neutral part of what the crawler relies
 // on: lease and completion with each outcome, retries that wait and come
 // first, the per-host limit and delays, Lookahead and Begin, dedup in Add
-// and among a completion's children, depth-then-FIFO order, tags, robots kept under RobotsHost, ReleaseSlot,
+// and among a completion's children, depth-then-FIFO order, shortest depth
+// (lowering, re-extraction; Config.MaxDepth), tags, robots kept under RobotsHost, ReleaseSlot,
 // checkpoint and metadata, Drained, restart (leases of a closed frontier go
 // back to queued, their completions are refused), durability across a
 // reopen, and errors after Close. Crash adds the kill -9 case: a child

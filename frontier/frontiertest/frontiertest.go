@@ -35,6 +35,10 @@ type Config struct {
 	PerHost   int           // max leases in flight per host; 0 means the case does not care (use 2)
 	Delay     time.Duration // min gap between request starts for one host
 	Lookahead time.Duration // how early Next may hand out a lease before its host's time
+	// MaxDepth > 0 is a crawl's depth limit: the frontier keeps shortest
+	// depths (frontier.Options.ShortestDepth and MaxDepth). 0: no limit,
+	// first-come depths.
+	MaxDepth int
 }
 
 // Open opens a Frontier on one case's store. Called again after Close, it
