@@ -60,6 +60,17 @@ func (e *engine) commitLoop() error {
 }
 
 func (e *engine) commit(p *processed) {
+	for _, b := range p.robots {
+		if e.fatal.Load() != nil {
+			break
+		}
+		cp, err := e.store.append(b)
+		if err != nil {
+			e.fail(fmt.Errorf("append robots.txt of %s: %w", p.comp.Lease.URL, err))
+			break
+		}
+		p.comp.Checkpoint = cp // the page's append, if any, moves it on
+	}
 	if p.block != nil {
 		if e.fatal.Load() == nil {
 			cp, err := e.store.append(*p.block)

@@ -35,6 +35,9 @@ type processed struct {
 	linksDropped int
 	// change is the recrawl change class of a Done page (recrawl.go).
 	change string
+	// robots are the robots.txt responses this lease fetched, encoded as
+	// records (robotsarchive.go); committed before block, with comp.
+	robots []storage.Block
 	// reparse: a stored page's links extracted again (reparse.go); no
 	// record, no counters.
 	reparse bool
@@ -63,6 +66,7 @@ func (e *engine) process(f *fetched) *processed {
 		return e.reparse(l)
 	}
 	p := &processed{comp: frontier.Completion{Lease: l}}
+	p.robots = e.robotsBlocks(f)
 	if f.robots.update != nil {
 		p.comp.Host = f.robots.update
 		p.comp.RobotsHost = links.HostKey(l.URL) // robots.txt stays per origin

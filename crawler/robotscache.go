@@ -27,6 +27,7 @@ type robotsResult struct {
 	unavailable bool
 	retryAt     time.Time
 	fetched     bool // this lease spent a request on robots.txt
+	responses   []*fetch.Response // what those requests got (one per redirect hop), for the WARC archive
 	update      *frontier.HostUpdate
 	status      int
 	cause       string
@@ -64,12 +65,14 @@ func (r robotsResult) crawlDelay(agent string) time.Duration {
 // update the lease's completion persists: the robots.txt, and a
 // Crawl-delay counted from the robots.txt request's start.
 func (rc *robotsCache) lookup(ctx context.Context, l frontier.Lease, now time.Time) robotsResult {
-	r := rc.c.Lookup(ctx, l.URL, now)
+	got := &robotsResponses{}
+	r := rc.c.Lookup(context.WithValue(ctx, robotsResponsesKey{}, got), l.URL, now)
 	out := robotsResult{rules: r.Rules, unavailable: r.Unavailable, retryAt: r.RetryAt, fetched: r.Fetched,
 		status: r.Status, cause: r.Cause, failures: r.Failures, exhausted: r.Exhausted, final: r.Final, class: r.Class, err: r.Err}
 	if !r.Fetched {
 		return out
 	}
+	out.responses = got.list
 	s := r.State
 	out.update = &frontier.HostUpdate{Robots: &frontier.RobotsState{Status: s.Status, Body: s.Body, FetchedAt: s.FetchedAt, Expires: s.Expires}}
 	if d := capCrawlDelay(r.Rules.CrawlDelay(rc.agent)); d > 0 {
@@ -85,8 +88,19 @@ func (rc *robotsCache) lookup(ctx context.Context, l frontier.Lease, now time.Ti
 // robotsGetter is the crawl's fetch client as robots.Cache's Getter.
 type robotsGetter struct{ fc *fetch.Client }
 
+// robotsResponses collects the responses of one lookup's robots.txt
+// requests (every hop), which the lease archives (robotsarchive.go); the
+// lookup passes it to the getter in ctx, as robots.Cache knows nothing of
+// fetch responses.
+type robotsResponses struct{ list []*fetch.Response }
+
+type robotsResponsesKey struct{}
+
 func (g robotsGetter) Get(ctx context.Context, u string) (robots.Response, error) {
 	resp, err := g.fc.Get(ctx, u, nil)
+	if got, ok := ctx.Value(robotsResponsesKey{}).(*robotsResponses); ok && err == nil {
+		got.list = append(got.list, resp)
+	}
 	if err != nil {
 		var fe *fetch.Error
 		if errors.As(err, &fe) {

@@ -117,6 +117,9 @@ func appendRecord(b []byte, r *Record, body []byte, ext bool) []byte {
 // extDecision is the extension's flags bit of a decision record.
 const extDecision = 1
 
+// extFlagRobots is the extension's flags bit of a robots.txt record.
+const extFlagRobots = 1 << 1
+
 // Revisit kinds in the record extension.
 const (
 	revisitNone        = 0
@@ -128,7 +131,7 @@ const (
 // then the pass (uvarint) and the revisit kind (one byte), with the
 // referred block's segment and offset (uvarints) when the kind is not
 // none, then the server's IP (a string; absent in records written before
-// it existed), then a flags byte (extDecision) and the links the page
+// it existed), then a flags byte (extDecision, extFlagRobots) and the links the page
 // dropped past the cap (uvarint); both absent in older records.
 // Readers skip bytes of the extension they do not know, so
 // fields can be appended.
@@ -148,6 +151,9 @@ func appendExtension(b []byte, r *Record) []byte {
 	}
 	ext = appendString(ext, r.IP)
 	flags := byte(0)
+	if r.Robots {
+		flags |= extFlagRobots
+	}
 	if r.Decision {
 		flags |= extDecision
 	}
@@ -185,7 +191,9 @@ func (d *decoder) readExtension(r *Record) {
 		r.IP = ext.str()
 	}
 	if len(ext.b) > 0 && ext.err == nil {
-		if ext.byte1()&extDecision != 0 {
+		flags := ext.byte1()
+		r.Robots = flags&extFlagRobots != 0
+		if flags&extDecision != 0 {
 			r.Decision, r.DecidedAt, r.FetchedAt = true, r.FetchedAt, time.Time{}
 		}
 	}

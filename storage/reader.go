@@ -35,15 +35,28 @@ func OpenReader(dir string) (*Reader, error) {
 	return &Reader{dir: dir, m: m}, nil
 }
 
-// Count reports the committed records and their stored (framed, compressed)
-// bytes, from the manifest, without a scan.
+// Count reports the committed records (robots.txt records included) and
+// their stored (framed, compressed) bytes, from the manifest, without a
+// scan.
 func (r *Reader) Count() (records int64, bytes int64) { return r.m.Records, r.m.Bytes }
 
-// Scan calls fn for each committed record in crawl (append) order, each
-// exactly once; Seq is 1-based append order. It stops at the first error from
-// fn or ctx, or at a corrupt block (an error wrapping ErrCorrupt naming
-// segment and offset).
+// Scan calls fn for each committed record of the crawl's URLs in crawl
+// (append) order, each exactly once; the crawler's own robots.txt fetches
+// (Record.Robots) are left out: ScanAll includes them.
 func (r *Reader) Scan(ctx context.Context, fn func(*Record) error) error {
+	return r.ScanAll(ctx, func(rec *Record) error {
+		if rec.Robots {
+			return nil
+		}
+		return fn(rec)
+	})
+}
+
+// ScanAll calls fn for every committed record in append order, robots.txt
+// records included, each exactly once; Seq is 1-based append order. It
+// stops at the first error from fn or ctx, or at a corrupt block (an error
+// wrapping ErrCorrupt naming segment and offset).
+func (r *Reader) ScanAll(ctx context.Context, fn func(*Record) error) error {
 	var seq uint64
 	blocks := newBlockReader(r.dir, &r.m)
 	defer blocks.close()

@@ -36,6 +36,9 @@ type Record struct {
 	// known: through a proxy, or a failure before connecting); WARC
 	// exports write it as WARC-IP-Address.
 	IP string
+	// Robots marks a robots.txt response the crawler fetched for its own
+	// use: WARC exports archive it, the page exports (dir, JSONL) skip it.
+	Robots bool
 	// Pass is the crawl pass that fetched the record: 0 for the first
 	// crawl, then 1, 2... for each recrawl.
 	Pass int

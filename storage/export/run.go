@@ -20,7 +20,8 @@ const (
 	skipDecision    = "decision"     // a decision record (no response): jsonl --include-decisions only
 	skipBadURL      = "bad-url"      // PathFor refused the URL
 	skipConflict    = "path-conflict"
-	skipSameFile    = "same-file" // another URL of the export maps to the same file ("/" and "/index.html")
+	skipRobots      = "robots.txt" // the crawler's own robots.txt fetches: archived in WARC only
+	skipSameFile    = "same-file"  // another URL of the export maps to the same file ("/" and "/index.html")
 )
 
 // writer is one output format.
@@ -66,7 +67,11 @@ func Run(ctx context.Context, r *storage.Reader, opts Options) (Summary, error) 
 		return Summary{}, err
 	}
 	sum := Summary{Skipped: map[string]int64{}}
-	err = r.Scan(ctx, func(rec *storage.Record) error {
+	scan := r.Scan
+	if opts.Format == FormatWARC {
+		scan = r.ScanAll // with the robots.txt fetches, which only a web archive keeps
+	}
+	err = scan(ctx, func(rec *storage.Record) error {
 		sum.Records++
 		if opts.Progress != nil {
 			defer opts.Progress(sum.Records)
@@ -96,6 +101,9 @@ func Run(ctx context.Context, r *storage.Reader, opts Options) (Summary, error) 
 
 // filter returns the reason rec is dropped, or "" to keep it.
 func (o Options) filter(rec *storage.Record) string {
+	if rec.Robots && o.Format != FormatWARC {
+		return skipRobots
+	}
 	if rec.Decision && (o.Format != FormatJSONL || !o.IncludeDecisions) {
 		return skipDecision
 	}
