@@ -26,7 +26,7 @@ type robotsResult struct {
 	rules       *robots.Rules
 	unavailable bool
 	retryAt     time.Time
-	fetched     bool // this lease spent a request on robots.txt
+	fetched     bool              // this lease spent a request on robots.txt
 	responses   []*fetch.Response // what those requests got (one per redirect hop), for the WARC archive
 	update      *frontier.HostUpdate
 	status      int

@@ -49,7 +49,8 @@ func (o Options) versionFilter(rec *storage.Record) string {
 		}
 		return ""
 	}
-	if o.versions != nil && !rec.Decision && o.versions.latest[urlKey(rec.URL)] != rec.Seq {
+	// Every robots.txt fetch is archived (they are not versions of a page).
+	if o.versions != nil && !rec.Decision && !rec.Robots && o.versions.latest[urlKey(rec.URL)] != rec.Seq {
 		return skipOlderVersion
 	}
 	return ""
