@@ -2,6 +2,7 @@ package crawler
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -190,4 +191,13 @@ func (c *Crawler) Emit(url string, data any) error {
 		return fmt.Errorf("emit item from %s: %w", url, err)
 	}
 	return nil
+}
+
+// marshalLine is v as one JSON line (the item sink's format).
+func marshalLine(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
 }
