@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // TestStartPassRequeuesFinalURLs: after a crawl where URLs ended done,
@@ -63,4 +65,64 @@ func TestStartPassRequeuesFinalURLs(t *testing.T) {
 	if n := add(t, f, Item{URL: "http://a.test/0", Host: "a.test"}, Item{URL: "http://a.test/new", Host: "a.test"}); n != 1 {
 		t.Fatalf("Add in the new pass: %d new, want 1", n)
 	}
+}
+
+// TestStartPassInterrupted: a start killed after its first transaction
+// (simulated by running one chunk) leaves the pass number set and the
+// cursor stored; PassState reports it, and StartPass with the same number
+// finishes the requeue without counting any URL twice.
+func TestStartPassInterrupted(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "frontier.db")
+	const n = passChunk + 1000
+	f := open(t, path, Options{PerHost: n})
+	items := make([]Item, n)
+	for i := range items {
+		items[i] = Item{URL: fmt.Sprintf("http://h%d.test/%d", i%7, i), Host: fmt.Sprintf("h%d.test", i%7)}
+	}
+	add(t, f, items...)
+	leases := make([]Lease, 0, n)
+	for range n {
+		leases = append(leases, next(t, f, t0))
+	}
+	for _, l := range leases {
+		f.CompleteAsync(Completion{Lease: l, Outcome: Done, Bytes: 1}, func(err error) {
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := openBolt(path, Options{}.withDefaults())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bolt.Tx) error {
+		_, finished, err := requeueChunk(tx, 1)
+		if finished {
+			t.Error("one chunk finished the pass: the test needs more records")
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	pass, starting, err := PassState(path)
+	if err != nil || pass != 1 || !starting {
+		t.Fatalf("PassState = %d, %v, %v; want 1, starting", pass, starting, err)
+	}
+	if _, err := StartPass(path, 2); !errors.Is(err, ErrPassMismatch) {
+		t.Fatalf("starting pass 2 over an unfinished start of pass 1: %v", err)
+	}
+	got, err := StartPass(path, 1)
+	if err != nil || got != n-passChunk {
+		t.Fatalf("finishing StartPass = %d, %v; want %d", got, err, n-passChunk)
+	}
+	if _, starting, _ := PassState(path); starting {
+		t.Fatal("still starting after StartPass returned")
+	}
+	f = open(t, path, Options{PerHost: n})
+	defer f.Close()
+	checkCounts(t, f, Stats{Queued: n, Hosts: 7})
 }
