@@ -106,6 +106,9 @@ func TestRecrawlKill9AndExports(t *testing.T) {
 	if err != nil || st.State != crawler.StateFinished || st.Pass != 1 {
 		t.Fatalf("status after the pass: %+v, %v", st, err)
 	}
+	if code, out, _ := cli(t, "", "status", "--dir", dir); code != 0 || !strings.Contains(out, "recrawl:      pass 1: ") {
+		t.Errorf("status does not show the pass:\n%s", out)
+	}
 	// The store: pass 1 holds every URL once; only the changed pages in full.
 	r, err := crawler.OpenPages(dir)
 	if err != nil {
