@@ -239,7 +239,7 @@ func (e *engine) pageLinks(l frontier.Lease, header http.Header, body []byte) ([
 		children = e.addRequisites(children, page.Requisites, l.Depth, l.URL)
 	}
 	nofollow := !e.cfg.FollowNofollow &&
-		(page.MetaNofollow || links.XRobotsNofollow(header.Values("X-Robots-Tag"), e.rob.agent))
+		(page.NofollowFor(e.rob.agent) || links.XRobotsNofollow(header.Values("X-Robots-Tag"), e.rob.agent))
 	if !nofollow && e.cfg.FollowLinks {
 		for _, ln := range page.Links {
 			if ln.Nofollow && !e.cfg.FollowNofollow {

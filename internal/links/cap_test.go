@@ -36,3 +36,19 @@ func TestCapCountsDroppedLinks(t *testing.T) {
 		t.Errorf("under the cap: kept %d, dropped %d", len(p.Links), p.Dropped)
 	}
 }
+
+// Robots meta tags are matched with the crawl's own product token: a
+// custom --user-agent is addressed by its name, and "trawl" is not special.
+func TestNofollowForToken(t *testing.T) {
+	p := ExtractTokens([]byte(`<meta name="MyBot" content="nofollow"><a href="/x">x</a>`), "http://example.com/", 0, false)
+	if !p.NofollowFor("mybot") || p.NofollowFor("trawl") {
+		t.Errorf("meta name=MyBot: NofollowFor(mybot)=%v NofollowFor(trawl)=%v, want true false", p.NofollowFor("mybot"), p.NofollowFor("trawl"))
+	}
+	p = ExtractTokens([]byte(`<meta name="trawl" content="nofollow">`), "http://example.com/", 0, false)
+	if p.NofollowFor("mybot") || !p.NofollowFor("trawl") {
+		t.Error(`meta name=trawl must address only the crawler whose token is trawl`)
+	}
+	if p = ExtractTokens([]byte(`<meta name="robots" content="none">`), "http://example.com/", 0, false); !p.NofollowFor("anybot") {
+		t.Error(`meta name=robots must address every crawler`)
+	}
+}

@@ -11,9 +11,6 @@ import (
 // DefaultMaxLinks is the cap Extract applies when maxLinks is 0 or less.
 const DefaultMaxLinks = 10000
 
-// productToken is the meta-tag name that addresses trawl specifically.
-const productToken = "trawl"
-
 // Link is one outgoing link found on a page.
 type Link struct {
 	URL      string // canonical absolute URL
@@ -33,8 +30,33 @@ type Page struct {
 	// out: each a new URL when it was met (a URL repeated after the cap
 	// may count again). Requisites past the cap are not counted.
 	Dropped      int
-	MetaNofollow bool // <meta name="robots"|"trawl" content="...nofollow..."> (also "none")
-	MetaNoindex  bool // <meta name="robots"|"trawl" content="...noindex..."> (also "none")
+	MetaNofollow bool // <meta name="robots" content="...nofollow..."> (also "none")
+	MetaNoindex  bool // <meta name="robots" content="...noindex..."> (also "none")
+	// MetaAgents are the nofollow/noindex meta tags addressed to one
+	// crawler (<meta name="googlebot" ...>); NofollowFor decides with the
+	// crawl's product token, so a custom --user-agent is addressed too.
+	MetaAgents []MetaAgent
+}
+
+// MetaAgent is a robots meta tag addressed to one crawler by name.
+type MetaAgent struct {
+	Name              string // lower-cased meta name: a product token
+	Nofollow, Noindex bool
+}
+
+// NofollowFor reports whether the page's meta tags say nofollow to the
+// crawler whose product token is token (robots.ProductToken): the
+// "robots" tag, or one named for it.
+func (p Page) NofollowFor(token string) bool {
+	if p.MetaNofollow {
+		return true
+	}
+	for _, m := range p.MetaAgents {
+		if m.Nofollow && m.Name == token {
+			return true
+		}
+	}
+	return false
 }
 
 // Extract finds links in doc (already parsed by the caller with goquery),
@@ -268,19 +290,38 @@ func meta(n *html.Node, p *Page, add func(ref, source string, nofollow bool)) {
 	}
 	name, _ := attr(n, "name")
 	name = strings.ToLower(strings.TrimSpace(name))
-	if name != "robots" && name != productToken {
+	if name == "" {
 		return
 	}
+	var nofollow, noindex bool
 	for _, d := range strings.Split(strings.ToLower(content), ",") {
 		switch strings.TrimSpace(d) {
 		case "nofollow":
-			p.MetaNofollow = true
+			nofollow = true
 		case "noindex":
-			p.MetaNoindex = true
+			noindex = true
 		case "none":
-			p.MetaNofollow, p.MetaNoindex = true, true
+			nofollow, noindex = true, true
 		}
 	}
+	switch {
+	case !nofollow && !noindex:
+	case name == "robots":
+		p.MetaNofollow = p.MetaNofollow || nofollow
+		p.MetaNoindex = p.MetaNoindex || noindex
+	case isToken(name):
+		p.MetaAgents = append(p.MetaAgents, MetaAgent{Name: name, Nofollow: nofollow, Noindex: noindex})
+	}
+}
+
+// isToken reports whether s is a product token ([a-z_-], lower-cased).
+func isToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // refreshURL extracts the URL of a meta refresh content attribute following
