@@ -194,7 +194,7 @@ func BenchmarkAdd10M(b *testing.B) {
 			if (i+chunk)%1_000_000 == 0 {
 				// Straight to stderr: b.Logf would hold it until the end.
 				fmt.Fprintf(os.Stderr, "%d URLs: last 1M at %.0f adds/s, VmHWM %s, RSS %s (anon %s, file %s), seen-set %.0f MiB\n", i+chunk,
-					1e6/time.Since(last).Seconds(), procStatus("VmHWM"), procStatus("VmRSS"), procStatus("RssAnon"), procStatus("RssFile"), float64(f.seen.bytes())/(1<<20))
+					1e6/time.Since(last).Seconds(), procStatus("VmHWM"), procStatus("VmRSS"), procStatus("RssAnon"), procStatus("RssFile"), float64(f.seen.Bytes())/(1<<20))
 				last = time.Now()
 			}
 		}
@@ -230,7 +230,7 @@ func BenchmarkAdd10M(b *testing.B) {
 		done := leaseComplete(b, f, ops, workers, total, url, false)
 		el = time.Since(t0)
 		fmt.Fprintf(os.Stderr, "crawled %d: VmHWM %s, RSS %s (anon %s, file %s), seen-set %.0f MiB\n", done,
-			procStatus("VmHWM"), procStatus("VmRSS"), procStatus("RssAnon"), procStatus("RssFile"), float64(f.seen.bytes())/(1<<20))
+			procStatus("VmHWM"), procStatus("VmRSS"), procStatus("RssAnon"), procStatus("RssFile"), float64(f.seen.Bytes())/(1<<20))
 		heapProfile(b, "crawl")
 		f.Close()
 		b.ReportMetric(float64(done)/el.Seconds(), "completions/s")

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sort"
+
+	"github.com/trawl-crawler/trawl/internal/fpset"
 )
 
 // Shortest depth (Options.ShortestDepth; the semantics are in Item's doc).
@@ -20,6 +22,31 @@ import (
 // cascade runs through the ordinary Add path). A lease in flight when its
 // URL is lowered keeps its old depth; its completion compares the two and
 // queues a re-extraction (Done) or requeues at the new depth.
+
+// The seen-set payload's layout: the URL's seq (34 bits) and its smallest
+// known depth (6 bits, saturating at depthSat).
+const (
+	payloadSeqBits = 34
+	payloadSeqMask = 1<<payloadSeqBits - 1
+	// depthSat is the largest depth a payload holds exactly; a URL at
+	// depthSat or deeper has its exact depth read from its record.
+	depthSat = 1<<(fpset.PayloadBits-payloadSeqBits) - 1
+	// maxPayloadSeq is the largest seq a payload holds: a frontier that
+	// keeps shortest depths refuses URLs past it (17 billion).
+	maxPayloadSeq = payloadSeqMask
+)
+
+// seqDepth decodes a seen-set slot's payload: the URL's seq and its
+// smallest known depth, capped at depthSat.
+func seqDepth(r fpset.Ref) (seq uint64, depth int) {
+	p := r.Payload()
+	return p & payloadSeqMask, int(p >> payloadSeqBits)
+}
+
+// setSeqDepth stores seq and depth (capped at depthSat) in the slot.
+func setSeqDepth(r fpset.Ref, seq uint64, depth int) {
+	r.SetPayload(seq | uint64(min(depth, depthSat))<<payloadSeqBits)
+}
 
 // reparseItem is a fetched page awaiting re-extraction.
 type reparseItem struct {
@@ -65,8 +92,8 @@ func (f *Frontier) nextReparse() (Lease, bool) {
 
 // lower lowers the URL in slot ref (fingerprint fp) to it's depth if that
 // is smaller than the one it has, in the batch's transaction.
-func (b *txBatch) lower(ref slotRef, fp uint64, it Item) error {
-	seq, d := ref.seqDepth()
+func (b *txBatch) lower(ref fpset.Ref, fp uint64, it Item) error {
+	seq, d := seqDepth(ref)
 	if it.Depth >= d && d < depthSat {
 		return nil
 	}
@@ -83,7 +110,7 @@ func (b *txBatch) lower(ref slotRef, fp uint64, it Item) error {
 	if it.Depth >= r.depth {
 		return nil
 	}
-	ref.setSeqDepth(seq, it.Depth)
+	setSeqDepth(ref, seq, it.Depth)
 	b.lowered = binary.BigEndian.AppendUint64(b.lowered, fp)
 	b.lowered = append(b.lowered, byte(min(it.Depth, 255)))
 	old := r

@@ -186,11 +186,11 @@ func checkDepthAfterCrash(t *testing.T, round int, path string) {
 		recs := map[string]urlRec{}
 		err := forEachRecord(tx, func(r urlRec) error {
 			recs[r.url] = r
-			ref, ok := f.seen.lookup(fingerprint(r.url))
+			ref, ok := f.seen.Lookup(fingerprint(r.url))
 			if !ok {
 				return fmt.Errorf("%s not in the seen-set", r.url)
 			}
-			if seq, d := ref.seqDepth(); seq != r.seq || d != min(r.depth, depthSat) {
+			if seq, d := seqDepth(ref); seq != r.seq || d != min(r.depth, depthSat) {
 				return fmt.Errorf("%s: payload seq %d depth %d, record seq %d depth %d", r.url, seq, d, r.seq, r.depth)
 			}
 			return nil

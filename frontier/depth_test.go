@@ -1,6 +1,7 @@
 package frontier
 
 import (
+	"github.com/trawl-crawler/trawl/internal/fpset"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -166,7 +167,7 @@ func TestNoShortestDepth(t *testing.T) {
 	if l := next(t, f, t0); l.Depth != 3 {
 		t.Errorf("depth = %d, want the first, 3", l.Depth)
 	}
-	if f.seen.payloads() {
+	if f.seen.Payloads() {
 		t.Error("seen-set has payloads")
 	}
 }
@@ -209,22 +210,22 @@ func TestMigrateSchema3(t *testing.T) {
 // TestPayloadSurvivesGrowth: seqs and depths move with their keys when
 // shards grow.
 func TestPayloadSurvivesGrowth(t *testing.T) {
-	s := newFPSet(true)
-	defer s.free()
+	s := fpset.New(true)
+	defer s.Free()
 	const n = 200_000
 	for i := range uint64(n) {
-		ref, fresh, err := s.find(fingerprint(strconv.FormatUint(i, 10)))
+		ref, fresh, err := s.Find(fingerprint(strconv.FormatUint(i, 10)))
 		if err != nil || !fresh {
 			t.Fatalf("find %d: fresh %v, err %v", i, fresh, err)
 		}
-		ref.setSeqDepth(i+1, int(i%70))
+		setSeqDepth(ref, i+1, int(i%70))
 	}
 	for i := range uint64(n) {
-		ref, ok := s.lookup(fingerprint(strconv.FormatUint(i, 10)))
+		ref, ok := s.Lookup(fingerprint(strconv.FormatUint(i, 10)))
 		if !ok {
 			t.Fatalf("fingerprint %d lost", i)
 		}
-		if seq, d := ref.seqDepth(); seq != i+1 || d != min(int(i%70), depthSat) {
+		if seq, d := seqDepth(ref); seq != i+1 || d != min(int(i%70), depthSat) {
 			t.Fatalf("slot %d: seq %d depth %d, want %d, %d", i, seq, d, i+1, min(int(i%70), depthSat))
 		}
 	}

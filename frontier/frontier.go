@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/trawl-crawler/trawl/internal/fpset"
 	"os"
 	"slices"
 	"strconv"
@@ -68,7 +69,7 @@ type Frontier struct {
 	opts  Options
 	epoch uint64
 	w     *writer
-	seen  *fpSet // owned by the writer once Open returns
+	seen  *fpset.Set // owned by the writer once Open returns
 
 	mu         sync.Mutex
 	closed     bool
@@ -116,13 +117,13 @@ func Open(path string, opts Options) (*Frontier, error) {
 		inflight:  make(map[uint64]string),
 		onWire:    make(map[uint64]bool),
 		leasedSeq: make(map[string]uint64),
-		seen:      newFPSet(opts.ShortestDepth),
+		seen:      fpset.New(opts.ShortestDepth),
 		reparseAt: make(map[uint64]int),
 		reparsing: make(map[string]uint64),
 	}
 	if err := guard(f.recover); err != nil {
 		db.Close()
-		f.seen.free()
+		f.seen.Free()
 		return nil, fmt.Errorf("open frontier %s: %w", path, err)
 	}
 	// recover read the seen log, the hosts and whatever the sweep touched
@@ -130,7 +131,7 @@ func Open(path string, opts Options) (*Frontier, error) {
 	_ = dropMapped(db)
 	if err := os.WriteFile(path+".pid", []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
 		db.Close()
-		f.seen.free()
+		f.seen.Free()
 		return nil, fmt.Errorf("open frontier %s: write pid file: %w", path, err)
 	}
 	f.w = startWriter(f)
@@ -248,7 +249,7 @@ func (f *Frontier) Close() error {
 	f.closed = true
 	f.mu.Unlock()
 	f.w.stop()
-	f.seen.free()
+	f.seen.Free()
 	err := f.db.Close()
 	os.Remove(f.path + ".pid")
 	if err != nil {

@@ -201,10 +201,10 @@ func (f *Frontier) load(tx *bolt.Tx) error {
 // payloads (shortest depths kept) each slot learns its URL's seq and depth,
 // and the lowered log then lowers the depths.
 func (f *Frontier) loadSeen(tx *bolt.Tx, s Stats) error {
-	if err := f.seen.reserve(int(s.urls())); err != nil {
+	if err := f.seen.Reserve(int(s.urls())); err != nil {
 		return fmt.Errorf("load seen-set: %w", err)
 	}
-	payloads := f.seen.payloads()
+	payloads := f.seen.Payloads()
 	var logged int64
 	err := forEachSeen(tx, bktSeen, func(seq, fp uint64, depth int) error {
 		// The log is 9 bytes a URL, and the kernel maps neighbouring
@@ -213,12 +213,12 @@ func (f *Frontier) loadSeen(tx *bolt.Tx, s Stats) error {
 		if logged++; logged%(1<<20) == 0 {
 			_ = dropMappedTx(f.db, tx)
 		}
-		ref, _, err := f.seen.find(fp)
+		ref, _, err := f.seen.Find(fp)
 		if err == nil && payloads {
 			if seq > maxPayloadSeq {
 				return fmt.Errorf("seq %d: more URLs than shortest depths can be kept for (%d)", seq, uint64(maxPayloadSeq))
 			}
-			ref.setSeqDepth(seq, depth)
+			setSeqDepth(ref, seq, depth)
 		}
 		return err
 	})
@@ -232,12 +232,12 @@ func (f *Frontier) loadSeen(tx *bolt.Tx, s Stats) error {
 		return nil
 	}
 	err = forEachSeen(tx, bktLowered, func(_, fp uint64, depth int) error {
-		ref, ok := f.seen.lookup(fp)
+		ref, ok := f.seen.Lookup(fp)
 		if !ok {
 			return fmt.Errorf("lowered URL %016x is not in the seen log: %w", fp, errCorrupt)
 		}
-		if seq, d := ref.seqDepth(); depth < d {
-			ref.setSeqDepth(seq, depth)
+		if seq, d := seqDepth(ref); depth < d {
+			setSeqDepth(ref, seq, depth)
 		}
 		return nil
 	})

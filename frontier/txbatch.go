@@ -153,12 +153,12 @@ func (b *txBatch) addItems(items []Item, order []int32) (int, error) {
 		// the frontier is broken and the set is never read again.
 		fp := fingerprint(it.URL)
 		seen := b.w.f.seen
-		ref, fresh, err := seen.find(fp)
+		ref, fresh, err := seen.Find(fp)
 		if err != nil {
 			return n, fmt.Errorf("add %s: %w", it.URL, err)
 		}
 		if !fresh {
-			if seen.payloads() {
+			if seen.Payloads() {
 				if err := b.lower(ref, fp, it); err != nil {
 					return n, err
 				}
@@ -173,11 +173,11 @@ func (b *txBatch) addItems(items []Item, order []int32) (int, error) {
 		if len(b.seenLog) == 0 {
 			b.firstSeq = b.seq
 		}
-		if seen.payloads() {
+		if seen.Payloads() {
 			if b.seq > maxPayloadSeq {
 				return n, fmt.Errorf("add %s: seq %d: more URLs than shortest depths can be kept for (%d)", it.URL, b.seq, uint64(maxPayloadSeq))
 			}
-			ref.setSeqDepth(b.seq, it.Depth)
+			setSeqDepth(ref, b.seq, it.Depth)
 		}
 		b.seenLog = binary.BigEndian.AppendUint64(b.seenLog, fp)
 		b.seenLog = append(b.seenLog, byte(min(it.Depth, 255)))

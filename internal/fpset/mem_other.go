@@ -1,6 +1,6 @@
 //go:build !unix
 
-package frontier
+package fpset
 
 // mapBytes falls back to the Go heap where anonymous mappings are not
 // available through package syscall.

@@ -1,17 +1,19 @@
-package frontier
+// Package fpset is a compact set of 64-bit fingerprints, with an optional
+// 40-bit payload per member, built for a crawl frontier's seen-set: under 8
+// bytes a member (13 with payloads), growth that copies 1/4096 of the set at
+// a time, and tables outside the Go heap. It is not safe for concurrent use.
+package fpset
 
 import (
-	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"math"
 )
 
-// The seen-set lives in memory, not in bbolt: a B+tree with random keys
-// made every large batch rewrite (and hold in the heap) nearly every index
-// page, 7 GB of RSS at 10M URLs. fpSet keeps a fingerprint of each URL in
-// open-addressing tables, under 8 bytes per URL; the seen bucket holds the
-// full 64-bit fingerprints as an append-only log, read back on Open.
+// Why it exists: trawl's seen-set lives in memory, not in bbolt, because a
+// B+tree with random keys made every large batch rewrite (and hold in the
+// heap) nearly every index page. The frontier keeps the full fingerprints
+// as an append-only log on disk and fills a Set from it on open.
 //
 // The set is split into 4096 shards by the fingerprint's top 12 bits, so
 // growing one shard copies 1/4096 of the set, not all of it. A shard stores
@@ -28,52 +30,43 @@ const (
 	fpMappedBytes = 4096 // one page
 )
 
-// fingerprint is the first 8 bytes of SHA-256(url). A new URL is taken for
-// a seen one if its 60 compared bits equal those of one of the n URLs
-// already held: over a whole crawl of N URLs that happens with probability
-// about N²/2^61, 1 in 23,000 for N = 10M (and 1 in 2.3 million for 1M).
-func fingerprint(url string) uint64 {
-	h := sha256.Sum256([]byte(url))
-	return binary.BigEndian.Uint64(h[:8])
-}
-
-// fpSet is a set of fingerprints. It is not safe for concurrent use: the
-// writer goroutine owns it (Open fills it before the writer starts).
-//
-// With payloads (newFPSet(true): a crawl with a depth limit keeps shortest
-// depths), every slot also holds a 40-bit payload next to its key: the
-// URL's seq (34 bits) and its smallest known depth (6 bits, saturating at
-// depthSat). It is what lets a rediscovery at a smaller depth find the URL's
-// record without an index on disk, for 5 more bytes a slot (11 in all).
-type fpSet struct {
+// Set is a set of fingerprints. With payloads (New(true)) every slot also
+// holds a PayloadBits-bit value next to its key, for 5 more bytes a slot
+// (11 in all): the frontier keeps a URL's seq and smallest depth there.
+type Set struct {
 	shards [fpShards]fpShard
 	n      int
 	stride int // bytes a slot: fpSlotBytes, or fpSlotBytes+fpPayloadBytes with payloads
 }
 
-// Payload layout (see fpSet).
-const (
-	fpPayloadBytes = 5
-	payloadSeqBits = 34
-	payloadSeqMask = 1<<payloadSeqBits - 1
-	// depthSat is the largest depth a payload holds exactly; a URL at
-	// depthSat or deeper has its exact depth read from its record.
-	depthSat = 1<<(8*fpPayloadBytes-payloadSeqBits) - 1
-	// maxPayloadSeq is the largest seq a payload holds: a frontier that
-	// keeps shortest depths refuses URLs past it (17 billion).
-	maxPayloadSeq = payloadSeqMask
-)
+// PayloadBits is the width of a slot's payload.
+const PayloadBits = 8 * fpPayloadBytes
 
-func newFPSet(payloads bool) *fpSet {
-	s := &fpSet{stride: fpSlotBytes}
+const fpPayloadBytes = 5
+
+// New returns an empty set; with payloads, every member carries a payload.
+func New(payloads bool) *Set {
+	s := &Set{stride: fpSlotBytes}
 	if payloads {
 		s.stride += fpPayloadBytes
 	}
 	return s
 }
 
-// payloads reports whether slots hold payloads.
-func (s *fpSet) payloads() bool { return s.stride > fpSlotBytes }
+// Payloads reports whether slots hold payloads.
+func (s *Set) Payloads() bool { return s.stride > fpSlotBytes }
+
+// Len is how many fingerprints the set holds.
+func (s *Set) Len() int { return s.n }
+
+// Bytes is the memory the set's tables take (heap and mapped).
+func (s *Set) Bytes() int64 {
+	var b int64
+	for i := range s.shards {
+		b += int64(len(s.shards[i].slots))
+	}
+	return b
+}
 
 // fpShard is a linear-probing table of 48-bit keys, stride bytes a slot
 // (the key, then the payload if any), little-endian; an all-zero key is an
@@ -125,52 +118,51 @@ func (s *fpShard) setPayload(i int, p uint64) {
 	s.slots[o+4] = byte(p >> 32)
 }
 
-// slotRef names one slot of the set; valid until the next insert.
-type slotRef struct {
+// Ref names one member's slot; valid until the next insert.
+type Ref struct {
 	sh *fpShard
 	i  int
 }
 
-// seqDepth decodes a slot's payload: the URL's seq and its smallest known
-// depth, capped at depthSat.
-func (r slotRef) seqDepth() (seq uint64, depth int) {
-	p := r.sh.payload(r.i)
-	return p & payloadSeqMask, int(p >> payloadSeqBits)
+// Payload is the member's payload (0 for a new member, or without payloads).
+func (r Ref) Payload() uint64 { return r.sh.payload(r.i) }
+
+// SetPayload stores p (its low PayloadBits bits) with the member; a no-op
+// in a set without payloads.
+func (r Ref) SetPayload(p uint64) {
+	if r.sh.stride > fpSlotBytes {
+		r.sh.setPayload(r.i, p&(1<<PayloadBits-1))
+	}
 }
 
-// setSeqDepth stores seq and depth (capped at depthSat) in the slot.
-func (r slotRef) setSeqDepth(seq uint64, depth int) {
-	r.sh.setPayload(r.i, seq|uint64(min(depth, depthSat))<<payloadSeqBits)
-}
-
-// add inserts fp and reports whether it was new. It fails only if memory
+// Add inserts fp and reports whether it was new. It fails only if memory
 // for a larger table cannot be mapped.
-func (s *fpSet) add(fp uint64) (bool, error) {
-	_, fresh, err := s.find(fp)
+func (s *Set) Add(fp uint64) (bool, error) {
+	_, fresh, err := s.Find(fp)
 	return fresh, err
 }
 
-// find returns fp's slot, inserting fp if it was not held (fresh). A new
+// Find returns fp's slot, inserting fp if it was not held (fresh). A new
 // slot's payload is zero.
-func (s *fpSet) find(fp uint64) (slotRef, bool, error) {
+func (s *Set) Find(fp uint64) (Ref, bool, error) {
 	sh := &s.shards[shardOf(fp)]
 	// Grow at 7/8 full: linear probing stays short (a miss probes ~8
 	// slots on average, one or two cache lines).
 	if (sh.n+1)*8 > sh.size*7 {
 		if err := s.grow(shardOf(fp)); err != nil {
-			return slotRef{}, false, err
+			return Ref{}, false, err
 		}
 	}
 	k := keyOf(fp)
 	for i := sh.start(k); ; {
 		switch sh.at(i) {
 		case k:
-			return slotRef{sh, i}, false, nil
+			return Ref{sh, i}, false, nil
 		case 0:
 			sh.set(i, k)
 			sh.n++
 			s.n++
-			return slotRef{sh, i}, true, nil
+			return Ref{sh, i}, true, nil
 		}
 		if i++; i == sh.size {
 			i = 0
@@ -178,19 +170,19 @@ func (s *fpSet) find(fp uint64) (slotRef, bool, error) {
 	}
 }
 
-// lookup returns fp's slot if the set holds fp.
-func (s *fpSet) lookup(fp uint64) (slotRef, bool) {
+// Lookup returns fp's slot if the set holds fp.
+func (s *Set) Lookup(fp uint64) (Ref, bool) {
 	sh := &s.shards[shardOf(fp)]
 	if sh.size == 0 {
-		return slotRef{}, false
+		return Ref{}, false
 	}
 	k := keyOf(fp)
 	for i := sh.start(k); ; {
 		switch sh.at(i) {
 		case k:
-			return slotRef{sh, i}, true
+			return Ref{sh, i}, true
 		case 0:
-			return slotRef{}, false
+			return Ref{}, false
 		}
 		if i++; i == sh.size {
 			i = 0
@@ -203,7 +195,7 @@ func (s *fpSet) lookup(fp uint64) (slotRef, bool) {
 // they would all grow at once, and the whole set would swing between 7/8
 // and 7/10 full. Shard i therefore starts at 8·1.25^(i/4096) slots, which
 // spreads the growth points evenly (average load ~0.78 at any size).
-func (s *fpSet) grow(i int) error {
+func (s *Set) grow(i int) error {
 	size := s.shards[i].size * 5 / 4
 	if size == 0 {
 		size = int(8*stagger(i) + 0.5)
@@ -214,10 +206,10 @@ func (s *fpSet) grow(i int) error {
 // stagger is shard i's size factor, 1.25^(i/4096), in [1, 1.25).
 func stagger(i int) float64 { return math.Pow(1.25, float64(i)/fpShards) }
 
-// reserve sizes every shard for n fingerprints in all (Open knows how many
-// the log holds), keeping the stagger: it saves rehashing 10M fingerprints
+// Reserve sizes every shard for n fingerprints in all (a caller filling it from a log knows
+// how many it holds), keeping the stagger: it saves rehashing 10M fingerprints
 // through a dozen growths, most of the time Open took at 10M URLs.
-func (s *fpSet) reserve(n int) error {
+func (s *Set) Reserve(n int) error {
 	for i := range s.shards {
 		size := int(float64(n)/fpShards*8/7*stagger(i)) + 8
 		if size > s.shards[i].size {
@@ -230,9 +222,9 @@ func (s *fpSet) reserve(n int) error {
 }
 
 // resize moves shard i to a table of size slots.
-func (s *fpSet) resize(i, size int) error {
+func (s *Set) resize(i, size int) error {
 	if s.stride == 0 {
-		s.stride = fpSlotBytes // the zero fpSet has no payloads
+		s.stride = fpSlotBytes // the zero Set has no payloads
 	}
 	sh := &s.shards[i]
 	nb := size*s.stride + 8
@@ -270,8 +262,8 @@ func (s *fpSet) resize(i, size int) error {
 	return nil
 }
 
-// free returns the mapped tables to the system; the set is empty after.
-func (s *fpSet) free() {
+// Free returns the mapped tables to the system; the set is empty after.
+func (s *Set) Free() {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		if sh.mapped != nil {

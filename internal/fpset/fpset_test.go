@@ -1,40 +1,14 @@
-package frontier
+package fpset
 
 import (
 	"math/rand/v2"
 	"testing"
 )
 
-// has and bytes are for tests and benchmarks: the frontier itself only
-// adds (add reports whether a fingerprint was new).
-
-// has reports whether fp is in the set.
-func (s *fpSet) has(fp uint64) bool {
-	sh := &s.shards[shardOf(fp)]
-	if sh.size == 0 {
-		return false
-	}
-	k := keyOf(fp)
-	for i := sh.start(k); ; {
-		switch sh.at(i) {
-		case k:
-			return true
-		case 0:
-			return false
-		}
-		if i++; i == sh.size {
-			i = 0
-		}
-	}
-}
-
-// bytes is the memory the tables take.
-func (s *fpSet) bytes() int64 {
-	var b int64
-	for i := range s.shards {
-		b += int64(len(s.shards[i].slots))
-	}
-	return b
+// has reports whether fp is in the set (tests only).
+func (s *Set) has(fp uint64) bool {
+	_, ok := s.Lookup(fp)
+	return ok
 }
 
 // TestFPSet checks the set against a map: random fingerprints, then ones
@@ -42,12 +16,12 @@ func (s *fpSet) bytes() int64 {
 // wrap-around, growth from heap tables into mapped ones).
 func TestFPSet(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	var s fpSet
-	defer s.free()
+	var s Set
+	defer s.Free()
 	want := map[uint64]bool{}
 	check := func(fp uint64) {
 		t.Helper()
-		fresh, err := s.add(fp)
+		fresh, err := s.Add(fp)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,10 +74,10 @@ func TestFPSet(t *testing.T) {
 	if sh := &s.shards[0xabc]; sh.mapped == nil || sh.size < 4_000 {
 		t.Errorf("crowded shard: %d slots, mapped=%v; want a mapped table", sh.size, sh.mapped != nil)
 	}
-	if b := s.bytes(); b < int64(len(want))*fpSlotBytes || b > int64(len(want))*fpSlotBytes*2+fpShards*fpMappedBytes {
+	if b := s.Bytes(); b < int64(len(want))*fpSlotBytes || b > int64(len(want))*fpSlotBytes*2+fpShards*fpMappedBytes {
 		t.Errorf("bytes = %d for %d fingerprints", b, len(want))
 	}
-	s.free()
+	s.Free()
 	if s.n != 0 || s.has(fps0) {
 		t.Error("set not empty after free")
 	}
@@ -115,9 +89,9 @@ func TestFPSet(t *testing.T) {
 // TestFPSetReserve: a reserved set holds what it reserved for without
 // growing, and still answers like a fresh one.
 func TestFPSetReserve(t *testing.T) {
-	var s fpSet
-	defer s.free()
-	if err := s.reserve(100_000); err != nil {
+	var s Set
+	defer s.Free()
+	if err := s.Reserve(100_000); err != nil {
 		t.Fatal(err)
 	}
 	sizes := make([]int, fpShards)
@@ -128,7 +102,7 @@ func TestFPSetReserve(t *testing.T) {
 	fps := make([]uint64, 80_000)
 	for i := range fps {
 		fps[i] = r.Uint64()
-		if fresh, err := s.add(fps[i]); err != nil || !fresh {
+		if fresh, err := s.Add(fps[i]); err != nil || !fresh {
 			t.Fatalf("add #%d: fresh=%v err=%v", i, fresh, err)
 		}
 	}
@@ -149,12 +123,12 @@ func TestFPSetReserve(t *testing.T) {
 }
 
 func TestFPSetKeyZero(t *testing.T) {
-	var s fpSet
-	defer s.free()
-	if fresh, _ := s.add(7 << 52); !fresh || !s.has(7<<52) || !s.has(7<<52|1) {
+	var s Set
+	defer s.Free()
+	if fresh, _ := s.Add(7 << 52); !fresh || !s.has(7<<52) || !s.has(7<<52|1) {
 		t.Fatal("key 0 not stored as 1")
 	}
-	if fresh, _ := s.add(7<<52 | 1); fresh {
+	if fresh, _ := s.Add(7<<52 | 1); fresh {
 		t.Error("key 1 after key 0 counted as new")
 	}
 	if s.has(8<<52) || s.has(7<<52|2) {
@@ -166,24 +140,23 @@ func TestFPSetKeyZero(t *testing.T) {
 // set of 1M fingerprints.
 func BenchmarkFPSet(b *testing.B) { benchFPSet(b, false) }
 
-// BenchmarkFPSetPayloads is BenchmarkFPSet with seq+depth payloads (a
-// frontier keeping shortest depths), reading a hit's payload as a
-// rediscovery does.
+// BenchmarkFPSetPayloads is BenchmarkFPSet with payloads (a frontier
+// keeping shortest depths), reading a hit's payload as a rediscovery does.
 func BenchmarkFPSetPayloads(b *testing.B) { benchFPSet(b, true) }
 
 func benchFPSet(b *testing.B, payloads bool) {
 	r := rand.New(rand.NewPCG(3, 4))
-	s := newFPSet(payloads)
-	defer s.free()
+	s := New(payloads)
+	defer s.Free()
 	fps := make([]uint64, 1_000_000)
 	for i := range fps {
 		fps[i] = r.Uint64() | 1
-		ref, _, err := s.find(fps[i])
+		ref, _, err := s.Find(fps[i])
 		if err != nil {
 			b.Fatal(err)
 		}
 		if payloads {
-			ref.setSeqDepth(uint64(i+1), i%8)
+			ref.SetPayload(uint64(i + 1))
 		}
 	}
 	b.ResetTimer()
@@ -193,11 +166,10 @@ func benchFPSet(b *testing.B, payloads bool) {
 		if i%10 == 9 {
 			fp = r.Uint64() | 1
 		}
-		if ref, ok := s.lookup(fp); ok && payloads {
-			seq, _ := ref.seqDepth()
-			sum += seq
+		if ref, ok := s.Lookup(fp); ok && payloads {
+			sum += ref.Payload()
 		}
 	}
 	_ = sum
-	b.ReportMetric(float64(s.bytes())/float64(s.n), "bytes/url")
+	b.ReportMetric(float64(s.Bytes())/float64(s.n), "bytes/url")
 }
