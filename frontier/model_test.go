@@ -54,6 +54,10 @@ type model struct {
 	seq     int
 	stats   Stats
 	cp      string
+	// deferred hosts since the last Open or RequeueDeferred
+	// (HostUpdate.Defer): their new, retried and released URLs are
+	// deferred too.
+	deferred map[string]bool
 }
 
 func (m *model) add(items []Item) int {
@@ -63,12 +67,18 @@ func (m *model) add(items []Item) int {
 			continue
 		}
 		m.seq++
-		m.urls[it.URL] = &mURL{host: it.Host, depth: it.Depth, seq: m.seq, state: mQueued}
+		u := &mURL{host: it.Host, depth: it.Depth, seq: m.seq, state: mQueued}
+		m.urls[it.URL] = u
 		if !m.hosts[it.Host] {
 			m.hosts[it.Host] = true
 			m.stats.Hosts++
 		}
-		m.stats.Queued++
+		if m.deferred[it.Host] {
+			u.state = mDeferred
+			m.stats.Deferred++
+		} else {
+			m.stats.Queued++
+		}
 		n++
 	}
 	return n
@@ -160,7 +170,7 @@ func TestModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { f.Close() }()
-	m := &model{perHost: perHost, urls: map[string]*mURL{}, hosts: map[string]bool{}}
+	m := &model{perHost: perHost, urls: map[string]*mURL{}, hosts: map[string]bool{}, deferred: map[string]bool{}}
 	now := t0
 	ctx := context.Background()
 	var stale []Lease // leases spent by a completion or a reopen
@@ -267,6 +277,9 @@ func TestModel(t *testing.T) {
 			stale = append(stale, u.lease)
 			m.stats.Leased--
 			u.onWire = false
+			if m.deferred[u.host] && (c.Outcome == Retry || c.Outcome == Release) {
+				c.Outcome = Deferred // nothing of a deferred host is queued
+			}
 			switch c.Outcome {
 			case Done:
 				u.state = mDone
@@ -310,7 +323,42 @@ func TestModel(t *testing.T) {
 			if err := f.Complete(ctx, Completion{Lease: l, Outcome: Done}); !errors.Is(err, ErrStaleLease) {
 				t.Fatalf("step %d: completing spent lease %+v: %v, want ErrStaleLease", step, l, err)
 			}
+		case r < 96:
+			op = "defer-host"
+			h := "h" + strconv.Itoa(rng.IntN(5))
+			if err := f.UpdateHost(ctx, h, HostUpdate{Defer: "test deferral"}); err != nil {
+				t.Fatalf("step %d: defer %s: %v", step, h, err)
+			}
+			if !m.hosts[h] { // a host update makes the host known
+				m.hosts[h] = true
+				m.stats.Hosts++
+			}
+			if !m.deferred[h] {
+				m.deferred[h] = true
+				for _, u := range m.urls {
+					if u.host == h && u.state == mQueued {
+						u.state, u.retryAt, u.inRetry = mDeferred, time.Time{}, false
+						m.stats.Queued--
+						m.stats.Deferred++
+					}
+				}
+			}
 		case r < 97:
+			op = "requeue-deferred"
+			want := 0
+			for _, u := range m.urls {
+				if u.state == mDeferred {
+					u.state, u.retryAt, u.inRetry = mQueued, time.Time{}, false
+					want++
+				}
+			}
+			m.stats.Deferred -= int64(want)
+			m.stats.Queued += int64(want)
+			clear(m.deferred)
+			if n, err := f.RequeueDeferred(ctx); err != nil || n != want {
+				t.Fatalf("step %d: RequeueDeferred = %d, %v; model requeues %d", step, n, err, want)
+			}
+		case r < 98:
 			op = "reopen"
 			if err := f.Close(); err != nil {
 				t.Fatalf("step %d: Close: %v", step, err)
@@ -318,6 +366,7 @@ func TestModel(t *testing.T) {
 			if f, err = Open(path, opts); err != nil {
 				t.Fatalf("step %d: reopen: %v", step, err)
 			}
+			clear(m.deferred) // a host deferral lasts for the life of an Open
 			for _, u := range leased() {
 				stale = append(stale, u.lease)
 				u.state, u.onWire = mQueued, false
@@ -355,6 +404,25 @@ func (m *model) check(t *testing.T, step int, op string, f *Frontier) {
 	}
 	if m.cp != "" && string(f.Checkpoint()) != m.cp {
 		t.Fatalf("step %d (%s): checkpoint %q, model %q", step, op, f.Checkpoint(), m.cp)
+	}
+	dh, err := f.DeferredHosts()
+	if err != nil {
+		t.Fatalf("step %d (%s): DeferredHosts: %v", step, op, err)
+	}
+	wantDeferred := map[string]int64{}
+	for _, u := range m.urls {
+		if u.state == mDeferred {
+			wantDeferred[u.host]++
+		}
+	}
+	for _, d := range dh {
+		if d.URLs != wantDeferred[d.Host] {
+			t.Fatalf("step %d (%s): DeferredHosts says %s has %d, model %d", step, op, d.Host, d.URLs, wantDeferred[d.Host])
+		}
+		delete(wantDeferred, d.Host)
+	}
+	if len(wantDeferred) > 0 {
+		t.Fatalf("step %d (%s): DeferredHosts %+v misses %v", step, op, dh, wantDeferred)
 	}
 	type hc struct{ inFlight, queued int }
 	want := map[string]hc{}
