@@ -20,7 +20,7 @@ func (e *engine) robotsBlocks(f *fetched) []storage.Block {
 			at = resp.Timing.Start.Add(resp.Timing.Total)
 		}
 		rec := &storage.Record{URL: resp.URL, FinalURL: resp.URL, Method: "GET", Status: resp.Status,
-			FetchedAt: at.UTC(), Depth: -1, Robots: true}
+			FetchedAt: at.UTC(), Depth: -1, Robots: true, Pass: e.pass}
 		fillRecord(rec, resp)
 		if resp.Location != "" {
 			rec.FinalURL = resp.Location

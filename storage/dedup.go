@@ -44,8 +44,9 @@ func digestOf(sha string, body []byte) digestKey {
 
 // digestIndex maps body digests to the first committed-or-appended block
 // holding that body, so an identical body is stored once. It lives in
-// memory (one map entry, 24 bytes of key and value, per distinct stored
-// body) and is logged append-only to DIR/digests, entries in block order.
+// memory (digestTable: 8 bytes of digest and 8 of position per distinct
+// stored body, in a table at most 3/4 full) and is logged append-only to
+// DIR/digests (16 bytes of digest), entries in block order.
 //
 // Invariants:
 //   - An entry is added only after its block was appended, by the one
@@ -57,7 +58,7 @@ func digestOf(sha string, body []byte) digestKey {
 //     the log is flushed, not fsynced, before each frontier commit.
 type digestIndex struct {
 	mu  sync.RWMutex
-	m   map[digestKey]uint64 // digest -> packed position (segment<<40 | offset)
+	m   digestTable // digest prefix -> packed position (segment<<40 | offset)
 	f   *os.File
 	bw  *bufio.Writer
 	err error // sticky write error
@@ -74,7 +75,7 @@ func openDigestIndex(path string, committed position) (*digestIndex, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: open digest index: %w", err)
 	}
-	idx := &digestIndex{m: map[digestKey]uint64{}, f: f}
+	idx := &digestIndex{f: f}
 	keep, err := idx.load(bufio.NewReaderSize(f, 1<<20), committed)
 	if err == nil {
 		err = f.Truncate(keep)
@@ -112,9 +113,7 @@ func (x *digestIndex) load(r io.Reader, committed position) (int64, error) {
 		}
 		var k digestKey
 		copy(k[:], e[:16])
-		if _, ok := x.m[k]; !ok {
-			x.m[k] = packPos(seg, off)
-		}
+		x.m.put(tableKey(k), packPos(seg, off))
 		kept += digestEntryLen
 	}
 }
@@ -122,7 +121,7 @@ func (x *digestIndex) load(r io.Reader, committed position) (int64, error) {
 // lookup returns the block holding a body with digest k.
 func (x *digestIndex) lookup(k digestKey) (Ref, bool) {
 	x.mu.RLock()
-	v, ok := x.m[k]
+	v, ok := x.m.get(tableKey(k))
 	x.mu.RUnlock()
 	if !ok {
 		return Ref{}, false
@@ -140,10 +139,9 @@ func (x *digestIndex) add(k digestKey, seg uint32, off int64) error {
 	if x.err != nil {
 		return x.err
 	}
-	if _, ok := x.m[k]; ok {
-		return nil
+	if !x.m.put(tableKey(k), packPos(seg, off)) {
+		return nil // a body with this digest prefix is indexed already
 	}
-	x.m[k] = packPos(seg, off)
 	var e [digestEntryLen]byte
 	copy(e[:16], k[:])
 	binary.BigEndian.PutUint32(e[16:20], seg)
@@ -180,7 +178,7 @@ func (x *digestIndex) close() error {
 func (x *digestIndex) len() int {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	return len(x.m)
+	return x.m.n
 }
 
 // Dedup turns r into a reference to an earlier block holding the same
@@ -202,6 +200,20 @@ func (s *Store) Dedup(r *Record) bool {
 	if !ok {
 		return false
 	}
+	// The table keys on 8 bytes of the digest: confirm the whole digest
+	// against the stored record (one pread; hits are the rare case).
+	if orig, err := s.readRef(ref); err != nil || orig.SHA256 != r.SHA256 {
+		return false
+	}
 	r.Revisit = &Revisit{Profile: ProfileIdenticalPayload, Ref: ref}
 	return true
+}
+
+// readRef reads the record of an appended block (digest confirmation).
+func (s *Store) readRef(ref Ref) (*Record, error) {
+	loc := make([]byte, 0, locatorLen)
+	loc = append(loc, locatorV1)
+	loc = binary.BigEndian.AppendUint32(loc, ref.seg)
+	loc = binary.BigEndian.AppendUint64(loc, uint64(ref.off))
+	return s.ReadAt(loc)
 }

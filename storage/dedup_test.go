@@ -2,7 +2,9 @@ package storage
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -164,5 +166,60 @@ func BenchmarkDigestIndexMemory(b *testing.B) {
 		fi, _ := os.Stat(filepath.Join(dir, digestsFile))
 		b.ReportMetric(float64(fi.Size())/n, "log-B/body")
 		runtime.KeepAlive(x)
+	}
+}
+
+// TestDigestTable: every key put is found with its first value, across
+// growth; absent keys are not; the zero key is stored as 1.
+func TestDigestTable(t *testing.T) {
+	var tb digestTable
+	for i := uint64(1); i <= 5000; i++ {
+		if !tb.put(i*0x9e3779b97f4a7c15|1, i) {
+			t.Fatalf("put %d refused", i)
+		}
+	}
+	if tb.put(1*0x9e3779b97f4a7c15|1, 99) {
+		t.Fatal("a second put of a key stored")
+	}
+	for i := uint64(1); i <= 5000; i++ {
+		if v, ok := tb.get(i*0x9e3779b97f4a7c15 | 1); !ok || v != i {
+			t.Fatalf("get %d = %d, %v", i, v, ok)
+		}
+	}
+	if _, ok := tb.get(2); ok {
+		t.Fatal("absent key found")
+	}
+	if tableKey(digestKey{}) != 1 {
+		t.Fatal("zero digest prefix not mapped to 1")
+	}
+}
+
+// TestDedupConfirmsFullDigest: an index entry whose 8-byte key matches but
+// whose stored record has another digest (what a prefix collision would
+// look like) is not used.
+func TestDedupConfirmsFullDigest(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	a := testRecord(1, 4<<10)
+	appendRecs(t, s, a)
+	b := testRecord(2, 4<<10)
+	sum := sha256.Sum256(b.Body)
+	b.SHA256 = hex.EncodeToString(sum[:])
+	var k digestKey
+	copy(k[:], sum[:])
+	s.idx.mu.Lock()
+	s.idx.m.put(tableKey(k), packPos(1, 0)) // b's digest, a's block
+	s.idx.mu.Unlock()
+	if s.Dedup(b) {
+		t.Fatalf("b deduplicated against a block holding another body: %+v", b.Revisit)
+	}
+	a2 := testRecord(3, 4<<10)
+	a2.Body = a.Body
+	if !s.Dedup(a2) {
+		t.Fatal("a real duplicate was not found")
 	}
 }
