@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/trawl-crawler/trawl/crawler/fetch"
+	"github.com/trawl-crawler/trawl/frontier"
 )
 
 // Crawler runs one crawl in one state directory. Build it with New, attach
@@ -44,6 +45,8 @@ type Crawler struct {
 	started   atomic.Bool
 	panics    atomic.Int64
 	progress  func(Stats)
+	// openFrontier replaces the bbolt frontier in dir (WithFrontier).
+	openFrontier func(frontier.Options) (Frontier, error)
 }
 
 type htmlCallback struct {

@@ -98,6 +98,11 @@ func (d stateDir) openPages() (*storage.Reader, error) {
 	if st, err := ReadStatus(string(d)); err == nil && st.State == StateRunning {
 		running = true
 	}
+	if _, err := os.Stat(d.frontierPath()); errors.Is(err, os.ErrNotExist) {
+		// A worker of a shared crawl: its checkpoint is in the shared
+		// frontier, and its manifest holds only what it committed there.
+		running = true
+	}
 	var r *storage.Reader
 	var err error
 	if !running {

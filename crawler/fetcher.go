@@ -176,6 +176,8 @@ func (e *engine) fetchOne(l frontier.Lease) {
 	// lease sends first — robots.txt or the page — starts then.
 	if err := sleepUntil(ctx, l.Start); err != nil {
 		f.err = &fetch.Error{Class: fetch.ClassCanceled, URL: l.URL, Err: err}
+	} else if err := e.mayStart(); err != nil {
+		f.err = &fetch.Error{Class: fetch.ClassCanceled, URL: l.URL, Err: err}
 	}
 	if f.err == nil && !e.cfg.IgnoreRobots {
 		f.robots = e.rob.lookup(ctx, l, time.Now())
@@ -234,6 +236,7 @@ func (e *engine) hostDelay(r robotsResult) time.Duration {
 func (e *engine) begin(ctx context.Context, l frontier.Lease) {
 	now := time.Now()
 	_ = sleepUntil(ctx, now.Add(e.fr.Begin(l, now)))
+	_ = e.mayStart() // a fenced shared-frontier worker fails here, cancelling ctx before the write
 }
 
 // sleepUntil waits until t (at once if t has passed) or until ctx is done.

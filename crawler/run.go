@@ -273,7 +273,7 @@ func (e *engine) openFrontier(d stateDir, resume bool) error {
 			return err
 		}
 	}
-	fr, err := frontier.Open(d.frontierPath(), frontierDepth(frontier.Options{
+	fr, err := e.c.frontierOpener()(frontierDepth(frontier.Options{
 		PerHost:       e.cfg.PerHost,
 		Delay:         e.cfg.Delay,
 		MaxBatchDelay: commitWindow,

@@ -66,6 +66,9 @@ func runCrawl(ctx context.Context, env *cliEnv, args []string, resume bool) int 
 		return exitUsage
 	}
 
+	if fs.shared.url != "" {
+		return runShared(ctx, env, fs, &fc, seeds, set, fileKeys, prog, log, resume)
+	}
 	if resume {
 		if len(seeds) > 0 {
 			env.errorf("resume takes no seed URLs; the crawl in %s keeps its own", fc.Dir)

@@ -14,6 +14,7 @@ type crawlFlagSet struct {
 	*cmdFlags
 	configPath string
 	fresh      bool
+	shared     sharedFlags // --frontier and its companions (shared.go)
 }
 
 // crawlFlags defines the flags of `trawl crawl` (resume=false) or `trawl
@@ -62,6 +63,7 @@ func crawlFlags(name string, fc *fileConfig, resume bool) *crawlFlagSet {
 	}
 	fs.group("Scope (fixed for the life of a crawl)", "seeds-file", "scope", "max-depth", "include", "exclude", "follow-nofollow", "sitemaps", "ignore-robots", "user-agent")
 	fs.group("Politeness", "delay", "per-host", "politeness-key", "concurrency")
+	fs.shared.define(fs)
 	fs.group("Limits", "max-pages", "max-body", "timeout", "retries", "max-wait", "max-links-per-page")
 	requestFlags(fs, c) // defines and files its own groups
 	fs.group("Network", "proxy", "allow-private")

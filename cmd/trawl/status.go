@@ -15,7 +15,9 @@ func runStatus(env *cliEnv, args []string) int {
 		"Print what the crawl in --dir holds: its state, counters and rates. Works while\nthe crawl runs in another process.")
 	dir := fs.String("dir", "./trawl-data", "crawl state `DIR`")
 	asJSON := fs.Bool("json", false, "print one JSON object (the same figures, for scripts)")
-	fs.group("Flags", "dir", "json")
+	frontierURL := fs.String("frontier", "", "show the shared crawl in the Redis at `URL` (all workers) instead of --dir")
+	crawlName := fs.String("crawl", "", "with --frontier: the crawl's `NAME` (needed when the Redis holds several)")
+	fs.group("Flags", "dir", "json", "frontier", "crawl")
 	fs.examples = []string{"trawl status --dir site", "trawl status --dir site --json | jq .done"}
 	pos, err := fs.parse(args, env.stdout)
 	if err != nil {
@@ -28,6 +30,9 @@ func runStatus(env *cliEnv, args []string) int {
 	if len(pos) > 0 {
 		env.errorf("status takes no arguments, got %q (name the crawl with --dir DIR)", pos[0])
 		return exitUsage
+	}
+	if *frontierURL != "" {
+		return sharedStatus(env, *frontierURL, *crawlName, *asJSON)
 	}
 	st, err := crawler.ReadStatus(*dir)
 	if errors.Is(err, crawler.ErrNoCrawl) {

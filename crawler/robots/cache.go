@@ -132,7 +132,10 @@ func (c *Cache) Lookup(ctx context.Context, u string, now time.Time) Result {
 	failures := 0
 	if e != nil {
 		failures = e.res.Failures
-	} else if st, ok := c.persisted(origin); ok && now.Before(st.Expires) {
+	}
+	// persisted may be fresher than an expired entry here: another process
+	// sharing the frontier fetched robots.txt since (a shared frontier).
+	if st, ok := c.persisted(origin); ok && now.Before(st.Expires) {
 		ne := &entry{ready: make(chan struct{}), res: settled(st.Status, st.Body, st.Expires)}
 		close(ne.ready)
 		c.m[origin] = ne

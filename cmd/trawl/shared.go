@@ -1,0 +1,481 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/trawl-crawler/trawl/crawler"
+	"github.com/trawl-crawler/trawl/frontier"
+	"github.com/trawl-crawler/trawl/frontier/redisfrontier"
+)
+
+// The Redis frontier is one of the crawler's frontiers.
+var _ crawler.Frontier = (*redisfrontier.Frontier)(nil)
+
+// sharedFlags are the flags of a worker of a crawl whose frontier is
+// shared in Redis (README: Crawling from several machines).
+type sharedFlags struct {
+	url      string
+	crawl    string
+	leaseTTL time.Duration
+	wait     time.Duration
+}
+
+func (s *sharedFlags) define(fs *crawlFlagSet) {
+	fs.StringVar(&s.url, "frontier", "", "share the crawl's frontier in the Redis at `URL` (redis://HOST:PORT/DB): several workers, each with its own --dir, crawl together")
+	fs.StringVar(&s.crawl, "crawl", "", "`NAME` of the crawl in the shared frontier (default: the first seed's host)")
+	fs.DurationVar(&s.leaseTTL, "lease-ttl", 10*time.Second, "with --frontier: a worker that stops heart-beating loses its leases after `DURATION`")
+	fs.DurationVar(&s.wait, "redis-wait", 2*time.Minute, "with --frontier: how long a worker waits for a lost Redis to come back before it exits (`DURATION`)")
+	fs.group("Shared frontier (several workers)", "frontier", "crawl", "lease-ttl", "redis-wait")
+}
+
+// workerFile records, in a worker's --dir, which shared crawl the directory
+// belongs to and the worker's id (the key of its checkpoint in Redis).
+const workerFile = "worker.json"
+
+type workerInfo struct {
+	Frontier string `json:"frontier"` // redacted: resume takes --frontier again
+	Crawl    string `json:"crawl"`
+	WorkerID string `json:"worker_id"`
+}
+
+func readWorker(dir string) (workerInfo, bool, error) {
+	b, err := os.ReadFile(filepath.Join(dir, workerFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return workerInfo{}, false, nil
+	}
+	if err != nil {
+		return workerInfo{}, false, fmt.Errorf("read %s: %w", filepath.Join(dir, workerFile), err)
+	}
+	var w workerInfo
+	if err := json.Unmarshal(b, &w); err != nil || w.WorkerID == "" || w.Crawl == "" {
+		return workerInfo{}, false, fmt.Errorf("%s is not a trawl worker file", filepath.Join(dir, workerFile))
+	}
+	return w, true, nil
+}
+
+func writeWorker(dir string, w workerInfo) error {
+	b, _ := json.MarshalIndent(w, "", "  ")
+	tmp := filepath.Join(dir, workerFile+".tmp")
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", workerFile, err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, workerFile)); err != nil {
+		return fmt.Errorf("write %s: %w", workerFile, err)
+	}
+	return nil
+}
+
+// lockWorker takes dir's worker lock for the life of the process: holding
+// it is what proves an earlier incarnation of this worker dead, so joining
+// may take its leases back at once.
+func lockWorker(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, "worker.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", dir, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s is in use by another trawl worker: %w", dir, crawler.ErrLocked)
+	}
+	return f, nil
+}
+
+// defaultCrawlName is the first seed's host.
+func defaultCrawlName(seeds []string) string {
+	if len(seeds) == 0 {
+		return ""
+	}
+	u, err := url.Parse(seeds[0])
+	if err != nil || u.Hostname() == "" {
+		return ""
+	}
+	return strings.ToLower(u.Host)
+}
+
+func newWorkerID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// runShared runs `trawl crawl|resume --frontier URL`: one worker of a
+// crawl whose frontier is in Redis. The first worker creates the crawl;
+// the others join it with the same command (their scope must be the same).
+// --per-host, --delay and --max-pages are the crawl's, shared by all. A
+// lost connection or a missed heartbeat makes the worker stop, wait for
+// Redis, truncate its page store to its committed checkpoint and rejoin.
+func runShared(ctx context.Context, env *cliEnv, fs *crawlFlagSet, fc *fileConfig, seeds []string,
+	set, fileKeys map[string]bool, prog *progress, log *slog.Logger, resume bool) int {
+	sf := fs.shared
+	name, dir := sf.crawl, fc.Dir
+	if sf.leaseTTL < 500*time.Millisecond {
+		env.errorf("--lease-ttl %v: want at least 500ms", sf.leaseTTL)
+		return exitUsage
+	}
+	wi, haveWorker, err := readWorker(dir)
+	if err != nil {
+		env.errorf("%v", err)
+		return exitUsage
+	}
+	if resume {
+		if len(seeds) > 0 {
+			env.errorf("resume takes no seed URLs; the shared crawl keeps its own")
+			return exitUsage
+		}
+		if !haveWorker || !crawler.Exists(dir) {
+			env.errorf("no worker of a shared crawl in %s (start one with: trawl crawl --frontier %s --dir %s URL)", dir, redisfrontier.Redacted(sf.url), dir)
+			return exitUsage
+		}
+		if name != "" && name != wi.Crawl {
+			env.errorf("%s is a worker of crawl %q, not %q", dir, wi.Crawl, name)
+			return exitUsage
+		}
+		name = wi.Crawl
+		stored, err := crawler.LoadConfig(dir)
+		if err != nil {
+			env.errorf("resume: %v", err)
+			return exitUsage
+		}
+		merged, changed := resumeConfig(stored, fc.Config, set, fileKeys)
+		if len(changed) > 0 {
+			env.errorf("resume cannot change the crawl's scope (%s)", strings.Join(changed, ", "))
+			return exitUsage
+		}
+		fc.Config = merged
+	} else {
+		if fc.SeedsFile != "" {
+			more, err := readSeeds(fc.SeedsFile, env.stdin)
+			if err != nil {
+				env.errorf("%v", err)
+				return exitUsage
+			}
+			seeds = append(seeds, more...)
+		}
+		fc.Config.Seeds = append(fc.Config.Seeds, seeds...)
+		if name == "" {
+			name = defaultCrawlName(fc.Config.Seeds)
+		}
+		if name == "" {
+			env.errorf("name the shared crawl with --crawl NAME (or give a seed URL: its host is the default name)")
+			return exitUsage
+		}
+		if crawler.Exists(dir) {
+			if !fs.fresh {
+				env.errorf("%s already holds a worker of crawl %q; continue it with: trawl resume --frontier %s --dir %s (or start this worker over with --fresh)",
+					dir, wi.Crawl, redisfrontier.Redacted(sf.url), dir)
+				return exitUsage
+			}
+			if err := crawler.Discard(dir); err != nil {
+				env.errorf("%v", err)
+				return exitFailure
+			}
+			haveWorker = false
+		}
+		if haveWorker && wi.Crawl != name {
+			haveWorker = false // a start killed before it ran: a new worker
+		}
+	}
+	if err := redisfrontier.ValidName(name); err != nil {
+		env.errorf("--crawl: %v", err)
+		return exitUsage
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		env.errorf("create %s: %v", dir, err)
+		return exitFailure
+	}
+	lock, err := lockWorker(dir)
+	if err != nil {
+		env.errorf("%v", err)
+		return exitUsage
+	}
+	defer lock.Close()
+
+	cl, err := redisfrontier.Dial(ctx, sf.url, log)
+	if err != nil {
+		env.errorf("%v", err)
+		return exitFailure
+	}
+	code := setupShared(ctx, env, cl, sf, name, fc, set, resume)
+	cl.Close()
+	if code != exitOK {
+		return code
+	}
+	if err := fc.Config.Validate(); err != nil {
+		env.errorf("%s", configProblem(err, set, fs.configPath))
+		return exitUsage
+	}
+	if !haveWorker {
+		wi = workerInfo{Frontier: redisfrontier.Redacted(sf.url), Crawl: name, WorkerID: newWorkerID()}
+		if err := writeWorker(dir, wi); err != nil {
+			env.errorf("%v", err)
+			return exitFailure
+		}
+	}
+
+	var reg *prometheus.Registry
+	if fc.Metrics != "" {
+		reg = prometheus.NewRegistry()
+		srv, err := serveMetrics(fc.Metrics, reg, log)
+		if err != nil {
+			env.errorf("metrics: %v", err)
+			return exitUsage
+		}
+		defer func(s *http.Server) { s.Close() }(srv)
+	}
+	w := &watcher{prog: prog, log: log, heartbeat: fc.Heartbeat, dir: dir, delay: fc.Config.Delay}
+	log.Info("worker joining shared crawl", "crawl", name, "frontier", redisfrontier.Redacted(sf.url), "worker", wi.WorkerID)
+	for run := 1; ; run++ {
+		opts := []crawler.Option{crawler.WithLogger(log), crawler.WithProgress(w.update),
+			// No lookahead: a lease handed out early cannot be moved when
+			// the request before it on its host (maybe in another process)
+			// starts late; leased at its start, it can (Started).
+			crawler.WithFrontier(func(o frontier.Options) (crawler.Frontier, error) {
+				f, err := redisfrontier.Open(ctx, redisfrontier.Options{URL: sf.url, Crawl: name, WorkerID: wi.WorkerID,
+					LeaseTTL: sf.leaseTTL, BeforeCommit: o.BeforeCommit, Logger: log})
+				if err != nil {
+					return nil, err
+				}
+				return f, nil
+			})}
+		if reg != nil {
+			// A rejoin registers the crawl's metrics again: label each run.
+			opts = append(opts, crawler.WithMetrics(prometheus.WrapRegistererWith(prometheus.Labels{"run": strconv.Itoa(run)}, reg)))
+		}
+		cr, err := crawler.New(dir, fc.Config, opts...)
+		if err != nil {
+			env.errorf("%v", err)
+			return exitUsage
+		}
+		var st crawler.Stats
+		if crawler.Exists(dir) {
+			st, err = cr.Resume(ctx)
+		} else {
+			st, err = cr.Run(ctx)
+		}
+		if prog != nil {
+			prog.clear()
+		}
+		if err != nil && redisfrontier.Rejoinable(err) && ctx.Err() == nil {
+			log.Warn("worker lost its place in the shared crawl; rejoining", "err", err)
+			if werr := waitForRedis(ctx, sf, log); werr != nil {
+				env.errorf("%s failed: %v (then: %v)", fs.cmd, err, werr)
+				printSummary(env.stdout, st, dir)
+				return exitFailure
+			}
+			continue
+		}
+		if err != nil {
+			switch {
+			case errors.Is(err, crawler.ErrConfig):
+				env.errorf("%v", err)
+				return exitUsage
+			default:
+				env.errorf("%s failed: %v", fs.cmd, err)
+			}
+			printSummary(env.stdout, st, dir)
+			fmt.Fprintf(env.stdout, "resume with: trawl resume --frontier %s --dir %s\n", redisfrontier.Redacted(sf.url), dir)
+			return exitFailure
+		}
+		printSummary(env.stdout, st, dir)
+		if st.State != crawler.StateFinished {
+			fmt.Fprintf(env.stdout, "resume with: trawl resume --frontier %s --dir %s\n", redisfrontier.Redacted(sf.url), dir)
+			return interruptCode(ctx)
+		}
+		return exitOK
+	}
+}
+
+// setupShared creates the crawl in Redis or checks that this worker's scope
+// is the crawl's, applies the crawl-wide settings given on this command
+// line, and takes the crawl's settings into fc.
+func setupShared(ctx context.Context, env *cliEnv, cl *redis.Client, sf sharedFlags, name string, fc *fileConfig, set map[string]bool, resume bool) int {
+	c := &fc.Config
+	if !resume {
+		if len(c.Seeds) == 0 {
+			// Joining without seeds: the crawl's own scope.
+			st, ok, err := redisfrontier.ReadStatus(ctx, cl, sf.url, name)
+			if err != nil {
+				env.errorf("%v", err)
+				return exitFailure
+			}
+			if !ok || st.Config == nil {
+				env.errorf("no crawl %q in %s to join; start it with seed URLs", name, redisfrontier.Redacted(sf.url))
+				return exitUsage
+			}
+			var stored crawler.Config
+			if err := json.Unmarshal(st.Config, &stored); err != nil {
+				env.errorf("crawl %q: stored config: %v", name, err)
+				return exitFailure
+			}
+			c.Seeds, c.MaxDepth, c.Scope, c.Include, c.Exclude = stored.Seeds, stored.MaxDepth, stored.Scope, stored.Include, stored.Exclude
+			c.UserAgent, c.IgnoreRobots, c.FollowNofollow, c.FollowLinks = stored.UserAgent, stored.IgnoreRobots, stored.FollowNofollow, stored.FollowLinks
+		}
+		scope, _ := json.Marshal(c)
+		created, stored, err := redisfrontier.Init(ctx, cl, sf.url, name, scope,
+			redisfrontier.Globals{PerHost: c.PerHost, Delay: c.Delay, MaxPages: c.MaxPages, RobotsGate: !c.IgnoreRobots})
+		if err != nil {
+			env.errorf("%v", err)
+			return exitFailure
+		}
+		if !created {
+			var sc crawler.Config
+			if err := json.Unmarshal(stored, &sc); err != nil {
+				env.errorf("crawl %q in %s: stored scope: %v", name, redisfrontier.Redacted(sf.url), err)
+				return exitFailure
+			}
+			if changed := crawler.ScopeChanges(sc, *c); len(changed) > 0 {
+				env.errorf("crawl %q in %s was started with a different scope (%s differ); join it with the same seeds and scope flags, or with no seeds: trawl crawl --frontier %s --crawl %s --dir DIR",
+					name, redisfrontier.Redacted(sf.url), strings.Join(changed, ", "), redisfrontier.Redacted(sf.url), name)
+				return exitUsage
+			}
+		}
+		if !created {
+			if code := applyGlobals(ctx, env, cl, sf, name, c, set); code != exitOK {
+				return code
+			}
+		}
+	} else if code := applyGlobals(ctx, env, cl, sf, name, c, set); code != exitOK {
+		return code
+	}
+	g, err := redisfrontier.ReadGlobals(ctx, cl, sf.url, name)
+	if err != nil {
+		env.errorf("%v", err)
+		return exitFailure
+	}
+	c.PerHost, c.Delay, c.MaxPages = g.PerHost, g.Delay, g.MaxPages
+	return exitOK
+}
+
+// applyGlobals changes the crawl-wide settings this command line gives.
+func applyGlobals(ctx context.Context, env *cliEnv, cl *redis.Client, sf sharedFlags, name string, c *crawler.Config, set map[string]bool) int {
+	var perHost *int
+	var delay *time.Duration
+	var maxPages *int64
+	if set["per-host"] {
+		perHost = &c.PerHost
+	}
+	if set["delay"] {
+		delay = &c.Delay
+	}
+	if set["max-pages"] {
+		maxPages = &c.MaxPages
+	}
+	if perHost == nil && delay == nil && maxPages == nil {
+		return exitOK
+	}
+	if err := redisfrontier.SetGlobals(ctx, cl, sf.url, name, perHost, delay, maxPages); err != nil {
+		env.errorf("%v", err)
+		return exitFailure
+	}
+	return exitOK
+}
+
+// waitForRedis dials until Redis answers (it may be restarting and loading
+// its AOF), for up to --redis-wait.
+func waitForRedis(ctx context.Context, sf sharedFlags, log *slog.Logger) error {
+	deadline := time.Now().Add(sf.wait)
+	pause := 50 * time.Millisecond
+	for {
+		cl, err := redisfrontier.Dial(ctx, sf.url, nil)
+		if err == nil {
+			cl.Close()
+			return nil
+		}
+		if !redisfrontier.Rejoinable(err) || time.Now().After(deadline) {
+			return err
+		}
+		log.Warn("waiting for the shared frontier", "err", err)
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		pause = min(2*pause, 2*time.Second)
+	}
+}
+
+// sharedStatus implements `trawl status --frontier URL [--crawl NAME]`:
+// the whole crawl's counters and its live workers, read from Redis.
+func sharedStatus(env *cliEnv, rawURL, name string, asJSON bool) int {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cl, err := redisfrontier.Dial(ctx, rawURL, nil)
+	if err != nil {
+		env.errorf("%v", err)
+		return exitFailure
+	}
+	defer cl.Close()
+	if name == "" {
+		names, err := redisfrontier.Crawls(ctx, cl, rawURL)
+		if err != nil {
+			env.errorf("%v", err)
+			return exitFailure
+		}
+		switch len(names) {
+		case 0:
+			env.errorf("no crawl in %s (start one with: trawl crawl --frontier %s --dir DIR URL)", redisfrontier.Redacted(rawURL), redisfrontier.Redacted(rawURL))
+			return exitUsage
+		case 1:
+			name = names[0]
+		default:
+			env.errorf("%s holds %d crawls (%s): name one with --crawl NAME", redisfrontier.Redacted(rawURL), len(names), strings.Join(names, ", "))
+			return exitUsage
+		}
+	}
+	st, ok, err := redisfrontier.ReadStatus(ctx, cl, rawURL, name)
+	if err != nil {
+		env.errorf("%v", err)
+		return exitFailure
+	}
+	if !ok {
+		env.errorf("no crawl %q in %s", name, redisfrontier.Redacted(rawURL))
+		return exitUsage
+	}
+	state := "running"
+	switch {
+	case st.Drained:
+		state = "finished"
+	case len(st.Workers) == 0:
+		state = "interrupted"
+	}
+	if asJSON {
+		b, _ := json.Marshal(struct {
+			redisfrontier.Status
+			State    string `json:"state"`
+			PerHost  int    `json:"per_host"`
+			DelayMS  int64  `json:"delay_ms"`
+			MaxPages int64  `json:"max_pages"`
+		}{st, state, st.Globals.PerHost, st.Globals.Delay.Milliseconds(), st.Globals.MaxPages})
+		fmt.Fprintf(env.stdout, "%s\n", b)
+		return exitOK
+	}
+	s := st.Stats
+	fmt.Fprintf(env.stdout, "crawl %s in %s: %s\n", name, redisfrontier.Redacted(rawURL), state)
+	fmt.Fprintf(env.stdout, "  %d done, %d failed, %d skipped, %d queued, %d leased, %d hosts, %s stored\n",
+		s.Done, s.Failed, s.Skipped, s.Queued, s.Leased, s.Hosts, humanBytes(s.Bytes))
+	fmt.Fprintf(env.stdout, "  per host: %d in flight, %v between request starts; max pages: %d\n", st.Globals.PerHost, st.Globals.Delay, st.Globals.MaxPages)
+	fmt.Fprintf(env.stdout, "  %d live workers\n", len(st.Workers))
+	for _, w := range st.Workers {
+		fmt.Fprintf(env.stdout, "    %s: %d leases, heartbeat deadline %s\n", w.Incarnation, w.Leases, w.Deadline.UTC().Format(time.RFC3339))
+	}
+	return exitOK
+}

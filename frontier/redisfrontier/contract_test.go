@@ -1,0 +1,47 @@
+package redisfrontier
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/trawl-crawler/trawl/frontier/frontiertest"
+	"github.com/trawl-crawler/trawl/internal/redistest"
+)
+
+// TestContract runs the frontier contract suite against the Redis
+// frontier: one redis-server, a crawl of its own per case, the schedule on
+// the cases' fixed times (CallerClock).
+func TestContract(t *testing.T) {
+	srv := redistest.Start(t)
+	var n atomic.Int64
+	frontiertest.Run(t, func(t *testing.T) frontiertest.Open {
+		name := fmt.Sprintf("c%d", n.Add(1))
+		return func(cfg frontiertest.Config) (frontiertest.Frontier, error) {
+			ctx := context.Background()
+			cl, err := Dial(ctx, srv.URL(), nil)
+			if err != nil {
+				return nil, err
+			}
+			defer cl.Close()
+			if _, _, err := Init(ctx, cl, srv.URL(), name, []byte("{}"), Globals{PerHost: perHost(cfg), Delay: cfg.Delay}); err != nil {
+				return nil, err
+			}
+			perHost, delay := perHost(cfg), cfg.Delay
+			if err := SetGlobals(ctx, cl, srv.URL(), name, &perHost, &delay, nil); err != nil {
+				return nil, err
+			}
+			return Open(ctx, Options{URL: srv.URL(), Crawl: name, WorkerID: "w", LeaseTTL: time.Minute,
+				Lookahead: cfg.Lookahead, CallerClock: true})
+		}
+	})
+}
+
+func perHost(cfg frontiertest.Config) int {
+	if cfg.PerHost <= 0 {
+		return 2
+	}
+	return cfg.PerHost
+}

@@ -1,0 +1,814 @@
+package redisfrontier
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/trawl-crawler/trawl/frontier"
+)
+
+// Options configure one worker's Frontier.
+type Options struct {
+	URL      string // redis://HOST:PORT/DB
+	Crawl    string // the crawl's name: one Redis holds several crawls
+	WorkerID string // stable id of the worker (of its page store): its checkpoint's key
+	// LeaseTTL is how long an incarnation's leases outlive its last
+	// heartbeat (default 10s). Heartbeats run every LeaseTTL/5; the worker
+	// fences itself (starts no request) from 3/4 of LeaseTTL after the
+	// last renewal it saw succeed.
+	LeaseTTL time.Duration
+	// Lookahead lets Next hand out a lease up to this long before its
+	// host's next start (the lease's Start says when to send).
+	Lookahead time.Duration
+	// BeforeCommit runs before each batch of completions is sent (the
+	// crawler fsyncs its page store here): the checkpoint committed with a
+	// batch never covers bytes that are not on disk.
+	BeforeCommit func() error
+	Logger       *slog.Logger
+	// CallerClock makes the schedule use the times passed to Next and
+	// Begin instead of Redis's clock (tests with fixed times: the contract
+	// suite). Heartbeat deadlines stay on Redis's clock. Never for a real
+	// crawl: workers' clocks differ.
+	CallerClock bool
+}
+
+// maxBatch bounds the completions one script commits (and so the time
+// Redis spends in one script, during which every other client waits).
+const maxBatch = 64
+
+// Frontier is one worker's view of a crawl kept in Redis. It implements the
+// crawler's Frontier interface; all methods are safe for concurrent use.
+type Frontier struct {
+	cl     *redis.Client
+	url    string
+	p      string
+	wid    string
+	inc    string
+	incN   uint64
+	ttl    time.Duration
+	ahead  time.Duration
+	caller bool
+	offset int64 // Redis clock minus local clock, µs
+	before func() error
+	log    *slog.Logger
+
+	renewedAt atomic.Int64 // local unix ns at which the last successful heartbeat was sent
+
+	mu     sync.Mutex
+	broken error
+	closed bool
+	leases map[string]*leaseInfo // leased URL → its lease
+	cp     []byte
+	stats  frontier.Stats
+	queue  []compReq
+	wake   chan struct{}
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+type leaseInfo struct {
+	e        entry
+	member   string
+	host     string
+	gap      time.Duration // the host's gap between request starts when leased
+	released bool
+}
+
+type compReq struct {
+	c    frontier.Completion
+	li   *leaseInfo
+	done func(error)
+}
+
+// Prefix is the key prefix of crawl name: every key of a crawl shares one
+// hash tag, so a Redis Cluster keeps a crawl on one shard (see
+// docs/ARCHITECTURE.md, "Redis Cluster").
+func Prefix(name string) string { return "trawl:{" + name + "}:" }
+
+// Open joins the crawl opts.Crawl as a new incarnation of worker
+// opts.WorkerID. The crawl must exist (Init). The caller must hold the
+// worker's directory lock: an earlier incarnation of the same worker is
+// taken to be dead, and its leases go back to their queues first.
+func Open(ctx context.Context, opts Options) (*Frontier, error) {
+	if opts.LeaseTTL <= 0 {
+		opts.LeaseTTL = 10 * time.Second
+	}
+	if opts.WorkerID == "" || strings.ContainsRune(opts.WorkerID, 0) || strings.ContainsRune(opts.WorkerID, ':') {
+		return nil, fmt.Errorf("redis frontier: invalid worker id %q", opts.WorkerID)
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cl, err := Dial(ctx, opts.URL, log)
+	if err != nil {
+		return nil, err
+	}
+	f := &Frontier{cl: cl, url: opts.URL, p: Prefix(opts.Crawl), wid: opts.WorkerID, ttl: opts.LeaseTTL, ahead: opts.Lookahead, caller: opts.CallerClock,
+		before: opts.BeforeCommit, log: log, leases: map[string]*leaseInfo{}, wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	fail := func(err error) (*Frontier, error) { cl.Close(); return nil, err }
+	exists, err := cl.Exists(ctx, f.p+"cfg").Result()
+	if err != nil {
+		return fail(wrapErr(f.url, "open crawl", err))
+	}
+	if exists == 0 {
+		return fail(fmt.Errorf("frontier %s holds no crawl named %q", Redacted(f.url), opts.Crawl))
+	}
+	if !f.caller {
+		if f.offset, err = clockOffset(ctx, cl); err != nil {
+			return fail(wrapErr(f.url, "read the server clock", err))
+		}
+	}
+	sent := time.Now()
+	r, err := scriptJoin.Run(ctx, cl, []string{f.p + "cfg"}, f.p, f.wid, f.ttl.Microseconds()).Slice()
+	if err != nil {
+		return fail(wrapErr(f.url, "join the crawl", err))
+	}
+	f.renewedAt.Store(sent.UnixNano())
+	f.inc = r[0].(string)
+	if cp := r[1].(string); cp != "" {
+		f.cp = []byte(cp)
+	}
+	if i := strings.LastIndexByte(f.inc, ':'); i >= 0 {
+		f.incN, _ = strconv.ParseUint(f.inc[i+1:], 10, 64)
+	}
+	if swept := r[2].(int64); swept > 0 {
+		log.Info("took back the leases of this worker's previous run", "leases", swept)
+	}
+	if err := f.refreshStats(ctx); err != nil {
+		return fail(err)
+	}
+	f.wg.Add(3)
+	go f.heartbeatLoop()
+	go f.writerLoop()
+	go f.statsLoop()
+	return f, nil
+}
+
+// clockOffset estimates Redis's clock minus the local clock (µs) from the
+// fastest of several TIME round trips: a slow one (a busy machine) could
+// be off by half its length. Times sent to Redis (retry times, backoffs, a
+// late request start) are converted with it.
+func clockOffset(ctx context.Context, cl *redis.Client) (int64, error) {
+	best, off := time.Duration(1<<62), int64(0)
+	for range 7 {
+		t0 := time.Now()
+		rt, err := cl.Time(ctx).Result()
+		if err != nil {
+			return 0, err
+		}
+		t1 := time.Now()
+		if rtt := t1.Sub(t0); rtt < best {
+			best, off = rtt, rt.UnixMicro()-(t0.UnixMicro()+t1.UnixMicro())/2
+		}
+	}
+	return off, nil
+}
+
+// setClock sets the schedule's clock to now (CallerClock only).
+func (f *Frontier) setClock(ctx context.Context, now time.Time) error {
+	if !f.caller {
+		return nil
+	}
+	if err := f.cl.Set(ctx, f.p+"clock", now.UnixMicro(), 0).Err(); err != nil {
+		return f.breakWith(wrapErr(f.url, "set the test clock", err))
+	}
+	return nil
+}
+
+// Incarnation is this worker's incarnation id (worker id and a counter).
+func (f *Frontier) Incarnation() string { return f.inc }
+
+func (f *Frontier) opCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), f.ttl/2)
+}
+
+// breakWith records the first fatal error; every later call returns it.
+func (f *Frontier) breakWith(err error) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.broken == nil {
+		f.broken = err
+	}
+	return f.broken
+}
+
+func (f *Frontier) usable() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return frontier.ErrClosed
+	}
+	return f.broken
+}
+
+// MayStart reports whether this worker may start a request now: not once
+// 3/4 of the lease TTL has passed since the last heartbeat it saw succeed,
+// since its leases may be handed to another worker at the deadline.
+func (f *Frontier) MayStart() error {
+	if err := f.usable(); err != nil {
+		return err
+	}
+	if time.Since(time.Unix(0, f.renewedAt.Load())) > f.ttl*3/4 {
+		return f.breakWith(fmt.Errorf("%w (no heartbeat for %v)", ErrFenced, time.Since(time.Unix(0, f.renewedAt.Load())).Round(time.Millisecond)))
+	}
+	return nil
+}
+
+// Next leases a URL whose host may be fetched now on Redis's clock (now is
+// not used: the decision is Redis's, so every worker uses one clock).
+func (f *Frontier) Next(now time.Time) (frontier.Lease, bool, time.Duration, error) {
+	if err := f.MayStart(); err != nil {
+		return frontier.Lease{}, false, 0, err
+	}
+	ctx, cancel := f.opCtx()
+	defer cancel()
+	if err := f.setClock(ctx, now); err != nil {
+		return frontier.Lease{}, false, 0, err
+	}
+	r, err := scriptLease.Run(ctx, f.cl, []string{f.p + "cfg"}, f.p, f.inc, f.ahead.Microseconds()).Slice()
+	if err != nil {
+		return frontier.Lease{}, false, 0, f.breakWith(wrapErr(f.url, "lease", err))
+	}
+	switch r[0].(int64) {
+	case -1:
+		return frontier.Lease{}, false, 0, f.breakWith(ErrFenced)
+	case 0:
+		return frontier.Lease{}, false, time.Duration(r[1].(int64)) * time.Microsecond, nil
+	}
+	member, host := r[1].(string), r[2].(string)
+	f.setStats(r[5])
+	e, err := decodeMember(member)
+	if err != nil {
+		return frontier.Lease{}, false, 0, f.breakWith(fmt.Errorf("frontier %s: lease in %s: %w", Redacted(f.url), host, err))
+	}
+	// Start is on Redis's clock: a reply that reached this process late
+	// makes the request late, which Started then reports, so the host's
+	// next start moves (a start relative to the reply would hide it).
+	start := f.fromRedis(r[3].(int64))
+	gap := time.Duration(r[4].(int64)) * time.Microsecond
+	f.mu.Lock()
+	f.leases[e.url] = &leaseInfo{e: e, member: member, host: host, gap: gap}
+	f.mu.Unlock()
+	return frontier.Lease{URL: e.url, Host: host, Depth: e.depth, Parent: e.parent, Attempt: e.attempt,
+		Epoch: f.incN, Redirects: e.redirs, Tag: e.tag, Start: start}, true, 0, nil
+}
+
+// Begin reserves the start of one of l's requests on Redis's clock: at
+// least the host's gap after the previous start reserved by any worker. It
+// costs a round trip, so it is skipped for hosts without a gap.
+func (f *Frontier) Begin(l frontier.Lease, now time.Time) time.Duration {
+	f.mu.Lock()
+	li := f.leases[l.URL]
+	broken := f.broken != nil || f.closed
+	f.mu.Unlock()
+	if li == nil || li.gap <= 0 || broken {
+		return 0
+	}
+	ctx, cancel := f.opCtx()
+	defer cancel()
+	if err := f.setClock(ctx, now); err != nil {
+		return 0
+	}
+	us, err := scriptBegin.Run(ctx, f.cl, []string{f.p + "cfg"}, f.p, li.host).Int64()
+	if err != nil {
+		f.breakWith(wrapErr(f.url, "reserve a request start", err))
+		return 0
+	}
+	return time.Duration(us) * time.Microsecond
+}
+
+// ReleaseSlot frees l's host request slot (its last body byte is in).
+func (f *Frontier) ReleaseSlot(l frontier.Lease) {
+	f.mu.Lock()
+	li := f.leases[l.URL]
+	if li == nil || li.released || f.broken != nil || f.closed {
+		f.mu.Unlock()
+		return
+	}
+	li.released = true
+	f.mu.Unlock()
+	ctx, cancel := f.opCtx()
+	defer cancel()
+	if err := scriptRelease.Run(ctx, f.cl, []string{f.p + "cfg"}, f.p, f.inc, li.e.seq).Err(); err != nil {
+		f.breakWith(wrapErr(f.url, "release a request slot", err))
+	}
+}
+
+// CompleteAsync queues c for the group commit; done runs, in submission
+// order, once the batch holding c has committed (or failed).
+func (f *Frontier) CompleteAsync(c frontier.Completion, done func(error)) {
+	if c.Outcome < frontier.Done || c.Outcome > frontier.Deferred {
+		done(fmt.Errorf("complete %s: invalid outcome %d", c.Lease.URL, c.Outcome))
+		return
+	}
+	for _, it := range c.Children {
+		if err := validItem(it); err != nil {
+			done(fmt.Errorf("complete %s: child: %w", c.Lease.URL, err))
+			return
+		}
+	}
+	f.mu.Lock()
+	li := f.leases[c.Lease.URL]
+	if li == nil {
+		f.mu.Unlock()
+		done(fmt.Errorf("complete %s (not leased by this worker): %w", c.Lease.URL, frontier.ErrStaleLease))
+		return
+	}
+	f.queue = append(f.queue, compReq{c: c, li: li, done: done})
+	f.mu.Unlock()
+	select {
+	case f.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Complete commits c and waits for it.
+func (f *Frontier) Complete(ctx context.Context, c frontier.Completion) error {
+	ch := make(chan error, 1)
+	f.CompleteAsync(c, func(err error) { ch <- err })
+	select {
+	case err := <-ch:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// writerLoop commits queued completions in order, up to maxBatch per script.
+func (f *Frontier) writerLoop() {
+	defer f.wg.Done()
+	for {
+		select {
+		case <-f.wake:
+		case <-f.stop:
+			f.flush()
+			return
+		}
+		f.flush()
+	}
+}
+
+// flush commits everything queued so far, batch by batch.
+func (f *Frontier) flush() {
+	for {
+		f.mu.Lock()
+		n := min(len(f.queue), maxBatch)
+		batch := f.queue[:n:n]
+		f.queue = f.queue[n:]
+		broken := f.broken
+		f.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		err := broken
+		if err == nil {
+			err = f.commit(batch)
+		}
+		for _, r := range batch {
+			r.done(err)
+		}
+	}
+}
+
+func (f *Frontier) commit(batch []compReq) error {
+	var cp []byte
+	for _, r := range batch {
+		if r.c.Checkpoint != nil {
+			cp = r.c.Checkpoint
+		}
+	}
+	hascp := "0"
+	if cp != nil {
+		hascp = "1"
+	}
+	args := []any{f.p, f.inc, f.wid, hascp, cp, len(batch)}
+	for _, r := range batch {
+		c, li := r.c, r.li
+		score, member := strconv.Itoa(li.e.depth), li.member
+		tag := li.e.tag
+		if c.Tag != "" {
+			tag = c.Tag
+		}
+		switch {
+		case c.Outcome == frontier.Retry:
+			score = strconv.FormatInt(max(0, f.toRedis(c.RetryAt)), 10)
+			member = li.e.seq + string(record(li.e.url, li.e.parent, tag, li.e.depth, li.e.attempt+1, li.e.redirs))
+		case c.Tag != "":
+			member = li.e.seq + string(record(li.e.url, li.e.parent, tag, li.e.depth, li.e.attempt, li.e.redirs))
+		}
+		nb, delay, robots, rx, err := f.hostArgs(c.Host)
+		if err != nil {
+			return f.breakWith(fmt.Errorf("complete %s: %w", c.Lease.URL, err))
+		}
+		hdefer := ""
+		if c.Host != nil {
+			hdefer = c.Host.Defer
+		}
+		reason := c.Reason
+		if c.Outcome == frontier.Deferred && reason == "" {
+			reason = "deferred"
+		}
+		args = append(args, li.e.seq, int(c.Outcome), score, member, c.Bytes, nb, delay, robots, rx, c.RobotsHost, reason, hdefer, len(c.Children))
+		for _, it := range c.Children {
+			args = append(args, fingerprint(it.URL), it.Host, it.Depth, record(it.URL, it.Parent, it.Tag, it.Depth, 0, it.Redirects))
+		}
+	}
+	if f.before != nil {
+		if err := f.before(); err != nil {
+			return f.breakWith(fmt.Errorf("before commit: %w", err))
+		}
+	}
+	ctx, cancel := f.opCtx()
+	defer cancel()
+	r, err := scriptComplete.Run(ctx, f.cl, []string{f.p + "cfg"}, args...).Slice()
+	if err != nil {
+		return f.breakWith(wrapErr(f.url, "commit completions", err))
+	}
+	switch r[0].(int64) {
+	case -1:
+		return f.breakWith(ErrFenced)
+	case -2:
+		i := int(r[1].(int64)) - 1
+		return f.breakWith(fmt.Errorf("complete %s (not this worker's lease in Redis): %w", batch[i].c.Lease.URL, frontier.ErrStaleLease))
+	}
+	f.setStats(r[2])
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, r := range batch {
+		if f.leases[r.c.Lease.URL] == r.li { // a Release or Retry may be leased again already
+			delete(f.leases, r.c.Lease.URL)
+		}
+	}
+	if cp != nil {
+		f.cp = append([]byte(nil), cp...)
+	}
+	return nil
+}
+
+// hostArgs encodes a host update for a script: not-before (µs, Redis
+// clock), delay (µs), robots (JSON) and its expiry (µs, Redis clock), ”
+// for each field left unchanged.
+func (f *Frontier) hostArgs(u *frontier.HostUpdate) (nb, delay, robots, rx string, err error) {
+	if u == nil {
+		return "", "", "", "", nil
+	}
+	if !u.NotBefore.IsZero() {
+		nb = strconv.FormatInt(f.toRedis(u.NotBefore), 10)
+	}
+	if u.Delay != nil {
+		delay = strconv.FormatInt(u.Delay.Microseconds(), 10)
+	}
+	if u.Robots != nil {
+		b, err := json.Marshal(u.Robots)
+		if err != nil {
+			return "", "", "", "", fmt.Errorf("encode robots state: %w", err)
+		}
+		robots, rx = string(b), strconv.FormatInt(f.toRedis(u.Robots.Expires), 10)
+	}
+	return nb, delay, robots, rx, nil
+}
+
+func (f *Frontier) toRedis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro() + f.offset
+}
+
+func (f *Frontier) fromRedis(us int64) time.Time {
+	if us == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(us - f.offset)
+}
+
+// UpdateHost applies a host update without a lease.
+func (f *Frontier) UpdateHost(ctx context.Context, host string, u frontier.HostUpdate) error {
+	if err := f.usable(); err != nil {
+		return err
+	}
+	nb, delay, robots, rx, err := f.hostArgs(&u)
+	if err != nil {
+		return err
+	}
+	if err := scriptHost.Run(ctx, f.cl, []string{f.p + "cfg"}, f.p, host, nb, delay, robots, rx, u.Defer).Err(); err != nil {
+		return wrapErr(f.url, "update host "+host, err)
+	}
+	return nil
+}
+
+// Add queues the items not seen before anywhere in the crawl and returns
+// how many were new. Each script adds up to 512 items atomically.
+func (f *Frontier) Add(ctx context.Context, items []frontier.Item) (int, error) {
+	for _, it := range items {
+		if err := validItem(it); err != nil {
+			return 0, fmt.Errorf("add: %w", err)
+		}
+	}
+	if err := f.usable(); err != nil {
+		return 0, err
+	}
+	n := 0
+	for len(items) > 0 {
+		part := items[:min(len(items), 512)]
+		items = items[len(part):]
+		args := make([]any, 0, 1+4*len(part))
+		args = append(args, f.p)
+		for _, it := range part {
+			args = append(args, fingerprint(it.URL), it.Host, it.Depth, record(it.URL, it.Parent, it.Tag, it.Depth, 0, it.Redirects))
+		}
+		r, err := scriptAdd.Run(ctx, f.cl, []string{f.p + "cfg"}, args...).Slice()
+		if err != nil {
+			return n, wrapErr(f.url, "add URLs", err)
+		}
+		n += int(r[0].(int64))
+		f.setStats(r[1])
+	}
+	return n, nil
+}
+
+// SetMeta stores small crawl metadata (shared by every worker).
+func (f *Frontier) SetMeta(ctx context.Context, key string, val []byte) error {
+	if key == "" {
+		return errors.New("set meta: empty key")
+	}
+	if err := f.cl.HSet(ctx, f.p+"meta", key, val).Err(); err != nil {
+		return wrapErr(f.url, "set meta "+key, err)
+	}
+	return nil
+}
+
+// Meta returns the value stored by SetMeta, nil if none.
+func (f *Frontier) Meta(key string) ([]byte, error) {
+	if err := f.usable(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := f.opCtx()
+	defer cancel()
+	v, err := f.cl.HGet(ctx, f.p+"meta", key).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, wrapErr(f.url, "read meta "+key, err)
+	}
+	return v, nil
+}
+
+// Checkpoint is this worker's last committed page-store checkpoint.
+func (f *Frontier) Checkpoint() []byte {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]byte(nil), f.cp...)
+}
+
+// Host returns a host's shared politeness and robots state.
+func (f *Frontier) Host(host string) (frontier.HostState, bool) {
+	ctx, cancel := f.opCtx()
+	defer cancel()
+	hs, ok, err := readHost(ctx, f.cl, f.p, host, f.offset)
+	if err != nil {
+		f.breakWith(wrapErr(f.url, "read host "+host, err))
+		return frontier.HostState{}, false
+	}
+	return hs, ok
+}
+
+func readHost(ctx context.Context, cl *redis.Client, p, host string, offset int64) (frontier.HostState, bool, error) {
+	pipe := cl.Pipeline()
+	h := pipe.HMGet(ctx, p+"h:"+host, "c", "next", "delay", "inflight", "robots")
+	nq := pipe.ZCard(ctx, p+"q:"+host)
+	nr := pipe.ZCard(ctx, p+"r:"+host)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return frontier.HostState{}, false, err
+	}
+	v := h.Val()
+	if v[0] == nil && v[1] == nil && v[4] == nil {
+		return frontier.HostState{}, false, nil
+	}
+	num := func(x any) int64 {
+		s, _ := x.(string)
+		n, _ := strconv.ParseFloat(s, 64)
+		return int64(n)
+	}
+	hs := frontier.HostState{Delay: time.Duration(num(v[2])) * time.Microsecond, InFlight: int(num(v[3])),
+		Queued: int(nq.Val() + nr.Val())}
+	if us := num(v[1]); us > 0 {
+		hs.NextAllowed = time.UnixMicro(us - offset)
+	}
+	if s, ok := v[4].(string); ok && s != "" {
+		var rs frontier.RobotsState
+		if err := json.Unmarshal([]byte(s), &rs); err != nil {
+			return frontier.HostState{}, false, fmt.Errorf("host %s: robots state: %w", host, err)
+		}
+		hs.Robots = &rs
+	}
+	return hs, true, nil
+}
+
+// Stats returns the crawl's global counters as last read (every 250 ms),
+// with this worker's own leases and completions since applied.
+func (f *Frontier) Stats() frontier.Stats {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.stats
+}
+
+// setStats takes the counters a script returned (HMGET order: queued,
+// leased, done, failed, skipped, retries, hosts, bytes, deferred).
+func (f *Frontier) setStats(v any) {
+	a, ok := v.([]any)
+	if !ok || len(a) != 9 {
+		return
+	}
+	var n [9]int64
+	for i, x := range a {
+		if s, ok := x.(string); ok {
+			n[i], _ = strconv.ParseInt(s, 10, 64)
+		}
+	}
+	f.mu.Lock()
+	f.stats = frontier.Stats{Queued: n[0], Leased: n[1], Done: n[2], Failed: n[3], Skipped: n[4], Retries: n[5], Hosts: n[6], Bytes: n[7], Deferred: n[8]}
+	f.mu.Unlock()
+}
+
+func (f *Frontier) refreshStats(ctx context.Context) error {
+	s, err := readStats(ctx, f.cl, f.p)
+	if err != nil {
+		return wrapErr(f.url, "read counters", err)
+	}
+	f.mu.Lock()
+	f.stats = s
+	f.mu.Unlock()
+	return nil
+}
+
+func readStats(ctx context.Context, cl *redis.Client, p string) (frontier.Stats, error) {
+	m, err := cl.HGetAll(ctx, p+"st").Result()
+	if err != nil {
+		return frontier.Stats{}, err
+	}
+	g := func(k string) int64 { n, _ := strconv.ParseInt(m[k], 10, 64); return n }
+	return frontier.Stats{Queued: g("queued"), Leased: g("leased"), Done: g("done"), Failed: g("failed"),
+		Skipped: g("skipped"), Retries: g("retries"), Hosts: g("hosts"), Bytes: g("bytes"), Deferred: g("deferred")}, nil
+}
+
+// RequeueDeferred puts every deferred URL of the crawl back in its queue
+// and ends every host deferral (resume calls it: for a shared crawl that
+// is every worker's deferred work, which is what a new run wants).
+func (f *Frontier) RequeueDeferred(ctx context.Context) (int, error) {
+	if err := f.usable(); err != nil {
+		return 0, err
+	}
+	r, err := scriptRequeueDeferred.Run(ctx, f.cl, []string{f.p + "cfg"}, f.p).Slice()
+	if err != nil {
+		return 0, wrapErr(f.url, "requeue deferred URLs", err)
+	}
+	f.setStats(r[1])
+	return int(r[0].(int64)), nil
+}
+
+// DeferredHosts lists the hosts with deferred URLs, most URLs first.
+func (f *Frontier) DeferredHosts() ([]frontier.DeferredHost, error) {
+	if err := f.usable(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := f.opCtx()
+	defer cancel()
+	hosts, err := f.cl.SMembers(ctx, f.p+"dhosts").Result()
+	if err != nil {
+		return nil, wrapErr(f.url, "list deferred hosts", err)
+	}
+	out := make([]frontier.DeferredHost, 0, len(hosts))
+	for _, h := range hosts {
+		n, err := f.cl.ZCard(ctx, f.p+"d:"+h).Result()
+		if err != nil {
+			return nil, wrapErr(f.url, "list deferred hosts", err)
+		}
+		reason, err := f.cl.HGet(ctx, f.p+"dr", h).Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return nil, wrapErr(f.url, "list deferred hosts", err)
+		}
+		out = append(out, frontier.DeferredHost{Host: h, URLs: n, Reason: reason})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].URLs != out[j].URLs {
+			return out[i].URLs > out[j].URLs
+		}
+		return out[i].Host < out[j].Host
+	})
+	return out, nil
+}
+
+// Drained reports that nothing is queued or leased by any worker (or that
+// --max-pages is reached and nothing is leased): the crawl is over.
+func (f *Frontier) Drained() (bool, error) {
+	if err := f.usable(); err != nil {
+		return false, err
+	}
+	ctx, cancel := f.opCtx()
+	defer cancel()
+	n, err := scriptDrained.Run(ctx, f.cl, []string{f.p + "cfg"}, f.p).Int()
+	if err != nil {
+		return false, f.breakWith(wrapErr(f.url, "check whether the crawl is over", err))
+	}
+	return n == 1, nil
+}
+
+func (f *Frontier) heartbeatLoop() {
+	defer f.wg.Done()
+	t := time.NewTicker(f.ttl / 5)
+	defer t.Stop()
+	for {
+		select {
+		case <-f.stop:
+			return
+		case <-t.C:
+		}
+		if f.usable() != nil {
+			continue
+		}
+		sent := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), f.ttl/5)
+		n, err := scriptHeartbeat.Run(ctx, f.cl, []string{f.p + "cfg"}, f.p, f.inc, f.ttl.Microseconds()).Int()
+		cancel()
+		switch {
+		case err != nil:
+			f.breakWith(wrapErr(f.url, "heartbeat", err))
+		case n < 0:
+			f.breakWith(ErrFenced)
+		default:
+			f.renewedAt.Store(sent.UnixNano())
+			if n > 0 {
+				f.log.Info("took back the leases of workers that stopped heart-beating", "workers", n)
+			}
+		}
+	}
+}
+
+func (f *Frontier) statsLoop() {
+	defer f.wg.Done()
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-f.stop:
+			return
+		case <-t.C:
+		}
+		if f.usable() != nil {
+			continue
+		}
+		ctx, cancel := f.opCtx()
+		if err := f.refreshStats(ctx); err != nil {
+			f.breakWith(err)
+		}
+		cancel()
+	}
+}
+
+// Close commits what is queued, gives back this incarnation's remaining
+// leases (completions that will never come) and disconnects.
+func (f *Frontier) Close() error {
+	f.mu.Lock()
+	if f.closed {
+		f.mu.Unlock()
+		return frontier.ErrClosed
+	}
+	f.mu.Unlock()
+	close(f.stop)
+	f.wg.Wait()
+	f.mu.Lock()
+	f.closed = true
+	broken := f.broken
+	f.mu.Unlock()
+	var errs []error
+	ctx, cancel := f.opCtx()
+	defer cancel()
+	if !errors.Is(broken, ErrLost) {
+		if err := scriptLeave.Run(ctx, f.cl, []string{f.p + "cfg"}, f.p, f.inc).Err(); err != nil {
+			errs = append(errs, wrapErr(f.url, "leave the crawl", err))
+		} else if s, err := readStats(ctx, f.cl, f.p); err == nil {
+			f.mu.Lock()
+			f.stats = s
+			f.mu.Unlock()
+		}
+	}
+	if err := f.cl.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close connection to %s: %w", Redacted(f.url), err))
+	}
+	return errors.Join(errs...)
+}

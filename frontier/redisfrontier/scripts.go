@@ -1,0 +1,516 @@
+package redisfrontier
+
+import "github.com/redis/go-redis/v9"
+
+// Every step that reads and then writes shared state is one Lua script, so
+// Redis runs it atomically (no other client's command interleaves) and
+// AOF logs its writes as one MULTI/EXEC block (a torn tail is dropped whole
+// on load). Scripts never fail half-way on valid input: arguments are
+// checked in Go first, because Redis does not roll back a script that
+// errors after writing.
+//
+// Times are microseconds on Redis's clock (TIME), held in Lua doubles
+// (exact below 2^53). Numbers are passed to redis.call as numbers, which
+// Redis formats with %.17g; they are never concatenated into strings, which
+// Lua 5.1 formats with %.14g and would round.
+//
+// Keys (P is "trawl:{CRAWL}:", one hash tag per crawl):
+//
+//	P cfg          hash  per_host, delay (µs), max_pages, robots_gate, scope fingerprint
+//	P meta         hash  SetMeta key → value
+//	P st           hash  queued, leased, done, failed, skipped, retries, hosts, bytes, seq
+//	P seen         set   16-byte fingerprint of every URL ever added (exact dedup)
+//	P q:HOST       zset  queued URLs: score depth, member seq (8 bytes BE) + record
+//	P r:HOST       zset  delayed retries: score retry time (µs), member as above
+//	P h:HOST       hash  next (µs), last (last reserved start, µs), delay (µs), onwire, inflight, robots, rx (its expiry, µs), c
+//	P d:HOST       zset  deferred URLs: score depth, member as above
+//	P dhosts       set   hosts with deferred URLs; P dr: host → reason of its first
+//	P dh           hash  deferred hosts → reason (their new URLs are deferred too)
+//	P ready        zset  hosts that have work and a free request slot → ready time (µs)
+//	P lease        hash  seq → incarnation \0 kind \0 score \0 host \0 member
+//	P ow           set   seqs whose request may still be on the wire
+//	P w:INC        set   seqs leased by incarnation INC
+//	P workers      zset  live incarnations → heartbeat deadline (µs)
+//	P winc         hash  worker id → its current incarnation
+//	P wn           hash  worker id → incarnation counter
+//	P cp           hash  worker id → its page store's committed checkpoint
+const luaLib = `
+local P = ARGV[1]
+-- realus is Redis's clock: heartbeat deadlines always use it.
+local function realus()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+-- nowus is the schedule's clock: Redis's, unless a test set P clock (the
+-- contract tests pass their own times to Next and Begin).
+local function nowus()
+  local c = redis.call('GET', P .. 'clock')
+  if c then return tonumber(c) end
+  return realus()
+end
+local function num(v)
+  if v then return tonumber(v) or 0 end
+  return 0
+end
+local function cfg()
+  local c = redis.call('HMGET', P .. 'cfg', 'per_host', 'delay', 'max_pages', 'robots_gate')
+  return math.max(1, num(c[1])), num(c[2]), num(c[3]), c[4] == '1'
+end
+-- fix puts host in the ready set when it has work, a free request slot
+-- and (with the robots gate) either fresh robots.txt or no lease in flight:
+-- the lease that finds robots.txt unknown or expired fetches it, and the
+-- host's other URLs wait for it, so robots.txt is fetched once for the
+-- whole crawl (and once per expiry).
+local function fix(host, perhost, rgate)
+  local hk = P .. 'h:' .. host
+  local h = redis.call('HMGET', hk, 'next', 'onwire', 'inflight', 'rx')
+  local nq = redis.call('ZCARD', P .. 'q:' .. host)
+  local nr = redis.call('ZCARD', P .. 'r:' .. host)
+  local gated = false
+  if rgate and num(h[3]) > 0 then
+    -- 5 s ahead: a lease may start up to its lookahead after it is made,
+    -- and must not find robots.txt expired by then.
+    gated = num(h[4]) <= nowus() + 5000000
+  end
+  if (nq > 0 or nr > 0) and num(h[2]) < perhost and not gated then
+    local ready = num(h[1])
+    if nq == 0 then
+      local r = redis.call('ZRANGE', P .. 'r:' .. host, 0, 0, 'WITHSCORES')
+      ready = math.max(ready, tonumber(r[2]))
+    end
+    redis.call('ZADD', P .. 'ready', ready, host)
+  else
+    redis.call('ZREM', P .. 'ready', host)
+  end
+end
+local function seq8(n)
+  local b = {}
+  for k = 8, 1, -1 do
+    b[k] = string.char(n % 256)
+    n = math.floor(n / 256)
+  end
+  return table.concat(b)
+end
+-- parse splits a lease value: incarnation, kind, score, host, member.
+local function parse(lv)
+  local p1 = string.find(lv, '\0', 1, true)
+  local p2 = string.find(lv, '\0', p1 + 1, true)
+  local p3 = string.find(lv, '\0', p2 + 1, true)
+  local p4 = string.find(lv, '\0', p3 + 1, true)
+  return string.sub(lv, 1, p1 - 1), string.sub(lv, p1 + 1, p2 - 1), string.sub(lv, p2 + 1, p3 - 1),
+    string.sub(lv, p3 + 1, p4 - 1), string.sub(lv, p4 + 1)
+end
+-- add queues one URL unless its fingerprint was seen; returns 1 if new.
+-- deferURL puts one member of host in the deferred state with reason.
+local function deferURL(host, depth, member, reason)
+  redis.call('ZADD', P .. 'd:' .. host, depth, member)
+  redis.call('SADD', P .. 'dhosts', host)
+  redis.call('HSETNX', P .. 'dr', host, reason)
+  redis.call('HINCRBY', P .. 'st', 'deferred', 1)
+end
+-- depthOf reads the depth (the first uvarint after the seq) of a member.
+local function depthOf(member)
+  local d, mul, i = 0, 1, 9
+  while true do
+    local b = string.byte(member, i)
+    d = d + (b % 128) * mul
+    if b < 128 then return d end
+    mul, i = mul * 128, i + 1
+  end
+end
+-- add queues one URL unless its fingerprint was seen; returns 1 if new.
+-- A URL of a deferred host is deferred at once.
+local function add(fp, host, depth, payload, touched)
+  if redis.call('SADD', P .. 'seen', fp) == 0 then return 0 end
+  local seq = redis.call('HINCRBY', P .. 'st', 'seq', 1)
+  if redis.call('HSETNX', P .. 'h:' .. host, 'c', '1') == 1 then
+    redis.call('HINCRBY', P .. 'st', 'hosts', 1)
+  end
+  local dreason = redis.call('HGET', P .. 'dh', host)
+  if dreason then
+    deferURL(host, tonumber(depth), seq8(seq) .. payload, dreason)
+    return 1
+  end
+  redis.call('ZADD', P .. 'q:' .. host, tonumber(depth), seq8(seq) .. payload)
+  redis.call('HINCRBY', P .. 'st', 'queued', 1)
+  touched[host] = true
+  return 1
+end
+-- deferHost defers host with reason: its queued URLs (retries included)
+-- become deferred, and so will every URL of it added, retried or released
+-- until RequeueDeferred.
+local function deferHost(host, reason)
+  redis.call('HSET', P .. 'dh', host, reason)
+  local n = 0
+  for _, k in ipairs({P .. 'q:' .. host, P .. 'r:' .. host}) do
+    local ms = redis.call('ZRANGE', k, 0, -1)
+    for _, m in ipairs(ms) do
+      deferURL(host, depthOf(m), m, reason)
+      n = n + 1
+    end
+    redis.call('DEL', k)
+  end
+  if n > 0 then redis.call('HINCRBY', P .. 'st', 'queued', -n) end
+end
+-- sweep puts every lease of incarnation inc back at its old place and
+-- forgets the incarnation.
+local function sweep(inc, perhost, rgate)
+  local seqs = redis.call('SMEMBERS', P .. 'w:' .. inc)
+  local touched = {}
+  for _, seq in ipairs(seqs) do
+    local lv = redis.call('HGET', P .. 'lease', seq)
+    if lv then
+      local owner, kind, score, host, member = parse(lv)
+      if owner == inc then
+        redis.call('ZADD', P .. kind .. ':' .. host, tonumber(score), member)
+        redis.call('HDEL', P .. 'lease', seq)
+        local hk = P .. 'h:' .. host
+        if redis.call('SREM', P .. 'ow', seq) == 1 then redis.call('HINCRBY', hk, 'onwire', -1) end
+        redis.call('HINCRBY', hk, 'inflight', -1)
+        redis.call('HINCRBY', P .. 'st', 'leased', -1)
+        redis.call('HINCRBY', P .. 'st', 'queued', 1)
+        touched[host] = true
+      end
+    end
+  end
+  for host in pairs(touched) do fix(host, perhost, rgate) end
+  redis.call('DEL', P .. 'w:' .. inc)
+  redis.call('ZREM', P .. 'workers', inc)
+  return #seqs
+end
+-- stats are the crawl's counters, returned with each step's reply so a
+-- worker's Stats follow its own steps exactly.
+local function stats()
+  return redis.call('HMGET', P .. 'st', 'queued', 'leased', 'done', 'failed', 'skipped', 'retries', 'hosts', 'bytes', 'deferred')
+end
+local function alive(inc)
+  local dl = redis.call('ZSCORE', P .. 'workers', inc)
+  return dl and tonumber(dl) >= realus()
+end
+`
+
+// scriptInit creates the crawl if it does not exist. ARGV: P, scope
+// fingerprint, per_host, delay µs, max_pages, robots_gate. Returns
+// {created (1/0), stored scope fingerprint}.
+var scriptInit = redis.NewScript(luaLib + `
+if redis.call('HSETNX', P .. 'cfg', 'scope', ARGV[2]) == 1 then
+  redis.call('HSET', P .. 'cfg', 'per_host', ARGV[3], 'delay', ARGV[4], 'max_pages', ARGV[5], 'robots_gate', ARGV[6])
+  redis.call('HSETNX', P .. 'st', 'seq', 0)
+  return {1, ARGV[2]}
+end
+return {0, redis.call('HGET', P .. 'cfg', 'scope')}
+`)
+
+// scriptJoin starts a new incarnation of worker wid. The caller holds the
+// worker directory's lock, so an earlier incarnation of wid is dead: its
+// leases go back first, in this same step, so none of its completions can
+// commit after the checkpoint is read. ARGV: P, wid, ttl µs. Returns
+// {incarnation, checkpoint or "", leases swept}.
+var scriptJoin = redis.NewScript(luaLib + `
+local wid, ttl = ARGV[2], tonumber(ARGV[3])
+local perhost, delay, maxpages, rgate = cfg()
+local now = realus()
+local swept = 0
+local old = redis.call('HGET', P .. 'winc', wid)
+if old then swept = sweep(old, perhost, rgate) end
+local inc = wid .. ':' .. redis.call('HINCRBY', P .. 'wn', wid, 1)
+redis.call('HSET', P .. 'winc', wid, inc)
+redis.call('ZADD', P .. 'workers', now + ttl, inc)
+local cp = redis.call('HGET', P .. 'cp', wid)
+if not cp then cp = '' end
+return {inc, cp, swept}
+`)
+
+// scriptHeartbeat renews incarnation inc and sweeps incarnations whose
+// deadline has passed. ARGV: P, inc, ttl µs. Returns -1 if inc itself was
+// swept (or is past its deadline: it is swept now), else the number of
+// dead incarnations swept.
+var scriptHeartbeat = redis.NewScript(luaLib + `
+local inc, ttl = ARGV[2], tonumber(ARGV[3])
+local perhost, delay, maxpages, rgate = cfg()
+local now = realus()
+local dl = redis.call('ZSCORE', P .. 'workers', inc)
+if not dl or tonumber(dl) < now then
+  if dl then sweep(inc, perhost, rgate) end
+  return -1
+end
+redis.call('ZADD', P .. 'workers', now + ttl, inc)
+local dead = redis.call('ZRANGEBYSCORE', P .. 'workers', '-inf', now, 'LIMIT', 0, 16)
+for _, d in ipairs(dead) do
+  if d ~= inc then sweep(d, perhost, rgate) end
+end
+return #dead
+`)
+
+// scriptLease leases one URL for incarnation inc: the ready host whose
+// ready time is earliest (ties by name), its due retry first, else the
+// lowest (depth, seq) of its queue. A host is leasable up to lookahead
+// before its ready time; the lease says when its request may start, and
+// the host's next start is that plus its gap. ARGV: P, inc, lookahead µs.
+// Returns {1, member, host, start µs, gap µs} or {0, wait µs} (0: nothing
+// until an event) or {-1} when inc is no longer live (fenced).
+var scriptLease = redis.NewScript(luaLib + `
+local inc, ahead = ARGV[2], tonumber(ARGV[3])
+local now = nowus()
+if not alive(inc) then return {-1} end
+local perhost, delay, maxpages, rgate = cfg()
+if maxpages > 0 then
+  local s = redis.call('HMGET', P .. 'st', 'done', 'failed', 'leased')
+  if num(s[1]) + num(s[2]) + num(s[3]) >= maxpages then return {0, 0} end
+end
+for i = 1, 32 do
+  local head = redis.call('ZRANGE', P .. 'ready', 0, 0, 'WITHSCORES')
+  if #head == 0 then return {0, 0} end
+  local host, ready = head[1], tonumber(head[2])
+  if ready > now + ahead then return {0, ready - now - ahead} end
+  local member, kind, score
+  local r = redis.call('ZRANGE', P .. 'r:' .. host, 0, 0, 'WITHSCORES')
+  if #r > 0 and tonumber(r[2]) <= now + ahead then
+    member, kind, score = r[1], 'r', r[2]
+  else
+    local q = redis.call('ZRANGE', P .. 'q:' .. host, 0, 0, 'WITHSCORES')
+    if #q > 0 then member, kind, score = q[1], 'q', q[2] end
+  end
+  if member then
+    redis.call('ZREM', P .. kind .. ':' .. host, member)
+    local hk = P .. 'h:' .. host
+    local h = redis.call('HMGET', hk, 'delay', 'next')
+    local gap = math.max(delay, num(h[1]))
+    local start = math.max(now, num(h[2]))
+    if kind == 'r' then start = math.max(start, tonumber(score)) end
+    redis.call('HSET', hk, 'next', start + gap)
+    redis.call('HINCRBY', hk, 'onwire', 1)
+    redis.call('HINCRBY', hk, 'inflight', 1)
+    local seq = string.sub(member, 1, 8)
+    redis.call('HSET', P .. 'lease', seq, inc .. '\0' .. kind .. '\0' .. score .. '\0' .. host .. '\0' .. member)
+    redis.call('SADD', P .. 'w:' .. inc, seq)
+    redis.call('SADD', P .. 'ow', seq)
+    redis.call('HINCRBY', P .. 'st', 'queued', -1)
+    redis.call('HINCRBY', P .. 'st', 'leased', 1)
+    fix(host, perhost, rgate)
+    return {1, member, host, start, gap, stats()}
+  end
+  fix(host, perhost, rgate)
+end
+return {0, 1000}
+`)
+
+// scriptBegin reserves a request start for host: the later of now and
+// the last reserved start plus the host's gap; the host's next lease
+// starts no earlier than that plus the gap. ARGV: P, host. Returns the wait
+// in µs.
+var scriptBegin = redis.NewScript(luaLib + `
+local host = ARGV[2]
+local perhost, delay, maxpages, rgate = cfg()
+local hk = P .. 'h:' .. host
+local h = redis.call('HMGET', hk, 'delay', 'last', 'next')
+local gap = math.max(delay, num(h[1]))
+local now = nowus()
+if gap <= 0 then return 0 end
+local start = math.max(now, num(h[2]) + gap)
+redis.call('HSET', hk, 'last', start)
+if start + gap > num(h[3]) then
+  redis.call('HSET', hk, 'next', start + gap)
+  fix(host, perhost, rgate)
+end
+return start - now
+`)
+
+// scriptRelease frees the request slots of inc's leases whose last body
+// byte is in. ARGV: P, inc, seq... Unknown or already released seqs are
+// ignored.
+var scriptRelease = redis.NewScript(luaLib + `
+local inc = ARGV[2]
+local perhost, delay, maxpages, rgate = cfg()
+for i = 3, #ARGV do
+  local seq = ARGV[i]
+  local lv = redis.call('HGET', P .. 'lease', seq)
+  if lv then
+    local owner, kind, score, host = parse(lv)
+    if owner == inc and redis.call('SREM', P .. 'ow', seq) == 1 then
+      redis.call('HINCRBY', P .. 'h:' .. host, 'onwire', -1)
+      fix(host, perhost, rgate)
+    end
+  end
+end
+return 0
+`)
+
+// scriptComplete commits a batch of completions of incarnation inc, their
+// children, host updates and the worker's page-store checkpoint, all or
+// nothing: if inc is not live, or any lease is not inc's, nothing is
+// written. ARGV: P, inc, wid, has checkpoint (1/0), checkpoint, n, then
+// per completion: seq, outcome, score, member, bytes, not-before µs ("" for
+// none), delay µs ("" for unchanged), robots ("" for unchanged), robots
+// expiry µs, robots host ("" for the lease's host), reason (of a Deferred
+// outcome), host defer reason ("" for none), children
+// count, then per child: fingerprint, host, depth, record. Returns {1,
+// new URLs} or {-1} (fenced) or {-2, index} (a lease that is not inc's).
+var scriptComplete = redis.NewScript(luaLib + `
+local inc, wid, hascp, cp = ARGV[2], ARGV[3], ARGV[4] == '1', ARGV[5]
+local now = nowus()
+if not alive(inc) then return {-1} end
+local perhost, delay, maxpages, rgate = cfg()
+local n = tonumber(ARGV[6])
+local i = 7
+local leases = {}
+for c = 1, n do
+  local lv = redis.call('HGET', P .. 'lease', ARGV[i])
+  if not lv then return {-2, c} end
+  local owner, kind, score, host = parse(lv)
+  if owner ~= inc then return {-2, c} end
+  leases[c] = host
+  i = i + 13 + 4 * tonumber(ARGV[i + 12])
+end
+local touched, added = {}, 0
+local st = P .. 'st'
+i = 7
+for c = 1, n do
+  local seq, outcome, score, member, bytes = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+  local nb, hdelay, robots, rx = ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 8]
+  local rhost, reason, hdefer, nkids = ARGV[i + 9], ARGV[i + 10], ARGV[i + 11], tonumber(ARGV[i + 12])
+  i = i + 13
+  local host = leases[c]
+  local hk = P .. 'h:' .. host
+  redis.call('HDEL', P .. 'lease', seq)
+  redis.call('SREM', P .. 'w:' .. inc, seq)
+  if redis.call('SREM', P .. 'ow', seq) == 1 then redis.call('HINCRBY', hk, 'onwire', -1) end
+  redis.call('HINCRBY', hk, 'inflight', -1)
+  redis.call('HINCRBY', st, 'leased', -1)
+  if outcome == 1 then
+    redis.call('HINCRBY', st, 'done', 1)
+    redis.call('HINCRBY', st, 'bytes', bytes)
+  elseif outcome == 2 then
+    redis.call('HINCRBY', st, 'failed', 1)
+  elseif outcome == 3 then
+    redis.call('HINCRBY', st, 'skipped', 1)
+  else
+    local dr = redis.call('HGET', P .. 'dh', host)
+    if outcome == 6 or dr then
+      deferURL(host, depthOf(member), member, dr or reason)
+    elseif outcome == 4 then
+      redis.call('ZADD', P .. 'r:' .. host, tonumber(score), member)
+      redis.call('HINCRBY', st, 'queued', 1)
+    else
+      redis.call('ZADD', P .. 'q:' .. host, tonumber(score), member)
+      redis.call('HINCRBY', st, 'queued', 1)
+    end
+    if outcome == 4 then redis.call('HINCRBY', st, 'retries', 1) end
+  end
+  if nb ~= '' and tonumber(nb) > num(redis.call('HGET', hk, 'next')) then
+    redis.call('HSET', hk, 'next', tonumber(nb))
+  end
+  if hdelay ~= '' then redis.call('HSET', hk, 'delay', hdelay) end
+  if robots ~= '' then
+    -- robots.txt is per origin (rhost); the gate is the lease's key's.
+    if rhost ~= '' and rhost ~= host then
+      redis.call('HSET', P .. 'h:' .. rhost, 'robots', robots, 'rx', rx)
+      redis.call('HSET', hk, 'rx', rx)
+    else
+      redis.call('HSET', hk, 'robots', robots, 'rx', rx)
+    end
+  end
+  if hdefer ~= '' then deferHost(host, hdefer) end
+  touched[host] = true
+  for k = 1, nkids do
+    added = added + add(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], touched)
+    i = i + 4
+  end
+end
+if hascp then redis.call('HSET', P .. 'cp', wid, cp) end
+for host in pairs(touched) do fix(host, perhost, rgate) end
+return {1, added, stats()}
+`)
+
+// scriptAdd queues URLs not seen before. ARGV: P, then per item:
+// fingerprint, host, depth, record. Returns how many were new.
+var scriptAdd = redis.NewScript(luaLib + `
+local perhost, delay, maxpages, rgate = cfg()
+local touched, added = {}, 0
+for i = 2, #ARGV, 4 do
+  added = added + add(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], touched)
+end
+for host in pairs(touched) do fix(host, perhost, rgate) end
+return {added, stats()}
+`)
+
+// scriptHost applies a host update without a lease. ARGV: P, host,
+// not-before µs or "", delay µs or "", robots or "", robots expiry µs,
+// defer reason or "".
+var scriptHost = redis.NewScript(luaLib + `
+local host, nb, hdelay, robots, rx, hdefer = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local perhost, delay, maxpages, rgate = cfg()
+local hk = P .. 'h:' .. host
+if redis.call('HSETNX', hk, 'c', '1') == 1 then redis.call('HINCRBY', P .. 'st', 'hosts', 1) end
+if nb ~= '' and tonumber(nb) > num(redis.call('HGET', hk, 'next')) then
+  redis.call('HSET', hk, 'next', tonumber(nb))
+end
+if hdelay ~= '' then redis.call('HSET', hk, 'delay', hdelay) end
+if robots ~= '' then redis.call('HSET', hk, 'robots', robots, 'rx', rx) end
+if hdefer ~= '' then deferHost(host, hdefer) end
+fix(host, perhost, rgate)
+return 0
+`)
+
+// scriptRequeueDeferred puts every deferred URL back in its host's queue
+// (at its depth; attempt kept) and ends every host deferral. ARGV: P.
+// Returns how many URLs it requeued.
+var scriptRequeueDeferred = redis.NewScript(luaLib + `
+local perhost, delay, maxpages, rgate = cfg()
+local n = 0
+for _, host in ipairs(redis.call('SMEMBERS', P .. 'dhosts')) do
+  local ms = redis.call('ZRANGE', P .. 'd:' .. host, 0, -1, 'WITHSCORES')
+  for i = 1, #ms, 2 do
+    redis.call('ZADD', P .. 'q:' .. host, tonumber(ms[i + 1]), ms[i])
+    n = n + 1
+  end
+  redis.call('DEL', P .. 'd:' .. host)
+  fix(host, perhost, rgate)
+end
+redis.call('DEL', P .. 'dhosts', P .. 'dr', P .. 'dh')
+if n > 0 then -- -0 would reach Redis as "-0", not an integer
+  redis.call('HINCRBY', P .. 'st', 'deferred', -n)
+  redis.call('HINCRBY', P .. 'st', 'queued', n)
+end
+return {n, stats()}
+`)
+
+// scriptLeave ends incarnation inc: its remaining leases (completions that
+// will never commit) go back to their queues at once instead of at the
+// deadline. ARGV: P, inc.
+var scriptLeave = redis.NewScript(luaLib + `
+local inc = ARGV[2]
+local perhost, delay, maxpages, rgate = cfg()
+if redis.call('ZSCORE', P .. 'workers', inc) then return sweep(inc, perhost, rgate) end
+return -1
+`)
+
+// scriptDrained reports 1 when nothing is queued or leased anywhere, or
+// when --max-pages is reached and nothing is leased: the crawl is over.
+var scriptDrained = redis.NewScript(luaLib + `
+local perhost, delay, maxpages, rgate = cfg()
+local s = redis.call('HMGET', P .. 'st', 'queued', 'leased', 'done', 'failed')
+if num(s[2]) > 0 then return 0 end
+if num(s[1]) == 0 then return 1 end
+if maxpages > 0 and num(s[3]) + num(s[4]) >= maxpages then return 1 end
+return 0
+`)
+
+// scriptSetGlobals changes the crawl-wide politeness settings and puts
+// every host back in the ready set under the new per-host limit. ARGV: P,
+// per_host or "", delay µs or "", max_pages or "".
+var scriptSetGlobals = redis.NewScript(luaLib + `
+if ARGV[2] ~= '' then redis.call('HSET', P .. 'cfg', 'per_host', ARGV[2]) end
+if ARGV[3] ~= '' then redis.call('HSET', P .. 'cfg', 'delay', ARGV[3]) end
+if ARGV[4] ~= '' then redis.call('HSET', P .. 'cfg', 'max_pages', ARGV[4]) end
+local perhost, delay, maxpages, rgate = cfg()
+if ARGV[2] ~= '' then
+  local cursor = '0'
+  repeat
+    local r = redis.call('SCAN', cursor, 'MATCH', P .. 'h:*', 'COUNT', 1000)
+    cursor = r[1]
+    for _, k in ipairs(r[2]) do fix(string.sub(k, #P + 3), perhost, rgate) end
+  until cursor == '0'
+end
+return 0
+`)
