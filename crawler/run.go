@@ -265,8 +265,10 @@ func prepareDir(d stateDir, resume bool) error {
 func (e *engine) openFrontier(d stateDir, resume bool) error {
 	maxDepth := e.cfg.MaxDepth
 	if resume {
-		if err := finishPassStart(d); err != nil {
-			return err
+		if e.c.openFrontier == nil { // recrawl passes are the bbolt frontier's
+			if err := finishPassStart(d); err != nil {
+				return err
+			}
 		}
 		var err error
 		if maxDepth, err = storedMaxDepth(string(d)); err != nil {
