@@ -6,7 +6,7 @@ PKGS    ?= ./...
 BIN     ?= bin/trawl
 FUZZTIME ?= 10s
 
-.PHONY: all build test test-short lint fmt-check vet bench bench-large bench-realsite demo torture torture-short fuzz clean warcio
+.PHONY: bench-redis all build test test-short lint fmt-check vet bench bench-large bench-realsite demo torture torture-short fuzz clean warcio
 
 all: lint test build
 
@@ -64,3 +64,7 @@ fuzz:
 
 clean:
 	rm -rf bin trawl-data demo-out .bench
+
+## bench-redis: what one worker costs a real redis-server per page (commands, CPU) and Redis memory per seen and queued URL.
+bench-redis:
+	$(GO) test -run '^$$' -bench RedisCrawlCosts -benchtime 1x -timeout 20m ./frontier/redisfrontier/

@@ -1,0 +1,136 @@
+package redisfrontier
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/trawl-crawler/trawl/frontier"
+	"github.com/trawl-crawler/trawl/internal/redistest"
+)
+
+// info reads numeric fields of INFO section.
+func info(t testing.TB, cl *redis.Client, section string, fields ...string) map[string]float64 {
+	t.Helper()
+	s, err := cl.Info(context.Background(), section).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, line := range strings.Split(s, "\r\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		for _, f := range fields {
+			if k == f {
+				out[k], _ = strconv.ParseFloat(v, 64)
+			}
+		}
+	}
+	return out
+}
+
+// BenchmarkRedisCrawlCosts measures what one worker costs Redis per page
+// of a simulated crawl (lease, release, completion with 10 links of which
+// half are new, batched as the engine batches them): commands (round trips:
+// every command here is its own round trip, except completions, which go
+// up to 64 per script) and Redis CPU per page; and Redis memory per seen URL
+// and per queued URL. A real redis-server with AOF appendfsync always.
+//
+//	make bench-redis
+func BenchmarkRedisCrawlCosts(b *testing.B) {
+	for range b.N {
+		srv := redistest.Start(b)
+		ctx := context.Background()
+		cl, err := Dial(ctx, srv.URL(), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := Init(ctx, cl, srv.URL(), "bench", []byte("{}"), Globals{PerHost: 4}); err != nil {
+			b.Fatal(err)
+		}
+		f, err := Open(ctx, Options{URL: srv.URL(), Crawl: "bench", WorkerID: "w1", LeaseTTL: time.Minute})
+		if err != nil {
+			b.Fatal(err)
+		}
+		const hosts, queued = 1000, 100_000
+		mem0 := info(b, cl, "memory", "used_memory")["used_memory"]
+		var items []frontier.Item
+		for i := range queued {
+			h := fmt.Sprintf("h%04d.example.com", i%hosts)
+			items = append(items, frontier.Item{URL: fmt.Sprintf("https://%s/section/page-%07d.html", h, i), Host: h, Depth: 1})
+		}
+		if _, err := f.Add(ctx, items); err != nil {
+			b.Fatal(err)
+		}
+		mem1 := info(b, cl, "memory", "used_memory")["used_memory"]
+		perQueued := (mem1 - mem0) / queued
+
+		// The crawl: pages leased, released and completed, each with 10
+		// links, 5 of them new.
+		const pages = 20_000
+		st0 := info(b, cl, "stats", "total_commands_processed")
+		cpu0 := info(b, cl, "cpu", "used_cpu_user", "used_cpu_sys")
+		start := time.Now()
+		next := queued
+		done := make(chan error, pages)
+		for p := range pages {
+			l, ok, _, err := f.Next(time.Now())
+			if err != nil || !ok {
+				b.Fatalf("page %d: Next ok=%v err=%v", p, ok, err)
+			}
+			f.ReleaseSlot(l)
+			var kids []frontier.Item
+			for k := range 10 {
+				u := fmt.Sprintf("https://%s/section/page-%07d.html", l.Host, next-k*7)
+				if k%2 == 0 {
+					u = fmt.Sprintf("https://%s/new/page-%07d.html", l.Host, next)
+					next++
+				}
+				kids = append(kids, frontier.Item{URL: u, Host: l.Host, Depth: l.Depth + 1, Parent: l.URL})
+			}
+			f.CompleteAsync(frontier.Completion{Lease: l, Outcome: frontier.Done, Bytes: 10_000, Children: kids, Checkpoint: []byte("cp")}, func(err error) { done <- err })
+		}
+		for range pages {
+			if err := <-done; err != nil {
+				b.Fatal(err)
+			}
+		}
+		el := time.Since(start)
+		st1 := info(b, cl, "stats", "total_commands_processed")
+		cpu1 := info(b, cl, "cpu", "used_cpu_user", "used_cpu_sys")
+		cmds := (st1["total_commands_processed"] - st0["total_commands_processed"]) / pages
+		cpu := (cpu1["used_cpu_user"] + cpu1["used_cpu_sys"] - cpu0["used_cpu_user"] - cpu0["used_cpu_sys"]) / pages * 1e6
+
+		// Seen only: drain the queues (every URL done), then memory per
+		// URL the crawl knows.
+		for {
+			l, ok, _, err := f.Next(time.Now())
+			if err != nil {
+				b.Fatal(err)
+			}
+			if !ok {
+				break
+			}
+			if err := f.Complete(ctx, frontier.Completion{Lease: l, Outcome: frontier.Done}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		s, _ := readStats(ctx, cl, Prefix("bench"))
+		mem2 := info(b, cl, "memory", "used_memory")["used_memory"]
+		perSeen := (mem2 - mem0) / float64(s.Done)
+		f.Close()
+		cl.Close()
+		b.ReportMetric(cmds, "cmds/page")
+		b.ReportMetric(cpu, "redis-cpu-µs/page")
+		b.ReportMetric(float64(pages)/el.Seconds(), "pages/s")
+		b.ReportMetric(perQueued, "B/queued-URL")
+		b.ReportMetric(perSeen, "B/seen-URL")
+	}
+}
