@@ -10,8 +10,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/trawl-crawler/trawl/crawler"
+	"github.com/trawl-crawler/trawl/frontier"
 	"github.com/trawl-crawler/trawl/internal/freshweb"
 	"github.com/trawl-crawler/trawl/storage"
 )
@@ -189,4 +191,51 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestSitemapLastmodKeptWithURL: a page found in a sitemap keeps its
+// <lastmod> in the frontier with the URL, through its fetch (whose
+// completion adds validators and the record's place) and into the leases
+// of a recrawl pass.
+func TestSitemapLastmodKeptWithURL(t *testing.T) {
+	site := freshweb.Start(freshweb.Config{Pages: 3, SitemapOnly: 4, PageSize: 1 << 10, Seed: 4})
+	defer site.Close()
+	cfg := freshConfig(site)
+	cfg.Sitemaps = true
+	dir := t.TempDir()
+	crawlDir(t, dir, cfg)
+	path := filepath.Join(dir, "frontier.db")
+	if _, err := frontier.StartPass(path, 1); err != nil {
+		t.Fatal(err)
+	}
+	fr, err := frontier.Open(path, frontier.Options{PerHost: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fr.Close()
+	tags := map[string]string{}
+	for {
+		l, ok, wait, err := fr.Next(time.Now().Add(time.Hour))
+		// A 1 ms wait means a refill waits for the writer (Next's contract).
+		for err == nil && !ok && wait == time.Millisecond {
+			time.Sleep(wait)
+			l, ok, wait, err = fr.Next(time.Now().Add(time.Hour))
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+		tags[l.URL] = l.Tag
+	}
+	for i, u := range site.SitemapPages() {
+		want := fmt.Sprintf("lastmod=2026-01-%02dT00:00:00Z", i%28+1)
+		if !strings.Contains(tags[u], want) || !strings.Contains(tags[u], "loc=") || !strings.Contains(tags[u], "etag=") {
+			t.Errorf("%s: tag %q, want %s with the validators and locator", u, tags[u], want)
+		}
+	}
+	if tag := tags[site.URL()+"/sitemap.xml"]; !strings.Contains(tag, "sitemap=0") {
+		t.Errorf("sitemap.xml tag %q", tag)
+	}
 }
