@@ -239,3 +239,27 @@ func TestSitemapLastmodKeptWithURL(t *testing.T) {
 		t.Errorf("sitemap.xml tag %q", tag)
 	}
 }
+
+// TestSitemapURLsEnterAtDepthZero: with --max-depth 0 a crawl fetches its
+// seed and the sitemap's pages (depth 0, like seeds), and no linked page.
+func TestSitemapURLsEnterAtDepthZero(t *testing.T) {
+	site := freshweb.Start(freshweb.Config{Pages: 5, SitemapOnly: 3, PageSize: 1 << 10, Seed: 5})
+	defer site.Close()
+	cfg := freshConfig(site)
+	cfg.Sitemaps = true
+	cfg.MaxDepth = 0
+	dir := t.TempDir()
+	crawlDir(t, dir, cfg)
+	got := storedURLs(t, dir)
+	for _, u := range site.SitemapPages() {
+		if got[u] != 200 {
+			t.Errorf("sitemap page %s not stored at --max-depth 0", u)
+		}
+	}
+	if _, ok := got[site.URL()+"/p/0"]; ok {
+		t.Error("/p/0 (depth 1) stored at --max-depth 0")
+	}
+	if got[site.Seed()] != 200 {
+		t.Error("seed not stored")
+	}
+}
