@@ -49,6 +49,7 @@ demo: build
 ## torture: kill -9 / SIGTERM loops with the real binary. TORTURE_KILLS sets the count.
 torture:
 	$(GO) test -tags torture -count=1 -timeout 30m -run Torture -v ./internal/torture/
+	$(GO) test -tags torture -count=1 -timeout 30m -run TortureShared -v ./cmd/trawl/
 
 torture-short:
 	TORTURE_SHORT=1 $(GO) test -tags torture -count=1 -timeout 10m -run Torture ./internal/torture/

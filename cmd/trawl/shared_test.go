@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -168,7 +170,10 @@ func TestSharedKill9Workers(t *testing.T) {
 }
 
 func sharedKillLoop(t *testing.T, kills int) {
-	r := newSharedRig(t, 3, sharedWeb(22), 2, 100*time.Millisecond)
+	cfg := sharedWeb(22)
+	// Each kill comes after up to 45 requests: the web must outlast them.
+	cfg.PagesPerHost = max(cfg.PagesPerHost, 60*kills/cfg.Hosts+20)
+	r := newSharedRig(t, 3, cfg, 2, 100*time.Millisecond)
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 13))
 	ps := make([]*childProc, len(r.dirs))
 	for i := range r.dirs {
@@ -323,4 +328,13 @@ func TestSharedSIGTERMThenResume(t *testing.T) {
 		}
 	}
 	r.judge(0)
+}
+
+// envKills reads TORTURE_KILLS (0 if unset or invalid).
+func envKills() int {
+	n, err := strconv.Atoi(os.Getenv("TORTURE_KILLS"))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
 }

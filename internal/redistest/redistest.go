@@ -90,6 +90,7 @@ func (s *Server) start() error {
 		"--appendonly", "yes", "--appendfsync", "always", "--save", "",
 		"--maxmemory-policy", "noeviction", "--protected-mode", "yes",
 		"--daemonize", "no", "--logfile", filepath.Join(s.dir, "redis.log"))
+	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("run %s: %w", s.bin, err)
 	}

@@ -1,0 +1,17 @@
+//go:build torture
+
+package main
+
+import "testing"
+
+// TestTortureSharedKill9 is the long form of TestSharedKill9Workers: 3
+// workers, TORTURE_KILLS (default 20) SIGKILLs of random workers, each
+// restarted with resume; coverage, exactly-once storage across the
+// workers' stores, politeness at the server and bounded duplicates.
+func TestTortureSharedKill9(t *testing.T) {
+	kills := 20
+	if n := envKills(); n > 0 {
+		kills = n
+	}
+	sharedKillLoop(t, kills)
+}
