@@ -72,7 +72,7 @@ func TestTortureDiskFull(t *testing.T) {
 	// What was committed before the disk filled (the export goes to the
 	// roomy temp dir).
 	before := filepath.Join(t.TempDir(), "before.jsonl")
-	if code, out := runToEnd(t, time.Minute, "export", "--dir", dir, "--format", "jsonl", "--out", before); code != 0 {
+	if code, out := runToEnd(t, time.Minute, "export", "--dir", dir, "--format", "jsonl", "--include-decisions", "--out", before); code != 0 {
 		t.Fatalf("export after disk full exited %d:\n%s", code, out)
 	}
 	committed, n, err := CountJSONL(before)
@@ -92,7 +92,7 @@ func TestTortureDiskFull(t *testing.T) {
 	}
 	st, lines := checkFinal(t, dir, expected)
 	after := filepath.Join(t.TempDir(), "after.jsonl")
-	if code, out := runToEnd(t, time.Minute, "export", "--dir", dir, "--format", "jsonl", "--out", after); code != 0 {
+	if code, out := runToEnd(t, time.Minute, "export", "--dir", dir, "--format", "jsonl", "--include-decisions", "--out", after); code != 0 {
 		t.Fatalf("export exited %d:\n%s", code, out)
 	}
 	final, _, err := CountJSONL(after)

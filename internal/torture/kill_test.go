@@ -88,7 +88,7 @@ func TestTortureKill9(t *testing.T) {
 			hold = web.HoldAfter(int64(10 + rng.IntN(pick(200, 100))))
 			holdOrExit(p, hold)
 			expOut = filepath.Join(exports, "run-"+strconv.Itoa(runs)+".jsonl")
-			exp = run(t, "export", "--dir", dir, "--format", "jsonl", "--out", expOut)
+			exp = run(t, "export", "--dir", dir, "--format", "jsonl", "--include-decisions", "--out", expOut)
 			sleepOrExit(exp, time.Duration(rng.IntN(60))*time.Millisecond) // any moment of the export
 		case phaseMidLate:
 			hold = web.HoldAfter(int64(50 + rng.IntN(pick(600, 250))))
@@ -214,7 +214,7 @@ func checkFinal(t *testing.T, dir string, expected map[string]int) (crawler.Stat
 		t.Errorf("final state %q, want finished", st.State)
 	}
 	exp := filepath.Join(t.TempDir(), "final.jsonl")
-	if code, out := runToEnd(t, 2*time.Minute, "export", "--dir", dir, "--format", "jsonl", "--out", exp); code != 0 {
+	if code, out := runToEnd(t, 2*time.Minute, "export", "--dir", dir, "--format", "jsonl", "--include-decisions", "--out", exp); code != 0 {
 		t.Fatalf("export exited %d:\n%s", code, out)
 	}
 	counts, lines, err := CountJSONL(exp)
