@@ -71,15 +71,43 @@ func (e *engine) process(f *fetched) *processed {
 		p.comp.Host = f.robots.update
 		p.comp.RobotsHost = links.HostKey(l.URL) // robots.txt stays per origin
 	}
+	if e.robotsOutcome(p, f) {
+		return p
+	}
+	status := 0
+	var hdr http.Header
+	if f.resp != nil {
+		status, hdr = f.resp.Status, f.resp.Header
+	}
+	d := e.pol.decide(f.now, l.Attempt, status, hdr, f.err, e.rnd.Float64)
+	e.applyDecision(p, d)
+	p.comp.Status = status
+	switch d.outcome {
+	case frontier.Deferred:
+		e.deferred(l, d)
+	case frontier.Retry:
+		e.c.log.Debug("retry", "url", l.URL, "attempt", l.Attempt, "reason", d.reason, "at", d.retryAt.Format(time.RFC3339Nano))
+	case frontier.Failed:
+		e.failed(p, f, d, status)
+	case frontier.Done:
+		e.done(p, f)
+	}
+	return p
+}
+
+// robotsOutcome settles a lease that robots.txt decided — it only fetched
+// robots.txt (released: the page waits for the host's next slot), robots.txt
+// disallows the page, or robots.txt is unavailable — and reports whether
+// it did; otherwise the page was fetched and policy decides.
+func (e *engine) robotsOutcome(p *processed, f *fetched) bool {
+	l := f.lease
 	switch {
 	case f.released:
 		p.comp.Outcome = frontier.Release
-		return p
 	case f.blocked:
 		p.comp.Outcome, p.comp.Reason = frontier.Skipped, "blocked by robots.txt"
 		p.class = "robots"
 		e.addRecord(p, decisionRecord(l, p.comp.Reason, f.now))
-		return p
 	case f.robots.unavailable && f.err == nil:
 		d := robotsDecision(f.robots)
 		e.applyDecision(p, d)
@@ -93,48 +121,35 @@ func (e *engine) process(f *fetched) *processed {
 		case frontier.Deferred:
 			e.deferred(l, d)
 		}
-		return p
+	default:
+		return false
 	}
+	return true
+}
 
-	status := 0
-	var hdr http.Header
+// failed records a final failure: a response (an error status after the
+// retries) is stored as one; a failure before any response is a decision
+// record.
+func (e *engine) failed(p *processed, f *fetched, d decision, status int) {
+	l := f.lease
+	p.class = failureClass(f.err, status)
+	if f.resp == nil {
+		e.refused(l, d.reason, p.class)
+	}
+	e.seedFailed(l, d.reason, p.class)
+	rec := decisionRecord(l, d.reason, f.now)
 	if f.resp != nil {
-		status, hdr = f.resp.Status, f.resp.Header
+		rec = responseRecord(l, f.resp, f.now)
 	}
-	d := e.pol.decide(f.now, l.Attempt, status, hdr, f.err, e.rnd.Float64)
-	e.applyDecision(p, d)
-	p.comp.Status = status
-	switch d.outcome {
-	case frontier.Deferred:
-		e.deferred(l, d)
-		return p
-	case frontier.Release, frontier.Retry:
-		if d.outcome == frontier.Retry {
-			e.c.log.Debug("retry", "url", l.URL, "attempt", l.Attempt, "reason", d.reason, "at", d.retryAt.Format(time.RFC3339Nano))
-		}
-		return p
-	case frontier.Failed:
-		p.class = failureClass(f.err, status)
-		if f.resp == nil {
-			e.refused(l, d.reason, p.class)
-		}
-		e.seedFailed(l, d.reason, p.class)
-		// A response (an error status after the retries) is stored as
-		// one; a failure before any response is a decision record.
-		rec := decisionRecord(l, d.reason, f.now)
-		if f.resp != nil {
-			rec = &storage.Record{URL: l.URL, FinalURL: l.URL, Method: "GET", Status: status, FetchedAt: f.now, Depth: l.Depth, Parent: l.Parent}
-			fillRecord(rec, f.resp)
-		}
-		e.addRecord(p, rec)
-		e.callError(l, f.resp, fmt.Errorf("%s", d.reason))
-		return p
-	}
+	e.addRecord(p, rec)
+	e.callError(l, f.resp, fmt.Errorf("%s", d.reason))
+}
 
-	// Done: store the response; parse HTML for links and callbacks.
-	resp := f.resp
-	rec := &storage.Record{URL: l.URL, FinalURL: l.URL, Method: "GET", Status: resp.Status, FetchedAt: f.now, Depth: l.Depth, Parent: l.Parent}
-	fillRecord(rec, resp)
+// done stores a response and queues what it leads to: its redirect
+// target, and for HTML its links (and requisites) after the callbacks ran.
+func (e *engine) done(p *processed, f *fetched) {
+	l, resp := f.lease, f.resp
+	rec := responseRecord(l, resp, f.now)
 	p.comp.Bytes = int64(len(resp.Body))
 	var children []frontier.Item
 	if resp.Status >= 300 && resp.Status < 400 && resp.Location != "" {
@@ -163,7 +178,13 @@ func (e *engine) process(f *fetched) *processed {
 	}
 	p.comp.Children = children
 	e.addRecord(p, rec)
-	return p
+}
+
+// responseRecord is the page-store record of lease l's response.
+func responseRecord(l frontier.Lease, resp *fetch.Response, at time.Time) *storage.Record {
+	rec := &storage.Record{URL: l.URL, FinalURL: l.URL, Method: "GET", Status: resp.Status, FetchedAt: at, Depth: l.Depth, Parent: l.Parent}
+	fillRecord(rec, resp)
+	return rec
 }
 
 func fillRecord(rec *storage.Record, resp *fetch.Response) {
