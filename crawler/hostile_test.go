@@ -974,8 +974,13 @@ func runHostile(t *testing.T, tc hostileCase) *hostileRun {
 	cfg.Retries = 1
 	cfg.RetryBackoff = 10 * time.Millisecond
 	cfg.MaxBackoff = 3 * time.Second
-	cfg.Timeout = 3 * time.Second
-	cfg.ConnectTimeout = time.Second
+	// Limits no well-behaved local server comes near, even on a loaded
+	// machine: ConnectTimeout also bounds the TLS handshake, and at 1 s a
+	// race-built handshake under load timed out (retryable), so the
+	// "TLS errors are not retried" case saw two connections. Cases about
+	// timeouts set their own short ones.
+	cfg.Timeout = 10 * time.Second
+	cfg.ConnectTimeout = 10 * time.Second
 	cfg.StallTimeout = time.Second
 	cfg.MaxBody = hostileMaxBody
 	cfg.ProxyFromEnv = false

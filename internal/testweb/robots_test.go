@@ -58,7 +58,7 @@ func TestCheck(t *testing.T) {
 		PerURL:       map[string]int{"http://h0.s.test/": 1, "http://h0.s.test/a": 1, "http://h0.s.test/b": 1, "http://h0.s.test/cal/2024/01": 2},
 		Final:        map[string]int{"http://h0.s.test/": 200, "http://h0.s.test/a": 301, "http://h0.s.test/b": 200},
 		MaxInFlight:  map[string]int{"h0.s.test": 2, "h1.s.test": 1},
-		MinGap:       map[string]time.Duration{"h0.s.test": 100 * time.Millisecond, "h1.s.test": 995 * time.Millisecond},
+		MinGap:       map[string]time.Duration{"h0.s.test": 100 * time.Millisecond, "h1.s.test": 905 * time.Millisecond}, // within a tenth
 		CrawlDelay:   map[string]time.Duration{"h1.s.test": time.Second},
 		TrapRequests: 2,
 	}
@@ -77,7 +77,8 @@ func TestCheck(t *testing.T) {
 		{"violations", func(r *Report) { r.RobotsViolations, r.NofollowViolations = []string{"x"}, []string{"y"} }, 2},
 		{"in flight", func(r *Report) { r.MaxInFlight = map[string]int{"h0.s.test": 3} }, 1},
 		{"gap", func(r *Report) { r.MinGap = map[string]time.Duration{"h0.s.test": 50 * time.Millisecond} }, 1},
-		{"crawl-delay gap", func(r *Report) { r.MinGap = map[string]time.Duration{"h1.s.test": 900 * time.Millisecond} }, 1},
+		{"crawl-delay gap", func(r *Report) { r.MinGap = map[string]time.Duration{"h1.s.test": 899 * time.Millisecond} }, 1},
+		{"gap a tenth short", func(r *Report) { r.MinGap = map[string]time.Duration{"h0.s.test": 89 * time.Millisecond} }, 1},
 		{"trap", func(r *Report) { r.TrapRequests = 3 }, 1},
 	}
 	for _, tc := range tests {
