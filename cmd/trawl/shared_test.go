@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -337,4 +338,34 @@ func envKills() int {
 		return 0
 	}
 	return n
+}
+
+// A worker whose scope differs from the crawl's is refused, naming what
+// differs; a worker pointed at an evicting Redis is refused too.
+func TestSharedJoinRefusals(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := context.Background()
+	cl, err := redisfrontier.Dial(ctx, srv.URL(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	stored := crawler.Default()
+	stored.Seeds = []string{"http://a.test/"}
+	b, _ := json.Marshal(stored)
+	if _, _, err := redisfrontier.Init(ctx, cl, srv.URL(), "a.test", b, redisfrontier.Globals{PerHost: 2}); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "w2")
+	code, _, stderr := cli(t, "", "crawl", "--frontier", srv.URL(), "--dir", dir, "--scope", "host", "--progress", "off", "http://a.test/")
+	if code != exitUsage || !strings.Contains(stderr, "different scope (scope differ)") {
+		t.Fatalf("joining with another scope: exit %d, stderr %q", code, stderr)
+	}
+	if err := cl.ConfigSet(ctx, "maxmemory-policy", "allkeys-lru").Err(); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = cli(t, "", "crawl", "--frontier", srv.URL(), "--dir", dir, "--progress", "off", "http://a.test/")
+	if code != exitFailure || !strings.Contains(stderr, "maxmemory-policy is allkeys-lru") || !strings.Contains(stderr, srv.Addr()) {
+		t.Fatalf("evicting Redis: exit %d, stderr %q", code, stderr)
+	}
 }
