@@ -161,6 +161,14 @@ func TestSharedWorkersCrawlOnce(t *testing.T) {
 		}
 	}
 	r.judge(0)
+	code, out, stderr := cli(t, "", "status", "--frontier", r.redis.URL(), "--json")
+	var st struct {
+		State string `json:"state"`
+		Stats struct{ Done, Queued, Leased int64 }
+	}
+	if err := json.Unmarshal([]byte(out), &st); code != 0 || err != nil || st.State != "finished" || st.Stats.Done < int64(len(r.web.Expected())) || st.Stats.Queued+st.Stats.Leased != 0 {
+		t.Errorf("status --frontier: exit %d, %+v (%v), stdout %q, stderr %q", code, st, err, out, stderr)
+	}
 }
 
 // TestSharedKill9Workers SIGKILLs random workers mid-crawl and resumes each;
