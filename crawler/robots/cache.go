@@ -135,7 +135,10 @@ func (c *Cache) Lookup(ctx context.Context, u string, now time.Time) Result {
 	}
 	// persisted may be fresher than an expired entry here: another process
 	// sharing the frontier fetched robots.txt since (a shared frontier).
-	if st, ok := c.persisted(origin); ok && now.Before(st.Expires) {
+	// Only an answer that is not a failure is taken over an entry: a
+	// failure read back would restart this process's failure count, and
+	// the host would never run out of tries.
+	if st, ok := c.persisted(origin); ok && now.Before(st.Expires) && (e == nil || !Unavailable(st.Status)) {
 		ne := &entry{ready: make(chan struct{}), res: settled(st.Status, st.Body, st.Expires)}
 		close(ne.ready)
 		c.m[origin] = ne
