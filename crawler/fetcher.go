@@ -165,8 +165,17 @@ func (e *engine) fetchOne(l frontier.Lease) {
 	// it is written: so the gap between request starts holds as the server
 	// sees it, even when a connection took a while to open or the machine
 	// stalled past the planned Lease.Start.
+	// If the write itself then comes late (a stall after the reservation),
+	// the frontier learns the real time (Sent): later requests of the host
+	// are spaced from it.
+	var reserved time.Time // of the request being sent (a lease's requests are sequential)
 	ctx := httptrace.WithClientTrace(e.hardCtx, &httptrace.ClientTrace{
-		GotConn: func(httptrace.GotConnInfo) { e.begin(e.hardCtx, l) },
+		GotConn: func(httptrace.GotConnInfo) { reserved = e.begin(e.hardCtx, l) },
+		WroteHeaders: func() {
+			if now := time.Now(); now.Sub(reserved) > lateSend {
+				e.fr.Sent(l, now)
+			}
+		},
 	})
 	e.hostActive(links.HostKey(l.URL), 1)
 	e.mem.fetchStarted()
@@ -230,14 +239,20 @@ func (e *engine) hostDelay(r robotsResult) time.Duration {
 }
 
 // begin waits until the frontier lets one of l's requests go out
-// (Frontier.Begin). It runs inside the transport, between getting a
-// connection and writing the request; ctx ending stops the wait, and the
-// request then fails on its own context.
-func (e *engine) begin(ctx context.Context, l frontier.Lease) {
+// (Frontier.Begin) and returns the start it reserved. It runs inside the
+// transport, between getting a connection and writing the request; ctx
+// ending stops the wait, and the request then fails on its own context.
+func (e *engine) begin(ctx context.Context, l frontier.Lease) time.Time {
 	now := time.Now()
-	_ = sleepUntil(ctx, now.Add(e.fr.Begin(l, now)))
-	_ = e.mayStart() // a fenced shared-frontier worker fails here, cancelling ctx before the write
+	start := now.Add(e.fr.Begin(l, now))
+	_ = sleepUntil(ctx, start)
+	return start
 }
+
+// lateSend is how much later than its reserved start a request may be
+// written before the frontier is told (Frontier.Sent): the usual gap
+// between the reservation and the write is microseconds.
+const lateSend = 2 * time.Millisecond
 
 // sleepUntil waits until t (at once if t has passed) or until ctx is done.
 func sleepUntil(ctx context.Context, t time.Time) error {

@@ -36,6 +36,11 @@ type Frontier interface {
 	// one host begin at least its delay apart even when the planned
 	// Lease.Start slipped. Called before every request: it must be cheap.
 	Begin(l frontier.Lease, now time.Time) time.Duration
+	// Sent reports that one of l's requests went out at at, noticeably
+	// later than Begin reserved (a stall between the reservation and the
+	// write); the host's later requests are spaced from at. Called only
+	// then, so it is rare.
+	Sent(l frontier.Lease, at time.Time)
 	// ReleaseSlot frees the host request slot held by l: its last body
 	// byte is in. The lease itself stays in flight until its completion
 	// commits.

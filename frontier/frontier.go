@@ -230,6 +230,33 @@ func (f *Frontier) Begin(l Lease, now time.Time) time.Duration {
 	return time.Duration(start - now.UnixNano())
 }
 
+// Sent records that one of lease l's requests went out at at, later than
+// the start Begin reserved for it (the crawler calls it only then: a
+// stall between the reservation and the write). Requests of the host that
+// begin afterwards are spaced from at, so the gap holds as the server sees
+// it. Unknown hosts are ignored.
+func (f *Frontier) Sent(l Lease, at time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	h := f.hosts[l.Host]
+	if h == nil || f.closed || f.broken != nil {
+		return
+	}
+	d := max(f.opts.Delay, h.delay)
+	if d <= 0 {
+		return
+	}
+	t := at.UnixNano()
+	h.lastBegin = max(h.lastBegin, t)
+	if next := t + int64(d); next > h.nextAllowed {
+		if next-h.nextAllowed > int64(beginPersist) {
+			f.w.submit(&op{kind: opHost, host: h.name, hu: HostUpdate{NotBefore: nanoToTime(next)}})
+		}
+		h.nextAllowed = next
+		f.fix(h)
+	}
+}
+
 func lockedError(path string) error {
 	pid := "unknown"
 	if b, err := os.ReadFile(path + ".pid"); err == nil {

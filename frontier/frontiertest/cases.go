@@ -322,8 +322,18 @@ func testLookaheadBegin(t *testing.T, s *store) {
 		t.Fatalf("late Begin = %v, want 0", d)
 	}
 	x.none(t0.Add(3*time.Second), 450*time.Millisecond)
-	if l3 := x.next(t0.Add(3450 * time.Millisecond)); !l3.Start.Equal(t0.Add(3500 * time.Millisecond)) {
+	l3 := x.next(t0.Add(3450 * time.Millisecond))
+	if !l3.Start.Equal(t0.Add(3500 * time.Millisecond)) {
 		t.Fatalf("third lease starts at +%v, want +3.5s", l3.Start.Sub(t0))
+	}
+	// Its request is reserved at +3.5s but goes out at +3.8s (a stall):
+	// the next request of the host begins a delay after +3.8s.
+	if d := x.f.Begin(l3, t0.Add(3500*time.Millisecond)); d != 0 {
+		t.Fatalf("Begin at +3.5s = %v, want 0", d)
+	}
+	x.f.Sent(l3, t0.Add(3800*time.Millisecond))
+	if d := x.f.Begin(l3, t0.Add(4500*time.Millisecond)); d != 300*time.Millisecond {
+		t.Fatalf("Begin after a late send = %v, want 300ms (a delay after the send at +3.8s)", d)
 	}
 }
 

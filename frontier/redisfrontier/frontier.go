@@ -290,6 +290,27 @@ func (f *Frontier) Begin(l frontier.Lease, now time.Time) time.Duration {
 	return time.Duration(us) * time.Microsecond
 }
 
+// Sent records that one of l's requests went out at at, later than Begin
+// reserved: on Redis's clock, the host's later requests are spaced from
+// now. One round trip, only after a stall.
+func (f *Frontier) Sent(l frontier.Lease, at time.Time) {
+	f.mu.Lock()
+	li := f.leases[l.URL]
+	broken := f.broken != nil || f.closed
+	f.mu.Unlock()
+	if li == nil || li.gap <= 0 || broken {
+		return
+	}
+	ctx, cancel := f.opCtx()
+	defer cancel()
+	if err := f.setClock(ctx, at); err != nil {
+		return
+	}
+	if err := scriptSent.Run(ctx, f.cl, []string{f.p + "cfg"}, f.p, li.host).Err(); err != nil {
+		f.breakWith(wrapErr(f.url, "record a late request start", err))
+	}
+}
+
 // ReleaseSlot frees l's host request slot (its last body byte is in).
 func (f *Frontier) ReleaseSlot(l frontier.Lease) {
 	f.mu.Lock()

@@ -316,6 +316,25 @@ end
 return start - now
 `)
 
+// scriptSent records that a request of host went out now, later than its
+// reserved start: the host's last start and next lease move to now (and
+// now plus the gap) if they are earlier. ARGV: P, host.
+var scriptSent = redis.NewScript(luaLib + `
+local host = ARGV[2]
+local perhost, delay, maxpages, rgate = cfg()
+local hk = P .. 'h:' .. host
+local h = redis.call('HMGET', hk, 'delay', 'last', 'next')
+local gap = math.max(delay, num(h[1]))
+if gap <= 0 then return 0 end
+local now = nowus()
+if now > num(h[2]) then redis.call('HSET', hk, 'last', now) end
+if now + gap > num(h[3]) then
+  redis.call('HSET', hk, 'next', now + gap)
+  fix(host, perhost, rgate)
+end
+return 0
+`)
+
 // scriptRelease frees the request slots of inc's leases whose last body
 // byte is in. ARGV: P, inc, seq... Unknown or already released seqs are
 // ignored.
