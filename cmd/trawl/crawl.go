@@ -5,7 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/http"
+	"log/slog"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -13,66 +13,100 @@ import (
 	"github.com/trawl-crawler/trawl/crawler"
 )
 
-// runCrawl implements `trawl crawl` (resume=false) and `trawl resume`.
+// crawlRun is one crawl, resume or recrawl invocation as the command line
+// and the --config file describe it.
+type crawlRun struct {
+	name       string // crawl, resume or recrawl
+	resume     bool
+	fc         fileConfig
+	fs         *crawlFlagSet
+	set        map[string]bool // flags given, by name
+	fileKeys   map[string]bool // keys the --config file sets
+	configPath string
+	seeds      []string // positional seeds
+	prog       *progress
+	log        *slog.Logger
+}
+
+// runCrawl implements `trawl crawl` (resume=false), `trawl resume` and
+// `trawl recrawl`: read the invocation, settle the configuration against
+// what the directory holds, then run the crawl and turn its end into an
+// exit code.
 func runCrawl(ctx context.Context, env *cliEnv, args []string, resume bool) int {
-	name := "crawl"
+	r, code := parseCrawlRun(env, args, resume)
+	if r == nil {
+		return code
+	}
+	if r.fs.shared.url != "" {
+		return runShared(ctx, env, r.fs, &r.fc, r.seeds, r.set, r.fileKeys, r.prog, r.log, resume)
+	}
+	if code, ok := r.settleConfig(env); !ok {
+		return code
+	}
+	return r.run(ctx, env)
+}
+
+// parseCrawlRun reads the --config file, then the flags over it, and
+// builds the logger and progress line. A nil run comes with the exit code.
+func parseCrawlRun(env *cliEnv, args []string, resume bool) (*crawlRun, int) {
+	r := &crawlRun{name: "crawl", resume: resume, fc: defaultFileConfig(), set: map[string]bool{}}
 	if resume {
-		name = "resume"
+		r.name = "resume"
 	}
 	if env.recrawl {
-		name = "recrawl"
+		r.name = "recrawl"
 	}
-	fc := defaultFileConfig()
-	var fileKeys map[string]bool // the keys the --config file sets
 	if path := preScanConfig(args); path != "" {
-		if err := loadYAML(path, &fc); err != nil {
+		if err := loadYAML(path, &r.fc); err != nil {
 			env.errorf("%v", err)
-			return exitUsage
+			return nil, exitUsage
 		}
 		var err error
-		if fileKeys, err = yamlKeys(path); err != nil {
+		if r.fileKeys, err = yamlKeys(path); err != nil {
 			env.errorf("%v", err)
-			return exitUsage
+			return nil, exitUsage
 		}
 	}
-	fs := crawlFlags(name, &fc, resume)
-	seeds, err := fs.parse(args, env.stdout)
+	r.fs = crawlFlags(r.name, &r.fc, resume)
+	seeds, err := r.fs.parse(args, env.stdout)
 	if err != nil {
 		if errors.Is(err, errHelpShown) {
-			return exitOK
+			return nil, exitOK
 		}
 		env.errorf("%v", err)
-		return exitUsage
+		return nil, exitUsage
 	}
-	configPath, fresh := fs.configPath, fs.fresh
-	c := &fc.Config
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	r.seeds, r.configPath = seeds, r.fs.configPath
+	r.fs.Visit(func(f *flag.Flag) { r.set[f.Name] = true })
 
-	prog := newProgress(env.stdout, fc.Progress)
-	log, err := newLogger(prog.clearing(env.stderr), fc.LogLevel, fc.LogFormat)
-	if err != nil {
+	r.prog = newProgress(env.stdout, r.fc.Progress)
+	if r.log, err = newLogger(r.prog.clearing(env.stderr), r.fc.LogLevel, r.fc.LogFormat); err != nil {
 		env.errorf("%v", err)
-		return exitUsage
+		return nil, exitUsage
 	}
-	switch fc.Progress {
+	switch r.fc.Progress {
 	case "auto", "on", "off":
 	default:
-		env.errorf("--progress %q: want auto, on or off", fc.Progress)
-		return exitUsage
+		env.errorf("--progress %q: want auto, on or off", r.fc.Progress)
+		return nil, exitUsage
 	}
-	if fc.Heartbeat < 0 {
+	if r.fc.Heartbeat < 0 {
 		env.errorf("--heartbeat must not be negative (0 turns it off)")
-		return exitUsage
+		return nil, exitUsage
 	}
+	return r, exitOK
+}
 
-	if fs.shared.url != "" {
-		return runShared(ctx, env, fs, &fc, seeds, set, fileKeys, prog, log, resume)
-	}
-	if resume {
-		if len(seeds) > 0 {
+// settleConfig makes the configuration the run will use — a resume's is
+// the stored one with the operational settings given now, a new crawl's
+// takes its seeds — validates it, and checks the directory (a new crawl
+// refuses one that holds a crawl, unless --fresh discards it).
+func (r *crawlRun) settleConfig(env *cliEnv) (int, bool) {
+	fc := &r.fc
+	if r.resume {
+		if len(r.seeds) > 0 {
 			env.errorf("resume takes no seed URLs; the crawl in %s keeps its own", fc.Dir)
-			return exitUsage
+			return exitUsage, false
 		}
 		stored, err := crawler.LoadConfig(fc.Dir)
 		if err != nil {
@@ -81,60 +115,67 @@ func runCrawl(ctx context.Context, env *cliEnv, args []string, resume bool) int 
 			} else {
 				env.errorf("resume: %v", err)
 			}
-			return exitUsage
+			return exitUsage, false
 		}
-		merged, changed := resumeConfig(stored, fc.Config, set, fileKeys)
+		merged, changed := resumeConfig(stored, fc.Config, r.set, r.fileKeys)
 		if len(changed) > 0 {
 			flags := make([]string, len(changed))
 			for i, k := range changed {
 				flags[i] = "--" + strings.ReplaceAll(k, "_", "-")
 			}
 			env.errorf("resume cannot change the crawl's scope (%s); start a new crawl with: trawl crawl --fresh --dir %s URL", strings.Join(flags, ", "), fc.Dir)
-			return exitUsage
+			return exitUsage, false
 		}
 		fc.Config = merged
 	} else {
+		seeds := r.seeds
 		if fc.SeedsFile != "" {
 			more, err := readSeeds(fc.SeedsFile, env.stdin)
 			if err != nil {
 				env.errorf("%v", err)
-				return exitUsage
+				return exitUsage, false
 			}
 			seeds = append(seeds, more...)
 		}
-		c.Seeds = append(c.Seeds, seeds...)
+		fc.Config.Seeds = append(fc.Config.Seeds, seeds...)
 	}
 	if err := fc.Config.Validate(); err != nil {
-		env.errorf("%s", configProblem(err, set, configPath))
-		return exitUsage
+		env.errorf("%s", configProblem(err, r.set, r.configPath))
+		return exitUsage, false
 	}
-	if !resume && crawler.Exists(fc.Dir) {
-		if !fresh {
-			return refuseExisting(env, fc.Dir)
-		}
-		if st, err := crawler.ReadStatus(fc.Dir); err == nil && st.State == crawler.StateRunning {
-			env.errorf("%s is being crawled right now by process %d; stop it before --fresh", fc.Dir, st.PID)
-			return exitUsage
-		}
-		if err := crawler.Discard(fc.Dir); err != nil {
-			env.errorf("%v", err)
-			return exitFailure
-		}
+	if r.resume || !crawler.Exists(fc.Dir) {
+		return exitOK, true
 	}
+	if !r.fs.fresh {
+		return refuseExisting(env, fc.Dir), false
+	}
+	if st, err := crawler.ReadStatus(fc.Dir); err == nil && st.State == crawler.StateRunning {
+		env.errorf("%s is being crawled right now by process %d; stop it before --fresh", fc.Dir, st.PID)
+		return exitUsage, false
+	}
+	if err := crawler.Discard(fc.Dir); err != nil {
+		env.errorf("%v", err)
+		return exitFailure, false
+	}
+	return exitOK, true
+}
 
-	opts := []crawler.Option{crawler.WithLogger(log)}
-	var metricsSrv *http.Server
+// run starts metrics, runs the crawl and prints its summary; the exit code
+// says how it ended (SPEC: exit codes).
+func (r *crawlRun) run(ctx context.Context, env *cliEnv) int {
+	fc := &r.fc
+	opts := []crawler.Option{crawler.WithLogger(r.log)}
 	if fc.Metrics != "" {
 		reg := prometheus.NewRegistry()
 		opts = append(opts, crawler.WithMetrics(reg))
-		metricsSrv, err = serveMetrics(fc.Metrics, reg, log)
+		metricsSrv, err := serveMetrics(fc.Metrics, reg, r.log)
 		if err != nil {
 			env.errorf("--metrics %s: %v", fc.Metrics, err)
 			return exitUsage
 		}
 		defer metricsSrv.Close()
 	}
-	w := &watcher{prog: prog, log: log, heartbeat: fc.Heartbeat, dir: fc.Dir, delay: fc.Config.Delay}
+	w := &watcher{prog: r.prog, log: r.log, heartbeat: fc.Heartbeat, dir: fc.Dir, delay: fc.Config.Delay}
 	opts = append(opts, crawler.WithProgress(w.update))
 	cr, err := crawler.New(fc.Dir, fc.Config, opts...)
 	if err != nil {
@@ -142,35 +183,19 @@ func runCrawl(ctx context.Context, env *cliEnv, args []string, resume bool) int 
 		return exitUsage
 	}
 	var st crawler.Stats
-	if env.recrawl {
+	switch {
+	case env.recrawl:
 		st, err = cr.Recrawl(ctx)
-	} else if resume {
+	case r.resume:
 		st, err = cr.Resume(ctx)
-	} else {
+	default:
 		st, err = cr.Run(ctx)
 	}
-	if prog != nil {
-		prog.clear()
+	if r.prog != nil {
+		r.prog.clear()
 	}
 	if err != nil {
-		switch {
-		case errors.Is(err, crawler.ErrLocked):
-			env.errorf("%v (is another trawl running on %s?)", err, fc.Dir)
-		case errors.Is(err, crawler.ErrConfig):
-			env.errorf("%v", err)
-			return exitUsage
-		case errors.Is(err, crawler.ErrAllSeedsFailed):
-			env.errorf("%s: %v", name, err)
-			printSummary(env.stdout, st, fc.Dir)
-			return exitFailure
-		default:
-			env.errorf("%s failed: %v", name, err)
-		}
-		printSummary(env.stdout, st, fc.Dir)
-		if crawler.Exists(fc.Dir) {
-			fmt.Fprintf(env.stdout, "resume with: trawl resume --dir %s\n", fc.Dir)
-		}
-		return exitFailure
+		return r.failed(env, st, err)
 	}
 	printSummary(env.stdout, st, fc.Dir)
 	if st.State != crawler.StateFinished {
@@ -178,6 +203,29 @@ func runCrawl(ctx context.Context, env *cliEnv, args []string, resume bool) int 
 		return interruptCode(ctx)
 	}
 	return exitOK
+}
+
+// failed reports a crawl that ended with err and returns its exit code.
+func (r *crawlRun) failed(env *cliEnv, st crawler.Stats, err error) int {
+	dir := r.fc.Dir
+	switch {
+	case errors.Is(err, crawler.ErrLocked):
+		env.errorf("%v (is another trawl running on %s?)", err, dir)
+	case errors.Is(err, crawler.ErrConfig):
+		env.errorf("%v", err)
+		return exitUsage
+	case errors.Is(err, crawler.ErrAllSeedsFailed):
+		env.errorf("%s: %v", r.name, err)
+		printSummary(env.stdout, st, dir)
+		return exitFailure
+	default:
+		env.errorf("%s failed: %v", r.name, err)
+	}
+	printSummary(env.stdout, st, dir)
+	if crawler.Exists(dir) {
+		fmt.Fprintf(env.stdout, "resume with: trawl resume --dir %s\n", dir)
+	}
+	return exitFailure
 }
 
 // resumeConfig is the configuration a resume runs with: the stored one,
