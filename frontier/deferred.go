@@ -149,6 +149,15 @@ func (b *txBatch) deferHost(host string, hr *hostRec, reason string) error {
 		}
 	}
 	f.mu.Unlock()
+	// A lease that ended earlier in this batch is still in f.inflight (the
+	// batch is not applied yet), but its URL is back in a queue bucket
+	// (released or retried): it is deferred like the rest, or it would stay
+	// queued behind a host that is out of the schedule.
+	for _, ev := range b.events {
+		if ev.kind == evLeaseEnd && ev.host == host {
+			delete(leased, ev.seq)
+		}
+	}
 	// Queue inserts this batch made so far are on disk from here.
 	if err := b.flushQueuePuts(); err != nil {
 		return err
