@@ -168,9 +168,20 @@ func (e *engine) fetchOne(l frontier.Lease) {
 	// If the write itself then comes late (a stall after the reservation),
 	// the frontier learns the real time (Sent): later requests of the host
 	// are spaced from it.
+	// A shared frontier that could not reserve the start (Redis out of
+	// reach) is broken: the request must not go out unspaced, so it is
+	// cancelled and its connection closed before anything is written.
 	var reserved time.Time // of the request being sent (a lease's requests are sequential)
-	ctx := httptrace.WithClientTrace(e.hardCtx, &httptrace.ClientTrace{
-		GotConn: func(httptrace.GotConnInfo) { reserved = e.begin(e.hardCtx, l) },
+	reqCtx, cancelReq := context.WithCancelCause(e.hardCtx)
+	defer cancelReq(nil)
+	ctx := httptrace.WithClientTrace(reqCtx, &httptrace.ClientTrace{
+		GotConn: func(info httptrace.GotConnInfo) {
+			reserved = e.begin(reqCtx, l)
+			if err := e.mayStart(); err != nil {
+				cancelReq(err)
+				info.Conn.Close()
+			}
+		},
 		WroteHeaders: func() {
 			if now := time.Now(); now.Sub(reserved) > lateSend {
 				e.fr.Sent(l, now)
