@@ -240,8 +240,15 @@ func TestSharedRedisKilled(t *testing.T) {
 			t.Fatalf("worker %d exited %d:\n%s", i+1, code, p.out.String())
 		}
 	}
-	if !strings.Contains(ps[0].out.String(), "rejoining") {
-		t.Errorf("worker 1 never rejoined:\n%s", ps[0].out.String())
+	// A worker that made no call while Redis was down reconnects without
+	// noticing; one that lost its connection mid-call rejoins. Over three
+	// kills at least one worker must have gone through the rejoin.
+	rejoined := false
+	for _, p := range ps {
+		rejoined = rejoined || strings.Contains(p.out.String(), "rejoining")
+	}
+	if !rejoined {
+		t.Errorf("no worker rejoined after %d Redis kills:\n%s", kills, ps[0].out.String())
 	}
 	perKill := len(ps) * (childConcurrency + 4*runtime.GOMAXPROCS(0))
 	r.judge(kills * perKill)
