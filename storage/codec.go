@@ -284,6 +284,11 @@ func decodeRaw(raw []byte, ext bool) (*Record, error) {
 	if d.err != nil {
 		return nil, d.err
 	}
+	if r.Decision && (r.Status != 0 || len(r.Body) > 0 || r.Header != nil || r.Revisit != nil) {
+		// Encode never writes a decision with a response: the bytes are
+		// damaged (found by FuzzDecodePayload).
+		return nil, fmt.Errorf("%w: a decision record holds a response", ErrCorrupt)
+	}
 	if !r.Decision && r.Status == 0 && r.Header == nil && r.Reason != "" && len(r.Body) == 0 {
 		// Written before decision records: a failure without a response.
 		r.Decision, r.DecidedAt, r.FetchedAt, r.SHA256 = true, r.FetchedAt, time.Time{}, ""
