@@ -100,15 +100,16 @@ func (r *sharedRig) judge(maxDup int) {
 		}
 	}
 	// robots.txt once per host for the whole crawl; the test web's one
-	// host that answers 503 to its first robots.txt request needs two.
-	twice := 0
-	for h, n := range rep.RobotsRequests {
-		if n == 2 {
-			twice++
-		}
-		if n > 2 || twice > 1 {
-			t.Errorf("robots.txt of %s fetched %d times, want once for the whole crawl (twice for the 503-once host)", h, n)
-		}
+	// host that answers 503 to its first robots.txt request needs two. A
+	// worker killed after fetching a robots.txt and before its completion
+	// committed leaves it to be fetched again, like a page: with kills,
+	// those refetches count against the same bound as duplicate pages.
+	extra := -1 // the 503-once host's second request is expected
+	for _, n := range rep.RobotsRequests {
+		extra += n - 1
+	}
+	if extra > maxDup {
+		t.Errorf("robots.txt fetched %d times more than once per host, want ≤ %d: %v", extra, maxDup, rep.RobotsRequests)
 	}
 	if len(rep.Duplicates) > maxDup {
 		t.Errorf("%d duplicate fetches, want ≤ %d: %v", len(rep.Duplicates), maxDup, rep.Duplicates[:min(10, len(rep.Duplicates))])
