@@ -42,6 +42,7 @@ type options struct {
 	RealPerHost int
 	Nginx       string
 	PGDocs      string
+	TrawlBin    string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -57,6 +58,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.Keep, "keep", false, "keep the work directory (binaries, crawl state, profile)")
 	fs.StringVar(&o.JSON, "json", "", "also write every result as JSON to this file")
 	fs.StringVar(&o.Go, "go", "go", "the go command")
+	fs.StringVar(&o.TrawlBin, "trawl", "", "run this trawl binary instead of building ./cmd/trawl (to compare two versions in one sitting)")
 	trawlArgs := fs.String("trawl-args", "", "extra flags for trawl, space-separated (e.g. \"--politeness-key domain\")")
 	real := fs.String("realsite", "", "run the real-site benchmark on these sites instead of the test web: "+strings.Join(realSiteNames, ", ")+" (nginx on 127.0.0.1)")
 	fs.IntVar(&o.Repeat, "repeat", 1, "real-site rounds (each runs trawl, wget and the ceiling once)")
@@ -116,6 +118,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	bins, err := buildAll(ctx, o.Go, work, stderr)
 	if err != nil {
 		return err
+	}
+	if o.TrawlBin != "" {
+		bins.Trawl = o.TrawlBin
 	}
 	if len(o.RealSites) > 0 {
 		return runRealSites(ctx, o, bins, work, stdout, stderr)
