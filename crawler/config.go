@@ -85,11 +85,9 @@ type Config struct {
 	MaxWait time.Duration `yaml:"max_wait" json:"max_wait"`
 	// MaxLinksPerPage bounds the links taken from one page (the first ones
 	// in document order); what a page has beyond it is counted, logged and
-	// recorded with the page, never dropped in silence. 100,000 fits real
-	// index pages (one of 17,942 links was measured) with room to spare;
-	// the bound is on memory: about 150 bytes a link while the page is in
-	// the parse stage, so 15 MB for a page at the cap, and --max-body
-	// bounds a page's links anyway (10 MiB holds at most ~700,000 <a href>).
+	// recorded with the page, never dropped in silence. The default fits
+	// real index pages with room to spare; the bound is on the parse
+	// stage's memory (docs/ARCHITECTURE.md, "Link cap")..
 	MaxLinksPerPage int    `yaml:"max_links_per_page" json:"max_links_per_page"`
 	Proxy           string `yaml:"proxy" json:"proxy"`
 	ProxyFromEnv    bool   `yaml:"proxy_from_env" json:"proxy_from_env"`

@@ -8,10 +8,10 @@ import (
 // maxPipelineBytes bounds the bytes the pipeline holds between the network
 // and the page store: bodies fetched and not yet parsed (in the parse queue
 // or being parsed) and encoded records not yet appended. A count bound alone
-// (tokens) let 10 MB pages fill the parse queue: 403 MB peak RSS on a site
-// with multi-MB pages. 32 MiB keeps several large pages queued per parse
-// worker, which is all a CPU-bound parse stage can use, and leaves room for
-// the parser's own working memory under the 200 MB RSS target.
+// (tokens) let large pages fill the parse queue (docs/ARCHITECTURE.md,
+// "The pipeline"). 32 MiB keeps several large pages queued per parse worker,
+// which is all a CPU-bound parse stage can use, and leaves room for the
+// parser's own working memory under the RSS target.
 const maxPipelineBytes = 32 << 20
 
 // initialBodyGuess is what a fetch on the wire is assumed to bring before

@@ -212,9 +212,9 @@ func (e *engine) addRecord(p *processed, rec *storage.Record) {
 
 // parseHTML extracts links (respecting nofollow) and runs user callbacks.
 // Links come from the token stream (links.ExtractTokens); a goquery
-// document is built only for callbacks that need one: a DOM is ~10× the
-// page (two parse workers on 10 MB pages held 200 MB) and building it was
-// the parse stage's largest CPU cost.
+// document is built only for callbacks that need one: a DOM is many times
+// the page's size and building it was the parse stage's largest CPU cost
+// (docs/ARCHITECTURE.md, "The pipeline").
 func (e *engine) parseHTML(l frontier.Lease, resp *fetch.Response, rec *storage.Record) []frontier.Item {
 	contentType := rec.ContentType
 	body, err := utf8Body(resp.Body, contentType)
@@ -273,7 +273,8 @@ func (e *engine) pageLinks(l frontier.Lease, header http.Header, body []byte) ([
 }
 
 // htmlReader decodes a page to UTF-8 for the parser. Most pages are UTF-8
-// already, and transcoding them was ~4% of the crawl's CPU; an undeclared
+// already and are not transcoded (a measurable CPU cost, docs/BENCHMARKS.md);
+// an undeclared
 // page that is valid UTF-8 is read as UTF-8 (what browsers' sniffing does),
 // not as the HTML5 fallback windows-1252.
 func htmlReader(body []byte, contentType string) io.Reader {

@@ -155,8 +155,8 @@ func openBolt(path string, opts Options) (db *bolt.DB, err error) {
 		Timeout: opts.OpenTimeout,
 		NoSync:  opts.NoSync,
 		// The free list is written by every commit (NoFreelistSync off):
-		// otherwise Open rebuilds it by walking every page of the file
-		// (3.3 s, and the whole 2 GB file in RSS, at 10M URLs). The map
+		// otherwise Open rebuilds it by walking every page of the file,
+		// which brings the whole file into RSS (docs/FRONTIER.md). The map
 		// free list allocates runs in O(1).
 		FreelistType: bolt.FreelistMapType,
 	})

@@ -207,9 +207,10 @@ func (f *Frontier) loadSeen(tx *bolt.Tx, s Stats) error {
 	payloads := f.seen.Payloads()
 	var logged int64
 	err := forEachSeen(tx, bktSeen, func(seq, fp uint64, depth int) error {
-		// The log is 9 bytes a URL, and the kernel maps neighbouring
-		// pages with each one read (fault-around): 80 MB of log at 10M
-		// URLs mapped 230 MB. Drop them as the scan goes, every 9 MB.
+		// The kernel maps neighbouring pages with each one read
+		// (fault-around), so a scan of a large log would map several
+		// times its size (docs/BENCHMARKS.md, "10M URLs"). Drop them as the
+		// scan goes, every 2^20 entries.
 		if logged++; logged%(1<<20) == 0 {
 			_ = dropMappedTx(f.db, tx)
 		}

@@ -13,12 +13,12 @@ import (
 
 const (
 	// Each host keeps a small window of its queue in memory: with thousands
-	// of hosts the windows are most of the frontier's heap (at 5,000 hosts
-	// a 32/128 window held ~120 MB), while a refill is one read-only cursor
-	// seek. Windows shrink when hosts are many (see window).
+	// of hosts the windows are most of the frontier's heap (docs/FRONTIER.md,
+	// "Memory"), while a refill is one read-only cursor seek. Windows shrink
+	// when hosts are many (see window).
 	maxWindow = 8
-	// windowBudget is about how many queue entries (~180 bytes each) all
-	// windows hold together: 100k hosts with 8 each would hold ~140 MB.
+	// windowBudget is about how many queue entries all windows hold
+	// together, so that the heap does not grow with the number of hosts.
 	windowBudget = 1 << 16
 )
 

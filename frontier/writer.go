@@ -72,9 +72,9 @@ type writer struct {
 // the map, and the kernel maps up to 16 neighbouring pages with each page
 // read: fault-around), and whenever the process's file-backed RSS has grown
 // dropAbove since Open or the last drop, looking at most every checkEvery
-// (a read of /proc/self/statm, ~10 µs). A drop costs ~40 µs on a 2 GB
-// file, but every hot page is faulted back after it, so small
-// transactions do not drop on their own.
+// (a read of /proc/self/statm). A drop is cheap, but every hot page is
+// faulted back after it, so small transactions do not drop on their own
+// (costs in docs/FRONTIER.md).
 const (
 	dropPages  = 256
 	checkEvery = 10 * time.Millisecond
@@ -173,14 +173,12 @@ func (w *writer) run() {
 // as a node in the heap until the commit, and with URLs spread over many
 // hosts each one can touch its host's queue page: at 100k-URL transactions
 // over 100k hosts that was gigabytes. 1024 caps it near a thousand dirty
-// pages (~10 MB by arithmetic; the heap profile at 10M URLs showed 16 MiB
-// of node buffers with 2048).
+// pages.
 //
 // maxTxChildren bounds the children of completions in one transaction,
 // known or not: the pages a transaction touches also cost RSS through
-// bbolt's map until the next drop. In 1M-page crawls, 8192 left 124–128 MiB
-// of mapped pages at peak and ran no faster (4,239–4,273 pages/s) than
-// earlier runs that counted children within 2,048 (4,762–4,766).
+// bbolt's map until the next drop; a larger bound held more mapped pages
+// in 1M-page crawls and ran no faster (docs/BENCHMARKS.md, "Large").
 const (
 	maxTxItems    = 1024
 	maxTxChildren = 2048

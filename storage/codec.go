@@ -65,8 +65,9 @@ func Encode(r *Record) (Block, error) {
 	}
 
 	// S2 (Snappy-compatible framing-free blocks): compression is the
-	// largest CPU cost after HTML parsing, and S2 is ~4.5x faster than
-	// DEFLATE level 1 on 20 KB HTML for ~25% more bytes (docs/BENCHMARKS.md).
+	// largest CPU cost after HTML parsing, and S2 is several times faster
+	// than DEFLATE level 1 on HTML for somewhat more bytes
+	// (docs/BENCHMARKS.md, "Page store").
 	frame := make([]byte, frameHeaderLen+1, frameHeaderLen+1+s2.MaxEncodedLen(len(raw)))
 	frame[frameHeaderLen] = payloadV3
 	enc := s2.Encode(frame[frameHeaderLen+1:cap(frame)], raw)

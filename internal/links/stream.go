@@ -8,8 +8,8 @@ import (
 
 // ExtractTokens is Extract (ExtractWithRequisites if requisites) over the
 // page's token stream instead of a parsed tree: it builds no DOM, so its
-// memory is the page's links, not ~10× the page (a goquery document of a
-// 9 MB page holds 97 MB). body must be UTF-8.
+// memory is the page's links, not a multiple of the page's size
+// (docs/ARCHITECTURE.md). body must be UTF-8.
 //
 // It sees the elements as the tokenizer does, which differs from the tree
 // builder only on malformed documents: an element the tree builder drops
