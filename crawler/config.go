@@ -87,7 +87,7 @@ type Config struct {
 	// in document order); what a page has beyond it is counted, logged and
 	// recorded with the page, never dropped in silence. The default fits
 	// real index pages with room to spare; the bound is on the parse
-	// stage's memory (docs/ARCHITECTURE.md, "Link cap")..
+	// stage's memory (docs/ARCHITECTURE.md, "Link cap").
 	MaxLinksPerPage int    `yaml:"max_links_per_page" json:"max_links_per_page"`
 	Proxy           string `yaml:"proxy" json:"proxy"`
 	ProxyFromEnv    bool   `yaml:"proxy_from_env" json:"proxy_from_env"`
