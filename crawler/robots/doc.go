@@ -24,6 +24,8 @@
 //     characters decoded, other escapes upper-cased, non-ASCII octets (raw
 //     UTF-8 in rules) percent-encoded. A literal '*' or '$' in a URL matches
 //     only a rule that spells it %2A / %24 (RFC 9309 §2.2.3).
+//     The escapes are read and written by links.WriteNormalEscape and
+//     links.WriteEscape, the same code that normalises canonical URLs.
 //
 // Relation to github.com/temoto/robotstxt v1.1.2. Its line tokenising and
 // group-accumulation approach (consecutive user-agent lines share a group,

@@ -1,6 +1,10 @@
 package robots
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/trawl-crawler/trawl/internal/links"
+)
 
 // rule is one allow or disallow line, normalised for matching.
 type rule struct {
@@ -68,16 +72,10 @@ func normalize(s string, pattern bool) string {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
-		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
-			v := unhex(s[i+1])<<4 | unhex(s[i+2])
-			if isUnreserved(v) {
-				b.WriteByte(v)
-			} else {
-				writeEscape(&b, v)
-			}
+		case c == '%' && links.WriteNormalEscape(&b, s[i:]): // a valid escape, written
 			i += 2
 		case c == '%', c >= 0x80:
-			writeEscape(&b, c)
+			links.WriteEscape(&b, c)
 		case c == '*' && !pattern:
 			b.WriteString("%2A")
 		case c == '$' && (!pattern || i != len(s)-1):
@@ -101,32 +99,4 @@ func needsNormalize(s string, pattern bool) bool {
 		}
 	}
 	return false
-}
-
-func writeEscape(b *strings.Builder, c byte) {
-	const hex = "0123456789ABCDEF"
-	b.WriteByte('%')
-	b.WriteByte(hex[c>>4])
-	b.WriteByte(hex[c&15])
-}
-
-func isHex(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0'
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10
-	default:
-		return c - 'A' + 10
-	}
-}
-
-// isUnreserved reports RFC 3986 §2.3 unreserved characters.
-func isUnreserved(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-		c == '-' || c == '.' || c == '_' || c == '~'
 }

@@ -118,22 +118,14 @@ func normalizeEscapes(s string) string {
 	var b strings.Builder
 	b.Grow(len(s) + 4)
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '%' {
+		switch c := s[i]; {
+		case c != '%':
 			b.WriteByte(c)
-			continue
-		}
-		if i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
-			v := unhex(s[i+1])<<4 | unhex(s[i+2])
-			if isUnreserved(v) {
-				b.WriteByte(v)
-			} else {
-				writeEscape(&b, v)
-			}
+		case WriteNormalEscape(&b, s[i:]):
 			i += 2
-			continue
+		default:
+			WriteEscape(&b, c)
 		}
-		b.WriteString("%25")
 	}
 	return b.String()
 }
@@ -215,34 +207,6 @@ func Domain(host string) string {
 		return h
 	}
 	return d
-}
-
-func writeEscape(b *strings.Builder, c byte) {
-	const hex = "0123456789ABCDEF"
-	b.WriteByte('%')
-	b.WriteByte(hex[c>>4])
-	b.WriteByte(hex[c&15])
-}
-
-func isHex(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0'
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10
-	default:
-		return c - 'A' + 10
-	}
-}
-
-// isUnreserved reports RFC 3986 §2.3 unreserved characters.
-func isUnreserved(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-		c == '-' || c == '.' || c == '_' || c == '~'
 }
 
 // Hostname returns the host of a host key (HostKey's result) without its
