@@ -24,6 +24,24 @@ func hijack(t *testing.T, w http.ResponseWriter) net.Conn {
 	return conn
 }
 
+// hang blocks a handler until the test ends (quit) or the client goes away.
+func hang(r *http.Request, quit <-chan struct{}) {
+	select {
+	case <-quit:
+	case <-r.Context().Done():
+	}
+}
+
+// respondRaw is a handler that writes resp, which is no valid HTTP
+// response, on the connection and closes it.
+func respondRaw(resp string) func(t *testing.T, w http.ResponseWriter, r *http.Request, quit <-chan struct{}) {
+	return func(t *testing.T, w http.ResponseWriter, r *http.Request, quit <-chan struct{}) {
+		conn := hijack(t, w)
+		defer conn.Close()
+		fmt.Fprint(conn, resp)
+	}
+}
+
 // TestFailureClasses runs misbehaving servers with short timeouts. The
 // timeouts are real time because the servers are real sockets; each server
 // either misbehaves forever (blocks until the test ends) or well inside the
@@ -51,10 +69,7 @@ func TestFailureClasses(t *testing.T) {
 			name: "no response at all",
 			opts: Options{Timeout: 150 * time.Millisecond},
 			handler: func(t *testing.T, w http.ResponseWriter, r *http.Request, quit <-chan struct{}) {
-				select {
-				case <-quit:
-				case <-r.Context().Done():
-				}
+				hang(r, quit)
 			},
 			class: ClassTimeout, retryable: true,
 		},
@@ -64,10 +79,7 @@ func TestFailureClasses(t *testing.T) {
 			handler: func(t *testing.T, w http.ResponseWriter, r *http.Request, quit <-chan struct{}) {
 				w.Write([]byte("first bytes"))
 				w.(http.Flusher).Flush()
-				select {
-				case <-quit:
-				case <-r.Context().Done():
-				}
+				hang(r, quit)
 			},
 			class: ClassStall, retryable: true,
 		},
@@ -131,22 +143,14 @@ func TestFailureClasses(t *testing.T) {
 			class: ClassReset, retryable: true,
 		},
 		{
-			name: "malformed status line",
-			handler: func(t *testing.T, w http.ResponseWriter, r *http.Request, quit <-chan struct{}) {
-				conn := hijack(t, w)
-				defer conn.Close()
-				fmt.Fprint(conn, "HTTP/1.1 two hundred OK\r\n\r\n")
-			},
-			class: ClassProtocol, retryable: false,
+			name:    "malformed status line",
+			handler: respondRaw("HTTP/1.1 two hundred OK\r\n\r\n"),
+			class:   ClassProtocol, retryable: false,
 		},
 		{
-			name: "malformed header",
-			handler: func(t *testing.T, w http.ResponseWriter, r *http.Request, quit <-chan struct{}) {
-				conn := hijack(t, w)
-				defer conn.Close()
-				fmt.Fprint(conn, "HTTP/1.1 200 OK\r\nno colon here\r\n\r\n")
-			},
-			class: ClassProtocol, retryable: false,
+			name:    "malformed header",
+			handler: respondRaw("HTTP/1.1 200 OK\r\nno colon here\r\n\r\n"),
+			class:   ClassProtocol, retryable: false,
 		},
 	}
 	for _, tt := range tests {
