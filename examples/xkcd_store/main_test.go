@@ -115,22 +115,41 @@ func readCSV(t *testing.T, name string) [][]string {
 	return append(rows[:1], sortRows(rows[1:])...)
 }
 
+// args is the command line that crawls the store into a new directory,
+// and out the CSV file it writes.
+func (s *store) args(t *testing.T) (args []string, out string) {
+	tmp := t.TempDir()
+	out = filepath.Join(tmp, "items.csv")
+	return []string{"-seed", s.srv.URL + "/collections/everything", "-dir", filepath.Join(tmp, "crawl"),
+		"-out", out, "-delay", "0", "-allow-private"}, out
+}
+
+// runProgram runs the program with args and fails the test on an error.
+func runProgram(t *testing.T, ctx context.Context, args []string) {
+	t.Helper()
+	if err := run(ctx, args, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// wantCSV checks that the CSV at out holds every product of the store
+// (what names the CSV in the error).
+func (s *store) wantCSV(t *testing.T, out, what string) {
+	t.Helper()
+	if got, want := readCSV(t, out), s.wantRows(); !equalRows(got, want) {
+		t.Errorf("%s:\n%v\nwant:\n%v", what, got, want)
+	}
+}
+
 func equalRows(a, b [][]string) bool {
 	return slices.EqualFunc(a, b, func(x, y []string) bool { return slices.Equal(x, y) })
 }
 
 func TestScrapesEveryListingPage(t *testing.T) {
 	s := newStore(t, 3, 4, nil)
-	tmp := t.TempDir()
-	out := filepath.Join(tmp, "items.csv")
-	args := []string{"-seed", s.srv.URL + "/collections/everything", "-dir", filepath.Join(tmp, "crawl"),
-		"-out", out, "-delay", "0", "-allow-private"}
-	if err := run(t.Context(), args, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := readCSV(t, out), s.wantRows(); !equalRows(got, want) {
-		t.Errorf("CSV:\n%v\nwant:\n%v", got, want)
-	}
+	args, out := s.args(t)
+	runProgram(t, t.Context(), args)
+	s.wantCSV(t, out, "CSV")
 	// As the colly original: only listing pages, each once.
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -154,22 +173,13 @@ func TestResumesAfterInterrupt(t *testing.T) {
 			cancel()
 		}
 	})
-	tmp := t.TempDir()
-	out := filepath.Join(tmp, "items.csv")
-	args := []string{"-seed", s.srv.URL + "/collections/everything", "-dir", filepath.Join(tmp, "crawl"),
-		"-out", out, "-delay", "0", "-allow-private"}
-	if err := run(ctx, args, io.Discard); err != nil {
-		t.Fatal(err)
-	}
+	args, out := s.args(t)
+	runProgram(t, ctx, args)
 	if got := readCSV(t, out); len(got) != 1+2 {
 		t.Fatalf("after the interrupted run the CSV holds %d lines, want header + page 1's 2 rows: %v", len(got), got)
 	}
-	if err := run(t.Context(), args, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := readCSV(t, out), s.wantRows(); !equalRows(got, want) {
-		t.Errorf("CSV after resume:\n%v\nwant:\n%v", got, want)
-	}
+	runProgram(t, t.Context(), args)
+	s.wantCSV(t, out, "CSV after resume")
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if n := s.requests["/collections/everything"]; n != 4 {
