@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/andybalholm/brotli"
+	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/japanese"
 
@@ -118,6 +119,85 @@ type hostileCase struct {
 
 const hostileMaxBody = 64 << 10
 
+// retryAfterCase answers the first request for "/" with status and a
+// Retry-After header (retryAfter's value at that moment), and checks that
+// "/" was asked again once, no sooner than minGap later (the wait asked
+// for, less slack for the clock's granularity), and stored with 200.
+func retryAfterCase(name string, status int, retryAfter func() string, minGap time.Duration) hostileCase {
+	return hostileCase{
+		name: name,
+		handler: func(s *hostileServer) http.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/" && s.hits("/") == 1 {
+					w.Header().Set("Retry-After", retryAfter())
+					w.WriteHeader(status)
+					return
+				}
+				servePaths(nil)(s)(w, r)
+			}
+		},
+		check: func(t *testing.T, run *hostileRun) {
+			ts := run.srv.times("/")
+			if len(ts) != 2 {
+				t.Fatalf("/ requested %d times, want 2", len(ts))
+			}
+			if gap := ts[1].Sub(ts[0]); gap < minGap {
+				t.Errorf("retried after %v, want ≥ %v as Retry-After asked", gap, minGap)
+			}
+			if rec := run.rec(t, run.base+"/"); rec.Status != 200 {
+				t.Errorf("stored status %d, want 200", rec.Status)
+			}
+		},
+	}
+}
+
+// serveRoot answers "/" with page as contentType, and every other path as
+// servePaths(nil) does.
+func serveRoot(contentType, page string) func(*hostileServer) http.HandlerFunc {
+	return func(s *hostileServer) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/" {
+				servePaths(nil)(s)(w, r)
+				return
+			}
+			w.Header().Set("Content-Type", contentType)
+			w.Write([]byte(page))
+		}
+	}
+}
+
+// encode is s in enc; the test's own text always encodes.
+func encode(enc encoding.Encoding, s string) string {
+	b, err := enc.NewEncoder().String(s)
+	if err != nil {
+		panic(fmt.Sprintf("encode %q: %v", s, err))
+	}
+	return b
+}
+
+// serveEncoded answers every path with body() (made once per server), sent
+// as contentType with contentEncoding.
+func serveEncoded(contentType, contentEncoding string, body func() []byte) func(*hostileServer) http.HandlerFunc {
+	return func(s *hostileServer) http.HandlerFunc {
+		b := body()
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", contentType)
+			w.Header().Set("Content-Encoding", contentEncoding)
+			w.Write(b)
+		}
+	}
+}
+
+// randomBytes is n bytes of binary junk, the same for the same seed.
+func randomBytes(n int, seed uint64) []byte {
+	b := make([]byte, n)
+	rng := rand.New(rand.NewPCG(seed, seed+1))
+	for i := range b {
+		b[i] = byte(rng.UintN(256))
+	}
+	return b
+}
+
 func html(body string) string {
 	return "<!doctype html><html><head><title>t</title></head><body>" + body + "</body></html>"
 }
@@ -173,13 +253,24 @@ func brotliBomb(n int) []byte {
 }
 
 // hijack takes over the raw connection so a case can misbehave below HTTP.
-func hijack(w http.ResponseWriter) (net.Conn, bool) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		return nil, false
+// serveRaw answers every request by taking its connection over from
+// net/http and handing it to write, for bytes that are no valid HTTP
+// response; the connection is closed when write returns.
+func serveRaw(write func(c net.Conn)) func(*hostileServer) http.HandlerFunc {
+	return func(*hostileServer) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			hj, ok := w.(http.Hijacker)
+			if !ok {
+				return
+			}
+			c, _, err := hj.Hijack()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			write(c)
+		}
 	}
-	c, _, err := hj.Hijack()
-	return c, err == nil
 }
 
 func wantStats(t *testing.T, st crawler.Stats, done, failed int64) {
@@ -209,6 +300,17 @@ func wantOnlyHits(t *testing.T, s *hostileServer, want map[string]int) {
 	}
 }
 
+// wantTruncated checks that "/" is stored with status 200 and its body cut
+// at hostileMaxBody, and returns its record.
+func wantTruncated(t *testing.T, run *hostileRun) *storage.Record {
+	t.Helper()
+	rec := run.rec(t, run.base+"/")
+	if !rec.Truncated || len(rec.Body) != hostileMaxBody || rec.Status != 200 {
+		t.Errorf("status %d truncated %v body %d bytes, want 200, truncated at %d", rec.Status, rec.Truncated, len(rec.Body), hostileMaxBody)
+	}
+	return rec
+}
+
 func wantFailure(t *testing.T, run *hostileRun, u, class, reasonHas string) {
 	t.Helper()
 	rec := run.rec(t, u)
@@ -234,41 +336,19 @@ func hostileCases() []hostileCase {
 	return []hostileCase{
 		{
 			name: "gzip bomb truncated at MaxBody",
-			handler: func(s *hostileServer) http.HandlerFunc {
-				bomb := gzipBomb(16) // 16 MiB of zeros, ~16 KiB on the wire
-				return func(w http.ResponseWriter, r *http.Request) {
-					w.Header().Set("Content-Type", "application/octet-stream")
-					w.Header().Set("Content-Encoding", "gzip")
-					w.Write(bomb)
-				}
-			},
+			// 16 MiB of zeros, ~16 KiB on the wire.
+			handler: serveEncoded("application/octet-stream", "gzip", func() []byte { return gzipBomb(16) }),
 			check: func(t *testing.T, run *hostileRun) {
-				rec := run.rec(t, run.base+"/")
-				if !rec.Truncated || len(rec.Body) != hostileMaxBody || rec.Status != 200 {
-					t.Errorf("status %d truncated %v body %d bytes, want 200, truncated at %d", rec.Status, rec.Truncated, len(rec.Body), hostileMaxBody)
-				}
-				if rec.IP != "127.0.0.1" { // the address connected to, for WARC-IP-Address
+				if rec := wantTruncated(t, run); rec.IP != "127.0.0.1" { // the address connected to, for WARC-IP-Address
 					t.Errorf("record IP %q, want 127.0.0.1", rec.IP)
 				}
 				wantStats(t, run.stats, 1, 0)
 			},
 		},
 		{
-			name: "brotli bomb truncated at MaxBody",
-			handler: func(s *hostileServer) http.HandlerFunc {
-				bomb := brotliBomb(16)
-				return func(w http.ResponseWriter, r *http.Request) {
-					w.Header().Set("Content-Type", "text/plain")
-					w.Header().Set("Content-Encoding", "br")
-					w.Write(bomb)
-				}
-			},
-			check: func(t *testing.T, run *hostileRun) {
-				rec := run.rec(t, run.base+"/")
-				if !rec.Truncated || len(rec.Body) != hostileMaxBody {
-					t.Errorf("truncated %v body %d bytes, want truncated at %d", rec.Truncated, len(rec.Body), hostileMaxBody)
-				}
-			},
+			name:    "brotli bomb truncated at MaxBody",
+			handler: serveEncoded("text/plain", "br", func() []byte { return brotliBomb(16) }),
+			check:   func(t *testing.T, run *hostileRun) { wantTruncated(t, run) },
 		},
 		{
 			name: "endless body truncated at MaxBody",
@@ -284,10 +364,7 @@ func hostileCases() []hostileCase {
 				}
 			},
 			check: func(t *testing.T, run *hostileRun) {
-				rec := run.rec(t, run.base+"/")
-				if !rec.Truncated || len(rec.Body) != hostileMaxBody || rec.Status != 200 {
-					t.Errorf("status %d truncated %v body %d, want 200 truncated at %d", rec.Status, rec.Truncated, len(rec.Body), hostileMaxBody)
-				}
+				wantTruncated(t, run)
 				wantStats(t, run.stats, 1, 0)
 			},
 		},
@@ -315,22 +392,15 @@ func hostileCases() []hostileCase {
 		},
 		{
 			name: "headers that never end time out",
-			handler: func(s *hostileServer) http.HandlerFunc {
-				return func(w http.ResponseWriter, r *http.Request) {
-					c, ok := hijack(w)
-					if !ok {
+			handler: serveRaw(func(c net.Conn) {
+				c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"))
+				for i := 0; i < 100; i++ {
+					if _, err := fmt.Fprintf(c, "X-Pad-%d: y\r\n", i); err != nil {
 						return
 					}
-					defer c.Close()
-					c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"))
-					for i := 0; i < 100; i++ {
-						if _, err := fmt.Fprintf(c, "X-Pad-%d: y\r\n", i); err != nil {
-							return
-						}
-						time.Sleep(50 * time.Millisecond)
-					}
+					time.Sleep(50 * time.Millisecond)
 				}
-			},
+			}),
 			cfg: func(c *crawler.Config) { c.Timeout = 300 * time.Millisecond; c.IgnoreRobots = true },
 			check: func(t *testing.T, run *hostileRun) {
 				wantFailure(t, run, run.base+"/", "timeout", "timeout")
@@ -462,35 +532,16 @@ func hostileCases() []hostileCase {
 			},
 		},
 		{
-			name: "Shift_JIS page: non-ASCII link decoded",
-			handler: func(s *hostileServer) http.HandlerFunc {
-				page, _ := japanese.ShiftJIS.NewEncoder().String(html(`日本語 <a href="/ページ">ページ</a>`))
-				return func(w http.ResponseWriter, r *http.Request) {
-					if r.URL.Path != "/" {
-						servePaths(nil)(s)(w, r)
-						return
-					}
-					w.Header().Set("Content-Type", "text/html; charset=Shift_JIS")
-					w.Write([]byte(page))
-				}
-			},
+			name:    "Shift_JIS page: non-ASCII link decoded",
+			handler: serveRoot("text/html; charset=Shift_JIS", encode(japanese.ShiftJIS, html(`日本語 <a href="/ページ">ページ</a>`))),
 			check: func(t *testing.T, run *hostileRun) {
 				wantOnlyHits(t, run.srv, map[string]int{"/": 1, "/" + url.PathEscape("ページ"): 1})
 			},
 		},
 		{
 			name: "windows-1252 page: non-ASCII link decoded",
-			handler: func(s *hostileServer) http.HandlerFunc {
-				page, _ := charmap.Windows1252.NewEncoder().String(`<html><head><meta charset="windows-1252"></head><body>Caf` + "é" + ` <a href="/café">x</a></body></html>`)
-				return func(w http.ResponseWriter, r *http.Request) {
-					if r.URL.Path != "/" {
-						servePaths(nil)(s)(w, r)
-						return
-					}
-					w.Header().Set("Content-Type", "text/html")
-					w.Write([]byte(page))
-				}
-			},
+			handler: serveRoot("text/html", encode(charmap.Windows1252,
+				`<html><head><meta charset="windows-1252"></head><body>Caf`+"é"+` <a href="/café">x</a></body></html>`)),
 			check: func(t *testing.T, run *hostileRun) {
 				wantOnlyHits(t, run.srv, map[string]int{"/": 1, "/caf%C3%A9": 1})
 			},
@@ -513,11 +564,7 @@ func hostileCases() []hostileCase {
 		{
 			name: "binary served as text/html does not crash",
 			handler: func(s *hostileServer) http.HandlerFunc {
-				junk := make([]byte, 32<<10)
-				rng := rand.New(rand.NewPCG(1, 2))
-				for i := range junk {
-					junk[i] = byte(rng.UintN(256))
-				}
+				junk := randomBytes(32<<10, 1)
 				return func(w http.ResponseWriter, r *http.Request) {
 					w.Header().Set("Content-Type", "text/html")
 					w.Write(junk)
@@ -530,56 +577,10 @@ func hostileCases() []hostileCase {
 				wantStats(t, run.stats, 1, 0)
 			},
 		},
-		{
-			name: "429 with Retry-After HTTP date is honoured",
-			handler: func(s *hostileServer) http.HandlerFunc {
-				return func(w http.ResponseWriter, r *http.Request) {
-					if r.URL.Path == "/" && s.hits("/") == 1 {
-						w.Header().Set("Retry-After", time.Now().Add(2*time.Second).UTC().Format(http.TimeFormat))
-						w.WriteHeader(http.StatusTooManyRequests)
-						return
-					}
-					servePaths(nil)(s)(w, r)
-				}
-			},
-			check: func(t *testing.T, run *hostileRun) {
-				ts := run.srv.times("/")
-				if len(ts) != 2 {
-					t.Fatalf("/ requested %d times, want 2", len(ts))
-				}
-				if gap := ts[1].Sub(ts[0]); gap < 900*time.Millisecond {
-					t.Errorf("retried after %v, Retry-After asked for ≥ 1s", gap)
-				}
-				if rec := run.rec(t, run.base+"/"); rec.Status != 200 {
-					t.Errorf("stored status %d, want 200", rec.Status)
-				}
-			},
-		},
-		{
-			name: "503 with Retry-After seconds is honoured",
-			handler: func(s *hostileServer) http.HandlerFunc {
-				return func(w http.ResponseWriter, r *http.Request) {
-					if r.URL.Path == "/" && s.hits("/") == 1 {
-						w.Header().Set("Retry-After", "1")
-						w.WriteHeader(http.StatusServiceUnavailable)
-						return
-					}
-					servePaths(nil)(s)(w, r)
-				}
-			},
-			check: func(t *testing.T, run *hostileRun) {
-				ts := run.srv.times("/")
-				if len(ts) != 2 {
-					t.Fatalf("/ requested %d times, want 2", len(ts))
-				}
-				if gap := ts[1].Sub(ts[0]); gap < 950*time.Millisecond {
-					t.Errorf("retried after %v, Retry-After: 1", gap)
-				}
-				if rec := run.rec(t, run.base+"/"); rec.Status != 200 {
-					t.Errorf("stored status %d, want 200", rec.Status)
-				}
-			},
-		},
+		retryAfterCase("429 with Retry-After HTTP date is honoured", http.StatusTooManyRequests,
+			func() string { return time.Now().Add(2 * time.Second).UTC().Format(http.TimeFormat) }, 900*time.Millisecond),
+		retryAfterCase("503 with Retry-After seconds is honoured", http.StatusServiceUnavailable,
+			func() string { return "1" }, 950*time.Millisecond),
 		{
 			name: "5 MB robots.txt: rules in the first 500 KiB apply",
 			handler: func(s *hostileServer) http.HandlerFunc {
@@ -601,11 +602,7 @@ func hostileCases() []hostileCase {
 		{
 			name: "binary garbage robots.txt allows all",
 			handler: func(s *hostileServer) http.HandlerFunc {
-				junk := make([]byte, 8<<10)
-				rng := rand.New(rand.NewPCG(3, 4))
-				for i := range junk {
-					junk[i] = byte(rng.UintN(256))
-				}
+				junk := randomBytes(8<<10, 3)
 				pages := servePaths(map[string]string{"/": html(`<a href="/a">a</a>`)})(s)
 				return func(w http.ResponseWriter, r *http.Request) {
 					if r.URL.Path == "/robots.txt" {
@@ -711,19 +708,12 @@ func hostileCases() []hostileCase {
 		},
 		{
 			name: "connection reset mid-body",
-			handler: func(s *hostileServer) http.HandlerFunc {
-				return func(w http.ResponseWriter, r *http.Request) {
-					c, ok := hijack(w)
-					if !ok {
-						return
-					}
-					fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n<html><body>partial")
-					if tc, ok := c.(*net.TCPConn); ok {
-						tc.SetLinger(0) // RST, not FIN
-					}
-					c.Close()
+			handler: serveRaw(func(c net.Conn) {
+				fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n<html><body>partial")
+				if tc, ok := c.(*net.TCPConn); ok {
+					tc.SetLinger(0) // the close sends RST, not FIN
 				}
-			},
+			}),
 			cfg: func(c *crawler.Config) { c.IgnoreRobots = true },
 			check: func(t *testing.T, run *hostileRun) {
 				wantFailure(t, run, run.base+"/", "reset", "reset")
@@ -917,18 +907,9 @@ func hostileCases() []hostileCase {
 			},
 		},
 		{
-			name: "malformed status line: protocol failure",
-			handler: func(s *hostileServer) http.HandlerFunc {
-				return func(w http.ResponseWriter, r *http.Request) {
-					c, ok := hijack(w)
-					if !ok {
-						return
-					}
-					defer c.Close()
-					fmt.Fprint(c, "HTTP/1.1 abc Nope\r\n\r\nhello")
-				}
-			},
-			cfg: func(c *crawler.Config) { c.IgnoreRobots = true },
+			name:    "malformed status line: protocol failure",
+			handler: serveRaw(func(c net.Conn) { fmt.Fprint(c, "HTTP/1.1 abc Nope\r\n\r\nhello") }),
+			cfg:     func(c *crawler.Config) { c.IgnoreRobots = true },
 			check: func(t *testing.T, run *hostileRun) {
 				wantFailure(t, run, run.base+"/", "protocol", "protocol")
 			},
@@ -1031,10 +1012,7 @@ func runHostile(t *testing.T, tc hostileCase) *hostileRun {
 		tc.cfg(&cfg)
 	}
 	dir := t.TempDir()
-	c, err := crawler.New(dir, cfg, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newCrawler(t, dir, cfg, opts...)
 	if tc.setup != nil {
 		tc.setup(c, run)
 	}
@@ -1052,19 +1030,12 @@ func runHostile(t *testing.T, tc hostileCase) *hostileRun {
 	if run.stats.State != crawler.StateFinished {
 		t.Errorf("state %q, want finished", run.stats.State)
 	}
-	r, err := crawler.OpenPages(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	run.recs = map[string]*storage.Record{}
-	if err := r.Scan(ctx, func(rec *storage.Record) error {
+	scanPages(t, dir, func(rec *storage.Record) {
 		if _, dup := run.recs[rec.URL]; dup {
 			t.Errorf("%s stored twice", shorten(rec.URL))
 		}
 		run.recs[rec.URL] = rec
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	})
 	return run
 }
