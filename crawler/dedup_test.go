@@ -2,46 +2,13 @@ package crawler_test
 
 import (
 	"bytes"
-	"context"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/trawl-crawler/trawl/crawler"
 	"github.com/trawl-crawler/trawl/internal/freshweb"
 	"github.com/trawl-crawler/trawl/storage"
 )
-
-// freshConfig is a crawl of a freshweb site at test speed.
-func freshConfig(site *freshweb.Site) crawler.Config {
-	cfg := crawler.Default()
-	cfg.Seeds = []string{site.Seed()}
-	cfg.AllowPrivate = true
-	cfg.Delay = 0
-	cfg.Concurrency = 8
-	cfg.PerHost = 8
-	cfg.RetryBackoff = 50 * time.Millisecond
-	cfg.Timeout = 10 * time.Second
-	return cfg
-}
-
-func crawlDir(t *testing.T, dir string, cfg crawler.Config) crawler.Stats {
-	t.Helper()
-	c, err := crawler.New(dir, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := c.Run(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.State != crawler.StateFinished {
-		t.Fatalf("state %s", st.State)
-	}
-	return st
-}
 
 // TestDedupCrawl: on a site where 60 of 121 pages repeat the body of
 // another URL, the store keeps each body once: the copies are references,
@@ -57,12 +24,8 @@ func TestDedupCrawl(t *testing.T) {
 		cfg := freshConfig(site)
 		cfg.NoDedup = noDedup
 		crawlDir(t, dir, cfg)
-		r, err := storage.OpenReader(filepath.Join(dir, "pages"))
-		if err != nil {
-			t.Fatal(err)
-		}
 		revisits, n := 0, 0
-		err = r.Scan(context.Background(), func(rec *storage.Record) error {
+		r := scanPages(t, dir, func(rec *storage.Record) {
 			n++
 			if rec.Revisit != nil {
 				revisits++
@@ -73,11 +36,7 @@ func TestDedupCrawl(t *testing.T) {
 					t.Errorf("%s: body differs from what was served", rec.URL)
 				}
 			}
-			return nil
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
 		if n != len(site.Pages()) {
 			t.Fatalf("%d records for %d pages", n, len(site.Pages()))
 		}

@@ -25,14 +25,7 @@ func TestRobotsDownHostIsDeferred(t *testing.T) {
 	cfg.Retries = 2
 	cfg.RetryBackoff = 20 * time.Millisecond
 	dir := t.TempDir()
-	c, err := crawler.New(dir, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := c.Run(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := runCrawl(t, context.Background(), dir, cfg)
 	rep := web.Report()
 	if probs := rep.Check(web.Expected(), cfg.PerHost, 0, 0); len(probs) > 0 {
 		t.Fatalf("crawl differs from the expected set:\n%s", strings.Join(probs, "\n"))
@@ -53,14 +46,7 @@ func TestRobotsDownHostIsDeferred(t *testing.T) {
 	}
 
 	web.Reset()
-	c2, err := crawler.New(dir, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st2, err := c2.Resume(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st2 := resumeCrawl(t, context.Background(), dir, cfg)
 	if n := web.Report().RobotsRequests[down]; n != 3 {
 		t.Errorf("resume: robots.txt of %s requested %d times, want 3 again", down, n)
 	}
@@ -98,16 +84,9 @@ func TestLongRetryAfterDefersHostUntilResume(t *testing.T) {
 	cfg := crawler.Default()
 	cfg.Seeds, cfg.Delay, cfg.AllowPrivate, cfg.PerHost = []string{srv.URL + "/"}, 0, true, 1
 	dir := t.TempDir()
-	c, err := crawler.New(dir, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	st, err := c.Run(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := runCrawl(t, ctx, dir, cfg)
 	if st.State != crawler.StateFinished || st.Done != 1 || st.Deferred != 1 || st.Retries != 0 {
 		t.Fatalf("stats %+v: want / done and /busy deferred without a retry", st)
 	}
@@ -115,14 +94,7 @@ func TestLongRetryAfterDefersHostUntilResume(t *testing.T) {
 		t.Fatalf("deferral reason %q", r)
 	}
 	busy.Store(false)
-	c2, err := crawler.New(dir, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st2, err := c2.Resume(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st2 := resumeCrawl(t, ctx, dir, cfg)
 	if st2.Done != 3 || st2.Deferred != 0 || st2.Queued != 0 {
 		t.Fatalf("resume stats %+v: want /busy and /after fetched", st2)
 	}

@@ -134,10 +134,7 @@ func TestDispatcherWakesOnFreedHostSlot(t *testing.T) {
 	cfg.Concurrency = 8
 	cfg.ParseWorkers = 2
 	cfg.Timeout = 30 * time.Second
-	c, err := crawler.New(t.TempDir(), cfg, crawler.WithDialer(dial))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newCrawler(t, t.TempDir(), cfg, crawler.WithDialer(dial))
 	c.OnResponse(func(r *colly.Response) {
 		if !strings.HasPrefix(r.Request.URL.Path, "/p/") {
 			return

@@ -18,17 +18,24 @@ import (
 
 // The examples crawl a small product catalogue served on 127.0.0.1 (see
 // newCatalogue in library_test.go): three listing pages, nine products and
-// an about page.
+// an about page. exampleSetup starts it and makes the state directory.
+
+// exampleSetup starts the catalogue and makes a state directory for an
+// example; done stops the one and removes the other.
+func exampleSetup() (shop *catalogue, dir string, done func()) {
+	shop = newCatalogue(nil)
+	dir, err := os.MkdirTemp("", "trawl-example-")
+	if err != nil {
+		shop.Close()
+		log.Fatal(err)
+	}
+	return shop, dir, func() { shop.Close(); os.RemoveAll(dir) }
+}
 
 // A minimal crawl: seeds and a state directory in, pages stored on disk.
 func Example() {
-	shop := newCatalogue(nil)
-	defer shop.Close()
-	dir, err := os.MkdirTemp("", "trawl-example-")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
+	shop, dir, done := exampleSetup()
+	defer done()
 
 	cfg := crawler.Default()
 	cfg.Seeds = []string{shop.Seed()}
@@ -61,13 +68,8 @@ func Example() {
 // prices from every product page. Callbacks run on several parse workers at
 // once, so what they share is locked.
 func ExampleCrawler_OnHTML() {
-	shop := newCatalogue(nil)
-	defer shop.Close()
-	dir, err := os.MkdirTemp("", "trawl-example-")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
+	shop, dir, done := exampleSetup()
+	defer done()
 
 	c, err := crawler.New(dir, shop.Config())
 	if err != nil {
@@ -106,13 +108,8 @@ func ExampleCrawler_OnHTML() {
 // Items emitted with Emit go to the OnItem callbacks and, as JSON lines, to
 // the item sink.
 func ExampleWithItemSink() {
-	shop := newCatalogue(nil)
-	defer shop.Close()
-	dir, err := os.MkdirTemp("", "trawl-example-")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
+	shop, dir, done := exampleSetup()
+	defer done()
 
 	var items bytes.Buffer // os.Stdout or a file in a real program
 	c, err := crawler.New(dir, shop.Config(), crawler.WithItemSink(&items))
@@ -150,13 +147,8 @@ func ExampleWithItemSink() {
 // over the same directory. Pages committed before the stop are not fetched
 // again.
 func ExampleCrawler_Resume() {
-	shop := newCatalogue(nil)
-	defer shop.Close()
-	dir, err := os.MkdirTemp("", "trawl-example-")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
+	shop, dir, done := exampleSetup()
+	defer done()
 	cfg := shop.Config()
 	cfg.PerHost = 1
 

@@ -25,10 +25,7 @@ func TestFollowLinksOffQueuesOnlyVisits(t *testing.T) {
 	web := startWeb(t, testweb.Config{Hosts: 2, PagesPerHost: 10, PageSize: 1 << 10, Seed: 4, Features: testweb.Features{}})
 	cfg := testConfig(web)
 	cfg.FollowLinks = false
-	c, err := crawler.New(t.TempDir(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newCrawler(t, t.TempDir(), cfg)
 	var scraped atomic.Int64
 	visited := atomic.Bool{}
 	c.OnHTML("a[href]", func(e *colly.HTMLElement) {
@@ -78,11 +75,8 @@ func TestUnresolvableHostFailsAsDNS(t *testing.T) {
 	cfg.Delay, cfg.Retries = 0, 3
 	dir := t.TempDir()
 	var lookups atomic.Int64
-	c, err := crawler.New(dir, cfg, crawler.WithResolver(fakeResolver{lookups: &lookups,
+	c := newCrawler(t, dir, cfg, crawler.WithResolver(fakeResolver{lookups: &lookups,
 		err: &net.DNSError{Err: "no such host", Name: "nxdomain.invalid", IsNotFound: true}}))
-	if err != nil {
-		t.Fatal(err)
-	}
 	st, err := c.Run(context.Background())
 	if !errors.Is(err, crawler.ErrAllSeedsFailed) || !strings.Contains(err.Error(), "dns") {
 		t.Fatalf("Run error %v, want ErrAllSeedsFailed naming the dns failure", err)
@@ -93,12 +87,8 @@ func TestUnresolvableHostFailsAsDNS(t *testing.T) {
 	if n := lookups.Load(); n != 1 {
 		t.Fatalf("%d lookups, want 1 (a name that does not exist is not retried)", n)
 	}
-	r, err := crawler.OpenPages(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var reasons []string
-	r.Scan(context.Background(), func(rec *storage.Record) error { reasons = append(reasons, rec.Reason); return nil })
+	scanPages(t, dir, func(rec *storage.Record) { reasons = append(reasons, rec.Reason) })
 	if len(reasons) != 1 || !strings.HasPrefix(reasons[0], "dns: ") {
 		t.Fatalf("recorded reasons %q: the DNS failure is not named", reasons)
 	}

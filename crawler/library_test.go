@@ -287,10 +287,7 @@ func TestCallbacksRunInParseStage(t *testing.T) {
 	cfg := cat.Config()
 	cfg.Retries = 0
 	cfg.Seeds = append(cfg.Seeds, cat.srv.URL+"/missing") // a 404 for OnError
-	c, err := crawler.New(t.TempDir(), cfg, crawler.WithDialer(cat.dial))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newCrawler(t, t.TempDir(), cfg, crawler.WithDialer(cat.dial))
 	c.OnHTML("title", func(*colly.HTMLElement) { check("OnHTML") })
 	c.OnResponse(func(*colly.Response) { check("OnResponse") })
 	c.OnError(func(*colly.Response, error) { check("OnError") })
@@ -318,10 +315,7 @@ func TestOneParseWorkerSerialisesCallbacks(t *testing.T) {
 	defer cat.Close()
 	cfg := cat.Config()
 	cfg.ParseWorkers = 1
-	c, err := crawler.New(t.TempDir(), cfg, crawler.WithDialer(cat.dial))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newCrawler(t, t.TempDir(), cfg, crawler.WithDialer(cat.dial))
 	var mu sync.Mutex
 	goroutines := map[string]int{}
 	record := func() {
@@ -375,10 +369,7 @@ func TestPanickingCallbackIsRecovered(t *testing.T) {
 			defer cat.Close()
 			var mu sync.Mutex
 			var got []product
-			c, err := crawler.New(t.TempDir(), cat.Config(), crawler.WithDialer(cat.dial))
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := newCrawler(t, t.TempDir(), cat.Config(), crawler.WithDialer(cat.dial))
 			tt.install(c) // first, so a panic would pre-empt the scraper on the same page
 			registerProductScraper(c, func(p product) { mu.Lock(); got = append(got, p); mu.Unlock() })
 			st, err := c.Run(t.Context())
@@ -419,10 +410,7 @@ func TestOnEnqueueRefuses(t *testing.T) {
 	}
 	var mu sync.Mutex
 	asked := map[string]seen{}
-	c, err := crawler.New(t.TempDir(), cat.Config(), crawler.WithDialer(cat.dial))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newCrawler(t, t.TempDir(), cat.Config(), crawler.WithDialer(cat.dial))
 	c.OnHTML("div.related", func(e *colly.HTMLElement) { e.Request.Visit(e.Attr("data-href")) })
 	c.OnEnqueue(func(u string, depth int, parent string) bool {
 		p, err := url.Parse(u)
@@ -495,10 +483,7 @@ func TestRequestVisitEnqueues(t *testing.T) {
 			defer cat.Close()
 			cfg := cat.Config()
 			cfg.MaxDepth = tt.maxDepth
-			c, err := crawler.New(t.TempDir(), cfg, crawler.WithDialer(cat.dial))
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := newCrawler(t, t.TempDir(), cfg, crawler.WithDialer(cat.dial))
 			var mu sync.Mutex
 			var visitErrs []error
 			c.OnHTML("div.related", func(e *colly.HTMLElement) {
@@ -536,10 +521,7 @@ func TestEmitWritesJSONLines(t *testing.T) {
 	cat := newCatalogue(nil)
 	defer cat.Close()
 	var sink bytes.Buffer // written only under the Crawler's lock; read after Run
-	c, err := crawler.New(t.TempDir(), cat.Config(), crawler.WithDialer(cat.dial), crawler.WithItemSink(&sink))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newCrawler(t, t.TempDir(), cat.Config(), crawler.WithDialer(cat.dial), crawler.WithItemSink(&sink))
 	var mu sync.Mutex
 	var delivered []crawler.Item
 	c.OnItem(func(it crawler.Item) { mu.Lock(); delivered = append(delivered, it); mu.Unlock() })
@@ -600,11 +582,8 @@ func TestEmitErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := crawler.Default()
 			cfg.Seeds = []string{"http://127.0.0.1:9/"}
-			c, err := crawler.New(t.TempDir(), cfg, crawler.WithItemSink(tt.sink))
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = c.Emit("http://127.0.0.1:9/p", tt.data)
+			c := newCrawler(t, t.TempDir(), cfg, crawler.WithItemSink(tt.sink))
+			err := c.Emit("http://127.0.0.1:9/p", tt.data)
 			if err == nil || !strings.Contains(err.Error(), "http://127.0.0.1:9/p") {
 				t.Errorf("Emit = %v, want an error naming the page", err)
 			}

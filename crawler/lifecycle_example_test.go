@@ -19,13 +19,8 @@ import (
 // the catalogue on 127.0.0.1 (hence AllowPrivate and no delay) and its
 // output has the catalogue's address shortened.
 func ExampleCrawler_Crawl() {
-	shop := newCatalogue(nil)
-	defer shop.Close()
-	dir, err := os.MkdirTemp("", "trawl-example-")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
+	shop, dir, done := exampleSetup()
+	defer done()
 	stdout := replacing(os.Stdout, shop.srv.URL, "http://shop")
 
 	program := func(opts ...crawler.Option) {

@@ -23,10 +23,7 @@ func TestCrawlLifecycle(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	c, err := crawler.New(dir, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newCrawler(t, dir, cfg)
 	var n atomic.Int64
 	c.OnResponse(func(*colly.Response) {
 		if n.Add(1) == 3 {

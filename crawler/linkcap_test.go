@@ -32,30 +32,18 @@ func TestLinkCapIsCountedLoggedAndRecorded(t *testing.T) {
 	cfg.Seeds, cfg.Delay, cfg.AllowPrivate, cfg.MaxLinksPerPage = []string{srv.URL + "/"}, 0, true, 10
 	dir := t.TempDir()
 	var logs bytes.Buffer
-	c, err := crawler.New(dir, cfg, crawler.WithLogger(slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := c.Run(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := runCrawl(t, context.Background(), dir, cfg, crawler.WithLogger(slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil))))
 	if st.Done != 11 || st.LinksDropped != 20 || st.PagesLinksDropped != 1 {
 		t.Fatalf("stats %+v: want the seed and its first 10 links, 20 dropped on 1 page", st)
 	}
 	if !strings.Contains(logs.String(), "links dropped") || !strings.Contains(logs.String(), "dropped=20") {
 		t.Fatalf("no warning about the dropped links:\n%s", logs.String())
 	}
-	r, err := crawler.OpenPages(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var seed *storage.Record
-	r.Scan(context.Background(), func(rec *storage.Record) error {
+	scanPages(t, dir, func(rec *storage.Record) {
 		if rec.URL == srv.URL+"/" {
 			seed = rec
 		}
-		return nil
 	})
 	if seed == nil || seed.LinksDropped != 20 {
 		t.Fatalf("seed record %+v: want LinksDropped 20", seed)

@@ -14,14 +14,7 @@ import (
 func TestMetricsCountTheCrawl(t *testing.T) {
 	web := startWeb(t, testweb.Config{Hosts: 2, PagesPerHost: 10, PageSize: 1 << 10, Seed: 6, Features: testweb.Clean()})
 	reg := prometheus.NewRegistry()
-	c, err := crawler.New(t.TempDir(), testConfig(web), crawler.WithMetrics(reg))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := c.Run(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := runCrawl(t, context.Background(), t.TempDir(), testConfig(web), crawler.WithMetrics(reg))
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)

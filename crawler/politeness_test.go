@@ -28,23 +28,11 @@ func TestDelayAndCrawlDelayHoldAcrossResume(t *testing.T) {
 	hold := web.HoldAfter(5)
 	defer hold.Release()
 	go func() { <-hold.Reached(); cancel(); hold.Release() }()
-	c, err := crawler.New(dir, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := c.Run(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.State == crawler.StateFinished {
+	if st := runCrawl(t, ctx, dir, cfg); st.State == crawler.StateFinished {
 		t.Fatal("the first run finished before it was interrupted; nothing crosses a resume")
 	}
-	c2, err := crawler.New(dir, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st, err = c2.Resume(context.Background()); err != nil || st.State != crawler.StateFinished {
-		t.Fatalf("resume: %v, %+v", err, st)
+	if st := resumeCrawl(t, context.Background(), dir, cfg); st.State != crawler.StateFinished {
+		t.Fatalf("resume: %+v", st)
 	}
 	rep := web.Report()
 	if rep.CrawlDelay["h1.site.test"] != 300*time.Millisecond {

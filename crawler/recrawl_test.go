@@ -1,7 +1,6 @@
 package crawler_test
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"testing"
@@ -10,23 +9,6 @@ import (
 	"github.com/trawl-crawler/trawl/internal/freshweb"
 	"github.com/trawl-crawler/trawl/storage"
 )
-
-// recrawl runs one recrawl pass of dir.
-func recrawl(t *testing.T, dir string, cfg crawler.Config) crawler.Stats {
-	t.Helper()
-	c, err := crawler.New(dir, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := c.Recrawl(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.State != crawler.StateFinished {
-		t.Fatalf("recrawl state %s", st.State)
-	}
-	return st
-}
 
 // TestRecrawlPass: 100 pages, 5 change and 2 disappear between passes. The
 // second pass asks conditionally, transfers at most 10% of the first
@@ -69,12 +51,8 @@ func TestRecrawlPass(t *testing.T) {
 			if !ignore && ratio > 0.10 {
 				t.Errorf("second pass transferred %.1f%% of the first's body bytes, want <= 10%%", 100*ratio)
 			}
-			r, err := crawler.OpenPages(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
 			full := map[int]int{}
-			err = r.Scan(context.Background(), func(rec *storage.Record) error {
+			scanPages(t, dir, func(rec *storage.Record) {
 				if rec.Pass == 1 && rec.Revisit == nil && rec.Status == 200 {
 					full[rec.Pass]++
 				}
@@ -91,11 +69,7 @@ func TestRecrawlPass(t *testing.T) {
 						t.Errorf("%s pass %d: body is not the one served", rec.URL, rec.Pass)
 					}
 				}
-				return nil
 			})
-			if err != nil {
-				t.Fatal(err)
-			}
 			if full[1] != len(changed) {
 				t.Errorf("pass 1 stored %d pages in full, want the %d changed ones", full[1], len(changed))
 			}

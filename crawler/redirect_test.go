@@ -32,24 +32,13 @@ func TestRedirectChainBounded(t *testing.T) {
 	cfg.Seeds = []string{srv.URL + "/r/0"}
 	cfg.AllowPrivate, cfg.Delay = true, 0
 	dir := t.TempDir()
-	c, err := crawler.New(dir, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := c.Run(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := runCrawl(t, context.Background(), dir, cfg)
 	// The seed and 10 redirect targets are fetched: /r/0 … /r/10.
 	if hits.Load() != 11 || st.Done != 11 || st.State != crawler.StateFinished {
 		t.Fatalf("hits %d, stats %+v", hits.Load(), st)
 	}
-	r, err := crawler.OpenPages(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var last *storage.Record
-	r.Scan(context.Background(), func(rec *storage.Record) error { last = rec; return nil })
+	scanPages(t, dir, func(rec *storage.Record) { last = rec })
 	// The 11th redirect is stored as the response it is: a response
 	// record carries no reason (the log says why it was not followed).
 	if last == nil || !strings.HasSuffix(last.URL, "/r/10") || last.Status != 302 || last.Reason != "" || last.Decision {

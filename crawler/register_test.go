@@ -17,10 +17,7 @@ import (
 func TestRegistrationsAreSynchronised(t *testing.T) {
 	cat := newCatalogue(nil)
 	defer cat.Close()
-	c, err := crawler.New(t.TempDir(), cat.Config(), crawler.WithDialer(cat.dial))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newCrawler(t, t.TempDir(), cat.Config(), crawler.WithDialer(cat.dial))
 	const goroutines, each = 8, 50
 	var calls atomic.Int64
 	var wg sync.WaitGroup

@@ -129,13 +129,7 @@ func TestRequestShaping(t *testing.T) {
 	dir := t.TempDir()
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	c, err := crawler.New(dir, w.config(), crawler.WithResolver(fakeResolver{ip: "127.0.0.1"}), crawler.WithLogger(log))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	runCrawl(t, context.Background(), dir, w.config(), crawler.WithResolver(fakeResolver{ip: "127.0.0.1"}), crawler.WithLogger(log))
 	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("alice:netrc-secret"))
 	for _, c := range []struct {
 		host                      *recordingHost
@@ -170,12 +164,8 @@ func TestRequestShaping(t *testing.T) {
 		}
 		written[name] = string(b)
 	}
-	r, err := crawler.OpenPages(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	n := 0
-	err = r.Scan(context.Background(), func(rec *storage.Record) error {
+	r := scanPages(t, dir, func(rec *storage.Record) {
 		n++
 		for _, name := range []string{"Authorization", "Cookie", "X-Token", "X-For-B"} {
 			if v := rec.RequestHeader.Values(name); len(v) > 0 && (len(v) != 1 || v[0] != "[redacted]") {
@@ -183,10 +173,9 @@ func TestRequestShaping(t *testing.T) {
 			}
 		}
 		written["request headers of "+rec.URL] = fmt.Sprint(rec.RequestHeader)
-		return nil
 	})
-	if err != nil || n < 5 {
-		t.Fatalf("scan: %d records, %v", n, err)
+	if n < 5 {
+		t.Fatalf("scan: %d records", n)
 	}
 	for _, format := range []export.Format{export.FormatJSONL, export.FormatWARC} {
 		out := filepath.Join(t.TempDir(), "out")
@@ -242,21 +231,9 @@ func TestResumeKeepsCookieSession(t *testing.T) {
 	dir := t.TempDir()
 	cfg := w.config()
 	cfg.MaxPages = 1 // only "/": it sets the session cookie
-	c, err := crawler.New(dir, cfg, crawler.WithResolver(fakeResolver{ip: "127.0.0.1"}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	runCrawl(t, context.Background(), dir, cfg, crawler.WithResolver(fakeResolver{ip: "127.0.0.1"}))
 	cfg.MaxPages, cfg.CookiesFile = 0, ""
-	c, err = crawler.New(dir, cfg, crawler.WithResolver(fakeResolver{ip: "127.0.0.1"}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Resume(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	resumeCrawl(t, context.Background(), dir, cfg, crawler.WithResolver(fakeResolver{ip: "127.0.0.1"}))
 	if got := w.a.got(t, "/page").Get("Cookie"); got != "filecookie=file-secret-a; sid=session-1" {
 		t.Errorf("after resume /page got Cookie %q, want the session and the file's cookie", got)
 	}
@@ -284,13 +261,7 @@ func TestProxyPasswordNotInCrawlJSON(t *testing.T) {
 	cfg.Proxy = "http://user:proxy-secret@" + proxy.Listener.Addr().String()
 	cfg.AllowPrivate, cfg.Delay, cfg.MaxPages = true, 0, 1
 	dir := t.TempDir()
-	c, err := crawler.New(dir, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	runCrawl(t, context.Background(), dir, cfg)
 	b, err := os.ReadFile(filepath.Join(dir, "crawl.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -303,13 +274,7 @@ func TestProxyPasswordNotInCrawlJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	stored.MaxPages = 0
-	c, err = crawler.New(dir, stored)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Resume(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	resumeCrawl(t, context.Background(), dir, stored)
 	want := "Basic " + base64.StdEncoding.EncodeToString([]byte("user:proxy-secret"))
 	mu.Lock()
 	defer mu.Unlock()

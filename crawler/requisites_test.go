@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/trawl-crawler/trawl/crawler"
 	"github.com/trawl-crawler/trawl/internal/testweb"
 )
 
@@ -21,13 +20,7 @@ func TestPageRequisites(t *testing.T) {
 	cfg := testConfig(web)
 	cfg.MaxDepth = 1
 	cfg.PageRequisites = true
-	c, err := crawler.New(t.TempDir(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	runCrawl(t, context.Background(), t.TempDir(), cfg)
 	rep := web.Report()
 	// h0's root is depth 0; h1's root (linked from it) is depth 1, the
 	// maximum: its stylesheet is depth 2, the imported one 3, the font 4.
@@ -66,13 +59,7 @@ func TestAlternateIconIsNotAPage(t *testing.T) {
 	f := testweb.Clean()
 	f.Requisites = true
 	web := startWeb(t, testweb.Config{Hosts: 2, PagesPerHost: 5, PageSize: 1 << 10, Seed: 4, Features: f})
-	c, err := crawler.New(t.TempDir(), testConfig(web))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	runCrawl(t, context.Background(), t.TempDir(), testConfig(web))
 	if probs := web.Report().Check(web.Expected(), 2, 0, 0); len(probs) > 0 {
 		t.Fatalf("judge found %d problems:\n%v", len(probs), probs)
 	}

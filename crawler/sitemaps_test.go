@@ -3,7 +3,6 @@ package crawler_test
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -18,17 +17,14 @@ import (
 	"github.com/trawl-crawler/trawl/storage"
 )
 
-// storedURLs returns every URL in the crawl's store with its status.
-func storedURLs(t *testing.T, dir string) map[string]int {
+// crawlStored crawls cfg into a new directory to its end and returns every
+// URL in its store with its status.
+func crawlStored(t *testing.T, cfg crawler.Config) map[string]int {
 	t.Helper()
-	r, err := storage.OpenReader(filepath.Join(dir, "pages"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir := t.TempDir()
+	crawlDir(t, dir, cfg)
 	out := map[string]int{}
-	if err := r.Scan(context.Background(), func(rec *storage.Record) error { out[rec.URL] = rec.Status; return nil }); err != nil {
-		t.Fatal(err)
-	}
+	scanPages(t, dir, func(rec *storage.Record) { out[rec.URL] = rec.Status })
 	return out
 }
 
@@ -42,9 +38,7 @@ func TestSitemapOnlyPagesFound(t *testing.T) {
 		site.ResetCounters()
 		cfg := freshConfig(site)
 		cfg.Sitemaps = on
-		dir := t.TempDir()
-		crawlDir(t, dir, cfg)
-		got := storedURLs(t, dir)
+		got := crawlStored(t, cfg)
 		found := 0
 		for _, u := range site.SitemapPages() {
 			if got[u] == 200 {
@@ -153,9 +147,7 @@ func TestHostileSitemaps(t *testing.T) {
 			cfg := freshConfig(site)
 			cfg.Sitemaps = true
 			cfg.Scope = crawler.ScopeAny // the host guard, not scope, must stop other hosts
-			dir := t.TempDir()
-			crawlDir(t, dir, cfg)
-			got := storedURLs(t, dir)
+			got := crawlStored(t, cfg)
 			for _, u := range site.Pages() {
 				if got[u] != 200 {
 					t.Errorf("linked page %s not stored", u)
@@ -248,9 +240,7 @@ func TestSitemapURLsEnterAtDepthZero(t *testing.T) {
 	cfg := freshConfig(site)
 	cfg.Sitemaps = true
 	cfg.MaxDepth = 0
-	dir := t.TempDir()
-	crawlDir(t, dir, cfg)
-	got := storedURLs(t, dir)
+	got := crawlStored(t, cfg)
 	for _, u := range site.SitemapPages() {
 		if got[u] != 200 {
 			t.Errorf("sitemap page %s not stored at --max-depth 0", u)
