@@ -59,32 +59,15 @@ func linkTag(name []byte) bool {
 // walkTokens hands visit each start tag of body as an element node with
 // its attributes (and, for <style>, its text as the one child), in
 // document order, until visit returns false. Unless all is set, only the
-// elements that can carry links are materialised.
+// elements that can carry links are materialised. It reads body as
+// x/net/html's Tokenizer would (tagScanner, scan.go), without its copies.
 func walkTokens(body []byte, all bool, visit func(*html.Node) bool) {
-	z := html.NewTokenizer(bytes.NewReader(body))
-	for {
-		tt := z.Next()
-		switch tt {
-		case html.ErrorToken:
-			return
-		case html.StartTagToken, html.SelfClosingTagToken:
-		default:
+	z := tagScanner{buf: body}
+	for z.next() {
+		if !all && !z.nameIsLinkTag() {
 			continue
 		}
-		name, hasAttr := z.TagName()
-		if !all && !linkTag(name) {
-			continue
-		}
-		n := &html.Node{Type: html.ElementNode, Data: string(name)}
-		for hasAttr {
-			var k, v []byte
-			k, v, hasAttr = z.TagAttr()
-			n.Attr = append(n.Attr, html.Attribute{Key: string(k), Val: string(v)})
-		}
-		if n.Data == "style" && tt == html.StartTagToken && z.Next() == html.TextToken {
-			n.FirstChild = &html.Node{Type: html.TextNode, Data: string(z.Text()), Parent: n}
-		}
-		if !visit(n) {
+		if !visit(z.node()) {
 			return
 		}
 	}
