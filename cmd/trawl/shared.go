@@ -329,7 +329,8 @@ func setupShared(ctx context.Context, env *cliEnv, cl *redis.Client, sf sharedFl
 		}
 		scope, _ := json.Marshal(c)
 		created, stored, err := redisfrontier.Init(ctx, cl, sf.url, name, scope,
-			redisfrontier.Globals{PerHost: c.PerHost, Delay: c.Delay, MaxPages: c.MaxPages, RobotsGate: !c.IgnoreRobots})
+			redisfrontier.Globals{PerHost: c.PerHost, Delay: c.Delay, MaxPages: c.MaxPages, RobotsGate: !c.IgnoreRobots,
+				ShortestDepth: c.MaxDepth >= 0, MaxDepth: c.MaxDepth})
 		if err != nil {
 			env.errorf("%v", err)
 			return exitFailure

@@ -20,18 +20,14 @@ func TestContract(t *testing.T) {
 	frontiertest.Run(t, func(t *testing.T) frontiertest.Open {
 		name := fmt.Sprintf("c%d", n.Add(1))
 		return func(cfg frontiertest.Config) (frontiertest.Frontier, error) {
-			if cfg.MaxDepth > 0 {
-				// Not built: the Redis frontier keeps first-come depths
-				// (docs/ARCHITECTURE.md, the shared frontier on Redis).
-				t.Skip("shortest depth (Options.ShortestDepth) is not implemented by the Redis frontier")
-			}
 			ctx := context.Background()
 			cl, err := Dial(ctx, srv.URL(), nil)
 			if err != nil {
 				return nil, err
 			}
 			defer cl.Close()
-			if _, _, err := Init(ctx, cl, srv.URL(), name, []byte("{}"), Globals{PerHost: perHost(cfg), Delay: cfg.Delay}); err != nil {
+			if _, _, err := Init(ctx, cl, srv.URL(), name, []byte("{}"), Globals{PerHost: perHost(cfg), Delay: cfg.Delay,
+				ShortestDepth: cfg.MaxDepth > 0, MaxDepth: cfg.MaxDepth}); err != nil {
 				return nil, err
 			}
 			perHost, delay := perHost(cfg), cfg.Delay

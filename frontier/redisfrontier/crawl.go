@@ -24,6 +24,12 @@ type Globals struct {
 	// RobotsGate holds a host's other URLs while its first lease is in
 	// flight and its robots.txt is unknown (off with --ignore-robots).
 	RobotsGate bool
+	// ShortestDepth keeps each URL's smallest depth, with MaxDepth the
+	// crawl's depth limit, as frontier.Options does (depth.go). Both are
+	// fixed when the crawl is created; without ShortestDepth depths are
+	// first-come.
+	ShortestDepth bool
+	MaxDepth      int
 }
 
 // Init creates crawl name with the creator's settings (config: an opaque
@@ -37,7 +43,14 @@ func Init(ctx context.Context, cl *redis.Client, rawURL, name string, config []b
 	if g.RobotsGate {
 		gate = "1"
 	}
-	r, err := scriptInit.Run(ctx, cl, []string{Prefix(name) + "cfg"}, Prefix(name), config, max(1, g.PerHost), g.Delay.Microseconds(), g.MaxPages, gate).Slice()
+	maxDepth := -1
+	if g.ShortestDepth {
+		if g.MaxDepth < 0 {
+			return false, nil, fmt.Errorf("create crawl %s: shortest depth with depth limit %d", name, g.MaxDepth)
+		}
+		maxDepth = g.MaxDepth
+	}
+	r, err := scriptInit.Run(ctx, cl, []string{Prefix(name) + "cfg"}, Prefix(name), config, max(1, g.PerHost), g.Delay.Microseconds(), g.MaxPages, gate, maxDepth).Slice()
 	if err != nil {
 		return false, nil, wrapErr(rawURL, "create crawl "+name, err)
 	}
@@ -73,12 +86,16 @@ func SetGlobals(ctx context.Context, cl *redis.Client, rawURL, name string, perH
 
 // ReadGlobals returns a crawl's shared settings.
 func ReadGlobals(ctx context.Context, cl *redis.Client, rawURL, name string) (Globals, error) {
-	v, err := cl.HMGet(ctx, Prefix(name)+"cfg", "per_host", "delay", "max_pages", "robots_gate").Result()
+	v, err := cl.HMGet(ctx, Prefix(name)+"cfg", "per_host", "delay", "max_pages", "robots_gate", "max_depth").Result()
 	if err != nil {
 		return Globals{}, wrapErr(rawURL, "read settings of crawl "+name, err)
 	}
 	n := func(x any) int64 { s, _ := x.(string); k, _ := strconv.ParseInt(s, 10, 64); return k }
-	return Globals{PerHost: int(n(v[0])), Delay: time.Duration(n(v[1])) * time.Microsecond, MaxPages: n(v[2]), RobotsGate: v[3] == "1"}, nil
+	g := Globals{PerHost: int(n(v[0])), Delay: time.Duration(n(v[1])) * time.Microsecond, MaxPages: n(v[2]), RobotsGate: v[3] == "1", MaxDepth: -1}
+	if v[4] != nil && n(v[4]) >= 0 { // a crawl created before max_depth was kept: first-come depths
+		g.ShortestDepth, g.MaxDepth = true, int(n(v[4]))
+	}
+	return g, nil
 }
 
 // Crawls lists the names of the crawls in the Redis.

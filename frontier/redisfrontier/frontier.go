@@ -74,6 +74,12 @@ type Frontier struct {
 	queue  []compReq
 	wake   chan struct{}
 
+	// reparsing holds this worker's re-extractions out: URL → fingerprint.
+	reparsing map[string]string
+	// shortest: the crawl keeps shortest depths (cfg max_depth ≥ 0), so
+	// completions carry the URL's fingerprint and the page's locator.
+	shortest bool
+
 	stop chan struct{}
 	wg   sync.WaitGroup
 }
@@ -88,7 +94,8 @@ type leaseInfo struct {
 
 type compReq struct {
 	c    frontier.Completion
-	li   *leaseInfo
+	li   *leaseInfo // nil for a re-extraction
+	fp   string     // a re-extraction's fingerprint
 	done func(error)
 }
 
@@ -117,7 +124,7 @@ func Open(ctx context.Context, opts Options) (*Frontier, error) {
 		return nil, err
 	}
 	f := &Frontier{cl: cl, url: opts.URL, p: Prefix(opts.Crawl), wid: opts.WorkerID, ttl: opts.LeaseTTL, ahead: opts.Lookahead, caller: opts.CallerClock,
-		before: opts.BeforeCommit, log: log, leases: map[string]*leaseInfo{}, wake: make(chan struct{}, 1), stop: make(chan struct{})}
+		before: opts.BeforeCommit, log: log, leases: map[string]*leaseInfo{}, reparsing: map[string]string{}, wake: make(chan struct{}, 1), stop: make(chan struct{})}
 	fail := func(err error) (*Frontier, error) { cl.Close(); return nil, err }
 	exists, err := cl.Exists(ctx, f.p+"cfg").Result()
 	if err != nil {
@@ -126,6 +133,11 @@ func Open(ctx context.Context, opts Options) (*Frontier, error) {
 	if exists == 0 {
 		return fail(fmt.Errorf("frontier %s holds no crawl named %q", Redacted(f.url), opts.Crawl))
 	}
+	md, err := cl.HGet(ctx, f.p+"cfg", "max_depth").Int()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return fail(wrapErr(f.url, "read the crawl's depth limit", err))
+	}
+	f.shortest = err == nil && md >= 0
 	if !f.caller {
 		if f.offset, err = clockOffset(ctx, cl); err != nil {
 			return fail(wrapErr(f.url, "read the server clock", err))
@@ -247,6 +259,8 @@ func (f *Frontier) Next(now time.Time) (frontier.Lease, bool, time.Duration, err
 		return frontier.Lease{}, false, 0, f.breakWith(ErrFenced)
 	case 0:
 		return frontier.Lease{}, false, time.Duration(r[1].(int64)) * time.Microsecond, nil
+	case 2:
+		return f.reparseLease(r)
 	}
 	member, host := r[1].(string), r[2].(string)
 	f.setStats(r[5])
@@ -341,14 +355,26 @@ func (f *Frontier) CompleteAsync(c frontier.Completion, done func(error)) {
 			return
 		}
 	}
+	if c.Lease.Reparse && c.Outcome != frontier.Done && c.Outcome != frontier.Release {
+		done(fmt.Errorf("complete reparse %s: outcome %d, want Done or Release", c.Lease.URL, c.Outcome))
+		return
+	}
 	f.mu.Lock()
-	li := f.leases[c.Lease.URL]
-	if li == nil {
+	req := compReq{c: c, done: done}
+	if c.Lease.Reparse {
+		fp, ok := f.reparsing[c.Lease.URL]
+		if !ok {
+			f.mu.Unlock()
+			done(fmt.Errorf("complete reparse %s (not handed to this worker): %w", c.Lease.URL, frontier.ErrStaleLease))
+			return
+		}
+		req.fp = fp
+	} else if req.li = f.leases[c.Lease.URL]; req.li == nil {
 		f.mu.Unlock()
 		done(fmt.Errorf("complete %s (not leased by this worker): %w", c.Lease.URL, frontier.ErrStaleLease))
 		return
 	}
-	f.queue = append(f.queue, compReq{c: c, li: li, done: done})
+	f.queue = append(f.queue, req)
 	f.mu.Unlock()
 	select {
 	case f.wake <- struct{}{}:
@@ -418,6 +444,10 @@ func (f *Frontier) commit(batch []compReq) error {
 	args := []any{f.p, f.inc, f.wid, hascp, cp, len(batch)}
 	for _, r := range batch {
 		c, li := r.c, r.li
+		if li == nil {
+			args = appendReparseEnd(args, r)
+			continue
+		}
 		score, member := strconv.Itoa(li.e.depth), li.member
 		tag := li.e.tag
 		if c.Tag != "" {
@@ -442,10 +472,15 @@ func (f *Frontier) commit(batch []compReq) error {
 		if c.Outcome == frontier.Deferred && reason == "" {
 			reason = "deferred"
 		}
-		args = append(args, li.e.seq, int(c.Outcome), score, member, c.Bytes, nb, delay, robots, rx, c.RobotsHost, reason, hdefer, len(c.Children))
-		for _, it := range c.Children {
-			args = append(args, fingerprint(it.URL), it.Host, it.Depth, record(it.URL, it.Parent, it.Tag, it.Depth, 0, it.Redirects))
+		fp, loc := "", []byte(nil)
+		if f.shortest {
+			fp = fingerprint(li.e.url)
+			if c.Outcome == frontier.Done {
+				loc = c.Locator
+			}
 		}
+		args = append(args, li.e.seq, int(c.Outcome), score, member, c.Bytes, nb, delay, robots, rx, c.RobotsHost, reason, hdefer, fp, loc, "0", len(c.Children))
+		args = appendChildren(args, c.Children)
 	}
 	if f.before != nil {
 		if err := f.before(); err != nil {
@@ -469,6 +504,10 @@ func (f *Frontier) commit(batch []compReq) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, r := range batch {
+		if r.li == nil {
+			delete(f.reparsing, r.c.Lease.URL)
+			continue
+		}
 		if f.leases[r.c.Lease.URL] == r.li { // a Release or Retry may be leased again already
 			delete(f.leases, r.c.Lease.URL)
 		}

@@ -34,6 +34,13 @@ import "github.com/redis/go-redis/v9"
 //	P winc         hash  worker id → its current incarnation
 //	P wn           hash  worker id → incarnation counter
 //	P cp           hash  worker id → its page store's committed checkpoint
+//
+// With a depth limit (cfg max_depth ≥ 0; depth.go), instead of seen:
+//
+//	P u            hash  16-byte fingerprint → where the URL is (queued, fetched by whom and where, final)
+//	P low          hash  seq of a lease → the member it was lowered to while out
+//	P rp:WID       zset  fetched pages worker WID owes a re-extraction: fingerprint, score depth
+//	P rpf:WID      hash  those handed out: fingerprint → depth
 const luaLib = `
 local P = ARGV[1]
 -- realus is Redis's clock: heartbeat deadlines always use it.
@@ -118,11 +125,14 @@ local function depthOf(member)
     mul, i = mul * 128, i + 1
   end
 end
+` + luaDepth + `
 -- add queues one URL unless its fingerprint was seen; returns 1 if new.
--- A URL of a deferred host is deferred at once.
+-- A URL of a deferred host is deferred at once. With a depth limit a
+-- known URL found at a smaller depth is lowered (depth.go).
 local function add(fp, host, depth, payload, touched)
-  if redis.call('SADD', P .. 'seen', fp) == 0 then return 0 end
+  if not seenOrLower(fp, host, depth, payload) then return 0 end
   local seq = redis.call('HINCRBY', P .. 'st', 'seq', 1)
+  if maxDepth() >= 0 then redis.call('HSET', P .. 'u', fp, uQ(host, seq8(seq) .. payload)) end
   if redis.call('HSETNX', P .. 'h:' .. host, 'c', '1') == 1 then
     redis.call('HINCRBY', P .. 'st', 'hosts', 1)
   end
@@ -162,6 +172,11 @@ local function sweep(inc, perhost, rgate)
     if lv then
       local owner, kind, score, host, member = parse(lv)
       if owner == inc then
+        local low = takeLow(seq)
+        if low then
+          member = low
+          if kind == 'q' then score = depthOf(low) end
+        end
         redis.call('ZADD', P .. kind .. ':' .. host, tonumber(score), member)
         redis.call('HDEL', P .. 'lease', seq)
         local hk = P .. 'h:' .. host
@@ -174,6 +189,7 @@ local function sweep(inc, perhost, rgate)
     end
   end
   for host in pairs(touched) do fix(host, perhost, rgate) end
+  sweepReparse(inc)
   redis.call('DEL', P .. 'w:' .. inc)
   redis.call('ZREM', P .. 'workers', inc)
   return #seqs
@@ -190,11 +206,12 @@ end
 `
 
 // scriptInit creates the crawl if it does not exist. ARGV: P, scope
-// fingerprint, per_host, delay µs, max_pages, robots_gate. Returns
+// fingerprint, per_host, delay µs, max_pages, robots_gate, max_depth (-1:
+// first-come depths; fixed for the crawl's life). Returns
 // {created (1/0), stored scope fingerprint}.
 var scriptInit = redis.NewScript(luaLib + `
 if redis.call('HSETNX', P .. 'cfg', 'scope', ARGV[2]) == 1 then
-  redis.call('HSET', P .. 'cfg', 'per_host', ARGV[3], 'delay', ARGV[4], 'max_pages', ARGV[5], 'robots_gate', ARGV[6])
+  redis.call('HSET', P .. 'cfg', 'per_host', ARGV[3], 'delay', ARGV[4], 'max_pages', ARGV[5], 'robots_gate', ARGV[6], 'max_depth', ARGV[7])
   redis.call('HSETNX', P .. 'st', 'seq', 0)
   return {1, ARGV[2]}
 end
@@ -247,12 +264,16 @@ return #dead
 // lowest (depth, seq) of its queue. A host is leasable up to lookahead
 // before its ready time; the lease says when its request may start, and
 // the host's next start is that plus its gap. ARGV: P, inc, lookahead µs.
+// A re-extraction this worker owes (depth.go) comes first.
 // Returns {1, member, host, start µs, gap µs} or {0, wait µs} (0: nothing
-// until an event) or {-1} when inc is no longer live (fenced).
+// until an event) or {-1} when inc is no longer live (fenced), or {2,
+// member, host, fingerprint, locator} (a re-extraction).
 var scriptLease = redis.NewScript(luaLib + `
 local inc, ahead = ARGV[2], tonumber(ARGV[3])
 local now = nowus()
 if not alive(inc) then return {-1} end
+local rp = nextReparse(inc)
+if rp then return {2, rp[1], rp[2], rp[3], rp[4], stats()} end
 local perhost, delay, maxpages, rgate = cfg()
 if maxpages > 0 then
   local s = redis.call('HMGET', P .. 'st', 'done', 'failed', 'leased')
@@ -362,7 +383,9 @@ return 0
 // per completion: seq, outcome, score, member, bytes, not-before µs ("" for
 // none), delay µs ("" for unchanged), robots ("" for unchanged), robots
 // expiry µs, robots host ("" for the lease's host), reason (of a Deferred
-// outcome), host defer reason ("" for none), children
+// outcome), host defer reason ("" for none), the URL's fingerprint (""
+// without a depth limit), locator (Done), reparse (1: the end of a
+// re-extraction; seq and the host fields unused), children
 // count, then per child: fingerprint, host, depth, record. Returns {1,
 // new URLs} or {-1} (fenced) or {-2, index} (a lease that is not inc's).
 var scriptComplete = redis.NewScript(luaLib + `
@@ -374,12 +397,17 @@ local n = tonumber(ARGV[6])
 local i = 7
 local leases = {}
 for c = 1, n do
-  local lv = redis.call('HGET', P .. 'lease', ARGV[i])
-  if not lv then return {-2, c} end
-  local owner, kind, score, host = parse(lv)
-  if owner ~= inc then return {-2, c} end
-  leases[c] = host
-  i = i + 13 + 4 * tonumber(ARGV[i + 12])
+  if ARGV[i + 14] == '1' then
+    if redis.call('HEXISTS', P .. 'rpf:' .. wid, ARGV[i + 12]) == 0 then return {-2, c} end
+    leases[c] = ''
+  else
+    local lv = redis.call('HGET', P .. 'lease', ARGV[i])
+    if not lv then return {-2, c} end
+    local owner, kind, score, host = parse(lv)
+    if owner ~= inc then return {-2, c} end
+    leases[c] = host
+  end
+  i = i + 16 + 4 * tonumber(ARGV[i + 15])
 end
 local touched, added = {}, 0
 local st = P .. 'st'
@@ -387,50 +415,61 @@ i = 7
 for c = 1, n do
   local seq, outcome, score, member, bytes = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
   local nb, hdelay, robots, rx = ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 8]
-  local rhost, reason, hdefer, nkids = ARGV[i + 9], ARGV[i + 10], ARGV[i + 11], tonumber(ARGV[i + 12])
-  i = i + 13
+  local rhost, reason, hdefer = ARGV[i + 9], ARGV[i + 10], ARGV[i + 11]
+  local fp, loc, rflag, nkids = ARGV[i + 12], ARGV[i + 13], ARGV[i + 14], tonumber(ARGV[i + 15])
+  i = i + 16
   local host = leases[c]
   local hk = P .. 'h:' .. host
-  redis.call('HDEL', P .. 'lease', seq)
-  redis.call('SREM', P .. 'w:' .. inc, seq)
-  if redis.call('SREM', P .. 'ow', seq) == 1 then redis.call('HINCRBY', hk, 'onwire', -1) end
-  redis.call('HINCRBY', hk, 'inflight', -1)
-  redis.call('HINCRBY', st, 'leased', -1)
-  if outcome == 1 then
-    redis.call('HINCRBY', st, 'done', 1)
-    redis.call('HINCRBY', st, 'bytes', bytes)
-  elseif outcome == 2 then
-    redis.call('HINCRBY', st, 'failed', 1)
-  elseif outcome == 3 then
-    redis.call('HINCRBY', st, 'skipped', 1)
+  if rflag == '1' then
+    endReparse(wid, fp, outcome == 5)
   else
-    local dr = redis.call('HGET', P .. 'dh', host)
-    if outcome == 6 or dr then
-      deferURL(host, depthOf(member), member, dr or reason)
-    elseif outcome == 4 then
-      redis.call('ZADD', P .. 'r:' .. host, tonumber(score), member)
-      redis.call('HINCRBY', st, 'queued', 1)
-    else
-      redis.call('ZADD', P .. 'q:' .. host, tonumber(score), member)
-      redis.call('HINCRBY', st, 'queued', 1)
+    local low = takeLow(seq)
+    if low then
+      member = lowerTo(member, low)
+      if outcome == 5 then score = depthOf(member) end
     end
-    if outcome == 4 then redis.call('HINCRBY', st, 'retries', 1) end
-  end
-  if nb ~= '' and tonumber(nb) > num(redis.call('HGET', hk, 'next')) then
-    redis.call('HSET', hk, 'next', tonumber(nb))
-  end
-  if hdelay ~= '' then redis.call('HSET', hk, 'delay', hdelay) end
-  if robots ~= '' then
-    -- robots.txt is per origin (rhost); the gate is the lease's key's.
-    if rhost ~= '' and rhost ~= host then
-      redis.call('HSET', P .. 'h:' .. rhost, 'robots', robots, 'rx', rx)
-      redis.call('HSET', hk, 'rx', rx)
+    redis.call('HDEL', P .. 'lease', seq)
+    redis.call('SREM', P .. 'w:' .. inc, seq)
+    if redis.call('SREM', P .. 'ow', seq) == 1 then redis.call('HINCRBY', hk, 'onwire', -1) end
+    redis.call('HINCRBY', hk, 'inflight', -1)
+    redis.call('HINCRBY', st, 'leased', -1)
+    if outcome == 1 then
+      redis.call('HINCRBY', st, 'done', 1)
+      redis.call('HINCRBY', st, 'bytes', bytes)
+    elseif outcome == 2 then
+      redis.call('HINCRBY', st, 'failed', 1)
+    elseif outcome == 3 then
+      redis.call('HINCRBY', st, 'skipped', 1)
     else
-      redis.call('HSET', hk, 'robots', robots, 'rx', rx)
+      local dr = redis.call('HGET', P .. 'dh', host)
+      if outcome == 6 or dr then
+        deferURL(host, depthOf(member), member, dr or reason)
+      elseif outcome == 4 then
+        redis.call('ZADD', P .. 'r:' .. host, tonumber(score), member)
+        redis.call('HINCRBY', st, 'queued', 1)
+      else
+        redis.call('ZADD', P .. 'q:' .. host, tonumber(score), member)
+        redis.call('HINCRBY', st, 'queued', 1)
+      end
+      if outcome == 4 then redis.call('HINCRBY', st, 'retries', 1) end
     end
+    if nb ~= '' and tonumber(nb) > num(redis.call('HGET', hk, 'next')) then
+      redis.call('HSET', hk, 'next', tonumber(nb))
+    end
+    if hdelay ~= '' then redis.call('HSET', hk, 'delay', hdelay) end
+    if robots ~= '' then
+      -- robots.txt is per origin (rhost); the gate is the lease's key's.
+      if rhost ~= '' and rhost ~= host then
+        redis.call('HSET', P .. 'h:' .. rhost, 'robots', robots, 'rx', rx)
+        redis.call('HSET', hk, 'rx', rx)
+      else
+        redis.call('HSET', hk, 'robots', robots, 'rx', rx)
+      end
+    end
+    if hdefer ~= '' then deferHost(host, hdefer) end
+    settle(fp, wid, host, outcome, member, low, loc)
+    touched[host] = true
   end
-  if hdefer ~= '' then deferHost(host, hdefer) end
-  touched[host] = true
   for k = 1, nkids do
     added = added + add(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], touched)
     i = i + 4
@@ -504,13 +543,14 @@ if redis.call('ZSCORE', P .. 'workers', inc) then return sweep(inc, perhost, rga
 return -1
 `)
 
-// scriptDrained reports 1 when nothing is queued or leased anywhere, or
+// scriptDrained reports 1 when nothing is queued, leased or owed a
+// re-extraction (depth.go) anywhere, or
 // when --max-pages is reached and nothing is leased: the crawl is over.
 var scriptDrained = redis.NewScript(luaLib + `
 local perhost, delay, maxpages, rgate = cfg()
-local s = redis.call('HMGET', P .. 'st', 'queued', 'leased', 'done', 'failed')
+local s = redis.call('HMGET', P .. 'st', 'queued', 'leased', 'done', 'failed', 'reparse')
 if num(s[2]) > 0 then return 0 end
-if num(s[1]) == 0 then return 1 end
+if num(s[1]) == 0 and num(s[5]) == 0 then return 1 end
 if maxpages > 0 and num(s[3]) + num(s[4]) >= maxpages then return 1 end
 return 0
 `)

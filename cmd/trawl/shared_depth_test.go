@@ -1,0 +1,98 @@
+package main
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/trawl-crawler/trawl/crawler"
+	"github.com/trawl-crawler/trawl/internal/depthweb"
+	"github.com/trawl-crawler/trawl/internal/redistest"
+)
+
+// TestSharedMaxDepthIsShortest crawls the depth web (internal/depthweb:
+// a fast host's long chains reach pages before a slow host's short links)
+// with two workers of one shared crawl at --max-depth 2…6, SIGKILLs
+// worker 1 once in every other crawl and resumes it, and compares the
+// pages fetched with the web's breadth-first reference, exactly: a page
+// one worker fetched at a first-come depth and the other found on a
+// shorter path must have its links extracted again by the worker that
+// stored it. Every page is stored once across the two stores.
+func TestSharedMaxDepthIsShortest(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	srv := redistest.Start(t)
+	web, err := depthweb.Start(depthweb.Config{Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer web.Close()
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 29))
+	for n := 2; n <= 6; n++ {
+		web.Reset()
+		base := t.TempDir()
+		dirs := []string{filepath.Join(base, "w1"), filepath.Join(base, "w2")}
+		args := func(i int) []string {
+			a := []string{"resume", "--frontier", srv.URL(), "--dir", dirs[i], "--allow-private", "--delay", "0",
+				"--concurrency", "4", "--retries", "0", "--log-level", "warn", "--progress", "off", "--lease-ttl", "2s"}
+			if !crawler.Exists(dirs[i]) {
+				a[0] = "crawl"
+				a = append(a, "--crawl", fmt.Sprintf("depth%d", n), "--scope", "any", "--max-depth", strconv.Itoa(n))
+				a = append(a, web.Seeds()...)
+			}
+			return a
+		}
+		ps := []*childProc{child(t, args(0)...), child(t, args(1)...)}
+		kills := n % 2
+		if kills > 0 {
+			select {
+			case <-web.AfterRequests(web.Requests() + 2 + rng.IntN(15)):
+			case <-ps[0].done:
+			case <-beforeDeadline(t):
+				t.Fatalf("max-depth %d: the crawl hung", n)
+			}
+			ps[0].cmd.Process.Signal(syscall.SIGKILL)
+			ps[0].wait(t)
+			ps[0] = child(t, args(0)...)
+		}
+		for i, p := range ps {
+			if code := p.wait(t); code != 0 {
+				t.Fatalf("max-depth %d: worker %d exited %d:\n%s", n, i+1, code, p.out.String())
+			}
+		}
+		want, got := web.Reference(n), web.Fetched()
+		if diff := depthweb.Diff(want, got); diff != "" {
+			t.Errorf("max-depth %d, %d kills: fetched set differs from breadth-first (%d pages):%s", n, kills, len(want), diff)
+		}
+		dups := 0
+		for _, k := range got {
+			dups += k - 1
+		}
+		if perKill := childConcurrency + 4*runtime.GOMAXPROCS(0); dups > kills*perKill {
+			t.Errorf("max-depth %d: %d duplicate fetches after %d kills, want ≤ %d", n, dups, kills, kills*perKill)
+		}
+		stored := map[string]int{}
+		for _, d := range dirs {
+			if !crawler.Exists(d) {
+				continue
+			}
+			for u, k := range storedOnce(t, d) {
+				stored[u] += k
+			}
+		}
+		for u := range want {
+			if stored[u] != 1 {
+				t.Errorf("max-depth %d: %s stored %d times across the workers' stores, want 1", n, u, stored[u])
+			}
+		}
+		t.Logf("max-depth %d: %d kills, %d requests for %d pages, %d duplicates", n, kills, web.Requests(), len(want), dups)
+	}
+}
