@@ -6,7 +6,7 @@ PKGS    ?= ./...
 BIN     ?= bin/trawl
 FUZZTIME ?= 10s
 
-.PHONY: bench-redis all build test test-short lint fmt-check vet bench bench-large bench-realsite demo torture torture-short fuzz clean warcio
+.PHONY: bench-redis bench-redis-costs bench-redis-workers all build test test-short lint fmt-check vet bench bench-large bench-realsite demo torture torture-short fuzz clean warcio
 
 all: lint test build
 
@@ -66,6 +66,14 @@ fuzz:
 clean:
 	rm -rf bin trawl-data demo-out .bench
 
-## bench-redis: what one worker costs a real redis-server per page (commands, CPU) and Redis memory per seen and queued URL.
-bench-redis:
+## bench-redis: the shared frontier's benchmark (issue 13): both parts below.
+bench-redis: bench-redis-costs bench-redis-workers
+
+## bench-redis-costs: what one worker costs a real redis-server per page (round trips, CPU) and Redis memory per seen and queued URL.
+bench-redis-costs:
 	$(GO) test -run '^$$' -bench RedisCrawlCosts -benchtime 1x -timeout 20m ./frontier/redisfrontier/
+
+## bench-redis-workers: pages/s of 1, 2 and 4 trawl worker processes sharing one Redis frontier beside the
+## bbolt frontier, on the latency-bound profile (wide-clean) and fast-clean, --concurrency 16 per process.
+bench-redis-workers:
+	$(GO) run ./internal/bench -profile wide-clean,fast-clean -concurrency 16 -redis-workers 1,2,4 -pprof 0 -timeout 5m

@@ -43,6 +43,10 @@ type options struct {
 	Nginx       string
 	PGDocs      string
 	TrawlBin    string
+	// The shared-frontier benchmark (shared.go): worker counts to run
+	// beside the bbolt frontier, and the redis-server binary.
+	RedisWorkers []int
+	RedisServer  string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -61,7 +65,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.TrawlBin, "trawl", "", "run this trawl binary instead of building ./cmd/trawl (to compare two versions in one sitting)")
 	trawlArgs := fs.String("trawl-args", "", "extra flags for trawl, space-separated (e.g. \"--politeness-key domain\")")
 	real := fs.String("realsite", "", "run the real-site benchmark on these sites instead of the test web: "+strings.Join(realSiteNames, ", ")+" (nginx on 127.0.0.1)")
-	fs.IntVar(&o.Repeat, "repeat", 1, "real-site rounds (each runs trawl, wget and the ceiling once)")
+	fs.IntVar(&o.Repeat, "repeat", 1, "real-site and shared-frontier rounds (each runs every crawler or worker count once)")
+	redisWorkers := fs.String("redis-workers", "", "run the shared-frontier benchmark instead: trawl with its bbolt frontier, then this many worker processes (comma-separated counts, e.g. 1,2,4) sharing one Redis frontier, on each profile")
+	fs.StringVar(&o.RedisServer, "redis-server", "redis-server", "shared-frontier: the redis-server binary (started on 127.0.0.1 with AOF appendfsync always)")
 	fs.IntVar(&o.RealPerHost, "realsite-per-host", 8, "real-site: trawl --per-host and the ceiling's workers")
 	fs.StringVar(&o.Nginx, "nginx", "nginx", "real-site: the nginx binary")
 	fs.StringVar(&o.PGDocs, "pgdocs", pgdocsDefault, "real-site: the PostgreSQL 15 HTML manual (Debian's postgresql-doc-15)")
@@ -76,6 +82,15 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if *real != "" {
 		o.RealSites = strings.Split(*real, ",")
 		o.Profiles = nil
+	}
+	if *redisWorkers != "" {
+		for _, f := range strings.Split(*redisWorkers, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				return o, fmt.Errorf("redis-workers %q: want comma-separated counts of at least 1", *redisWorkers)
+			}
+			o.RedisWorkers = append(o.RedisWorkers, n)
+		}
 	}
 	if o.Repeat < 1 || o.RealPerHost < 1 {
 		return o, fmt.Errorf("repeat %d, realsite-per-host %d: want at least 1", o.Repeat, o.RealPerHost)
@@ -125,6 +140,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(o.RealSites) > 0 {
 		return runRealSites(ctx, o, bins, work, stdout, stderr)
 	}
+	if len(o.RedisWorkers) > 0 {
+		return runSharedProfiles(ctx, o, ps, bins, work, stdout, stderr)
+	}
 	var all []result
 	var failed []string
 	for _, p := range ps {
@@ -153,17 +171,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // runProfile starts the profile's web and runs each crawler against it,
 // resetting the judge before each run.
 func runProfile(ctx context.Context, o options, p profile, bins binaries, work string, stdout, stderr io.Writer) ([]result, error) {
-	start := time.Now()
-	web, err := testweb.Start(p.Web)
+	web, expected, err := startWeb(p, p.Name, "", stdout)
 	if err != nil {
-		return nil, fmt.Errorf("profile %s: start test web: %w", p.Name, err)
+		return nil, err
 	}
 	defer web.Close()
-	expected := web.Expected()
-	fmt.Fprintf(stdout, "\n## %s: %d hosts × %d pages, latency %v ± %v, per-host %d, max-depth %d\n\n"+
-		"expected: %d URLs, %d 2xx HTML pages (site generated in %.1fs)\n\n",
-		p.Name, p.Web.Hosts, p.Web.PagesPerHost, p.Web.Latency, p.Web.Jitter, p.PerHost, p.MaxDepth,
-		len(expected), web.ExpectedPages(), time.Since(start).Seconds())
 	var rs []result
 	var top string
 	for _, c := range p.Crawlers {
@@ -203,6 +215,22 @@ func runProfile(ctx context.Context, o options, p profile, bins binaries, work s
 		fmt.Fprintf(stdout, "\ntrawl CPU profile (%ds, taken 1s into the run):\n\n```\n%s```\n", o.PprofSecs, top)
 	}
 	return rs, nil
+}
+
+// startWeb starts p's web and prints the profile's heading (title, then
+// the web's shape; note ends the "expected" line).
+func startWeb(p profile, title, note string, stdout io.Writer) (*testweb.Web, map[string]int, error) {
+	start := time.Now()
+	web, err := testweb.Start(p.Web)
+	if err != nil {
+		return nil, nil, fmt.Errorf("profile %s: start test web: %w", p.Name, err)
+	}
+	expected := web.Expected()
+	fmt.Fprintf(stdout, "\n## %s: %d hosts × %d pages, latency %v ± %v, per-host %d, max-depth %d\n\n"+
+		"expected: %d URLs, %d 2xx HTML pages (site generated in %.1fs)%s\n\n",
+		title, p.Web.Hosts, p.Web.PagesPerHost, p.Web.Latency, p.Web.Jitter, p.PerHost, p.MaxDepth,
+		len(expected), web.ExpectedPages(), time.Since(start).Seconds(), note)
+	return web, expected, nil
 }
 
 // commandFor returns the binary and arguments that run crawler c on web,
@@ -271,15 +299,24 @@ type jsonResult struct {
 	Err string `json:"error,omitempty"`
 }
 
+func toJSON(r result) jsonResult {
+	j := jsonResult{Profile: r.Profile, Crawler: r.Crawler, WallSec: r.Use.Wall.Seconds(),
+		CPUSec: r.Use.CPU.Seconds(), MaxRSSBytes: r.Use.MaxRSS, MaxAnon: r.Use.MaxAnon, MaxFile: r.Use.MaxFile, PagesPerSec: r.PagesPerSec(), figures: r.Fig}
+	if r.Err != nil {
+		j.Err = r.Err.Error()
+	}
+	return j
+}
+
 func writeJSON(path string, rs []result) error {
 	out := make([]jsonResult, len(rs))
 	for i, r := range rs {
-		out[i] = jsonResult{Profile: r.Profile, Crawler: r.Crawler, WallSec: r.Use.Wall.Seconds(),
-			CPUSec: r.Use.CPU.Seconds(), MaxRSSBytes: r.Use.MaxRSS, MaxAnon: r.Use.MaxAnon, MaxFile: r.Use.MaxFile, PagesPerSec: r.PagesPerSec(), figures: r.Fig}
-		if r.Err != nil {
-			out[i].Err = r.Err.Error()
-		}
+		out[i] = toJSON(r)
 	}
+	return writeJSONFile(path, out)
+}
+
+func writeJSONFile(path string, out any) error {
 	b, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode results: %w", err)

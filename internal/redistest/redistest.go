@@ -1,7 +1,7 @@
-// Package redistest runs a real redis-server for tests: on 127.0.0.1, a
-// free port, a temporary directory, AOF with appendfsync always (trawl's
-// documented setting) and noeviction. Tests may SIGKILL it and start it
-// again from its AOF.
+// Package redistest runs a real redis-server for tests and the benchmark
+// driver: on 127.0.0.1, a free port, a temporary directory, AOF with
+// appendfsync always (trawl's documented setting) and noeviction. Tests may
+// SIGKILL it and start it again from its AOF.
 package redistest
 
 import (
@@ -22,7 +22,7 @@ import (
 // Server is one redis-server process (restartable on the same port and
 // directory).
 type Server struct {
-	t    testing.TB
+	t    testing.TB // nil for a server started by Launch
 	bin  string
 	dir  string
 	port int
@@ -49,21 +49,37 @@ func Binary(t testing.TB) string {
 // Start starts a redis-server and stops it when the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	s := &Server{t: t, bin: Binary(t), dir: t.TempDir()}
+	s, err := launch(Binary(t), t.TempDir())
+	if err != nil {
+		t.Fatalf("start redis-server: %v", err)
+	}
+	s.t = t
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// Launch starts redis-server bin with its data in dir, outside a test (the
+// benchmark driver); the caller stops it with Stop.
+func Launch(bin, dir string) (*Server, error) {
+	s, err := launch(bin, dir)
+	if err != nil {
+		return nil, fmt.Errorf("start redis-server: %w", err)
+	}
+	return s, nil
+}
+
+func launch(bin, dir string) (*Server, error) {
+	s := &Server{bin: bin, dir: dir}
 	var err error
 	for range 5 {
 		if s.port, err = freePort(); err != nil {
 			continue
 		}
 		if err = s.start(); err == nil {
-			break
+			return s, nil
 		}
 	}
-	if err != nil {
-		t.Fatalf("start redis-server: %v", err)
-	}
-	t.Cleanup(s.Stop)
-	return s
+	return nil, err
 }
 
 func freePort() (int, error) {
@@ -83,6 +99,16 @@ func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
 
 // Dir is the server's data directory (its AOF is under it).
 func (s *Server) Dir() string { return s.dir }
+
+// Pid is the running server's process id (0 when it is not running).
+func (s *Server) Pid() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
 
 func (s *Server) start() error {
 	cmd := exec.Command(s.bin,
@@ -154,7 +180,7 @@ func (s *Server) Kill() {
 }
 
 // Restart starts the server again on the same port and directory: it loads
-// its AOF.
+// its AOF. Only for a server started by Start.
 func (s *Server) Restart() {
 	s.t.Helper()
 	var err error
