@@ -48,6 +48,15 @@ func walkTokenizer(body []byte, all bool, visit func(*html.Node) bool) {
 	}
 }
 
+// linkTag: the elements Extract reads without requisites (nameIsLinkTag).
+func linkTag(name []byte) bool {
+	switch string(name) {
+	case "a", "area", "frame", "iframe", "link", "meta", "base":
+		return true
+	}
+	return false
+}
+
 // scannedElement is what a walk hands visit, comparable.
 type scannedElement struct {
 	Name  string

@@ -1,10 +1,6 @@
 package links
 
-import (
-	"bytes"
-
-	"golang.org/x/net/html"
-)
+import "golang.org/x/net/html"
 
 // ExtractTokens is Extract (ExtractWithRequisites if requisites) over the
 // page's token stream instead of a parsed tree: it builds no DOM, so its
@@ -15,26 +11,34 @@ import (
 // builder only on malformed documents: an element the tree builder drops
 // (a <frame> outside a frameset, an <a> inside <select>) is seen here, and
 // <image> is not read as <img>. The first <base href> applies to the whole
-// document, as in Extract: a page that mentions "<base" is read twice.
+// document, as in Extract: a page with one is read twice.
 func ExtractTokens(body []byte, pageURL string, maxLinks int, requisites bool) Page {
 	base, serialized := pageURL, false
 	if b, ok := canonicalPage(pageURL); ok {
 		base, serialized = b, true
 	}
-	if containsFold(body, []byte("<base")) {
-		walkTokens(body, false, func(n *html.Node) bool {
-			if n.Data != "base" {
-				return true
+	// The first <base href> applies to the whole document, links before it
+	// included: the page is read with its own URL as the base, and read
+	// again from the start only if a <base href> that resolves turns up.
+	// (Searching every page for "<base" first cost as much as this.)
+	rebase := false
+	p := collect(base, serialized, maxLinks, requisites, func(visit func(*html.Node) bool) {
+		seenBase := false
+		walkTokens(body, requisites, func(n *html.Node) bool {
+			if !seenBase && n.Data == "base" {
+				if href, ok := attr(n, "href"); ok {
+					seenBase = true
+					if b, ok := resolveBase(href, base); ok {
+						base, serialized, rebase = b, true, true
+						return false
+					}
+				}
 			}
-			href, ok := attr(n, "href")
-			if !ok {
-				return true
-			}
-			if b, ok := resolveBase(href, base); ok {
-				base, serialized = b, true
-			}
-			return false
+			return visit(n)
 		})
+	})
+	if !rebase {
+		return p
 	}
 	return collect(base, serialized, maxLinks, requisites, func(visit func(*html.Node) bool) {
 		walkTokens(body, requisites, visit)
@@ -45,15 +49,6 @@ func ExtractTokens(body []byte, pageURL string, maxLinks int, requisites bool) P
 // WHATWG-serialised when it parses.
 func canonicalPage(pageURL string) (string, bool) {
 	return documentBase(&html.Node{Type: html.DocumentNode}, pageURL)
-}
-
-// linkTags are the elements Extract reads without requisites.
-func linkTag(name []byte) bool {
-	switch string(name) {
-	case "a", "area", "frame", "iframe", "link", "meta", "base":
-		return true
-	}
-	return false
 }
 
 // walkTokens hands visit each start tag of body as an element node with
@@ -70,24 +65,5 @@ func walkTokens(body []byte, all bool, visit func(*html.Node) bool) {
 		if !visit(z.node()) {
 			return
 		}
-	}
-}
-
-// containsFold reports whether s contains the ASCII lower-case sub
-// ignoring ASCII case.
-func containsFold(s, sub []byte) bool {
-	for i := 0; ; {
-		j := bytes.IndexByte(s[i:], sub[0])
-		if j < 0 {
-			return false
-		}
-		i += j
-		if i+len(sub) > len(s) {
-			return false
-		}
-		if bytes.EqualFold(s[i:i+len(sub)], sub) {
-			return true
-		}
-		i++
 	}
 }
