@@ -38,7 +38,7 @@ func runCrawl(ctx context.Context, env *cliEnv, args []string, resume bool) int 
 		return code
 	}
 	if r.fs.shared.url != "" {
-		return runShared(ctx, env, r.fs, &r.fc, r.seeds, r.set, r.fileKeys, r.prog, r.log, resume)
+		return runShared(ctx, env, r)
 	}
 	if code, ok := r.settleConfig(env); !ok {
 		return code
@@ -127,17 +127,8 @@ func (r *crawlRun) settleConfig(env *cliEnv) (int, bool) {
 			return exitUsage, false
 		}
 		fc.Config = merged
-	} else {
-		seeds := r.seeds
-		if fc.SeedsFile != "" {
-			more, err := readSeeds(fc.SeedsFile, env.stdin)
-			if err != nil {
-				env.errorf("%v", err)
-				return exitUsage, false
-			}
-			seeds = append(seeds, more...)
-		}
-		fc.Config.Seeds = append(fc.Config.Seeds, seeds...)
+	} else if !r.addSeeds(env) {
+		return exitUsage, false
 	}
 	if err := fc.Config.Validate(); err != nil {
 		env.errorf("%s", configProblem(err, r.set, r.configPath))
@@ -158,6 +149,23 @@ func (r *crawlRun) settleConfig(env *cliEnv) (int, bool) {
 		return exitFailure, false
 	}
 	return exitOK, true
+}
+
+// addSeeds adds the seeds of a new crawl's command line and --seeds-file
+// to its configuration (false after reporting a --seeds-file it could not
+// read).
+func (r *crawlRun) addSeeds(env *cliEnv) bool {
+	seeds := r.seeds
+	if r.fc.SeedsFile != "" {
+		more, err := readSeeds(r.fc.SeedsFile, env.stdin)
+		if err != nil {
+			env.errorf("%v", err)
+			return false
+		}
+		seeds = append(seeds, more...)
+	}
+	r.fc.Config.Seeds = append(r.fc.Config.Seeds, seeds...)
+	return true
 }
 
 // run starts metrics, runs the crawl and prints its summary; the exit code

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -115,150 +114,187 @@ func newWorkerID() string {
 	return hex.EncodeToString(b[:])
 }
 
+// sharedRun is one worker of a crawl whose frontier is in Redis, as its
+// command line describes it.
+type sharedRun struct {
+	*crawlRun
+	sf         sharedFlags
+	crawl      string     // the crawl's name in Redis
+	wi         workerInfo // this directory's worker.json, when haveWorker
+	haveWorker bool
+}
+
 // runShared runs `trawl crawl|resume --frontier URL`: one worker of a
 // crawl whose frontier is in Redis. The first worker creates the crawl;
 // the others join it with the same command (their scope must be the same).
 // --per-host, --delay and --max-pages are the crawl's, shared by all. A
 // lost connection or a missed heartbeat makes the worker stop, wait for
 // Redis, truncate its page store to its committed checkpoint and rejoin.
-func runShared(ctx context.Context, env *cliEnv, fs *crawlFlagSet, fc *fileConfig, seeds []string,
-	set, fileKeys map[string]bool, prog *progress, log *slog.Logger, resume bool) int {
-	sf := fs.shared
-	name, dir := sf.crawl, fc.Dir
-	if sf.leaseTTL < 500*time.Millisecond {
-		env.errorf("--lease-ttl %v: want at least 500ms", sf.leaseTTL)
-		return exitUsage
-	}
-	wi, haveWorker, err := readWorker(dir)
-	if err != nil {
-		env.errorf("%v", err)
-		return exitUsage
-	}
-	if resume {
-		if len(seeds) > 0 {
-			env.errorf("resume takes no seed URLs; the shared crawl keeps its own")
-			return exitUsage
-		}
-		if !haveWorker || !crawler.Exists(dir) {
-			env.errorf("no worker of a shared crawl in %s (start one with: trawl crawl --frontier %s --dir %s URL)", dir, redisfrontier.Redacted(sf.url), dir)
-			return exitUsage
-		}
-		if name != "" && name != wi.Crawl {
-			env.errorf("%s is a worker of crawl %q, not %q", dir, wi.Crawl, name)
-			return exitUsage
-		}
-		name = wi.Crawl
-		stored, err := crawler.LoadConfig(dir)
-		if err != nil {
-			env.errorf("resume: %v", err)
-			return exitUsage
-		}
-		merged, changed := resumeConfig(stored, fc.Config, set, fileKeys)
-		if len(changed) > 0 {
-			env.errorf("resume cannot change the crawl's scope (%s)", strings.Join(changed, ", "))
-			return exitUsage
-		}
-		fc.Config = merged
-	} else {
-		if fc.SeedsFile != "" {
-			more, err := readSeeds(fc.SeedsFile, env.stdin)
-			if err != nil {
-				env.errorf("%v", err)
-				return exitUsage
-			}
-			seeds = append(seeds, more...)
-		}
-		fc.Config.Seeds = append(fc.Config.Seeds, seeds...)
-		if name == "" {
-			name = defaultCrawlName(fc.Config.Seeds)
-		}
-		if name == "" {
-			env.errorf("name the shared crawl with --crawl NAME (or give a seed URL: its host is the default name)")
-			return exitUsage
-		}
-		if crawler.Exists(dir) {
-			if !fs.fresh {
-				env.errorf("%s already holds a worker of crawl %q; continue it with: trawl resume --frontier %s --dir %s (or start this worker over with --fresh)",
-					dir, wi.Crawl, redisfrontier.Redacted(sf.url), dir)
-				return exitUsage
-			}
-			if err := crawler.Discard(dir); err != nil {
-				env.errorf("%v", err)
-				return exitFailure
-			}
-			haveWorker = false
-		}
-		if haveWorker && wi.Crawl != name {
-			haveWorker = false // a start killed before it ran: a new worker
-		}
-	}
-	if err := redisfrontier.ValidName(name); err != nil {
-		env.errorf("--crawl: %v", err)
-		return exitUsage
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		env.errorf("create %s: %v", dir, err)
-		return exitFailure
-	}
-	lock, err := lockWorker(dir)
-	if err != nil {
-		env.errorf("%v", err)
-		return exitUsage
-	}
-	defer lock.Close()
-
-	cl, err := redisfrontier.Dial(ctx, sf.url, log)
-	if err != nil {
-		env.errorf("%v", err)
-		return exitFailure
-	}
-	code := setupShared(ctx, env, cl, sf, name, fc, set, resume)
-	cl.Close()
-	if code != exitOK {
+func runShared(ctx context.Context, env *cliEnv, r *crawlRun) int {
+	s := &sharedRun{crawlRun: r, sf: r.fs.shared, crawl: r.fs.shared.crawl}
+	if code, ok := s.settleWorker(env); !ok {
 		return code
 	}
-	if err := fc.Config.Validate(); err != nil {
-		env.errorf("%s", configProblem(err, set, fs.configPath))
-		return exitUsage
+	lock, code := s.lockDir(env)
+	if lock == nil {
+		return code
 	}
-	if !haveWorker {
-		wi = workerInfo{Frontier: redisfrontier.Redacted(sf.url), Crawl: name, WorkerID: newWorkerID()}
-		if err := writeWorker(dir, wi); err != nil {
-			env.errorf("%v", err)
-			return exitFailure
-		}
+	defer lock.Close()
+	if code := s.join(ctx, env); code != exitOK {
+		return code
 	}
-
 	var reg *prometheus.Registry
-	if fc.Metrics != "" {
+	if s.fc.Metrics != "" {
 		reg = prometheus.NewRegistry()
-		srv, err := serveMetrics(fc.Metrics, reg, log)
+		srv, err := serveMetrics(s.fc.Metrics, reg, s.log)
 		if err != nil {
 			env.errorf("metrics: %v", err)
 			return exitUsage
 		}
-		defer func(s *http.Server) { s.Close() }(srv)
+		defer srv.Close()
 	}
-	w := &watcher{prog: prog, log: log, heartbeat: fc.Heartbeat, dir: dir, delay: fc.Config.Delay}
-	log.Info("worker joining shared crawl", "crawl", name, "frontier", redisfrontier.Redacted(sf.url), "worker", wi.WorkerID)
-	for run := 1; ; run++ {
-		opts := []crawler.Option{crawler.WithLogger(log), crawler.WithProgress(w.update),
-			// No lookahead: a lease handed out early cannot be moved when
-			// the request before it on its host (maybe in another process)
-			// starts late; leased at its start, it can (Started).
-			crawler.WithFrontier(func(o frontier.Options) (crawler.Frontier, error) {
-				f, err := redisfrontier.Open(ctx, redisfrontier.Options{URL: sf.url, Crawl: name, WorkerID: wi.WorkerID,
-					LeaseTTL: sf.leaseTTL, BeforeCommit: o.BeforeCommit, Logger: log})
-				if err != nil {
-					return nil, err
-				}
-				return f, nil
-			})}
-		if reg != nil {
-			// A rejoin registers the crawl's metrics again: label each run.
-			opts = append(opts, crawler.WithMetrics(prometheus.WrapRegistererWith(prometheus.Labels{"run": strconv.Itoa(run)}, reg)))
+	return s.work(ctx, env, reg)
+}
+
+// settleWorker reads the directory's worker file and settles the crawl's
+// name and configuration: a resume's is the stored one with the
+// operational settings given now; a new worker's takes its seeds, and
+// --fresh discards what the directory held.
+func (s *sharedRun) settleWorker(env *cliEnv) (int, bool) {
+	if s.sf.leaseTTL < 500*time.Millisecond {
+		env.errorf("--lease-ttl %v: want at least 500ms", s.sf.leaseTTL)
+		return exitUsage, false
+	}
+	var err error
+	s.wi, s.haveWorker, err = readWorker(s.fc.Dir)
+	if err != nil {
+		env.errorf("%v", err)
+		return exitUsage, false
+	}
+	if s.resume {
+		return s.settleResume(env)
+	}
+	return s.settleStart(env)
+}
+
+// settleResume: the directory must hold a worker of the named crawl, and
+// the scope stays the stored one.
+func (s *sharedRun) settleResume(env *cliEnv) (int, bool) {
+	dir := s.fc.Dir
+	if len(s.seeds) > 0 {
+		env.errorf("resume takes no seed URLs; the shared crawl keeps its own")
+		return exitUsage, false
+	}
+	if !s.haveWorker || !crawler.Exists(dir) {
+		env.errorf("no worker of a shared crawl in %s (start one with: trawl crawl --frontier %s --dir %s URL)", dir, redisfrontier.Redacted(s.sf.url), dir)
+		return exitUsage, false
+	}
+	if s.crawl != "" && s.crawl != s.wi.Crawl {
+		env.errorf("%s is a worker of crawl %q, not %q", dir, s.wi.Crawl, s.crawl)
+		return exitUsage, false
+	}
+	s.crawl = s.wi.Crawl
+	stored, err := crawler.LoadConfig(dir)
+	if err != nil {
+		env.errorf("resume: %v", err)
+		return exitUsage, false
+	}
+	merged, changed := resumeConfig(stored, s.fc.Config, s.set, s.fileKeys)
+	if len(changed) > 0 {
+		env.errorf("resume cannot change the crawl's scope (%s)", strings.Join(changed, ", "))
+		return exitUsage, false
+	}
+	s.fc.Config = merged
+	return exitOK, true
+}
+
+// settleStart: the seeds given now, the crawl's name (default: the first
+// seed's host), and a directory that holds no worker unless --fresh.
+func (s *sharedRun) settleStart(env *cliEnv) (int, bool) {
+	dir := s.fc.Dir
+	if !s.addSeeds(env) {
+		return exitUsage, false
+	}
+	if s.crawl == "" {
+		s.crawl = defaultCrawlName(s.fc.Config.Seeds)
+	}
+	if s.crawl == "" {
+		env.errorf("name the shared crawl with --crawl NAME (or give a seed URL: its host is the default name)")
+		return exitUsage, false
+	}
+	if crawler.Exists(dir) {
+		if !s.fs.fresh {
+			env.errorf("%s already holds a worker of crawl %q; continue it with: trawl resume --frontier %s --dir %s (or start this worker over with --fresh)",
+				dir, s.wi.Crawl, redisfrontier.Redacted(s.sf.url), dir)
+			return exitUsage, false
 		}
-		cr, err := crawler.New(dir, fc.Config, opts...)
+		if err := crawler.Discard(dir); err != nil {
+			env.errorf("%v", err)
+			return exitFailure, false
+		}
+		s.haveWorker = false
+	}
+	if s.haveWorker && s.wi.Crawl != s.crawl {
+		s.haveWorker = false // a start killed before it ran: a new worker
+	}
+	return exitOK, true
+}
+
+// lockDir checks the crawl's name, creates the directory and takes its
+// worker lock (nil with the exit code when it cannot).
+func (s *sharedRun) lockDir(env *cliEnv) (*os.File, int) {
+	if err := redisfrontier.ValidName(s.crawl); err != nil {
+		env.errorf("--crawl: %v", err)
+		return nil, exitUsage
+	}
+	if err := os.MkdirAll(s.fc.Dir, 0o755); err != nil {
+		env.errorf("create %s: %v", s.fc.Dir, err)
+		return nil, exitFailure
+	}
+	lock, err := lockWorker(s.fc.Dir)
+	if err != nil {
+		env.errorf("%v", err)
+		return nil, exitUsage
+	}
+	return lock, exitOK
+}
+
+// join creates the crawl in Redis or checks this worker against it, takes
+// the crawl's settings, and records the worker in its directory.
+func (s *sharedRun) join(ctx context.Context, env *cliEnv) int {
+	cl, err := redisfrontier.Dial(ctx, s.sf.url, s.log)
+	if err != nil {
+		env.errorf("%v", err)
+		return exitFailure
+	}
+	code := setupShared(ctx, env, cl, s.sf, s.crawl, &s.fc, s.set, s.resume)
+	cl.Close()
+	if code != exitOK {
+		return code
+	}
+	if err := s.fc.Config.Validate(); err != nil {
+		env.errorf("%s", configProblem(err, s.set, s.fs.configPath))
+		return exitUsage
+	}
+	if !s.haveWorker {
+		s.wi = workerInfo{Frontier: redisfrontier.Redacted(s.sf.url), Crawl: s.crawl, WorkerID: newWorkerID()}
+		if err := writeWorker(s.fc.Dir, s.wi); err != nil {
+			env.errorf("%v", err)
+			return exitFailure
+		}
+	}
+	return exitOK
+}
+
+// work runs the worker until the crawl ends or it stops, rejoining after
+// each lost connection or missed heartbeat; the exit code says how it
+// ended (SPEC: exit codes).
+func (s *sharedRun) work(ctx context.Context, env *cliEnv, reg *prometheus.Registry) int {
+	dir := s.fc.Dir
+	w := &watcher{prog: s.prog, log: s.log, heartbeat: s.fc.Heartbeat, dir: dir, delay: s.fc.Config.Delay}
+	s.log.Info("worker joining shared crawl", "crawl", s.crawl, "frontier", redisfrontier.Redacted(s.sf.url), "worker", s.wi.WorkerID)
+	for run := 1; ; run++ {
+		cr, err := s.newCrawler(ctx, w, reg, run)
 		if err != nil {
 			env.errorf("%v", err)
 			return exitUsage
@@ -269,37 +305,65 @@ func runShared(ctx context.Context, env *cliEnv, fs *crawlFlagSet, fc *fileConfi
 		} else {
 			st, err = cr.Run(ctx)
 		}
-		if prog != nil {
-			prog.clear()
+		if s.prog != nil {
+			s.prog.clear()
 		}
 		if err != nil && redisfrontier.Rejoinable(err) && ctx.Err() == nil {
-			log.Warn("worker lost its place in the shared crawl; rejoining", "err", err)
-			if werr := waitForRedis(ctx, sf, log); werr != nil {
-				env.errorf("%s failed: %v (then: %v)", fs.cmd, err, werr)
+			s.log.Warn("worker lost its place in the shared crawl; rejoining", "err", err)
+			if werr := waitForRedis(ctx, s.sf, s.log); werr != nil {
+				env.errorf("%s failed: %v (then: %v)", s.fs.cmd, err, werr)
 				printSummary(env.stdout, st, dir)
 				return exitFailure
 			}
 			continue
 		}
-		if err != nil {
-			switch {
-			case errors.Is(err, crawler.ErrConfig):
-				env.errorf("%v", err)
-				return exitUsage
-			default:
-				env.errorf("%s failed: %v", fs.cmd, err)
+		return s.ended(ctx, env, st, err)
+	}
+}
+
+// newCrawler makes the crawler of the worker's run-th run, over the
+// shared frontier.
+func (s *sharedRun) newCrawler(ctx context.Context, w *watcher, reg *prometheus.Registry, run int) (*crawler.Crawler, error) {
+	opts := []crawler.Option{crawler.WithLogger(s.log), crawler.WithProgress(w.update),
+		// No lookahead: a lease handed out early cannot be moved when
+		// the request before it on its host (maybe in another process)
+		// starts late; leased at its start, it can (Started).
+		crawler.WithFrontier(func(o frontier.Options) (crawler.Frontier, error) {
+			f, err := redisfrontier.Open(ctx, redisfrontier.Options{URL: s.sf.url, Crawl: s.crawl, WorkerID: s.wi.WorkerID,
+				LeaseTTL: s.sf.leaseTTL, BeforeCommit: o.BeforeCommit, Logger: s.log})
+			if err != nil {
+				return nil, err
 			}
-			printSummary(env.stdout, st, dir)
-			fmt.Fprintf(env.stdout, "resume with: trawl resume --frontier %s --dir %s\n", redisfrontier.Redacted(sf.url), dir)
-			return exitFailure
+			return f, nil
+		})}
+	if reg != nil {
+		// A rejoin registers the crawl's metrics again: label each run.
+		opts = append(opts, crawler.WithMetrics(prometheus.WrapRegistererWith(prometheus.Labels{"run": strconv.Itoa(run)}, reg)))
+	}
+	return crawler.New(s.fc.Dir, s.fc.Config, opts...)
+}
+
+// ended reports how the worker's last run ended and returns the exit code.
+func (s *sharedRun) ended(ctx context.Context, env *cliEnv, st crawler.Stats, err error) int {
+	dir := s.fc.Dir
+	if err != nil {
+		switch {
+		case errors.Is(err, crawler.ErrConfig):
+			env.errorf("%v", err)
+			return exitUsage
+		default:
+			env.errorf("%s failed: %v", s.fs.cmd, err)
 		}
 		printSummary(env.stdout, st, dir)
-		if st.State != crawler.StateFinished {
-			fmt.Fprintf(env.stdout, "resume with: trawl resume --frontier %s --dir %s\n", redisfrontier.Redacted(sf.url), dir)
-			return interruptCode(ctx)
-		}
-		return exitOK
+		fmt.Fprintf(env.stdout, "resume with: trawl resume --frontier %s --dir %s\n", redisfrontier.Redacted(s.sf.url), dir)
+		return exitFailure
 	}
+	printSummary(env.stdout, st, dir)
+	if st.State != crawler.StateFinished {
+		fmt.Fprintf(env.stdout, "resume with: trawl resume --frontier %s --dir %s\n", redisfrontier.Redacted(s.sf.url), dir)
+		return interruptCode(ctx)
+	}
+	return exitOK
 }
 
 // setupShared creates the crawl in Redis or checks that this worker's scope
