@@ -41,13 +41,30 @@ func TestExportRoundTripsACrawl(t *testing.T) {
 	if code, _, stderr := cli(t, "", args...); code != 0 {
 		t.Fatalf("crawl: %d %s", code, stderr)
 	}
-	expected := web.Expected()
+	checkExportRoundTrip(t, []string{dir}, web.Expected(), web.Seeds())
+}
+
+// checkExportRoundTrip exports the crawl directories together in all three
+// formats and reads each export back independently: every expected URL
+// appears exactly once with its status and body digest, and the robots.txt
+// of every seed's host is archived in the WARC.
+func checkExportRoundTrip(t *testing.T, dirs []string, expected map[string]int, seeds []string) {
+	t.Helper()
+	tmp := t.TempDir()
+	exportAll := func(format, out string) {
+		t.Helper()
+		args := []string{"export", "--format", format, "--out", out}
+		for _, d := range dirs {
+			args = append(args, "--dir", d)
+		}
+		if code, _, stderr := cli(t, "", args...); code != 0 {
+			t.Fatalf("export %s: %d %s", format, code, stderr)
+		}
+	}
 
 	// JSONL: the reference for status and digest of every record.
 	jsonl := filepath.Join(tmp, "pages.jsonl")
-	if code, _, stderr := cli(t, "", "export", "--dir", dir, "--format", "jsonl", "--out", jsonl); code != 0 {
-		t.Fatalf("export jsonl: %d %s", code, stderr)
-	}
+	exportAll("jsonl", jsonl)
 	type rec struct {
 		URL, ContentType, SHA256, Body, BodyEncoding string
 		Status                                       int
@@ -94,9 +111,7 @@ func TestExportRoundTripsACrawl(t *testing.T) {
 
 	// WARC, read with this test's own parser.
 	warcDir := filepath.Join(tmp, "warc")
-	if code, _, stderr := cli(t, "", "export", "--dir", dir, "--format", "warc", "--out", warcDir); code != 0 {
-		t.Fatalf("export warc: %d %s", code, stderr)
-	}
+	exportAll("warc", warcDir)
 	seen := map[string]int{}
 	files, _ := filepath.Glob(filepath.Join(warcDir, "*.warc.gz"))
 	if len(files) == 0 {
@@ -133,7 +148,7 @@ func TestExportRoundTripsACrawl(t *testing.T) {
 	}
 	// The crawler's robots.txt fetches are archived too, one per host at
 	// least (a 5xx is retried, and each attempt is archived).
-	for _, seed := range web.Seeds() {
+	for _, seed := range seeds {
 		if u := strings.TrimSuffix(seed, "/") + "/robots.txt"; seen[u] < 1 {
 			t.Errorf("WARC: no response record for %s", u)
 		}
@@ -141,9 +156,7 @@ func TestExportRoundTripsACrawl(t *testing.T) {
 
 	// Mirror tree: every 2xx page at its mapped path, byte-identical.
 	mirror := filepath.Join(tmp, "mirror")
-	if code, _, stderr := cli(t, "", "export", "--dir", dir, "--format", "dir", "--out", mirror); code != 0 {
-		t.Fatalf("export dir: %d %s", code, stderr)
-	}
+	exportAll("dir", mirror)
 	for u, status := range expected {
 		if status < 200 || status > 299 {
 			continue

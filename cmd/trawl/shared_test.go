@@ -115,10 +115,12 @@ func (r *sharedRig) judge(maxDup int) {
 		t.Errorf("%d duplicate fetches, want ≤ %d: %v", len(rep.Duplicates), maxDup, rep.Duplicates[:min(10, len(rep.Duplicates))])
 	}
 	stored := map[string]int{}
+	exportArgs := []string{"export", "--format", "jsonl", "--no-body", "--out", filepath.Join(t.TempDir(), "all.jsonl")}
 	for _, dir := range r.dirs {
 		if !crawler.Exists(dir) {
 			continue
 		}
+		exportArgs = append(exportArgs, "--dir", dir)
 		rd, err := crawler.OpenPages(dir)
 		if err != nil {
 			t.Fatal(err)
@@ -135,6 +137,17 @@ func (r *sharedRig) judge(maxDup int) {
 	for u, n := range stored {
 		if n != 1 {
 			t.Errorf("%s stored %d times across the workers' stores", u, n)
+		}
+	}
+	// The workers' stores export as one (trawl export --dir W1 --dir W2
+	// ...): every expected page once.
+	if code, _, stderr := cli(t, "", exportArgs...); code != 0 {
+		t.Fatalf("export of every worker's --dir: exit %d, %s", code, stderr)
+	}
+	exported := jsonlPages(t, exportArgs[5])
+	for u, status := range expected {
+		if p, ok := exported[u]; !ok || p.Status != status {
+			t.Errorf("%s: exported %+v across the workers' stores, want status %d", u, p, status)
 		}
 	}
 	t.Logf("%d requests, %d expected pages, %d stored, %d duplicate fetches; min gaps %v", rep.Requests, len(expected), len(stored), len(rep.Duplicates), rep.MinGap)

@@ -27,7 +27,7 @@ type dirWriter struct {
 	bytes   int64
 }
 
-func newDirWriter(ctx context.Context, r *storage.Reader, o Options) (*dirWriter, error) {
+func newDirWriter(ctx context.Context, rs []*storage.Reader, o Options) (*dirWriter, error) {
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return nil, fmt.Errorf("export dir: %w", err)
 	}
@@ -37,10 +37,10 @@ func newDirWriter(ctx context.Context, r *storage.Reader, o Options) (*dirWriter
 	}
 	w := &dirWriter{o: o, root: root, written: map[string]bool{}}
 	if o.RewriteLinks {
-		// First pass over the same snapshot: where will every page go?
+		// First pass over the same snapshots: where will every page go?
 		w.links = newMirrorMap()
-		err := r.Scan(ctx, func(rec *storage.Record) error {
-			w.links.add(rec, o.filter(rec) == "")
+		err := scanStores(ctx, rs, false, func(src int, rec *storage.Record) error {
+			w.links.add(rec, o.filter(src, rec) == "")
 			return nil
 		})
 		if err != nil {
@@ -51,7 +51,7 @@ func newDirWriter(ctx context.Context, r *storage.Reader, o Options) (*dirWriter
 	return w, nil
 }
 
-func (w *dirWriter) write(r *storage.Record) (bool, string, error) {
+func (w *dirWriter) write(_ int, r *storage.Record) (bool, string, error) {
 	rel, err := PathFor(r.URL, r.ContentType)
 	if err != nil {
 		return false, skipBadURL, nil

@@ -50,7 +50,7 @@ type Options struct {
 	// the latest version of each URL is written.
 	Pass *int
 
-	versions *versions // the latest record of each URL, when Pass is unset (Run fills it)
+	versions *versions // the latest record of each URL (of Pass, over several stores); Run fills it
 }
 
 // Summary reports what an export did.

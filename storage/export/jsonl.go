@@ -74,7 +74,7 @@ func newJSONLWriter(o Options) (*jsonlWriter, error) {
 	return w, nil
 }
 
-func (w *jsonlWriter) write(r *storage.Record) (bool, string, error) {
+func (w *jsonlWriter) write(_ int, r *storage.Record) (bool, string, error) {
 	if r.Decision {
 		d := decisionLine{URL: r.URL, Depth: r.Depth, Reason: r.Reason, DecidedAt: r.DecidedAt.UTC().Format(time.RFC3339Nano)}
 		if err := w.enc.Encode(d); err != nil {

@@ -7,7 +7,7 @@ import (
 )
 
 // warcRevisit returns the WARC header fields and block of a revisit record
-// for r, or ok=false when r must be written as a full response: it is no
+// for r (read from store src, where the record it refers to is too), or ok=false when r must be written as a full response: it is no
 // revisit, or the record it refers to is not in this export (a filter or
 // the version rule dropped it), so a reader of these files could not find
 // the payload. With Options.Pass, a revisit may also refer to a response
@@ -16,17 +16,17 @@ import (
 // The block is the HTTP status line and headers without the payload
 // (WARC 1.1 §6.7); WARC-Refers-To-Target-URI and -Date name the original
 // response, whose WARC-Date is the same RFC 3339 string.
-func (w *warcWriter) warcRevisit(r *storage.Record, date, reqID, respID string) (hdr [][2]string, block []byte, ok bool) {
+func (w *warcWriter) warcRevisit(src int, r *storage.Record, date, reqID, respID string) (hdr [][2]string, block []byte, ok bool) {
 	rv := r.Revisit
 	if rv == nil || rv.URL == "" || rv.Status == 0 {
 		return nil, nil, false
 	}
-	if _, written := w.written[rv.Ref]; !written {
+	if _, written := w.written[storeRef{src, rv.Ref}]; !written {
 		orig := &storage.Record{URL: rv.URL, Status: rv.Status, ContentType: rv.ContentType, Pass: rv.Pass}
 		earlierPass := w.o.Pass != nil && rv.Pass < *w.o.Pass
 		noVersions := w.o
 		noVersions.Pass, noVersions.versions = nil, nil
-		if !earlierPass || noVersions.filter(orig) != "" {
+		if !earlierPass || noVersions.filter(src, orig) != "" {
 			return nil, nil, false
 		}
 	}

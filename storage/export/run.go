@@ -2,6 +2,7 @@ package export
 
 import (
 	"context"
+	"errors"
 	"mime"
 	"regexp"
 	"slices"
@@ -26,7 +27,7 @@ const (
 
 // writer is one output format.
 type writer interface {
-	write(r *storage.Record) (written bool, reason string, err error)
+	write(src int, r *storage.Record) (written bool, reason string, err error) // r read from store src
 	close() (files []string, bytes int64, err error)
 	abort() // remove temporary files after a failure
 }
@@ -34,8 +35,21 @@ type writer interface {
 // Run exports every committed record of r that passes the filters, in crawl
 // order, each exactly once (r reads one manifest snapshot).
 func Run(ctx context.Context, r *storage.Reader, opts Options) (Summary, error) {
+	return RunStores(ctx, []*storage.Reader{r}, opts)
+}
+
+// RunStores exports the committed records of several page stores as one
+// output: the stores of the workers of a shared crawl, each of which
+// holds the pages its worker fetched. The stores are read one after the
+// other, each in crawl order. A URL is written once even when several
+// stores hold it: its latest record (version.newer), the others counted
+// as skipped.
+func RunStores(ctx context.Context, rs []*storage.Reader, opts Options) (Summary, error) {
 	if err := opts.Validate(); err != nil {
 		return Summary{}, err
+	}
+	if len(rs) == 0 {
+		return Summary{}, errors.New("export: no page store to read")
 	}
 	if opts.WARCMaxSize == 0 {
 		opts.WARCMaxSize = DefaultWARCMaxSize
@@ -43,9 +57,10 @@ func Run(ctx context.Context, r *storage.Reader, opts Options) (Summary, error) 
 	if err := checkOutput(opts); err != nil {
 		return Summary{}, err
 	}
-	if opts.Pass == nil {
-		// The latest version of each URL (passes.go): one more scan.
-		v, err := latestVersions(ctx, r)
+	if opts.Pass == nil || len(rs) > 1 {
+		// The latest version of each URL (passes.go): one more scan. One
+		// store holds a URL once per pass, so one pass of it needs none.
+		v, err := latestVersions(ctx, rs, opts.Pass)
 		if err != nil {
 			return Summary{}, err
 		}
@@ -57,7 +72,7 @@ func Run(ctx context.Context, r *storage.Reader, opts Options) (Summary, error) 
 	)
 	switch opts.Format {
 	case FormatDir:
-		w, err = newDirWriter(ctx, r, opts)
+		w, err = newDirWriter(ctx, rs, opts)
 	case FormatJSONL:
 		w, err = newJSONLWriter(opts)
 	case FormatWARC:
@@ -67,20 +82,17 @@ func Run(ctx context.Context, r *storage.Reader, opts Options) (Summary, error) 
 		return Summary{}, err
 	}
 	sum := Summary{Skipped: map[string]int64{}}
-	scan := r.Scan
-	if opts.Format == FormatWARC {
-		scan = r.ScanAll // with the robots.txt fetches, which only a web archive keeps
-	}
-	err = scan(ctx, func(rec *storage.Record) error {
+	// Only a web archive keeps the crawler's robots.txt fetches.
+	err = scanStores(ctx, rs, opts.Format == FormatWARC, func(src int, rec *storage.Record) error {
 		sum.Records++
 		if opts.Progress != nil {
 			defer opts.Progress(sum.Records)
 		}
-		if reason := opts.filter(rec); reason != "" {
+		if reason := opts.filter(src, rec); reason != "" {
 			sum.Skipped[reason]++
 			return nil
 		}
-		ok, reason, err := w.write(rec)
+		ok, reason, err := w.write(src, rec)
 		if err != nil {
 			return err
 		}
@@ -99,15 +111,31 @@ func Run(ctx context.Context, r *storage.Reader, opts Options) (Summary, error) 
 	return sum, err
 }
 
-// filter returns the reason rec is dropped, or "" to keep it.
-func (o Options) filter(rec *storage.Record) string {
+// scanStores calls fn for the committed records of each store in turn,
+// with the store's place in rs; robots.txt records only if all.
+func scanStores(ctx context.Context, rs []*storage.Reader, all bool, fn func(src int, rec *storage.Record) error) error {
+	for i, r := range rs {
+		scan := r.Scan
+		if all {
+			scan = r.ScanAll
+		}
+		if err := scan(ctx, func(rec *storage.Record) error { return fn(i, rec) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// filter returns the reason rec, read from store src, is dropped, or ""
+// to keep it.
+func (o Options) filter(src int, rec *storage.Record) string {
 	if rec.Robots && o.Format != FormatWARC {
 		return skipRobots
 	}
 	if rec.Decision && (o.Format != FormatJSONL || !o.IncludeDecisions) {
 		return skipDecision
 	}
-	if reason := o.versionFilter(rec); reason != "" {
+	if reason := o.versionFilter(src, rec); reason != "" {
 		return reason
 	}
 	if len(o.Include) > 0 && !slices.ContainsFunc(o.Include, func(re *regexp.Regexp) bool { return re.MatchString(rec.URL) }) {

@@ -35,7 +35,14 @@ type warcWriter struct {
 	created time.Time
 	// written holds the store positions of the responses written in full,
 	// which revisit records may refer to (revisit.go).
-	written map[storage.Ref]struct{}
+	written map[storeRef]struct{}
+}
+
+// storeRef is the position of a record in one of the export's stores:
+// positions are per store, and a revisit refers within its own store.
+type storeRef struct {
+	src int
+	ref storage.Ref
 }
 
 func newWARCWriter(o Options) (*warcWriter, error) {
@@ -85,7 +92,7 @@ func (w *warcWriter) finish() error {
 	return nil
 }
 
-func (w *warcWriter) write(r *storage.Record) (bool, string, error) {
+func (w *warcWriter) write(src int, r *storage.Record) (bool, string, error) {
 	if r.Decision || r.Status == 0 {
 		return false, skipNoResponse, nil
 	}
@@ -133,13 +140,13 @@ func (w *warcWriter) write(r *storage.Record) (bool, string, error) {
 	if r.IP != "" {
 		hdr = append(hdr, [2]string{"WARC-IP-Address", r.IP})
 	}
-	if rhdr, rblock, ok := w.warcRevisit(r, date, reqID, respID); ok {
+	if rhdr, rblock, ok := w.warcRevisit(src, r, date, reqID, respID); ok {
 		hdr, resp = rhdr, rblock
 	} else {
 		if w.written == nil {
-			w.written = map[storage.Ref]struct{}{}
+			w.written = map[storeRef]struct{}{}
 		}
-		w.written[r.Ref()] = struct{}{} // later revisits may refer to it
+		w.written[storeRef{src, r.Ref()}] = struct{}{} // later revisits may refer to it
 	}
 	if err := w.record(hdr, resp); err != nil {
 		return false, "", err
