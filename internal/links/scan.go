@@ -21,6 +21,10 @@ import (
 // materialised by the Tokenizer itself from that tag's bytes alone: a
 // start tag tokenizes the same on its own as in its document.
 // FuzzScanMatchesTokenizer holds the two equal.
+//
+// Being a port, this file derives from x/net/html: Copyright 2010 The Go
+// Authors, under the BSD-style license in golang.org/x/net's LICENSE file
+// (the same terms as Go's), which a redistribution of trawl must carry.
 
 // span is a half-open byte range of the page.
 type span struct{ start, end int }
