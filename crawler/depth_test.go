@@ -1,7 +1,7 @@
 package crawler_test
 
 import (
-	"context"
+	"fmt"
 	"testing"
 
 	"github.com/trawl-crawler/trawl/crawler"
@@ -20,29 +20,21 @@ func TestMaxDepthIsShortest(t *testing.T) {
 	}
 	defer web.Close()
 	for n := 1; n <= 6; n++ {
-		web.Reset()
-		cfg := crawler.Default()
-		cfg.Seeds = web.Seeds()
-		cfg.AllowPrivate = true
-		cfg.Delay = 0
-		cfg.MaxDepth = n
-		cfg.Scope = crawler.ScopeAny
-		cfg.Concurrency = 16
-		cfg.Retries = 0
-		c, err := crawler.New(t.TempDir(), cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := c.Run(context.Background())
-		if err != nil {
-			t.Fatalf("max-depth %d: %v", n, err)
-		}
-		if st.State != crawler.StateFinished {
-			t.Fatalf("max-depth %d: state %q, want finished", n, st.State)
-		}
-		want := web.Reference(n)
-		if diff := depthweb.Diff(want, web.Fetched()); diff != "" {
-			t.Errorf("max-depth %d: fetched set differs from breadth-first (%d pages):%s", n, len(want), diff)
-		}
+		t.Run(fmt.Sprintf("max-depth=%d", n), func(t *testing.T) {
+			web.Reset()
+			cfg := crawler.Default()
+			cfg.Seeds = web.Seeds()
+			cfg.AllowPrivate = true
+			cfg.Delay = 0
+			cfg.MaxDepth = n
+			cfg.Scope = crawler.ScopeAny
+			cfg.Concurrency = 16
+			cfg.Retries = 0
+			crawlDir(t, t.TempDir(), cfg)
+			want := web.Reference(n)
+			if diff := depthweb.Diff(want, web.Fetched()); diff != "" {
+				t.Errorf("fetched set differs from breadth-first (%d pages):%s", len(want), diff)
+			}
+		})
 	}
 }

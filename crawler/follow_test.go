@@ -105,16 +105,13 @@ func TestPrivateAddressRefusedAtDial(t *testing.T) {
 		dialed := atomic.Int64{}
 		var logs bytes.Buffer
 		var lookups atomic.Int64
-		c, err := crawler.New(t.TempDir(), cfg,
+		c := newCrawler(t, t.TempDir(), cfg,
 			crawler.WithLogger(slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil))),
 			crawler.WithResolver(fakeResolver{ip: "10.1.2.3", lookups: &lookups}),
 			crawler.WithDialer(func(ctx context.Context, network, addr string) (net.Conn, error) {
 				dialed.Add(1)
 				return nil, errors.New("test dialer: must not be called")
 			}))
-		if err != nil {
-			t.Fatal(err)
-		}
 		st, err := c.Run(context.Background())
 		if !errors.Is(err, crawler.ErrAllSeedsFailed) || !strings.Contains(err.Error(), "--allow-private") {
 			t.Fatalf("ignore_robots=%v: Run error %v, want ErrAllSeedsFailed saying --allow-private", ignoreRobots, err)
