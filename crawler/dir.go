@@ -137,3 +137,18 @@ func Discard(dir string) error { return stateDir(dir).discard() }
 // OpenPages returns a reader of the pages the crawl in dir has committed,
 // whether a process runs it or not, without disturbing a running crawl.
 func OpenPages(dir string) (*storage.Reader, error) { return stateDir(dir).openPages() }
+
+// OpenAllPages returns a reader of the committed pages of each directory
+// (as OpenPages), in order: the page stores of the workers of a shared
+// crawl, exported together.
+func OpenAllPages(dirs []string) ([]*storage.Reader, error) {
+	rs := make([]*storage.Reader, 0, len(dirs))
+	for _, dir := range dirs {
+		r, err := OpenPages(dir)
+		if err != nil {
+			return nil, err
+		}
+		rs = append(rs, r)
+	}
+	return rs, nil
+}

@@ -39,9 +39,16 @@ func runExport(ctx context.Context, env *cliEnv, args []string) int {
 	if e == nil {
 		return code
 	}
-	rs, code := e.openStores(env)
-	if rs == nil {
+	if code := e.checkDirs(env); code != exitOK {
 		return code
+	}
+	rs, err := crawler.OpenAllPages(e.dirs)
+	if err != nil {
+		env.errorf("%v", err)
+		if errors.Is(err, crawler.ErrNoCrawl) {
+			return exitUsage
+		}
+		return exitFailure
 	}
 	start := time.Now()
 	sum, err := export.RunStores(ctx, rs, e.opts)

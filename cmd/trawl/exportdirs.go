@@ -1,45 +1,32 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"strings"
 
 	"github.com/trawl-crawler/trawl/crawler"
-	"github.com/trawl-crawler/trawl/storage"
 )
 
-// openStores checks that the --dir directories are one export's (sameCrawl)
-// and opens a reader of each one's committed pages, recording each
-// crawl's status as its snapshot is taken. A nil result comes with the
-// exit code.
-func (e *exportRun) openStores(env *cliEnv) ([]*storage.Reader, int) {
+// checkDirs checks that the --dir directories hold crawls that make one
+// export (sameCrawl) and records each one's status before its snapshot is
+// taken (crawler.OpenAllPages, next).
+func (e *exportRun) checkDirs(env *cliEnv) int {
 	for _, dir := range e.dirs {
 		if !crawler.Exists(dir) {
 			env.errorf("%s", noCrawl(dir))
-			return nil, exitUsage
+			return exitUsage
 		}
 	}
 	if err := sameCrawl(e.dirs); err != nil {
 		env.errorf("%v", err)
-		return nil, exitUsage
+		return exitUsage
 	}
-	rs := make([]*storage.Reader, 0, len(e.dirs))
 	for _, dir := range e.dirs {
 		st, _ := crawler.ReadStatus(dir)
-		r, err := crawler.OpenPages(dir)
-		if err != nil {
-			env.errorf("%v", err)
-			if errors.Is(err, crawler.ErrNoCrawl) {
-				return nil, exitUsage
-			}
-			return nil, exitFailure
-		}
 		e.running = append(e.running, st)
-		rs = append(rs, r)
 	}
-	return rs, exitOK
+	return exitOK
 }
 
 // exportDir is one --dir of an export: which crawl it holds.
