@@ -321,6 +321,16 @@ func (s *sharedRun) work(ctx context.Context, env *cliEnv, reg *prometheus.Regis
 	}
 }
 
+// rejoined is the frontier of a worker that rejoins by itself (a lost
+// Redis, a missed heartbeat): the crawl's deferred URLs stay deferred, as
+// they do while any worker runs. Only a user's `trawl resume` (any
+// worker's) queues every worker's deferred URLs again, as it does for a
+// crawl in one directory.
+type rejoined struct{ *redisfrontier.Frontier }
+
+// RequeueDeferred leaves the deferred URLs deferred.
+func (rejoined) RequeueDeferred(context.Context) (int, error) { return 0, nil }
+
 // newCrawler makes the crawler of the worker's run-th run, over the
 // shared frontier.
 func (s *sharedRun) newCrawler(ctx context.Context, w *watcher, reg *prometheus.Registry, run int) (*crawler.Crawler, error) {
@@ -333,6 +343,9 @@ func (s *sharedRun) newCrawler(ctx context.Context, w *watcher, reg *prometheus.
 				LeaseTTL: s.sf.leaseTTL, BeforeCommit: o.BeforeCommit, Logger: s.log})
 			if err != nil {
 				return nil, err
+			}
+			if run > 1 {
+				return rejoined{f}, nil
 			}
 			return f, nil
 		})}

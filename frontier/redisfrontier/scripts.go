@@ -162,8 +162,8 @@ local function deferHost(host, reason)
   end
   if n > 0 then redis.call('HINCRBY', P .. 'st', 'queued', -n) end
 end
--- sweep puts every lease of incarnation inc back at its old place and
--- forgets the incarnation.
+-- sweep puts every lease of incarnation inc back at its old place (or
+-- defers it with its host) and forgets the incarnation.
 local function sweep(inc, perhost, rgate)
   local seqs = redis.call('SMEMBERS', P .. 'w:' .. inc)
   local touched = {}
@@ -177,13 +177,20 @@ local function sweep(inc, perhost, rgate)
           member = low
           if kind == 'q' then score = depthOf(low) end
         end
-        redis.call('ZADD', P .. kind .. ':' .. host, tonumber(score), member)
+        -- A host deferred meanwhile (by any worker) takes it, as it
+        -- takes a released lease.
+        local dr = redis.call('HGET', P .. 'dh', host)
+        if dr then
+          deferURL(host, depthOf(member), member, dr)
+        else
+          redis.call('ZADD', P .. kind .. ':' .. host, tonumber(score), member)
+          redis.call('HINCRBY', P .. 'st', 'queued', 1)
+        end
         redis.call('HDEL', P .. 'lease', seq)
         local hk = P .. 'h:' .. host
         if redis.call('SREM', P .. 'ow', seq) == 1 then redis.call('HINCRBY', hk, 'onwire', -1) end
         redis.call('HINCRBY', hk, 'inflight', -1)
         redis.call('HINCRBY', P .. 'st', 'leased', -1)
-        redis.call('HINCRBY', P .. 'st', 'queued', 1)
         touched[host] = true
       end
     end
