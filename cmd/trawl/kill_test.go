@@ -3,20 +3,20 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/trawl-crawler/trawl/crawler"
 	"github.com/trawl-crawler/trawl/internal/testweb"
+	"github.com/trawl-crawler/trawl/internal/torture"
+	"github.com/trawl-crawler/trawl/internal/waitfor"
 	"github.com/trawl-crawler/trawl/storage"
 )
 
@@ -39,7 +39,7 @@ func child(t *testing.T, args ...string) *childProc {
 // childProc is a running child with its combined output.
 type childProc struct {
 	cmd  *exec.Cmd
-	out  lineWatcher
+	out  waitfor.Output
 	done chan struct{} // closed when the process has exited and err is set
 	err  error
 }
@@ -52,7 +52,7 @@ func (p *childProc) wait(t *testing.T) int {
 	t.Helper()
 	select {
 	case <-p.done:
-		return exitCode(p.err)
+		return torture.ExitCode(p.err)
 	case <-beforeDeadline(t):
 		p.cmd.Process.Kill()
 		<-p.done
@@ -69,66 +69,6 @@ func beforeDeadline(t *testing.T) <-chan time.Time {
 		return nil
 	}
 	return time.After(time.Until(d) - 30*time.Second)
-}
-
-// lineWatcher collects output and closes a channel when a text appears in
-// it, so a test can act on what the child says (an event) rather than on
-// how long it has run.
-type lineWatcher struct {
-	mu      sync.Mutex
-	buf     bytes.Buffer
-	waiting []textWait
-}
-
-type textWait struct {
-	text string
-	seen chan struct{}
-}
-
-func (w *lineWatcher) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf.Write(p)
-	kept := w.waiting[:0]
-	for _, tw := range w.waiting {
-		if bytes.Contains(w.buf.Bytes(), []byte(tw.text)) {
-			close(tw.seen)
-		} else {
-			kept = append(kept, tw)
-		}
-	}
-	w.waiting = kept
-	return len(p), nil
-}
-
-// seen returns a channel closed once the output contains text.
-func (w *lineWatcher) seen(text string) <-chan struct{} {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	ch := make(chan struct{})
-	if bytes.Contains(w.buf.Bytes(), []byte(text)) {
-		close(ch)
-	} else {
-		w.waiting = append(w.waiting, textWait{text, ch})
-	}
-	return ch
-}
-
-func (w *lineWatcher) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
-}
-
-func exitCode(err error) int {
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return ee.ExitCode()
-	}
-	if err != nil {
-		return -1
-	}
-	return 0
 }
 
 func crawlArgs(web *testweb.Web, dir string) []string {
@@ -203,7 +143,7 @@ func TestKill9ResumeLosesNothing(t *testing.T) {
 			hold.Release()
 			kills++
 		case <-p.done:
-			t.Fatalf("run %d exited %d before its kill (%d requests so far):\n%s", runs, exitCode(p.err), web.Requests(), p.out.String())
+			t.Fatalf("run %d exited %d before its kill (%d requests so far):\n%s", runs, torture.ExitCode(p.err), web.Requests(), p.out.String())
 		case <-beforeDeadline(t):
 			p.cmd.Process.Kill()
 			t.Fatalf("run %d hung:\n%s", runs, p.out.String())
@@ -271,11 +211,11 @@ func TestSIGTERMGracefulThenResume(t *testing.T) {
 		select {
 		case <-hold.Reached():
 		case <-p.done:
-			t.Fatalf("run %d exited %d before the signal:\n%s", i, exitCode(p.err), p.out.String())
+			t.Fatalf("run %d exited %d before the signal:\n%s", i, torture.ExitCode(p.err), p.out.String())
 		}
 		p.cmd.Process.Signal(syscall.SIGTERM)
 		select {
-		case <-p.out.seen("stopping after in-flight fetches"):
+		case <-p.out.Said("stopping after in-flight fetches"):
 		case <-p.done:
 		}
 		hold.Release()

@@ -33,6 +33,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/trawl-crawler/trawl/internal/waitfor"
 )
 
 // Config shapes a Web. Zero values take the defaults noted.
@@ -54,14 +56,8 @@ type Web struct {
 	seeds   []string
 
 	mu      sync.Mutex
-	fetched map[string]int // page URL -> requests, robots.txt excluded
-	count   int
-	waiters []waiter
-}
-
-type waiter struct {
-	n  int
-	ch chan struct{}
+	fetched map[string]int  // page URL -> requests, robots.txt excluded
+	count   waitfor.Counter // page requests; changed with mu held, so it agrees with fetched
 }
 
 // Start builds and serves the web.
@@ -192,16 +188,7 @@ func (w *Web) record(u string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.fetched[u]++
-	w.count++
-	keep := w.waiters[:0]
-	for _, wt := range w.waiters {
-		if w.count >= wt.n {
-			close(wt.ch)
-		} else {
-			keep = append(keep, wt)
-		}
-	}
-	w.waiters = keep
+	w.count.Inc()
 }
 
 // Seeds are the crawl's seeds.
@@ -273,36 +260,19 @@ func (w *Web) Fetched() map[string]int {
 }
 
 // Requests is how many page requests arrived since Start or Reset.
-func (w *Web) Requests() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.count
-}
+func (w *Web) Requests() int { return int(w.count.Load()) }
 
 // AfterRequests returns a channel closed once n page requests have arrived
 // since Start or Reset.
-func (w *Web) AfterRequests(n int) <-chan struct{} {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	ch := make(chan struct{})
-	if w.count >= n {
-		close(ch)
-		return ch
-	}
-	w.waiters = append(w.waiters, waiter{n: n, ch: ch})
-	return ch
-}
+func (w *Web) AfterRequests(n int) <-chan struct{} { return w.count.Reached(int64(n)) }
 
-// Reset forgets the requests seen so far.
+// Reset forgets the requests seen so far (and closes the channels of
+// AfterRequests still waiting).
 func (w *Web) Reset() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.fetched = map[string]int{}
-	w.count = 0
-	for _, wt := range w.waiters {
-		close(wt.ch)
-	}
-	w.waiters = nil
+	w.count.Reset()
 }
 
 // Close stops the servers.

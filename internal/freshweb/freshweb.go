@@ -21,6 +21,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/trawl-crawler/trawl/internal/waitfor"
 )
 
 // Config describes the site.
@@ -53,12 +55,11 @@ type Site struct {
 	sitemap http.HandlerFunc
 
 	requests     atomic.Int64
-	waits        []requestWait // guarded by mu
-	total        int64         // guarded by mu
-	bodyBytes    atomic.Int64  // body bytes written (200 answers)
-	conditional  atomic.Int64  // requests carrying If-None-Match or If-Modified-Since
-	notModified  atomic.Int64  // 304 answers
-	pathRequests sync.Map      // path -> *atomic.Int64
+	total        waitfor.Counter // requests since Start
+	bodyBytes    atomic.Int64    // body bytes written (200 answers)
+	conditional  atomic.Int64    // requests carrying If-None-Match or If-Modified-Since
+	notModified  atomic.Int64    // 304 answers
+	pathRequests sync.Map        // path -> *atomic.Int64
 }
 
 // Start serves the site on 127.0.0.1.
@@ -81,47 +82,17 @@ func Start(cfg Config) *Site {
 	return s
 }
 
-type requestWait struct {
-	n    int64
-	seen chan struct{}
-}
-
 // AfterRequests returns a channel closed once the site has received n
 // requests in total (counted from Start, not reset by ResetCounters'
 // per-pass counters): tests act on it instead of on elapsed time.
-func (s *Site) AfterRequests(n int64) <-chan struct{} {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ch := make(chan struct{})
-	if s.total >= n {
-		close(ch)
-	} else {
-		s.waits = append(s.waits, requestWait{n, ch})
-	}
-	return ch
-}
+func (s *Site) AfterRequests(n int64) <-chan struct{} { return s.total.Reached(n) }
 
 // TotalRequests is the number of requests since Start.
-func (s *Site) TotalRequests() int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.total
-}
+func (s *Site) TotalRequests() int64 { return s.total.Load() }
 
 func (s *Site) countRequest() {
 	s.requests.Add(1)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.total++
-	kept := s.waits[:0]
-	for _, w := range s.waits {
-		if s.total >= w.n {
-			close(w.seen)
-		} else {
-			kept = append(kept, w)
-		}
-	}
-	s.waits = kept
+	s.total.Inc()
 }
 
 // Close stops the server.

@@ -1,16 +1,16 @@
 package torture
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"syscall"
 	"time"
+
+	"github.com/trawl-crawler/trawl/internal/waitfor"
 )
 
 // Build compiles the trawl command (module-relative package ./cmd/trawl,
@@ -40,7 +40,7 @@ func ModuleRoot(dir string) (string, error) {
 // Proc is one running trawl process with its combined output captured.
 type Proc struct {
 	cmd   *exec.Cmd
-	out   lockedBuffer
+	out   waitfor.Output
 	done  chan struct{}
 	err   error
 	Start time.Time // when the process was started
@@ -109,51 +109,4 @@ func ExitCode(err error) int {
 
 // Said returns a channel closed once the process's output contains text,
 // so a test acts on what the process says rather than on how long it ran.
-func (p *Proc) Said(text string) <-chan struct{} { return p.out.seen(text) }
-
-// lockedBuffer is a bytes.Buffer safe for the two copying goroutines of
-// exec and a reader, which tells waiters when a text appears.
-type lockedBuffer struct {
-	mu      sync.Mutex
-	buf     bytes.Buffer
-	waiting []textWait
-}
-
-type textWait struct {
-	text string
-	seen chan struct{}
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	n, err := b.buf.Write(p)
-	kept := b.waiting[:0]
-	for _, w := range b.waiting {
-		if bytes.Contains(b.buf.Bytes(), []byte(w.text)) {
-			close(w.seen)
-		} else {
-			kept = append(kept, w)
-		}
-	}
-	b.waiting = kept
-	return n, err
-}
-
-func (b *lockedBuffer) seen(text string) <-chan struct{} {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	ch := make(chan struct{})
-	if bytes.Contains(b.buf.Bytes(), []byte(text)) {
-		close(ch)
-	} else {
-		b.waiting = append(b.waiting, textWait{text, ch})
-	}
-	return ch
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+func (p *Proc) Said(text string) <-chan struct{} { return p.out.Said(text) }
