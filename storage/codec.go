@@ -309,20 +309,16 @@ func (d *decoder) fail(what string) {
 	d.b = nil
 }
 
-func (d *decoder) uvarint() uint64 {
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.fail("uvarint")
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
+func (d *decoder) uvarint() uint64 { return readNum(d, binary.Uvarint, "uvarint") }
 
-func (d *decoder) varint() int64 {
-	v, n := binary.Varint(d.b)
+func (d *decoder) varint() int64 { return readNum(d, binary.Varint, "varint") }
+
+// readNum reads one number with read (binary.Uvarint or binary.Varint);
+// what names it in the error.
+func readNum[T uint64 | int64](d *decoder, read func([]byte) (T, int), what string) T {
+	v, n := read(d.b)
 	if n <= 0 {
-		d.fail("varint")
+		d.fail(what)
 		return 0
 	}
 	d.b = d.b[n:]

@@ -11,52 +11,17 @@ import (
 	"testing"
 )
 
-// appendRecs dedups, encodes and appends recs, returning the checkpoint after each.
-func appendRecs(t *testing.T, s *Store, recs ...*Record) [][]byte {
-	t.Helper()
-	var cps [][]byte
-	for _, r := range recs {
-		s.Dedup(r)
-		b, err := Encode(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cp, err := s.Append(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cps = append(cps, cp)
-	}
-	if err := s.Sync(); err != nil {
-		t.Fatal(err)
-	}
-	return cps
-}
-
-func closeAt(t *testing.T, s *Store, cp []byte) {
-	t.Helper()
-	if err := s.Publish(cp); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestDedupStoresIdenticalBodiesOnce: the second and third copies of a body
 // are revisits of the first (smaller blocks); the reader gives every
 // record its body and names the original; rotation does not break refs.
 func TestDedupStoresIdenticalBodiesOnce(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(dir, nil, Options{SegmentSize: 30 << 10})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, dir, nil, Options{SegmentSize: 30 << 10})
 	a, b, c, d := testRecord(1, 20<<10), testRecord(2, 20<<10), testRecord(3, 20<<10), testRecord(4, 100)
 	b.Body, c.Body = a.Body, a.Body
 	d2 := testRecord(5, 100)
 	d2.Body = d.Body // below MinDedupBody: stored twice
-	cps := appendRecs(t, s, a, b, c, d, d2)
+	cps := dedupRecs(t, s, a, b, c, d, d2)
 	closeAt(t, s, cps[len(cps)-1])
 	if b.Revisit == nil || c.Revisit == nil || a.Revisit != nil || d2.Revisit != nil {
 		t.Fatalf("revisits: a %v b %v c %v d2 %v", a.Revisit, b.Revisit, c.Revisit, d2.Revisit)
@@ -86,28 +51,22 @@ func TestDedupStoresIdenticalBodiesOnce(t *testing.T) {
 // still are, and a torn log tail is ignored.
 func TestDedupIndexForgetsUncommittedBlocks(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(dir, nil, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, dir, nil, Options{})
 	x, y := testRecord(1, 4<<10), testRecord(2, 4<<10)
-	cps := appendRecs(t, s, x, y)
+	cps := dedupRecs(t, s, x, y)
 	// committed = after x only; y's block is beyond it.
 	closeAt(t, s, cps[0])
 	if err := os.WriteFile(filepath.Join(dir, digestsFile), append(mustRead(t, filepath.Join(dir, digestsFile)), 1, 2, 3), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s, err = Open(dir, cps[0], Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s = openStore(t, dir, cps[0], Options{})
 	if n := s.idx.len(); n != 1 {
 		t.Fatalf("index holds %d bodies after reopening at the first checkpoint, want 1", n)
 	}
 	x2, y2 := testRecord(3, 4<<10), testRecord(4, 4<<10)
 	x2.Body, y2.Body = x.Body, y.Body
 	z := testRecord(5, 4<<10)
-	cps = appendRecs(t, s, z, x2, y2)
+	cps = dedupRecs(t, s, z, x2, y2)
 	closeAt(t, s, cps[len(cps)-1])
 	if x2.Revisit == nil {
 		t.Fatal("committed body not found after reopening")
@@ -120,10 +79,7 @@ func TestDedupIndexForgetsUncommittedBlocks(t *testing.T) {
 		t.Fatalf("read back %d records", len(got))
 	}
 	// Fresh start (nil checkpoint) forgets everything.
-	s, err = Open(dir, nil, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s = openStore(t, dir, nil, Options{})
 	defer s.Close()
 	if n := s.idx.len(); n != 0 {
 		t.Fatalf("index holds %d bodies after a fresh start", n)
@@ -199,13 +155,10 @@ func TestDigestTable(t *testing.T) {
 // look like) is not used.
 func TestDedupConfirmsFullDigest(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(dir, nil, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, dir, nil, Options{})
 	defer s.Close()
 	a := testRecord(1, 4<<10)
-	appendRecs(t, s, a)
+	dedupRecs(t, s, a)
 	b := testRecord(2, 4<<10)
 	sum := sha256.Sum256(b.Body)
 	b.SHA256 = hex.EncodeToString(sum[:])

@@ -12,10 +12,7 @@ import (
 // ErrCorrupt naming the segment.
 func TestReadAt(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "pages")
-	s, err := Open(dir, nil, Options{SegmentSize: 16 << 10})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, dir, nil, Options{SegmentSize: 16 << 10})
 	defer s.Close()
 	var locs [][]byte
 	for i := range 40 {

@@ -10,25 +10,11 @@ import (
 // in append order.
 func TestRobotsRecords(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(dir, nil, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, dir, nil, Options{})
 	robots := testRecord(0, 10)
 	robots.URL, robots.FinalURL, robots.Robots, robots.IP = "http://127.0.0.1/robots.txt", "http://127.0.0.1/robots.txt", true, "127.0.0.1"
-	var cp []byte
-	for _, r := range []*Record{robots, testRecord(1, 10)} {
-		if cp, err = s.Append(mustEncode(t, r)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := s.Sync(); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Publish(cp); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
+	cps := appendRecs(t, s, robots, testRecord(1, 10))
+	closeAt(t, s, cps[len(cps)-1])
 
 	r, err := OpenReader(dir)
 	if err != nil {

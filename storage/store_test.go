@@ -136,25 +136,9 @@ func TestRoundTrip(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			s, err := Open(dir, nil, Options{SegmentSize: 64 << 10})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var cp []byte
-			for _, r := range tt.recs {
-				if cp, err = s.Append(mustEncode(t, r)); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := s.Sync(); err != nil {
-				t.Fatal(err)
-			}
-			if err := s.Publish(cp); err != nil {
-				t.Fatal(err)
-			}
-			if err := s.Close(); err != nil {
-				t.Fatal(err)
-			}
+			s := openStore(t, dir, nil, Options{SegmentSize: 64 << 10})
+			cps := appendRecs(t, s, tt.recs...)
+			closeAt(t, s, cps[len(cps)-1])
 			got := scanAll(t, dir)
 			if len(got) != len(tt.recs) {
 				t.Fatalf("got %d records, want %d", len(got), len(tt.recs))
@@ -192,10 +176,7 @@ func TestEncodeFillsDigest(t *testing.T) {
 
 func TestCheckpointOrder(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(dir, nil, Options{SegmentSize: 4 << 10})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, dir, nil, Options{SegmentSize: 4 << 10})
 	defer s.Close()
 	cps := appendN(t, s, 0, 40, 3<<10)
 	for i := 1; i < len(cps); i++ {
@@ -226,10 +207,7 @@ func TestTruncateOnOpen(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			opts := Options{SegmentSize: 10 << 10}
-			s, err := Open(dir, nil, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := openStore(t, dir, nil, opts)
 			cps := appendN(t, s, 0, 20, 4<<10) // ~2 records per segment
 			if tt.committed > 0 {
 				if err := s.Publish(cps[tt.committed-1]); err != nil {
@@ -243,10 +221,7 @@ func TestTruncateOnOpen(t *testing.T) {
 			if tt.committed > 0 {
 				committed = cps[tt.committed-1]
 			}
-			s, err = Open(dir, committed, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
+			s = openStore(t, dir, committed, opts)
 			checkSeqs(t, scanAll(t, dir), tt.committed)
 			segsAfter, _ := listSegments(filepath.Join(dir, segmentsDir))
 			if len(segsAfter) >= len(segsBefore) && tt.committed < 20 {
@@ -268,10 +243,7 @@ func TestTruncateOnOpen(t *testing.T) {
 
 func TestOpenRejects(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(dir, nil, Options{SegmentSize: 8 << 10})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, dir, nil, Options{SegmentSize: 8 << 10})
 	cps := appendN(t, s, 0, 6, 4<<10)
 	s.Close()
 	beyond := position{seg: 99, off: 10, records: 50}.encode()
@@ -284,10 +256,7 @@ func TestOpenRejects(t *testing.T) {
 	if _, err := Open(dir, cps[2], Options{SegmentSize: -1}); err == nil {
 		t.Errorf("Open with negative segment size: no error")
 	}
-	s, err = Open(dir, cps[2], Options{SegmentSize: 8 << 10})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s = openStore(t, dir, cps[2], Options{SegmentSize: 8 << 10})
 	defer s.Close()
 	if err := s.Publish(cps[5]); err == nil {
 		t.Errorf("Publish of a checkpoint beyond what was appended: no error")
@@ -304,10 +273,7 @@ func TestOpenReaderNoStore(t *testing.T) {
 // crash mid-write would: readers never see it and Open cuts it off.
 func TestTornTail(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(dir, nil, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, dir, nil, Options{})
 	cps := appendN(t, s, 0, 5, 1000)
 	if err := s.Publish(cps[2]); err != nil {
 		t.Fatal(err)
@@ -323,10 +289,7 @@ func TestTornTail(t *testing.T) {
 	f.Close()
 
 	checkSeqs(t, scanAll(t, dir), 3) // manifest covers 3 of the 5 appended + torn half block
-	s, err = Open(dir, cps[4], Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s = openStore(t, dir, cps[4], Options{})
 	checkSeqs(t, scanAll(t, dir), 5)
 	cp := appendN(t, s, 5, 6, 1000)[0]
 	s.Publish(cp)
@@ -336,10 +299,7 @@ func TestTornTail(t *testing.T) {
 
 func TestCorruptBlock(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(dir, nil, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, dir, nil, Options{})
 	cps := appendN(t, s, 0, 4, 2000)
 	s.Publish(cps[3])
 	s.Close()
@@ -395,10 +355,7 @@ func TestScanStopsOnCallbackError(t *testing.T) {
 // while readers open snapshots: each sees exactly a published prefix.
 func TestReaderWhileWriting(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(dir, nil, Options{SegmentSize: 32 << 10})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, dir, nil, Options{SegmentSize: 32 << 10})
 	const total = 300
 	var (
 		mu        sync.Mutex
