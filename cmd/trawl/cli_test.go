@@ -21,6 +21,27 @@ func cli(t *testing.T, stdin string, args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
+// crawlExportWeb crawls, with the CLI, a three-host test web built from
+// seed whose pages include binaries, 404s and redirects (what an export
+// must carry), into tmp/state, and returns the web and that directory.
+func crawlExportWeb(t *testing.T, tmp string, seed int64) (*testweb.Web, string) {
+	t.Helper()
+	f := testweb.Clean()
+	f.Binaries, f.NotFound, f.Redirects = true, true, true
+	web, err := testweb.Start(testweb.Config{Hosts: 3, PagesPerHost: 15, PageSize: 2 << 10, Seed: seed, Features: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { web.Close() })
+	dir := filepath.Join(tmp, "state")
+	args := append([]string{"crawl", "--dir", dir, "--proxy", web.ProxyURL(), "--allow-private", "--delay", "0",
+		"--progress", "off", "--log-level", "warn"}, web.Seeds()...)
+	if code, _, stderr := cli(t, "", args...); code != 0 {
+		t.Fatalf("crawl: %d %s", code, stderr)
+	}
+	return web, dir
+}
+
 func TestBadUsageExits2AndWritesNothing(t *testing.T) {
 	tmp := t.TempDir()
 	dir := filepath.Join(tmp, "state")

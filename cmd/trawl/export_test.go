@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base32"
@@ -12,14 +11,12 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/textproto"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/trawl-crawler/trawl/internal/testweb"
+	"github.com/trawl-crawler/trawl/internal/warcverify"
 	"github.com/trawl-crawler/trawl/storage/export"
 )
 
@@ -27,20 +24,7 @@ import (
 // in all three formats, and reads each back independently: every URL the
 // crawl fetched appears exactly once with its status and body digest.
 func TestExportRoundTripsACrawl(t *testing.T) {
-	f := testweb.Clean()
-	f.Binaries, f.NotFound, f.Redirects = true, true, true
-	web, err := testweb.Start(testweb.Config{Hosts: 3, PagesPerHost: 15, PageSize: 2 << 10, Seed: 21, Features: f})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer web.Close()
-	tmp := t.TempDir()
-	dir := filepath.Join(tmp, "state")
-	args := append([]string{"crawl", "--dir", dir, "--proxy", web.ProxyURL(), "--allow-private", "--delay", "0",
-		"--progress", "off", "--log-level", "warn"}, web.Seeds()...)
-	if code, _, stderr := cli(t, "", args...); code != 0 {
-		t.Fatalf("crawl: %d %s", code, stderr)
-	}
+	web, dir := crawlExportWeb(t, t.TempDir(), 21)
 	checkExportRoundTrip(t, []string{dir}, web.Expected(), web.Seeds())
 }
 
@@ -109,7 +93,7 @@ func checkExportRoundTrip(t *testing.T, dirs []string, expected map[string]int, 
 		}
 	}
 
-	// WARC, read with this test's own parser.
+	// WARC, read with warcverify.Read (no code shared with the writer).
 	warcDir := filepath.Join(tmp, "warc")
 	exportAll("warc", warcDir)
 	seen := map[string]int{}
@@ -118,26 +102,31 @@ func checkExportRoundTrip(t *testing.T, dirs []string, expected map[string]int, 
 		t.Fatal("no WARC files")
 	}
 	for _, name := range files {
-		for _, wr := range readWARC(t, name) {
-			if wr.typ != "response" {
+		recs, err := warcverify.Read(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, wr := range recs {
+			typ, uri, payloadDigest := wr.Header.Get("WARC-Type"), wr.Header.Get("WARC-Target-URI"), wr.Header.Get("WARC-Payload-Digest")
+			if typ != "response" {
 				continue
 			}
-			resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(wr.block)), nil)
+			resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(wr.Block)), nil)
 			if err != nil {
-				t.Fatalf("%s: response block: %v", wr.uri, err)
+				t.Fatalf("%s: response block: %v", uri, err)
 			}
 			body, _ := io.ReadAll(resp.Body)
-			seen[wr.uri]++
+			seen[uri]++
 			sum1 := sha1.Sum(body)
-			if want := "sha1:" + base32.StdEncoding.EncodeToString(sum1[:]); wr.payloadDigest != want {
-				t.Errorf("%s: WARC-Payload-Digest %s, body gives %s", wr.uri, wr.payloadDigest, want)
+			if want := "sha1:" + base32.StdEncoding.EncodeToString(sum1[:]); payloadDigest != want {
+				t.Errorf("%s: WARC-Payload-Digest %s, body gives %s", uri, payloadDigest, want)
 			}
-			if strings.HasSuffix(wr.uri, "/robots.txt") {
+			if strings.HasSuffix(uri, "/robots.txt") {
 				continue // archived in WARC only: no JSONL record to compare with
 			}
 			sum := sha256.Sum256(body)
-			if r := byURL[wr.uri]; r.Status != resp.StatusCode || r.SHA256 != hex.EncodeToString(sum[:]) {
-				t.Errorf("%s: WARC status %d / body differ from the crawl's record %+v", wr.uri, resp.StatusCode, r)
+			if r := byURL[uri]; r.Status != resp.StatusCode || r.SHA256 != hex.EncodeToString(sum[:]) {
+				t.Errorf("%s: WARC status %d / body differ from the crawl's record %+v", uri, resp.StatusCode, r)
 			}
 		}
 	}
@@ -173,53 +162,5 @@ func checkExportRoundTrip(t *testing.T, dirs []string, expected map[string]int, 
 		if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != byURL[u].SHA256 {
 			t.Errorf("mirror: %s differs from the stored body", p)
 		}
-	}
-}
-
-type warcRecord struct {
-	typ, uri, payloadDigest string
-	block                   []byte
-}
-
-// readWARC parses a gzip-per-record WARC file: gzip's multistream reader
-// concatenates the members; each record is a header block, a blank line,
-// Content-Length bytes and CRLF CRLF.
-func readWARC(t *testing.T, name string) []warcRecord {
-	t.Helper()
-	f, err := os.Open(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	br := bufio.NewReader(zr)
-	var out []warcRecord
-	for {
-		line, err := br.ReadString('\n')
-		if err == io.EOF && line == "" {
-			return out
-		}
-		if strings.TrimSpace(line) != "WARC/1.1" {
-			t.Fatalf("%s: record starts with %q", name, line)
-		}
-		h, err := textproto.NewReader(br).ReadMIMEHeader()
-		if err != nil {
-			t.Fatalf("%s: headers: %v", name, err)
-		}
-		n, err := strconv.Atoi(h.Get("Content-Length"))
-		if err != nil {
-			t.Fatalf("%s: Content-Length %q", name, h.Get("Content-Length"))
-		}
-		block := make([]byte, n)
-		if _, err := io.ReadFull(br, block); err != nil {
-			t.Fatalf("%s: block: %v", name, err)
-		}
-		if crlf := make([]byte, 4); func() bool { _, err := io.ReadFull(br, crlf); return err != nil || string(crlf) != "\r\n\r\n" }() {
-			t.Fatalf("%s: record not terminated by CRLF CRLF", name)
-		}
-		out = append(out, warcRecord{typ: h.Get("WARC-Type"), uri: h.Get("WARC-Target-URI"), payloadDigest: h.Get("WARC-Payload-Digest"), block: block})
 	}
 }

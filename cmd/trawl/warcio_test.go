@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/trawl-crawler/trawl/internal/freshweb"
-	"github.com/trawl-crawler/trawl/internal/testweb"
 	"github.com/trawl-crawler/trawl/internal/warcverify"
 	"github.com/trawl-crawler/trawl/storage"
 )
@@ -22,20 +21,8 @@ func TestCrawlWARCReadByWarcio(t *testing.T) {
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	f := testweb.Clean()
-	f.Binaries, f.NotFound, f.Redirects = true, true, true
-	web, err := testweb.Start(testweb.Config{Hosts: 3, PagesPerHost: 15, PageSize: 2 << 10, Seed: 33, Features: f})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer web.Close()
 	tmp := t.TempDir()
-	dir := filepath.Join(tmp, "state")
-	args := append([]string{"crawl", "--dir", dir, "--proxy", web.ProxyURL(), "--allow-private", "--delay", "0",
-		"--progress", "off", "--log-level", "warn"}, web.Seeds()...)
-	if code, _, stderr := cli(t, "", args...); code != 0 {
-		t.Fatalf("crawl: %d %s", code, stderr)
-	}
+	web, dir := crawlExportWeb(t, tmp, 33)
 	out := filepath.Join(tmp, "warc")
 	if code, _, stderr := cli(t, "", "export", "--dir", dir, "--format", "warc", "--out", out, "--warc-max-size", "65536"); code != 0 {
 		t.Fatalf("export warc: %d %s", code, stderr)

@@ -1,9 +1,10 @@
-// Package warcverify runs webrecorder's warcio.js, a WARC reader trawl does
-// not share any code with, over WARC files written by trawl's export, for
-// tests. verify.mjs parses every record twice (raw blocks, then HTTP
-// payloads) and recomputes every block and payload digest; revisit records
-// must refer to a response earlier in the files with the same payload
-// digest.
+// Package warcverify reads and checks WARC files written by trawl's
+// export, for tests, with code the writer does not share. Read parses them
+// in process with the standard library alone (gzip members, textproto
+// fields). Verify runs webrecorder's warcio.js over them: verify.mjs parses
+// every record twice (raw blocks, then HTTP payloads) and recomputes every
+// block and payload digest; revisit records must refer to a response
+// earlier in the files with the same payload digest.
 //
 // warcio.js comes from the npm registry, pinned by package-lock.json in
 // this directory and installed next to it (`make warcio`, which .ci/run

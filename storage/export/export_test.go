@@ -3,7 +3,6 @@ package export
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/sha1"
 	"encoding/base32"
@@ -13,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/textproto"
 	"os"
 	"path"
 	"path/filepath"
@@ -23,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trawl-crawler/trawl/internal/warcverify"
 	"github.com/trawl-crawler/trawl/storage"
 )
 
@@ -52,6 +51,13 @@ func testRecords() []*storage.Record {
 // fillStore writes recs to a new store and publishes them.
 func fillStore(t testing.TB, recs []*storage.Record) string {
 	t.Helper()
+	return writeStore(t, recs, false)
+}
+
+// writeStore writes recs to a new store and publishes them; with dedup each
+// record first goes through Store.Dedup, as the crawler's are.
+func writeStore(t testing.TB, recs []*storage.Record, dedup bool) string {
+	t.Helper()
 	dir := t.TempDir()
 	s, err := storage.Open(dir, nil, storage.Options{})
 	if err != nil {
@@ -59,6 +65,9 @@ func fillStore(t testing.TB, recs []*storage.Record) string {
 	}
 	var cp []byte
 	for _, r := range recs {
+		if dedup {
+			s.Dedup(r)
+		}
 		b, err := storage.Encode(r)
 		if err != nil {
 			t.Fatal(err)
@@ -173,53 +182,15 @@ func TestJSONL(t *testing.T) {
 	}
 }
 
-// warcRecord is one record as read back by readWARC.
-type warcRecord struct {
-	hdr   textproto.MIMEHeader
-	block []byte
-}
-
-// readWARC is an independent WARC reader: gzip multistream + textproto,
-// sharing no code with the writer.
-func readWARC(t *testing.T, file string) []warcRecord {
+// readWARC reads a WARC file with warcverify.Read, which shares no code
+// with the writer.
+func readWARC(t *testing.T, file string) []warcverify.Record {
 	t.Helper()
-	f, err := os.Open(file)
+	recs, err := warcverify.Read(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	br := bufio.NewReader(zr)
-	var out []warcRecord
-	for {
-		line, err := br.ReadString('\n')
-		if err == io.EOF && line == "" {
-			return out
-		}
-		if line != "WARC/1.1\r\n" {
-			t.Fatalf("record %d: version line %q (%v)", len(out), line, err)
-		}
-		hdr, err := textproto.NewReader(br).ReadMIMEHeader()
-		if err != nil {
-			t.Fatal(err)
-		}
-		n, err := strconv.Atoi(hdr.Get("Content-Length"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		block := make([]byte, n)
-		if _, err := io.ReadFull(br, block); err != nil {
-			t.Fatal(err)
-		}
-		var end [4]byte
-		if _, err := io.ReadFull(br, end[:]); err != nil || string(end[:]) != "\r\n\r\n" {
-			t.Fatalf("record %d: bad trailer %q", len(out), end)
-		}
-		out = append(out, warcRecord{hdr, block})
-	}
+	return recs
 }
 
 func digest(b []byte) string {
@@ -247,32 +218,32 @@ func TestWARC(t *testing.T) {
 	next := 0
 	for _, name := range sum.Files {
 		got := readWARC(t, filepath.Join(out, name))
-		if got[0].hdr.Get("WARC-Type") != "warcinfo" {
-			t.Fatalf("%s: first record %q, want warcinfo", name, got[0].hdr.Get("WARC-Type"))
+		if got[0].Header.Get("WARC-Type") != "warcinfo" {
+			t.Fatalf("%s: first record %q, want warcinfo", name, got[0].Header.Get("WARC-Type"))
 		}
 		ids := map[string]string{}
 		for _, rec := range got {
-			if d := digest(rec.block); rec.hdr.Get("WARC-Block-Digest") != d {
-				t.Errorf("%s: block digest %s, computed %s", name, rec.hdr.Get("WARC-Block-Digest"), d)
+			if d := digest(rec.Block); rec.Header.Get("WARC-Block-Digest") != d {
+				t.Errorf("%s: block digest %s, computed %s", name, rec.Header.Get("WARC-Block-Digest"), d)
 			}
-			ids[rec.hdr.Get("WARC-Record-ID")] = rec.hdr.Get("WARC-Type")
+			ids[rec.Header.Get("WARC-Record-ID")] = rec.Header.Get("WARC-Type")
 		}
 		for i := 1; i < len(got); i += 2 {
 			req, resp := got[i], got[i+1]
 			want := pages[next]
 			next++
-			if req.hdr.Get("WARC-Type") != "request" || resp.hdr.Get("WARC-Type") != "response" {
-				t.Fatalf("records %d,%d: types %s,%s", i, i+1, req.hdr.Get("WARC-Type"), resp.hdr.Get("WARC-Type"))
+			if req.Header.Get("WARC-Type") != "request" || resp.Header.Get("WARC-Type") != "response" {
+				t.Fatalf("records %d,%d: types %s,%s", i, i+1, req.Header.Get("WARC-Type"), resp.Header.Get("WARC-Type"))
 			}
-			if ids[req.hdr.Get("WARC-Concurrent-To")] != "response" {
+			if ids[req.Header.Get("WARC-Concurrent-To")] != "response" {
 				t.Errorf("request for %s not concurrent to a response", want.URL)
 			}
-			for _, rec := range []warcRecord{req, resp} {
-				if rec.hdr.Get("WARC-Target-URI") != want.URL {
-					t.Errorf("target %s, want %s", rec.hdr.Get("WARC-Target-URI"), want.URL)
+			for _, rec := range []warcverify.Record{req, resp} {
+				if rec.Header.Get("WARC-Target-URI") != want.URL {
+					t.Errorf("target %s, want %s", rec.Header.Get("WARC-Target-URI"), want.URL)
 				}
 			}
-			hr, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(resp.block)), nil)
+			hr, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(resp.Block)), nil)
 			if err != nil {
 				t.Fatalf("%s: response block: %v", want.URL, err)
 			}
@@ -283,13 +254,13 @@ func TestWARC(t *testing.T) {
 			if hr.Header.Get("Content-Encoding") != "" {
 				t.Errorf("%s: Content-Encoding kept for a decoded body", want.URL)
 			}
-			if ip := resp.hdr.Get("WARC-IP-Address"); ip != want.IP || ip == "" {
+			if ip := resp.Header.Get("WARC-IP-Address"); ip != want.IP || ip == "" {
 				t.Errorf("%s: WARC-IP-Address %q, want %q", want.URL, ip, want.IP)
 			}
-			if p := resp.hdr.Get("WARC-Payload-Digest"); p != digest(body) {
+			if p := resp.Header.Get("WARC-Payload-Digest"); p != digest(body) {
 				t.Errorf("%s: payload digest %s, want %s", want.URL, p, digest(body))
 			}
-			if _, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(req.block))); err != nil {
+			if _, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(req.Block))); err != nil {
 				t.Errorf("%s: request block: %v", want.URL, err)
 			}
 		}

@@ -32,18 +32,12 @@ func (w *warcWriter) warcRevisit(src int, r *storage.Record, date, reqID, respID
 	}
 	full := httpResponseBlock(r)
 	block = full[:len(full)-len(r.Body)]
-	hdr = [][2]string{
-		{"WARC-Type", "revisit"},
-		{"WARC-Record-ID", respID},
-		{"WARC-Date", date},
-		{"WARC-Target-URI", r.URL},
-		{"WARC-Concurrent-To", reqID},
-		{"WARC-Warcinfo-ID", w.infoID},
-		{"WARC-Profile", rv.Profile},
-		{"WARC-Refers-To-Target-URI", rv.URL},
-		{"WARC-Refers-To-Date", rv.FetchedAt.UTC().Format(time.RFC3339Nano)},
-		{"Content-Type", "application/http;msgtype=response"},
-		{"WARC-Payload-Digest", sha1Digest(r.Body)},
-	}
+	hdr = append(w.pairHeader("revisit", respID, reqID, date, r.URL),
+		[2]string{"WARC-Profile", rv.Profile},
+		[2]string{"WARC-Refers-To-Target-URI", rv.URL},
+		[2]string{"WARC-Refers-To-Date", rv.FetchedAt.UTC().Format(time.RFC3339Nano)},
+		[2]string{"Content-Type", "application/http;msgtype=response"},
+		[2]string{"WARC-Payload-Digest", sha1Digest(r.Body)},
+	)
 	return hdr, block, true
 }

@@ -34,32 +34,7 @@ func dupRecords() []*storage.Record {
 // fillDedupStore writes recs through Store.Dedup, as the crawler does.
 func fillDedupStore(t *testing.T, recs []*storage.Record) string {
 	t.Helper()
-	dir := t.TempDir()
-	s, err := storage.Open(dir, nil, storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cp []byte
-	for _, r := range recs {
-		s.Dedup(r)
-		b, err := storage.Encode(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if cp, err = s.Append(b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := s.Sync(); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Publish(cp); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return writeStore(t, recs, true)
 }
 
 // TestRevisitExports: duplicates are WARC revisit records (identical
@@ -76,14 +51,14 @@ func TestRevisitExports(t *testing.T) {
 	sum := run(t, store, Options{Format: FormatWARC, Out: out})
 	var types []string
 	for _, rec := range readWARC(t, filepath.Join(out, sum.Files[0])) {
-		types = append(types, rec.hdr.Get("WARC-Type"))
-		if rec.hdr.Get("WARC-Type") == "revisit" {
-			if rec.hdr.Get("WARC-Refers-To-Target-URI") != recs[0].URL || rec.hdr.Get("WARC-Profile") != storage.ProfileIdenticalPayload ||
-				rec.hdr.Get("WARC-Refers-To-Date") != recs[0].FetchedAt.Format(time.RFC3339Nano) {
-				t.Errorf("revisit %s: %v", rec.hdr.Get("WARC-Target-URI"), rec.hdr)
+		types = append(types, rec.Header.Get("WARC-Type"))
+		if rec.Header.Get("WARC-Type") == "revisit" {
+			if rec.Header.Get("WARC-Refers-To-Target-URI") != recs[0].URL || rec.Header.Get("WARC-Profile") != storage.ProfileIdenticalPayload ||
+				rec.Header.Get("WARC-Refers-To-Date") != recs[0].FetchedAt.Format(time.RFC3339Nano) {
+				t.Errorf("revisit %s: %v", rec.Header.Get("WARC-Target-URI"), rec.Header)
 			}
-			if strings.Contains(string(rec.block), "same body") {
-				t.Errorf("revisit %s carries the payload", rec.hdr.Get("WARC-Target-URI"))
+			if strings.Contains(string(rec.Block), "same body") {
+				t.Errorf("revisit %s carries the payload", rec.Header.Get("WARC-Target-URI"))
 			}
 		}
 	}
@@ -101,8 +76,8 @@ func TestRevisitExports(t *testing.T) {
 	out2 := t.TempDir()
 	sum = run(t, store, Options{Format: FormatWARC, Out: out2, Exclude: []*regexp.Regexp{regexp.MustCompile("/one$")}})
 	for _, rec := range readWARC(t, filepath.Join(out2, sum.Files[0])) {
-		if rec.hdr.Get("WARC-Type") == "revisit" {
-			t.Fatalf("revisit of an excluded record: %v", rec.hdr)
+		if rec.Header.Get("WARC-Type") == "revisit" {
+			t.Fatalf("revisit of an excluded record: %v", rec.Header)
 		}
 	}
 

@@ -97,7 +97,7 @@ func TestRunStoresWARCRevisitsStayInTheirStore(t *testing.T) {
 		types := map[string]string{}
 		for _, f := range sum.Files {
 			for _, rec := range readWARC(t, filepath.Join(out, f)) {
-				typ, uri := rec.hdr.Get("WARC-Type"), rec.hdr.Get("WARC-Target-URI")
+				typ, uri := rec.Header.Get("WARC-Type"), rec.Header.Get("WARC-Target-URI")
 				if typ != "response" && typ != "revisit" {
 					continue
 				}

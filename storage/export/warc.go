@@ -112,28 +112,16 @@ func (w *warcWriter) write(src int, r *storage.Record) (bool, string, error) {
 	respID := recordID("response", r.URL, seq, date)
 
 	req := httpRequestBlock(r)
-	if err := w.record([][2]string{
-		{"WARC-Type", "request"},
-		{"WARC-Record-ID", reqID},
-		{"WARC-Date", date},
-		{"WARC-Target-URI", r.URL},
-		{"WARC-Concurrent-To", respID},
-		{"WARC-Warcinfo-ID", w.infoID},
-		{"Content-Type", "application/http;msgtype=request"},
-	}, req); err != nil {
+	if err := w.record(append(w.pairHeader("request", reqID, respID, date, r.URL),
+		[2]string{"Content-Type", "application/http;msgtype=request"},
+	), req); err != nil {
 		return false, "", err
 	}
 	resp := httpResponseBlock(r)
-	hdr := [][2]string{
-		{"WARC-Type", "response"},
-		{"WARC-Record-ID", respID},
-		{"WARC-Date", date},
-		{"WARC-Target-URI", r.URL},
-		{"WARC-Concurrent-To", reqID},
-		{"WARC-Warcinfo-ID", w.infoID},
-		{"Content-Type", "application/http;msgtype=response"},
-		{"WARC-Payload-Digest", sha1Digest(r.Body)},
-	}
+	hdr := append(w.pairHeader("response", respID, reqID, date, r.URL),
+		[2]string{"Content-Type", "application/http;msgtype=response"},
+		[2]string{"WARC-Payload-Digest", sha1Digest(r.Body)},
+	)
 	if r.Truncated {
 		hdr = append(hdr, [2]string{"WARC-Truncated", "length"})
 	}
@@ -272,6 +260,21 @@ func oneLine(s string) string {
 func sha1Digest(b []byte) string {
 	sum := sha1.Sum(b)
 	return "sha1:" + base32.StdEncoding.EncodeToString(sum[:])
+}
+
+// pairHeader is the start of the named fields of one record of a
+// request/response (or request/revisit) pair: its type and ID, the fetch
+// date and URI, the other record of the pair and the file's warcinfo
+// record. Callers append the fields of their type.
+func (w *warcWriter) pairHeader(typ, id, concurrentTo, date, uri string) [][2]string {
+	return [][2]string{
+		{"WARC-Type", typ},
+		{"WARC-Record-ID", id},
+		{"WARC-Date", date},
+		{"WARC-Target-URI", uri},
+		{"WARC-Concurrent-To", concurrentTo},
+		{"WARC-Warcinfo-ID", w.infoID},
+	}
 }
 
 // recordID derives a stable urn:uuid from the parts (UUID version 8 layout
