@@ -33,15 +33,23 @@ func BenchmarkAddShortestDepth(b *testing.B) {
 	benchAdd(b, Options{ShortestDepth: true, MaxDepth: 10})
 }
 
+// openFresh opens a new frontier file called name in a new directory, with
+// fsync on as a crawl runs it, and returns it and its path.
+func openFresh(b *testing.B, name string, opts Options) (*Frontier, string) {
+	b.Helper()
+	path := filepath.Join(b.TempDir(), name)
+	f, err := Open(path, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return f, path
+}
+
 func benchAdd(b *testing.B, opts Options) {
 	const total, hosts, chunk = 1_000_000, 10_000, 100_000
 	for range b.N {
 		b.StopTimer()
-		path := filepath.Join(b.TempDir(), "add.db")
-		f, err := Open(path, opts)
-		if err != nil {
-			b.Fatal(err)
-		}
+		f, path := openFresh(b, "add.db", opts)
 		items := make([]Item, chunk)
 		resetPeakRSS(b)
 		b.StartTimer()
@@ -86,11 +94,7 @@ func benchLeaseComplete(b *testing.B, opts Options, lower bool) {
 	const seed, hosts, ops, workers = 200_000, 2_000, 100_000, 512
 	for range b.N {
 		b.StopTimer()
-		path := filepath.Join(b.TempDir(), "lc.db")
-		f, err := Open(path, opts)
-		if err != nil {
-			b.Fatal(err)
-		}
+		f, path := openFresh(b, "lc.db", opts)
 		url := func(n int) Item {
 			h := fmt.Sprintf("host%05d.example", n%hosts)
 			return Item{URL: fmt.Sprintf("https://%s/page/%d", h, n), Host: h, Depth: 1}

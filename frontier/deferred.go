@@ -71,13 +71,9 @@ func deferredHosts(tx *bolt.Tx) ([]DeferredHost, error) {
 	byHost := map[string]*DeferredHost{}
 	records := tx.Bucket(bktRecords)
 	err := tx.Bucket(bktDeferred).ForEach(func(k, _ []byte) error {
-		seq, err := readU64(k)
+		r, err := recordAt(records, k)
 		if err != nil {
-			return fmt.Errorf("deferred key %x: %w", k, err)
-		}
-		r, err := decodeURLRec(seq, records.Get(k))
-		if err != nil {
-			return fmt.Errorf("deferred seq %d: %w", seq, err)
+			return fmt.Errorf("deferred %w", err)
 		}
 		d := byHost[r.host]
 		if d == nil {
@@ -213,16 +209,12 @@ func (b *txBatch) requeueDeferred() (int, error) {
 		keys = append(keys, append([]byte(nil), k...))
 	}
 	for _, k := range keys {
-		seq, err := readU64(k)
+		r, err := recordAt(b.b.records, k)
 		if err != nil {
-			return 0, fmt.Errorf("requeue deferred: key %x: %w", k, err)
-		}
-		r, err := decodeURLRec(seq, b.b.records.Get(k))
-		if err != nil {
-			return 0, fmt.Errorf("requeue deferred: seq %d: %w", seq, err)
+			return 0, fmt.Errorf("requeue deferred: %w", err)
 		}
 		if r.state != stDeferred {
-			return 0, fmt.Errorf("requeue deferred: seq %d in state %d: %w", seq, r.state, errCorrupt)
+			return 0, fmt.Errorf("requeue deferred: seq %d in state %d: %w", r.seq, r.state, errCorrupt)
 		}
 		hr, err := b.hostRec(r.host)
 		if err != nil {

@@ -184,14 +184,10 @@ func (b *txBatch) dequeue(host string, suffix []byte, inRetry bool) bool {
 func (b *txBatch) completeReparse(o *op) (result, error) {
 	c := o.comp
 	stale := func(why string) (result, error) {
-		return result{err: fmt.Errorf("complete reparse %s (%s, lease epoch %d, epoch %d): %w",
-			c.Lease.URL, why, c.Lease.Epoch, b.w.f.epoch, ErrStaleLease)}, nil
+		return result{err: b.staleLease("complete reparse", c.Lease, why)}, nil
 	}
-	if !o.known {
-		return stale("not in flight")
-	}
-	if c.Lease.Epoch != b.w.f.epoch {
-		return stale("old epoch")
+	if why := b.notCurrent(o); why != "" {
+		return stale(why)
 	}
 	sk := makeSeqKey(o.seq)
 	if !has(b.b.reparse.Cursor(), sk[:]) {

@@ -2,7 +2,6 @@ package frontier
 
 import (
 	"github.com/trawl-crawler/trawl/internal/fpset"
-	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -177,14 +176,7 @@ func TestNoShortestDepth(t *testing.T) {
 // done, one failed, one retry, three leased by epoch 1): the seen log gains
 // the records' depths, so a smaller depth lowers and a larger one does not.
 func TestMigrateSchema3(t *testing.T) {
-	src, err := os.ReadFile("testdata/schema3.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "frontier.db")
-	if err := os.WriteFile(path, src, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := copyFixture(t, "testdata/schema3.db")
 	f := open(t, path, Options{PerHost: 4, ShortestDepth: true, MaxDepth: 10})
 	defer f.Close()
 	checkCounts(t, f, Stats{Queued: 14, Done: 1, Failed: 1, Retries: 1, Hosts: 4, Bytes: 100})

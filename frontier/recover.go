@@ -119,16 +119,12 @@ func sweep(tx *bolt.Tx, epoch uint64) error {
 		return fmt.Errorf("sweep: scan leases: %w", err)
 	}
 	for _, k := range swept {
-		seq, err := readU64(k)
+		r, err := recordAt(records, k)
 		if err != nil {
-			return fmt.Errorf("sweep: lease key %x: %w", k, err)
-		}
-		r, err := decodeURLRec(seq, records.Get(k))
-		if err != nil {
-			return fmt.Errorf("sweep: seq %d: %w", seq, err)
+			return fmt.Errorf("sweep: lease %w", err)
 		}
 		if r.state != stQueued {
-			return fmt.Errorf("sweep: seq %d in leases but state %d: %w", seq, r.state, errCorrupt)
+			return fmt.Errorf("sweep: seq %d in leases but state %d: %w", r.seq, r.state, errCorrupt)
 		}
 		if err := tx.Bucket(r.bucket()).Put(queueKey(r.host, r.suffix()), nil); err != nil {
 			return err
@@ -253,13 +249,9 @@ func (f *Frontier) loadSeen(tx *bolt.Tx, s Stats) error {
 func (f *Frontier) loadReparse(tx *bolt.Tx) error {
 	records := tx.Bucket(bktRecords)
 	return tx.Bucket(bktReparse).ForEach(func(k, _ []byte) error {
-		seq, err := readU64(k)
+		r, err := recordAt(records, k)
 		if err != nil {
-			return fmt.Errorf("reparse key %x: %w", k, err)
-		}
-		r, err := decodeURLRec(seq, records.Get(k))
-		if err != nil {
-			return fmt.Errorf("reparse seq %d: %w", seq, err)
+			return fmt.Errorf("reparse %w", err)
 		}
 		f.queueReparse(r)
 		return nil

@@ -160,11 +160,16 @@ type decoder struct {
 	err error
 }
 
-func (d *decoder) uvarint() uint64 {
+func (d *decoder) uvarint() uint64 { return readNum(d, binary.Uvarint) }
+
+func (d *decoder) varint() int64 { return readNum(d, binary.Varint) }
+
+// readNum reads one number with read (binary.Uvarint or binary.Varint).
+func readNum[T uint64 | int64](d *decoder, read func([]byte) (T, int)) T {
 	if d.err != nil {
 		return 0
 	}
-	v, n := binary.Uvarint(d.b)
+	v, n := read(d.b)
 	if n <= 0 {
 		d.err = errCorrupt
 		return 0
@@ -173,34 +178,13 @@ func (d *decoder) uvarint() uint64 {
 	return v
 }
 
-func (d *decoder) varint() int64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.err = errCorrupt
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
+func (d *decoder) str() string { return string(d.field()) }
 
-func (d *decoder) str() string {
-	n := d.uvarint()
-	if d.err != nil {
-		return ""
-	}
-	if uint64(len(d.b)) < n {
-		d.err = errCorrupt
-		return ""
-	}
-	s := string(d.b[:n])
-	d.b = d.b[n:]
-	return s
-}
+func (d *decoder) bytes() []byte { return append([]byte(nil), d.field()...) }
 
-func (d *decoder) bytes() []byte {
+// field reads a length-prefixed field and returns it in place (nil on
+// failure or when empty).
+func (d *decoder) field() []byte {
 	n := d.uvarint()
 	if d.err != nil {
 		return nil
@@ -209,9 +193,24 @@ func (d *decoder) bytes() []byte {
 		d.err = errCorrupt
 		return nil
 	}
-	s := append([]byte(nil), d.b[:n]...)
+	f := d.b[:n]
 	d.b = d.b[n:]
-	return s
+	return f
+}
+
+// recordAt decodes the URL record that k, a seq key of an index bucket
+// (leases, deferred, reparse), names in records; the error says whether the
+// key or the record was bad.
+func recordAt(records *bolt.Bucket, k []byte) (urlRec, error) {
+	seq, err := readU64(k)
+	if err != nil {
+		return urlRec{}, fmt.Errorf("key %x: %w", k, err)
+	}
+	r, err := decodeURLRec(seq, records.Get(k))
+	if err != nil {
+		return urlRec{}, fmt.Errorf("seq %d: %w", seq, err)
+	}
+	return r, nil
 }
 
 func decodeURLRec(seq uint64, v []byte) (urlRec, error) {

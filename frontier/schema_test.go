@@ -45,12 +45,12 @@ func TestOpenOlderSchema(t *testing.T) {
 	}
 }
 
-// TestMigrateSchema2 opens a schema 2 file (testdata/schema2.db, written by
-// the schema 2 code: 16 URLs on 4 hosts, one done, one failed, one retry,
-// three leased by epoch 1) and checks the migrated frontier: the seen log
-// replaces the index, dedup still knows every URL, the leases are swept.
-func TestMigrateSchema2(t *testing.T) {
-	src, err := os.ReadFile("testdata/schema2.db")
+// copyFixture copies the frontier file fixture (a file written by older
+// code, kept in testdata) to a new directory, so that opening it (which
+// migrates it) leaves the fixture as it is, and returns the copy's path.
+func copyFixture(t *testing.T, fixture string) string {
+	t.Helper()
+	src, err := os.ReadFile(fixture)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,6 +58,15 @@ func TestMigrateSchema2(t *testing.T) {
 	if err := os.WriteFile(path, src, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return path
+}
+
+// TestMigrateSchema2 opens a schema 2 file (testdata/schema2.db, written by
+// the schema 2 code: 16 URLs on 4 hosts, one done, one failed, one retry,
+// three leased by epoch 1) and checks the migrated frontier: the seen log
+// replaces the index, dedup still knows every URL, the leases are swept.
+func TestMigrateSchema2(t *testing.T) {
+	path := copyFixture(t, "testdata/schema2.db")
 	f := open(t, path, Options{})
 	checkCounts(t, f, Stats{Queued: 14, Done: 1, Failed: 1, Retries: 1, Hosts: 4, Bytes: 100})
 	old := []Item{{URL: "http://a.example/p0", Host: "a.example"}, {URL: "http://d.example/", Host: "d.example"}, {URL: "http://c.example/p4", Host: "c.example"}}

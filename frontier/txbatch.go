@@ -236,20 +236,33 @@ func (b *txBatch) lease(o *op) error {
 	return nil
 }
 
+// notCurrent says why o's completion is for a lease that is no longer
+// current, "" if it is: the lease is not in flight, or was handed out in an
+// earlier epoch (before a restart swept it).
+func (b *txBatch) notCurrent(o *op) string {
+	switch {
+	case !o.known:
+		return "not in flight"
+	case o.comp.Lease.Epoch != b.w.f.epoch:
+		return "old epoch"
+	}
+	return ""
+}
+
+// staleLease is the error given to the caller of a completion (what:
+// "complete" or "complete reparse") of lease l that is stale, and why.
+func (b *txBatch) staleLease(what string, l Lease, why string) error {
+	return fmt.Errorf("%s %s (%s, lease epoch %d, epoch %d): %w", what, l.URL, why, l.Epoch, b.w.f.epoch, ErrStaleLease)
+}
+
 func (b *txBatch) complete(o *op) (result, error) {
 	c := o.comp
 	if c.Lease.Reparse {
 		return b.completeReparse(o)
 	}
-	stale := func(why string) (result, error) {
-		return result{err: fmt.Errorf("complete %s (%s, lease epoch %d, epoch %d): %w",
-			c.Lease.URL, why, c.Lease.Epoch, b.w.f.epoch, ErrStaleLease)}, nil
-	}
-	if !o.known {
-		return stale("not in flight")
-	}
-	if c.Lease.Epoch != b.w.f.epoch {
-		return stale("old epoch")
+	stale := func(why string) (result, error) { return result{err: b.staleLease("complete", c.Lease, why)}, nil }
+	if why := b.notCurrent(o); why != "" {
+		return stale(why)
 	}
 	sk := makeSeqKey(o.seq)
 	ev := b.b.leases.Get(sk[:])
