@@ -129,7 +129,7 @@ func TestSharedDeferredWaitForResume(t *testing.T) {
 	srv.Kill()
 	for i, p := range ps {
 		select {
-		case <-p.out.seen("rejoining"):
+		case <-p.out.Said("rejoining"):
 		case <-p.done:
 			t.Fatalf("worker %d exited while Redis was down:\n%s", i+1, p.out.String())
 		case <-beforeDeadline(t):
