@@ -9,8 +9,8 @@ import (
 	"github.com/trawl-crawler/trawl/storage"
 )
 
-// publishEvery is how often the committer republishes the page-store
-// manifest for readers in other processes.
+// publishEvery is how often the page-store manifest is republished for
+// readers in other processes.
 const publishEvery = 250 * time.Millisecond
 
 // commitLoop is the single committer: it appends each record to the page
@@ -19,42 +19,67 @@ const publishEvery = 250 * time.Millisecond
 // order, and the frontier commits FIFO, so the checkpoint a batch commits
 // covers exactly the records of completions committed so far: a record past
 // it belongs to no committed completion and is truncated on the next open.
+//
+// The manifest is published by its own goroutine (publishLoop), never by
+// the committer: a publish is a file write and two fsyncs, and while the
+// committer waited on them the parse workers blocked on commitCh, their
+// pipeline tokens stayed taken and no request went out (stalls of tens of
+// milliseconds every 250 ms on a busy disk, seen in fast-clean traces).
 func (e *engine) commitLoop() error {
-	ticker := time.NewTicker(publishEvery)
-	defer ticker.Stop()
-	var published []byte
-	var publishedAt time.Time
-	publish := func() error {
-		p := e.lastCP.Load()
-		if p == nil || string(*p) == string(published) {
-			return nil
-		}
-		if err := e.store.publish(*p); err != nil {
-			return fmt.Errorf("publish manifest: %w", err)
-		}
-		published, publishedAt = *p, time.Now()
+	var pub publisher
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); e.publishLoop(&pub, done) }()
+	for p := range e.commitCh {
+		e.commit(p)
+	}
+	e.pending.Wait()
+	close(done)
+	<-stopped
+	return pub.publish(e) // the last committed checkpoint, before the store closes
+}
+
+// publisher remembers the manifest last published.
+type publisher struct {
+	published []byte
+	at        time.Time
+}
+
+// publish writes the manifest for the last committed checkpoint, unless it
+// is the one published already.
+func (pub *publisher) publish(e *engine) error {
+	p := e.lastCP.Load()
+	if p == nil || string(*p) == string(pub.published) {
 		return nil
 	}
+	if h := e.c.beforePublish; h != nil {
+		h()
+	}
+	if err := e.store.publish(*p); err != nil {
+		return fmt.Errorf("publish manifest: %w", err)
+	}
+	pub.published, pub.at = *p, time.Now()
+	return nil
+}
+
+// publishLoop republishes the page-store manifest every publishEvery, and
+// at once after a commit when the last publish is that old (the first
+// pages of a crawl are visible to export immediately), until done.
+func (e *engine) publishLoop(pub *publisher, done <-chan struct{}) {
+	ticker := time.NewTicker(publishEvery)
+	defer ticker.Stop()
 	for {
 		select {
-		case p, ok := <-e.commitCh:
-			if !ok {
-				e.pending.Wait()
-				return publish()
-			}
-			e.commit(p)
+		case <-done:
+			return
 		case <-e.committed:
-			// Publish a commit at once when the last publish is old enough:
-			// the first pages of a crawl are visible to export immediately.
-			if time.Since(publishedAt) >= publishEvery {
-				if err := publish(); err != nil {
-					e.fail(err)
-				}
+			if time.Since(pub.at) < publishEvery {
+				continue
 			}
 		case <-ticker.C:
-			if err := publish(); err != nil {
-				e.fail(err)
-			}
+		}
+		if err := pub.publish(e); err != nil {
+			e.fail(err)
 		}
 	}
 }

@@ -47,6 +47,9 @@ type Crawler struct {
 	progress  func(Stats)
 	// openFrontier replaces the bbolt frontier in dir (WithFrontier).
 	openFrontier func(frontier.Options) (Frontier, error)
+	// beforePublish, if set (tests only), runs before each manifest
+	// publish, on the goroutine that publishes.
+	beforePublish func()
 }
 
 type htmlCallback struct {

@@ -1,0 +1,81 @@
+package crawler
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gocolly/colly/v2"
+
+	"github.com/trawl-crawler/trawl/internal/testweb"
+)
+
+// A manifest publish (a file write and two fsyncs) must not hold up
+// commits: with the first publish held, the crawl still fetches every page
+// of a web whose pages are reachable only through committed parents (a
+// page's links become leasable when its completion commits). When the
+// committer published inline, holding the publish stopped the crawl after
+// the first few pages.
+func TestManifestPublishDoesNotHoldCommits(t *testing.T) {
+	web, err := testweb.Start(testweb.Config{Hosts: 2, PagesPerHost: 60, FanOut: 2, Seed: 15})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer web.Close()
+	cfg := Default()
+	cfg.Seeds = web.Seeds()
+	cfg.Proxy = web.ProxyURL()
+	cfg.AllowPrivate = true
+	cfg.Delay = 0
+	cfg.Concurrency = 8
+	cfg.Timeout = 10 * time.Second
+	c, err := New(t.TempDir(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	c.beforePublish = func() {
+		once.Do(func() { close(held) })
+		<-release
+	}
+	var fetched atomic.Int64
+	all := make(chan struct{})
+	want := int64(web.ExpectedPages())
+	c.OnResponse(func(*colly.Response) {
+		if fetched.Add(1) == want {
+			close(all)
+		}
+	})
+	type result struct {
+		st  Stats
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		st, err := c.Run(context.Background())
+		done <- result{st, err}
+	}()
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+		<-done
+	}()
+	<-held
+	select {
+	case <-all:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("with a manifest publish held, the crawl fetched %d of %d pages in 60 s", fetched.Load(), want)
+	}
+	close(release)
+	r := <-done
+	if r.err != nil || r.st.State != StateFinished || r.st.Done != want {
+		t.Fatalf("crawl: %v, state %s, %d done of %d", r.err, r.st.State, r.st.Done, want)
+	}
+	done <- r // for the deferred wait
+}
