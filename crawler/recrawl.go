@@ -32,6 +32,11 @@ const (
 // pass number. A kill -9 at any point is continued by Resume (which also
 // finishes an interrupted start of the pass), with a crawl's guarantees.
 func (c *Crawler) Recrawl(ctx context.Context) (Stats, error) {
+	if c.openFrontier != nil {
+		// A shared frontier (Redis) keeps no record of finished URLs, only
+		// their fingerprints: there is nothing to queue again.
+		return Stats{}, configErr("recrawl %s: recrawl passes are not supported with a frontier given by WithFrontier (a shared frontier)", c.dir)
+	}
 	d := stateDir(c.dir)
 	if !d.exists() {
 		return Stats{}, fmt.Errorf("recrawl %s: %w", c.dir, ErrNoCrawl)

@@ -38,6 +38,10 @@ func runCrawl(ctx context.Context, env *cliEnv, args []string, resume bool) int 
 		return code
 	}
 	if r.fs.shared.url != "" {
+		if env.recrawl {
+			env.errorf("%s", sharedRecrawl)
+			return exitUsage
+		}
 		return runShared(ctx, env, r)
 	}
 	if code, ok := r.settleConfig(env); !ok {

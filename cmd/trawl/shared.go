@@ -44,6 +44,13 @@ func (s *sharedFlags) define(fs *crawlFlagSet) {
 	fs.group("Shared frontier (several workers)", "frontier", "crawl", "lease-ttl", "redis-wait")
 }
 
+// sharedRecrawl refuses `trawl recrawl --frontier` (before, it ran as a
+// plain resume and started no pass): a pass queues every finished URL
+// again with its validators, and the Redis frontier keeps no record of
+// finished URLs, only their fingerprints (docs/ARCHITECTURE.md).
+const sharedRecrawl = "recrawl passes are not supported with a shared frontier (--frontier): Redis keeps no record of the crawl's finished URLs to queue again; " +
+	"recrawl a crawl kept in one --dir, or crawl again as a new shared crawl (trawl crawl --frontier URL --crawl NEW-NAME --dir NEW-DIR SEED...)"
+
 // workerFile records, in a worker's --dir, which shared crawl the directory
 // belongs to and the worker's id (the key of its checkpoint in Redis).
 const workerFile = "worker.json"
