@@ -159,7 +159,8 @@ func sharedWeb(seed int64) testweb.Config {
 }
 
 // TestSharedWorkersCrawlOnce: three workers on one Redis finish the crawl
-// together, each exits 0, and the whole test web is fetched once, politely.
+// together, each exits 0, the whole test web is fetched once, politely,
+// and the workers' directories export as one (JSONL, WARC, dir).
 func TestSharedWorkersCrawlOnce(t *testing.T) {
 	r := newSharedRig(t, 3, sharedWeb(21), 2, 100*time.Millisecond)
 	var ps []*childProc
@@ -175,6 +176,8 @@ func TestSharedWorkersCrawlOnce(t *testing.T) {
 		}
 	}
 	r.judge(0)
+	// The workers' --dir export as one in every format, each page once.
+	checkExportRoundTrip(t, r.dirs, r.web.Expected(), r.web.Seeds())
 	code, out, stderr := cli(t, "", "status", "--frontier", r.redis.URL(), "--json")
 	var st struct {
 		State string `json:"state"`
