@@ -6,14 +6,14 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/trawl-crawler/trawl/internal/crashchild"
 )
 
 const (
@@ -142,31 +142,12 @@ func TestDepthCrashKill9(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2, seed))
 	lines := 0
 	for round := range 12 {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestDepthCrashChild$", "-test.count=1")
-		cmd.Env = append(os.Environ(), depthCrashChildEnv+"="+path)
-		stdout, err := cmd.StdoutPipe()
+		cmd := crashchild.Command("^TestDepthCrashChild$", depthCrashChildEnv+"="+path)
+		done, err := crashchild.KillAfter(cmd, 5+rng.IntN(60), 0)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("round %d: %v", round, err)
 		}
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		want := 5 + rng.IntN(60)
-		sc := bufio.NewScanner(stdout)
-		n := 0
-		for n < want && sc.Scan() {
-			n++
-		}
-		cmd.Process.Signal(syscall.SIGKILL)
-		for sc.Scan() {
-		}
-		cmd.Wait()
-		if n < want {
-			t.Fatalf("round %d: child stopped after %d completions:\n%s", round, n, stderr.String())
-		}
-		lines += n
+		lines += len(done)
 		checkDepthAfterCrash(t, round, path)
 	}
 	t.Logf("%d completions across 12 kills", lines)

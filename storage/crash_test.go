@@ -1,17 +1,15 @@
 package storage
 
 import (
-	"bufio"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/trawl-crawler/trawl/internal/crashchild"
 )
 
 const (
@@ -87,41 +85,14 @@ func TestKill9(t *testing.T) {
 	tails := 0           // kills that left appended-but-uncommitted bytes behind
 	const kills = 10
 	for k := range kills {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperChild$", "-test.count=1")
-		cmd.Env = append(os.Environ(), childDirEnv+"="+dir, childCommittedEnv+"="+committed)
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		out, err := cmd.StdoutPipe()
+		cmd := crashchild.Command("^TestHelperChild$", childDirEnv+"="+dir, childCommittedEnv+"="+committed)
+		// Jitter moves the kill off the line boundary, into appends, syncs
+		// and publishes. Lines the child wrote before dying are commits too.
+		lines, err := crashchild.KillAfter(cmd, 1+rng.IntN(15), time.Duration(rng.IntN(5000))*time.Microsecond)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("kill %d: %v", k, err)
 		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		br := bufio.NewReader(out)
-		waitFor := 1 + rng.IntN(15)
-		for range waitFor {
-			line, err := br.ReadString('\n')
-			if err != nil {
-				cmd.Process.Kill()
-				cmd.Wait()
-				t.Fatalf("kill %d: child stopped early: %v; stderr: %s", k, err, stderr.String())
-			}
-			committed = strings.TrimSuffix(line, "\n")
-		}
-		// Jitter moves the kill off the line boundary, into appends, syncs and publishes.
-		time.Sleep(time.Duration(rng.IntN(5000)) * time.Microsecond)
-		if err := cmd.Process.Kill(); err != nil { // SIGKILL
-			t.Fatal(err)
-		}
-		// Lines the child wrote before dying are commits too.
-		rest, _ := io.ReadAll(br)
-		for _, line := range strings.SplitAfter(string(rest), "\n") {
-			if strings.HasSuffix(line, "\n") {
-				committed = strings.TrimSuffix(line, "\n")
-			}
-		}
-		cmd.Wait()
+		committed = lines[len(lines)-1]
 
 		cp, err := hex.DecodeString(committed)
 		if err != nil {
@@ -148,7 +119,7 @@ func TestKill9(t *testing.T) {
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("kill %d after %d commits: %d records committed", k, waitFor, want.records)
+		t.Logf("kill %d after %d commits: %d records committed", k, len(lines), want.records)
 	}
 	if tails == 0 {
 		t.Errorf("no kill left an uncommitted tail: the truncation path was never exercised")

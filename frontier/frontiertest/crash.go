@@ -4,19 +4,17 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/trawl-crawler/trawl/frontier"
+	"github.com/trawl-crawler/trawl/internal/crashchild"
 )
 
 // crashStoreEnv names the store a crash child works on; its presence makes
@@ -84,20 +82,12 @@ func Crash(t *testing.T, open OpenAt, check func(t *testing.T, where string, rou
 // commit or between two), kills it, and records every full line it wrote.
 func crashRound(t *testing.T, round int, where string, rng *rand.Rand, durable map[string]frontier.Outcome, hosts map[string]string) int {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run="+runPattern(t.Name()), "-test.count=1")
-	cmd.Env = append(os.Environ(), crashStoreEnv+"="+where)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
+	cmd := crashchild.Command(runPattern(t.Name()), crashStoreEnv+"="+where)
+	lines, err := crashchild.KillAfter(cmd, 1+rng.IntN(40), time.Duration(rng.IntN(3000))*time.Microsecond)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("round %d: %v", round, err)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	br := bufio.NewReader(out)
-	reported := 0
-	record := func(line string) {
+	for _, line := range lines {
 		var o int
 		var host, u string
 		if _, err := fmt.Sscanf(line, "%d %s %s", &o, &host, &u); err != nil {
@@ -105,29 +95,8 @@ func crashRound(t *testing.T, round int, where string, rng *rand.Rand, durable m
 		}
 		durable[u] = frontier.Outcome(o)
 		hosts[u] = host
-		reported++
 	}
-	for range 1 + rng.IntN(40) {
-		line, err := br.ReadString('\n')
-		if err != nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-			t.Fatalf("round %d: child stopped after %d reports: %v; stderr: %s", round, reported, err, stderr.String())
-		}
-		record(strings.TrimSuffix(line, "\n"))
-	}
-	time.Sleep(time.Duration(rng.IntN(3000)) * time.Microsecond) // a random moment, not a wait for anything
-	cmd.Process.Signal(syscall.SIGKILL)
-	rest, _ := io.ReadAll(br)
-	err = cmd.Wait()
-	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
-		t.Fatalf("round %d: child did not die by SIGKILL: %v\nstderr: %s", round, err, stderr.String())
-	}
-	lines := strings.Split(string(rest), "\n")
-	for _, ln := range lines[:len(lines)-1] { // the last line may be torn
-		record(ln)
-	}
-	return reported
+	return len(lines)
 }
 
 // runPattern is a -test.run pattern matching exactly the test named name
