@@ -213,14 +213,7 @@ func checkFinal(t *testing.T, dir string, expected map[string]int) (crawler.Stat
 	if st.State != crawler.StateFinished {
 		t.Errorf("final state %q, want finished", st.State)
 	}
-	exp := filepath.Join(t.TempDir(), "final.jsonl")
-	if code, out := runToEnd(t, 2*time.Minute, "export", "--dir", dir, "--format", "jsonl", "--include-decisions", "--out", exp); code != 0 {
-		t.Fatalf("export exited %d:\n%s", code, out)
-	}
-	counts, lines, err := CountJSONL(exp)
-	if err != nil {
-		t.Fatal(err)
-	}
+	counts, lines := exportCounts(t, 2*time.Minute, dir)
 	for u, n := range counts {
 		if n != 1 {
 			t.Errorf("%s exported %d times", u, n)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -114,6 +115,22 @@ func run(t *testing.T, args ...string) *Proc {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// exportCounts exports the crawl in dir as JSONL, decisions included
+// (trawl export, bounded by timeout), and returns how many lines name each
+// URL and the number of lines.
+func exportCounts(t *testing.T, timeout time.Duration, dir string) (map[string]int, int) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "export.jsonl")
+	if code, stdout := runToEnd(t, timeout, "export", "--dir", dir, "--format", "jsonl", "--include-decisions", "--out", out); code != 0 {
+		t.Fatalf("export exited %d:\n%s", code, stdout)
+	}
+	counts, lines, err := CountJSONL(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return counts, lines
 }
 
 // runToEnd runs trawl with args to completion (bounded by timeout) and
