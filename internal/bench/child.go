@@ -25,6 +25,23 @@ type usage struct {
 	Stdout           []byte
 }
 
+// pagesPerSec is pages over wall seconds: the one definition of a run's
+// throughput, whichever table or JSON file shows it.
+func (u usage) pagesPerSec(pages int) float64 {
+	if u.Wall <= 0 {
+		return 0
+	}
+	return float64(pages) / u.Wall.Seconds()
+}
+
+// cpuMsPerPage is CPU milliseconds per page.
+func (u usage) cpuMsPerPage(pages int) float64 {
+	if pages == 0 {
+		return 0
+	}
+	return float64(u.CPU.Microseconds()) / 1000 / float64(pages)
+}
+
 // runChild runs bin with args to completion and measures it. A non-zero
 // exit is an error that carries the child's stderr tail; the usage is
 // still filled in.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -49,19 +48,9 @@ type realResult struct {
 	Err     error
 }
 
-func (r realResult) pagesPerSec() float64 {
-	if r.Use.Wall <= 0 {
-		return 0
-	}
-	return float64(r.Fig.Pages) / r.Use.Wall.Seconds()
-}
+func (r realResult) pagesPerSec() float64 { return r.Use.pagesPerSec(r.Fig.Pages) }
 
-func (r realResult) cpuPerPage() float64 {
-	if r.Fig.Pages == 0 {
-		return 0
-	}
-	return float64(r.Use.CPU.Microseconds()) / 1000 / float64(r.Fig.Pages)
-}
+func (r realResult) cpuPerPage() float64 { return r.Use.cpuMsPerPage(r.Fig.Pages) }
 
 // runRealSites prepares each named site, serves it with nginx and runs the
 // three crawlers on it o.Repeat times, in rounds.
@@ -365,12 +354,5 @@ func writeRealJSON(path string, rs []realResult) error {
 			out[i].Err = r.Err.Error()
 		}
 	}
-	b, err := json.MarshalIndent(out, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode results: %w", err)
-	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		return fmt.Errorf("write results: %w", err)
-	}
-	return nil
+	return writeJSONFile(path, out)
 }

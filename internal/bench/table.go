@@ -16,20 +16,10 @@ type result struct {
 }
 
 // PagesPerSec is judged pages over wall seconds.
-func (r result) PagesPerSec() float64 {
-	if r.Use.Wall <= 0 {
-		return 0
-	}
-	return float64(r.Fig.Pages) / r.Use.Wall.Seconds()
-}
+func (r result) PagesPerSec() float64 { return r.Use.pagesPerSec(r.Fig.Pages) }
 
 // CPUPerPage is CPU milliseconds per judged page.
-func (r result) CPUPerPage() float64 {
-	if r.Fig.Pages == 0 {
-		return 0
-	}
-	return float64(r.Use.CPU.Microseconds()) / 1000 / float64(r.Fig.Pages)
-}
+func (r result) CPUPerPage() float64 { return r.Use.cpuMsPerPage(r.Fig.Pages) }
 
 const tableHead = "| crawler | pages | pages/s | wall s | CPU s | CPU ms/page | peak RSS MiB | coverage % | missing | unexpected | duplicates | robots viol. | nofollow viol. | trap | max per-host in-flight | exit |\n" +
 	"|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n"
