@@ -162,10 +162,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	if len(failed) > 0 {
-		return fmt.Errorf("runs that did not exit 0: %s", strings.Join(failed, ", "))
-	}
-	return nil
+	return failedRuns(failed)
 }
 
 // runProfile starts the profile's web and runs each crawler against it,
@@ -314,6 +311,23 @@ func writeJSON(path string, rs []result) error {
 		out[i] = toJSON(r)
 	}
 	return writeJSONFile(path, out)
+}
+
+// exitCell is a results table's exit column.
+func exitCell(err error) string {
+	if err != nil {
+		return "FAILED"
+	}
+	return "ok"
+}
+
+// failedRuns is the error of a benchmark mode whose runs named in failed
+// did not exit 0 (nil if none).
+func failedRuns(failed []string) error {
+	if len(failed) > 0 {
+		return fmt.Errorf("runs that did not exit 0: %s", strings.Join(failed, ", "))
+	}
+	return nil
 }
 
 func writeJSONFile(path string, out any) error {

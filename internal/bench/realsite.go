@@ -86,10 +86,7 @@ func runRealSites(ctx context.Context, o options, bins binaries, work string, st
 			failed = append(failed, fmt.Sprintf("%s/%s round %d", r.Site, r.Crawler, r.Round))
 		}
 	}
-	if len(failed) > 0 {
-		return fmt.Errorf("runs that did not exit 0: %s", strings.Join(failed, ", "))
-	}
-	return nil
+	return failedRuns(failed)
 }
 
 // prepareSite lays out a site's served directory under work.
@@ -247,14 +244,10 @@ const realTableHead = "| crawler | pages | missing | duplicates | disallowed | o
 func writeRealTable(w io.Writer, reachable int, rs []realResult) {
 	io.WriteString(w, realTableHead)
 	for _, r := range rs {
-		exit := "ok"
-		if r.Err != nil {
-			exit = "FAILED"
-		}
 		f := r.Fig
 		fmt.Fprintf(w, "| %s | %d / %d | %d | %d | %d | %d | %.2f | %.0f | %.2f | %.3f | %.1f | %d | %s |\n",
 			r.Crawler, f.Pages, reachable, f.Missing, f.Duplicates, f.Disallowed, f.Other, r.Use.Wall.Seconds(),
-			r.pagesPerSec(), r.Use.CPU.Seconds(), r.cpuPerPage(), float64(r.Use.MaxRSS)/(1<<20), f.LongestIdle.Milliseconds(), exit)
+			r.pagesPerSec(), r.Use.CPU.Seconds(), r.cpuPerPage(), float64(r.Use.MaxRSS)/(1<<20), f.LongestIdle.Milliseconds(), exitCell(r.Err))
 	}
 }
 

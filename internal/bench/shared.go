@@ -253,10 +253,6 @@ const sharedHead = "| frontier | pages | pages/s | wall s | workers' CPU s | wor
 func writeSharedTable(w io.Writer, rs []sharedRun) {
 	io.WriteString(w, sharedHead)
 	for _, r := range rs {
-		exit := "ok"
-		if r.Err != nil {
-			exit = "FAILED"
-		}
 		f := r.Fig
 		rcpu, rper, rcmd := "—", "—", "—"
 		if r.Workers > 0 && f.Pages > 0 {
@@ -266,7 +262,7 @@ func writeSharedTable(w io.Writer, rs []sharedRun) {
 		}
 		fmt.Fprintf(w, "| %s | %d | %.0f | %.2f | %.2f | %.3f | %s | %s | %s | %.1f | %.2f | %d | %d | %d | %d | %s |\n",
 			r.label(), f.Pages, r.PagesPerSec(), r.Use.Wall.Seconds(), r.Use.CPU.Seconds(), r.CPUPerPage(),
-			rcpu, rper, rcmd, float64(r.Use.MaxRSS)/(1<<20), f.Coverage, f.Duplicates, f.RobotsViol, r.Robots, f.MaxInFlight, exit)
+			rcpu, rper, rcmd, float64(r.Use.MaxRSS)/(1<<20), f.Coverage, f.Duplicates, f.RobotsViol, r.Robots, f.MaxInFlight, exitCell(r.Err))
 	}
 }
 
@@ -391,8 +387,5 @@ func runSharedProfiles(ctx context.Context, o options, ps []profile, bins binari
 			return err
 		}
 	}
-	if len(failed) > 0 {
-		return fmt.Errorf("runs that did not exit 0: %s", strings.Join(failed, ", "))
-	}
-	return nil
+	return failedRuns(failed)
 }

@@ -28,15 +28,11 @@ const tableHead = "| crawler | pages | pages/s | wall s | CPU s | CPU ms/page | 
 func writeTable(w io.Writer, rs []result) {
 	io.WriteString(w, tableHead)
 	for _, r := range rs {
-		exit := "ok"
-		if r.Err != nil {
-			exit = "FAILED"
-		}
 		f := r.Fig
 		fmt.Fprintf(w, "| %s | %d | %.0f | %.2f | %.2f | %.3f | %.1f | %.2f | %d | %d | %d | %d | %d | %d | %d | %s |\n",
 			r.Crawler, f.Pages, r.PagesPerSec(), r.Use.Wall.Seconds(), r.Use.CPU.Seconds(), r.CPUPerPage(),
 			float64(r.Use.MaxRSS)/(1<<20), f.Coverage, f.Missing, f.Unexpected, f.Duplicates, f.RobotsViol,
-			f.Nofollow, f.Trap, f.MaxInFlight, exit)
+			f.Nofollow, f.Trap, f.MaxInFlight, exitCell(r.Err))
 	}
 }
 
