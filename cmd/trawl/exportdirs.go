@@ -18,9 +18,11 @@ func (e *exportRun) checkDirs(env *cliEnv) int {
 			return exitUsage
 		}
 	}
-	if err := sameCrawl(e.dirs); err != nil {
-		env.errorf("%v", err)
-		return exitUsage
+	if len(e.dirs) > 1 { // one directory is one crawl: nothing to compare
+		if err := sameCrawl(e.dirs); err != nil {
+			env.errorf("%v", err)
+			return exitUsage
+		}
 	}
 	for _, dir := range e.dirs {
 		st, _ := crawler.ReadStatus(dir)
@@ -33,9 +35,9 @@ func (e *exportRun) checkDirs(env *cliEnv) int {
 type exportDir struct {
 	path   string
 	fi     os.FileInfo
-	worker workerInfo // its worker.json, if shared
-	shared bool       // a worker of a shared crawl
-	cfg    crawler.Config
+	worker workerInfo     // its worker.json, if shared
+	shared bool           // a worker of a shared crawl
+	cfg    crawler.Config // a worker's: its crawl's scope
 }
 
 func readExportDir(path string) (exportDir, error) {
@@ -46,6 +48,9 @@ func readExportDir(path string) (exportDir, error) {
 	}
 	if d.worker, d.shared, err = readWorker(path); err != nil {
 		return d, fmt.Errorf("export: %w", err)
+	}
+	if !d.shared {
+		return d, nil
 	}
 	if d.cfg, err = crawler.LoadConfig(path); err != nil {
 		return d, fmt.Errorf("export: %w", err)
