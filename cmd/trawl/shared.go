@@ -7,10 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -562,5 +565,19 @@ func sharedStatus(env *cliEnv, rawURL, name string, asJSON bool) int {
 	for _, w := range st.Workers {
 		fmt.Fprintf(env.stdout, "    %s: %d leases, heartbeat deadline %s\n", w.Incarnation, w.Leases, w.Deadline.UTC().Format(time.RFC3339))
 	}
+	writeOwedReparses(env.stdout, st.Reparses)
 	return exitOK
+}
+
+// writeOwedReparses lists the workers that owe re-extractions (pages they
+// stored, found on a shorter path): only they can read those pages, and
+// the crawl ends once they have.
+func writeOwedReparses(w io.Writer, owed map[string]int64) {
+	if len(owed) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "  re-extractions owed (pages found on a shorter path: the worker that stored each must read it; resume it if it is not running):\n")
+	for _, wid := range slices.Sorted(maps.Keys(owed)) {
+		fmt.Fprintf(w, "    worker_id %s (in its --dir's %s): %d\n", wid, workerFile, owed[wid])
+	}
 }

@@ -58,7 +58,16 @@ func info(t testing.TB, cl *redis.Client, section string, fields ...string) map[
 // redis-server with AOF appendfsync always.
 //
 //	make bench-redis
-func BenchmarkRedisCrawlCosts(b *testing.B) {
+func BenchmarkRedisCrawlCosts(b *testing.B) { crawlCosts(b, Globals{PerHost: 4}) }
+
+// BenchmarkRedisCrawlCostsShortestDepth is the same crawl with a depth
+// limit: the seen-set is the hash u (depth.go), each child probes it, and
+// each completion records where its URL went.
+func BenchmarkRedisCrawlCostsShortestDepth(b *testing.B) {
+	crawlCosts(b, Globals{PerHost: 4, ShortestDepth: true, MaxDepth: 5})
+}
+
+func crawlCosts(b *testing.B, g Globals) {
 	for range b.N {
 		srv := redistest.Start(b)
 		ctx := context.Background()
@@ -66,7 +75,7 @@ func BenchmarkRedisCrawlCosts(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, _, err := Init(ctx, cl, srv.URL(), "bench", []byte("{}"), Globals{PerHost: 4}); err != nil {
+		if _, _, err := Init(ctx, cl, srv.URL(), "bench", []byte("{}"), g); err != nil {
 			b.Fatal(err)
 		}
 		f, err := Open(ctx, Options{URL: srv.URL(), Crawl: "bench", WorkerID: "w1", LeaseTTL: time.Minute})

@@ -131,6 +131,11 @@ type Status struct {
 	Workers []Worker       `json:"workers"`
 	Drained bool           `json:"drained"`
 	Config  []byte         `json:"-"`
+	// Reparses are the re-extractions each worker id owes (a depth-limited
+	// crawl, depth.go): pages it stored that were found on a shorter path.
+	// The crawl does not end while any is owed, so a worker that owes some
+	// and is not running must be resumed.
+	Reparses map[string]int64 `json:"reparses_owed,omitempty"`
 }
 
 // ReadStatus reads a crawl's counters and live workers. ok is false if no
@@ -162,6 +167,9 @@ func ReadStatus(ctx context.Context, cl *redis.Client, rawURL, name string) (Sta
 			return Status{}, false, wrapErr(rawURL, "read workers", err)
 		}
 		st.Workers = append(st.Workers, Worker{Incarnation: inc, Deadline: time.UnixMicro(int64(w.Score)), Leases: k})
+	}
+	if st.Reparses, err = owedReparses(ctx, cl, p); err != nil {
+		return Status{}, false, wrapErr(rawURL, "read owed re-extractions", err)
 	}
 	d, err := scriptDrained.Run(ctx, cl, []string{p + "cfg"}, p).Int()
 	if err != nil {

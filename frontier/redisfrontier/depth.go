@@ -1,8 +1,12 @@
 package redisfrontier
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/trawl-crawler/trawl/frontier"
 )
@@ -273,4 +277,34 @@ func appendChildren(args []any, children []frontier.Item) []any {
 		args = append(args, fingerprint(it.URL), it.Host, it.Depth, record(it.URL, it.Parent, it.Tag, it.Depth, 0, it.Redirects))
 	}
 	return args
+}
+
+// owedReparses counts the re-extractions each worker id owes, pending or
+// handed out (nil when none is owed).
+func owedReparses(ctx context.Context, cl *redis.Client, p string) (map[string]int64, error) {
+	if n, err := cl.HGet(ctx, p+"st", "reparse").Int64(); err != nil || n == 0 {
+		if errors.Is(err, redis.Nil) {
+			err = nil
+		}
+		return nil, err
+	}
+	wids, err := cl.HKeys(ctx, p+"winc").Result()
+	if err != nil {
+		return nil, err
+	}
+	owed := map[string]int64{}
+	for _, wid := range wids {
+		pending, err := cl.ZCard(ctx, p+"rp:"+wid).Result()
+		if err != nil {
+			return nil, err
+		}
+		out, err := cl.HLen(ctx, p+"rpf:"+wid).Result()
+		if err != nil {
+			return nil, err
+		}
+		if pending+out > 0 {
+			owed[wid] = pending + out
+		}
+	}
+	return owed, nil
 }

@@ -2,6 +2,7 @@ package redisfrontier
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -30,6 +31,21 @@ func drained(t *testing.T, f *Frontier, want bool) {
 	}
 }
 
+// owed checks the re-extractions status reports owed per worker id.
+func owed(t *testing.T, srv *redistest.Server, want map[string]int64) {
+	t.Helper()
+	ctx := context.Background()
+	cl, err := Dial(ctx, srv.URL(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	st, _, err := ReadStatus(ctx, cl, srv.URL(), "t")
+	if err != nil || fmt.Sprint(st.Reparses) != fmt.Sprint(want) {
+		t.Fatalf("status: re-extractions owed %v, %v; want %v", st.Reparses, err, want)
+	}
+}
+
 // TestReparseBelongsToItsWorker: a page fetched by worker w1 and found on
 // a shorter path by worker w2 is re-extracted by w1 only (its page is in
 // w1's store); a w1 killed with the re-extraction out gets it back when it
@@ -50,6 +66,7 @@ func TestReparseBelongsToItsWorker(t *testing.T) {
 	addOne(t, w2, frontier.Item{URL: "http://a/p", Host: "a", Depth: 1, Parent: "short"})
 	noLease(t, w2, "w2 with w1's re-extraction owed")
 	drained(t, w2, false)
+	owed(t, srv, map[string]int64{"w1": 1})
 
 	r := mustNext(t, w1)
 	if !r.Reparse || r.URL != "http://a/p" || r.Depth != 1 || r.Parent != "short" || string(r.Locator) != "w1 at 42" || r.Tag != "t1" {
@@ -81,6 +98,7 @@ func TestReparseBelongsToItsWorker(t *testing.T) {
 		t.Fatal(err)
 	}
 	drained(t, w2, true)
+	owed(t, srv, nil)
 	if s := w2.Stats(); s.Done != 1 || s.Failed != 1 || s.Queued != 0 || s.Leased != 0 {
 		t.Fatalf("stats %+v: a re-extraction must count nothing", s)
 	}
