@@ -20,17 +20,7 @@ import (
 // set of pages fetched with the web's breadth-first reference, exactly.
 // The longer loop is TestTortureDepthKill9 (internal/torture).
 func TestKill9MaxDepthIsShortest(t *testing.T) {
-	if testing.Short() {
-		t.Skip("spawns processes")
-	}
-	web, err := depthweb.Start(depthweb.Config{Seed: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer web.Close()
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewPCG(seed, 11))
+	web, rng := startDepthWeb(t, 2, 11)
 	for n := 1; n <= 6; n++ {
 		web.Reset()
 		dir := filepath.Join(t.TempDir(), "state")
@@ -40,6 +30,24 @@ func TestKill9MaxDepthIsShortest(t *testing.T) {
 			t.Errorf("%d kills: %v", kills, err)
 		}
 	}
+}
+
+// startDepthWeb skips in -short mode (the tests spawn processes), starts
+// the depth web with links drawn from webSeed, and returns it with a
+// random source for the kills (its seed logged; stream tells tests apart).
+func startDepthWeb(t *testing.T, webSeed, stream uint64) (*depthweb.Web, *rand.Rand) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	web, err := depthweb.Start(depthweb.Config{Seed: webSeed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(web.Close)
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	return web, rand.New(rand.NewPCG(seed, stream))
 }
 
 // killAndResume runs trawl crawl at --max-depth n in dir, SIGKILLs it up to

@@ -2,13 +2,11 @@ package main
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/trawl-crawler/trawl/crawler"
 	"github.com/trawl-crawler/trawl/internal/depthweb"
@@ -24,18 +22,8 @@ import (
 // shorter path must have its links extracted again by the worker that
 // stored it. Every page is stored once across the two stores.
 func TestSharedMaxDepthIsShortest(t *testing.T) {
-	if testing.Short() {
-		t.Skip("spawns processes")
-	}
+	web, rng := startDepthWeb(t, 3, 29)
 	srv := redistest.Start(t)
-	web, err := depthweb.Start(depthweb.Config{Seed: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer web.Close()
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewPCG(seed, 29))
 	for n := 2; n <= 6; n++ {
 		web.Reset()
 		base := t.TempDir()

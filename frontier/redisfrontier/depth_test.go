@@ -34,13 +34,7 @@ func drained(t *testing.T, f *Frontier, want bool) {
 // owed checks the re-extractions status reports owed per worker id.
 func owed(t *testing.T, srv *redistest.Server, want map[string]int64) {
 	t.Helper()
-	ctx := context.Background()
-	cl, err := Dial(ctx, srv.URL(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	st, _, err := ReadStatus(ctx, cl, srv.URL(), "t")
+	st, _, err := ReadStatus(context.Background(), dialTest(t, srv), srv.URL(), "t")
 	if err != nil || fmt.Sprint(st.Reparses) != fmt.Sprint(want) {
 		t.Fatalf("status: re-extractions owed %v, %v; want %v", st.Reparses, err, want)
 	}

@@ -7,20 +7,28 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/trawl-crawler/trawl/frontier"
 	"github.com/trawl-crawler/trawl/internal/redistest"
 )
 
-// newCrawl creates crawl "t" on srv with g and opens worker wid on it.
-func newCrawl(t *testing.T, srv *redistest.Server, g Globals) {
+// dialTest connects to srv for the test's own reads and setup; the
+// client closes at the end of the test.
+func dialTest(t *testing.T, srv *redistest.Server) *redis.Client {
 	t.Helper()
-	ctx := context.Background()
-	cl, err := Dial(ctx, srv.URL(), nil)
+	cl, err := Dial(context.Background(), srv.URL(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cl.Close()
-	if _, _, err := Init(ctx, cl, srv.URL(), "t", []byte("{}"), g); err != nil {
+	t.Cleanup(func() { cl.Close() })
+	return cl
+}
+
+// newCrawl creates crawl "t" on srv with g.
+func newCrawl(t *testing.T, srv *redistest.Server, g Globals) {
+	t.Helper()
+	if _, _, err := Init(context.Background(), dialTest(t, srv), srv.URL(), "t", []byte("{}"), g); err != nil {
 		t.Fatal(err)
 	}
 }
