@@ -15,13 +15,20 @@ import (
 
 // TestSharedMaxDepthIsShortest crawls the depth web (internal/depthweb:
 // a fast host's long chains reach pages before a slow host's short links)
-// with two workers of one shared crawl at --max-depth 2…6, SIGKILLs
-// worker 1 once in every other crawl and resumes it, and compares the
+// with two workers of one shared crawl at --max-depth 2…6, SIGKILLs a
+// random worker once in every other crawl and resumes it, and compares the
 // pages fetched with the web's breadth-first reference, exactly: a page
 // one worker fetched at a first-come depth and the other found on a
 // shorter path must have its links extracted again by the worker that
 // stored it. Every page is stored once across the two stores.
 func TestSharedMaxDepthIsShortest(t *testing.T) {
+	sharedDepthLoop(t, func(n int) int { return n % 2 })
+}
+
+// sharedDepthLoop runs the shared depth crawls at --max-depth 2…6 with
+// killsAt(n) SIGKILLs of random workers in the crawl at n, each after 1–12
+// more page requests, the killed worker resumed at once.
+func sharedDepthLoop(t *testing.T, killsAt func(n int) int) {
 	web, rng := startDepthWeb(t, 3, 29)
 	srv := redistest.Start(t)
 	for n := 2; n <= 6; n++ {
@@ -39,17 +46,19 @@ func TestSharedMaxDepthIsShortest(t *testing.T) {
 			return a
 		}
 		ps := []*childProc{child(t, args(0)...), child(t, args(1)...)}
-		kills := n % 2
-		if kills > 0 {
+		kills := killsAt(n)
+		for range kills {
 			select {
-			case <-web.AfterRequests(web.Requests() + 2 + rng.IntN(15)):
+			case <-web.AfterRequests(web.Requests() + 1 + rng.IntN(12)):
 			case <-ps[0].done:
+			case <-ps[1].done:
 			case <-beforeDeadline(t):
 				t.Fatalf("max-depth %d: the crawl hung", n)
 			}
-			ps[0].cmd.Process.Signal(syscall.SIGKILL)
-			ps[0].wait(t)
-			ps[0] = child(t, args(0)...)
+			i := rng.IntN(len(ps))
+			ps[i].cmd.Process.Signal(syscall.SIGKILL)
+			ps[i].wait(t)
+			ps[i] = child(t, args(i)...) // a worker that had finished resumes to find the crawl over
 		}
 		for i, p := range ps {
 			if code := p.wait(t); code != 0 {

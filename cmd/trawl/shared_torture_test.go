@@ -15,3 +15,14 @@ func TestTortureSharedKill9(t *testing.T) {
 	}
 	sharedKillLoop(t, kills)
 }
+
+// TestTortureSharedDepthKill9 is the long form of
+// TestSharedMaxDepthIsShortest: TORTURE_KILLS (default 4) SIGKILLs of
+// random workers in each of the five depth-limited shared crawls.
+func TestTortureSharedDepthKill9(t *testing.T) {
+	kills := 4
+	if n := envKills(); n > 0 {
+		kills = n
+	}
+	sharedDepthLoop(t, func(int) int { return kills })
+}
