@@ -570,8 +570,8 @@ func sharedStatus(env *cliEnv, rawURL, name string, asJSON bool) int {
 }
 
 // writeOwedReparses lists the workers that owe re-extractions (pages they
-// stored, found on a shorter path): only they can read those pages, and
-// the crawl ends once they have.
+// stored, found on a shorter path): only they can read those pages, so
+// one that is not running does its own when it is resumed.
 func writeOwedReparses(w io.Writer, owed map[string]int64) {
 	if len(owed) == 0 {
 		return

@@ -133,8 +133,8 @@ type Status struct {
 	Config  []byte         `json:"-"`
 	// Reparses are the re-extractions each worker id owes (a depth-limited
 	// crawl, depth.go): pages it stored that were found on a shorter path.
-	// The crawl does not end while any is owed, so a worker that owes some
-	// and is not running must be resumed.
+	// A live worker's hold the crawl open; one that is not running does
+	// its own when it is resumed.
 	Reparses map[string]int64 `json:"reparses_owed,omitempty"`
 }
 

@@ -39,11 +39,13 @@ import (
 // sweep of the worker's incarnation (SIGKILL, a missed deadline, Leave, a
 // rejoin) puts rpf:WID back in rp:WID, so a re-extraction is never lost;
 // it waits for its worker to come back (the worker id lives in its --dir,
-// with the pages). The counter `reparse` (pending and in flight) keeps the
-// crawl from ending while any is owed: the pages of a worker that never
-// comes back are lost with its --dir anyway. The alternative, fetching the
-// page again on any worker, would store it in two workers' stores and count
-// it twice (docs/ARCHITECTURE.md, "Shortest depth").
+// with the pages). The crawl does not end while a live worker owes one
+// (the counter `reparse`, pending and in flight, is the fast check); one
+// owed by a worker that is not running does not hold the others: that
+// worker does it when it rejoins, and crawls what it finds. The
+// alternative, fetching the page again on any worker, would store it in
+// two workers' stores and count it twice (docs/ARCHITECTURE.md, "Shortest
+// depth").
 const luaDepth = `
 -- maxDepth is the crawl's depth limit (-1: none, first-come depths).
 local mdcache
@@ -222,6 +224,16 @@ local function endReparse(wid, fp, release)
   else
     redis.call('HINCRBY', P .. 'st', 'reparse', -1)
   end
+end
+-- liveOwe reports whether a live worker owes a re-extraction. One that is
+-- not running does not hold the crawl open: it does its own when it
+-- rejoins (only it can), and queues what they find then.
+local function liveOwe()
+  for _, inc in ipairs(redis.call('ZRANGE', P .. 'workers', 0, -1)) do
+    local wid = widOf(inc)
+    if redis.call('ZCARD', P .. 'rp:' .. wid) + redis.call('HLEN', P .. 'rpf:' .. wid) > 0 then return true end
+  end
+  return false
 end
 -- settle records where a lease's URL fp went (outcome 1 done, 2/3 final,
 -- else member requeued in host) with a depth limit.

@@ -139,3 +139,37 @@ func TestLoweredWhileLeasedThenSwept(t *testing.T) {
 		t.Fatalf("got %+v, want http://a/x lowered to depth 1 ahead of http://a/z", l)
 	}
 }
+
+// TestOwedReparseOfAStoppedWorker: a re-extraction owed by a worker that
+// is not running does not keep the others from finishing; the worker does
+// it when it rejoins, and the crawl is open again meanwhile.
+func TestOwedReparseOfAStoppedWorker(t *testing.T) {
+	srv := redistest.Start(t)
+	newCrawl(t, srv, Globals{PerHost: 4, ShortestDepth: true, MaxDepth: 3})
+	w1 := openWorker(t, srv, "w1", time.Minute)
+	w2 := openWorker(t, srv, "w2", time.Minute)
+	addOne(t, w1, frontier.Item{URL: "http://a/p", Host: "a", Depth: 3})
+	l := mustNext(t, w1)
+	if err := complete(t, w1, frontier.Completion{Lease: l, Outcome: frontier.Done, Locator: []byte("L")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	addOne(t, w2, frontier.Item{URL: "http://a/p", Host: "a", Depth: 1})
+	owed(t, srv, map[string]int64{"w1": 1})
+	noLease(t, w2, "w2 with a stopped w1's re-extraction owed")
+	drained(t, w2, true)
+
+	w1b := openWorker(t, srv, "w1", time.Minute)
+	drained(t, w2, false)
+	r := mustNext(t, w1b)
+	if !r.Reparse || r.Depth != 1 || string(r.Locator) != "L" {
+		t.Fatalf("w1 rejoined and got %+v, want its re-extraction", r)
+	}
+	if err := complete(t, w1b, frontier.Completion{Lease: r, Outcome: frontier.Done}); err != nil {
+		t.Fatal(err)
+	}
+	drained(t, w2, true)
+	owed(t, srv, nil)
+}

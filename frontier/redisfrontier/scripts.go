@@ -550,14 +550,14 @@ if redis.call('ZSCORE', P .. 'workers', inc) then return sweep(inc, perhost, rga
 return -1
 `)
 
-// scriptDrained reports 1 when nothing is queued, leased or owed a
-// re-extraction (depth.go) anywhere, or
+// scriptDrained reports 1 when nothing is queued or leased anywhere and no
+// live worker owes a re-extraction (depth.go), or
 // when --max-pages is reached and nothing is leased: the crawl is over.
 var scriptDrained = redis.NewScript(luaLib + `
 local perhost, delay, maxpages, rgate = cfg()
 local s = redis.call('HMGET', P .. 'st', 'queued', 'leased', 'done', 'failed', 'reparse')
 if num(s[2]) > 0 then return 0 end
-if num(s[1]) == 0 and num(s[5]) == 0 then return 1 end
+if num(s[1]) == 0 and (num(s[5]) == 0 or not liveOwe()) then return 1 end
 if maxpages > 0 and num(s[3]) + num(s[4]) >= maxpages then return 1 end
 return 0
 `)
