@@ -44,6 +44,9 @@ func runCrawl(ctx context.Context, env *cliEnv, args []string, resume bool) int 
 		}
 		return runShared(ctx, env, r)
 	}
+	if refuseWorkerDir(env, r.fc.Dir) {
+		return exitUsage
+	}
 	if code, ok := r.settleConfig(env); !ok {
 		return code
 	}

@@ -47,6 +47,20 @@ func (s *sharedFlags) define(fs *crawlFlagSet) {
 	fs.group("Shared frontier (several workers)", "frontier", "crawl", "lease-ttl", "redis-wait")
 }
 
+// refuseWorkerDir refuses crawl, resume or recrawl without --frontier in
+// the directory of a worker of a shared crawl (its crawl is in Redis): a
+// resume failed there on the missing frontier.db, with a cryptic error,
+// and a summary that advised the same command again.
+func refuseWorkerDir(env *cliEnv, dir string) bool {
+	wi, ok, err := readWorker(dir)
+	if err != nil || !ok {
+		return false
+	}
+	env.errorf("%s is a worker of the shared crawl %q: continue it with trawl resume --frontier %s --dir %s (the Redis URL with its password, if it has one)",
+		dir, wi.Crawl, wi.Frontier, dir)
+	return true
+}
+
 // sharedRecrawl refuses `trawl recrawl --frontier` (before, it ran as a
 // plain resume and started no pass): a pass queues every finished URL
 // again with its validators, and the Redis frontier keeps no record of

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,5 +20,25 @@ func TestSharedRecrawlRefused(t *testing.T) {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
 		}
+	}
+}
+
+// A worker's directory of a shared crawl, given without --frontier, is
+// refused with the command that continues it, and nothing is written in
+// it (resume failed there on the missing frontier.db).
+func TestSharedWorkerDirNeedsFrontier(t *testing.T) {
+	dir := t.TempDir()
+	if err := writeWorker(dir, workerInfo{Frontier: "redis://10.0.0.5:6379/0", Crawl: "example.com", WorkerID: "abc"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"resume", "recrawl"} {
+		code, out, errOut := cli(t, "", cmd, "--dir", dir, "--progress", "off")
+		if code != exitUsage || !strings.Contains(errOut, "worker of the shared crawl \"example.com\"") ||
+			!strings.Contains(errOut, "trawl resume --frontier redis://10.0.0.5:6379/0 --dir "+dir) {
+			t.Errorf("%s: exit %d, want %d naming the crawl and the command\nstdout: %s\nstderr: %s", cmd, code, exitUsage, out, errOut)
+		}
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("the worker directory changed: %v", ents)
 	}
 }
