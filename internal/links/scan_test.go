@@ -110,10 +110,10 @@ func TestScanMatchesTokenizer(t *testing.T) {
 
 // Pages of the test web shaped like real ones (varied sizes and link
 // counts, markup filler, <base>, nofollow, malformed pages), whole and cut
-// at 20 or so places, and every page of a directory named by
+// at 10 or so places, and every page of a directory named by
 // TRAWL_SCAN_PAGES (e.g. /usr/share/doc/postgresql-doc-15/html) whole.
 func TestScanMatchesTokenizerPages(t *testing.T) {
-	web, err := testweb.Start(testweb.Config{Hosts: 2, PagesPerHost: 40, FanOut: 12, Varied: true, Features: testweb.Clean(), Seed: 7})
+	web, err := testweb.Start(testweb.Config{Hosts: 2, PagesPerHost: 20, FanOut: 12, Varied: true, Features: testweb.Clean(), Seed: 7})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestScanMatchesTokenizerPages(t *testing.T) {
 			pages = append(pages, rec.Body.Bytes())
 		}
 	}
-	if len(pages) < 40 {
+	if len(pages) < 20 {
 		t.Fatalf("only %d HTML pages from the test web", len(pages))
 	}
 	check := func(name string, body []byte) {
@@ -137,7 +137,7 @@ func TestScanMatchesTokenizerPages(t *testing.T) {
 		}
 	}
 	for i, p := range pages {
-		for cut := len(p); cut > 0; cut -= 97 + len(p)/20 {
+		for cut := len(p); cut > 0; cut -= 97 + len(p)/10 {
 			check(fmt.Sprintf("page %d cut at %d", i, cut), p[:cut])
 		}
 	}
