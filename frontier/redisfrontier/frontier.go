@@ -282,7 +282,12 @@ func (f *Frontier) Next(now time.Time) (frontier.Lease, bool, time.Duration, err
 
 // Begin reserves the start of one of l's requests on Redis's clock: at
 // least the host's gap after the previous start reserved by any worker. It
-// costs a round trip, so it is skipped for hosts without a gap.
+// costs a round trip, so it is skipped for hosts without a gap. The wait
+// it returns counts from now to the reserved start (converted from Redis's
+// clock), not from when the script ran: a call that reached Redis late (a
+// busy Redis, a descheduled worker) would otherwise send its request that
+// much before the start Redis reserved, closer than the gap to another
+// worker's request.
 func (f *Frontier) Begin(l frontier.Lease, now time.Time) time.Duration {
 	f.mu.Lock()
 	li := f.leases[l.URL]
@@ -301,7 +306,12 @@ func (f *Frontier) Begin(l frontier.Lease, now time.Time) time.Duration {
 		f.breakWith(wrapErr(f.url, "reserve a request start", err))
 		return 0
 	}
-	return time.Duration(us) * time.Microsecond
+	if us == 0 {
+		return 0
+	}
+	// Never negative: the reservation is at or after the script's now,
+	// which follows the caller's now but for the offset's error.
+	return max(0, f.fromRedis(us).Sub(now))
 }
 
 // Sent records that one of l's requests went out at at, later than Begin

@@ -325,8 +325,10 @@ return {0, 1000}
 
 // scriptBegin reserves a request start for host: the later of now and
 // the last reserved start plus the host's gap; the host's next lease
-// starts no earlier than that plus the gap. ARGV: P, host. Returns the wait
-// in µs.
+// starts no earlier than that plus the gap. ARGV: P, host. Returns the
+// reserved start (µs, Redis clock; 0 for a host without a gap): a wait
+// counted from the script's now would start the request early by however
+// long the call took to reach Redis.
 var scriptBegin = redis.NewScript(luaLib + `
 local host = ARGV[2]
 local perhost, delay, maxpages, rgate = cfg()
@@ -341,7 +343,7 @@ if start + gap > num(h[3]) then
   redis.call('HSET', hk, 'next', start + gap)
   fix(host, perhost, rgate)
 end
-return start - now
+return start
 `)
 
 // scriptSent records that a request of host went out now, later than its
