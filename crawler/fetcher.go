@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptrace"
+	"sync"
 	"time"
 
 	"github.com/trawl-crawler/trawl/crawler/fetch"
@@ -167,11 +168,17 @@ func (e *engine) fetchOne(l frontier.Lease) {
 	// stalled past the planned Lease.Start.
 	// If the write itself then comes late (a stall after the reservation),
 	// the frontier learns the real time (Sent): later requests of the host
-	// are spaced from it.
+	// are spaced from it. Sent runs beside the write, never before it: the
+	// hooks run in the connection's write loop ahead of its flush, so a
+	// Sent round trip there held the request back (158 ms to a busy Redis
+	// was measured) while reporting the earlier time, and another worker's
+	// request reached the server 2 ms after it.
 	// A shared frontier that could not reserve the start (Redis out of
 	// reach) is broken: the request must not go out unspaced, so it is
 	// cancelled and its connection closed before anything is written.
 	var reserved time.Time // of the request being sent (a lease's requests are sequential)
+	var sent sync.WaitGroup
+	defer sent.Wait()
 	reqCtx, cancelReq := context.WithCancelCause(e.hardCtx)
 	defer cancelReq(nil)
 	ctx := httptrace.WithClientTrace(reqCtx, &httptrace.ClientTrace{
@@ -182,9 +189,9 @@ func (e *engine) fetchOne(l frontier.Lease) {
 				info.Conn.Close()
 			}
 		},
-		WroteHeaders: func() {
-			if now := time.Now(); now.Sub(reserved) > lateSend {
-				e.fr.Sent(l, now)
+		WroteRequest: func(info httptrace.WroteRequestInfo) {
+			if now := time.Now(); info.Err == nil && now.Sub(reserved) > lateSend {
+				sent.Go(func() { e.fr.Sent(l, now) })
 			}
 		},
 	})
