@@ -21,9 +21,11 @@
 //   - The judge keys requests by the same canonical form as Expected (lower
 //     case host, no :80, dot segments resolved, no fragment, utm_*/gclid/fbclid
 //     dropped). Per-host in-flight spans the whole handler (latency
-//     included); gaps are between request starts. A page request is a
-//     robots violation if robots.txt disallows it for "trawl" or if no
-//     robots.txt request to that host has yet had a non-5xx answer.
+//     included); gaps are between request starts, a start being the
+//     kernel's receive time of the request's bytes (arrival.go), not when
+//     its handler ran. A page request is a robots violation if robots.txt
+//     disallows it for "trawl" or if no robots.txt request to that host has
+//     yet had a non-5xx answer.
 //   - First-request state (transient errors, the robots.txt that fails once)
 //     lives in the judge, so Reset makes a fresh run see them again.
 package testweb

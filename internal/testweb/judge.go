@@ -29,7 +29,7 @@ type hostRecord struct {
 	robotsAnswered bool // a robots.txt request got a non-5xx answer
 	inFlight       int
 	maxInFlight    int
-	last           time.Time
+	starts         startTimes // recent request starts (arrival.go)
 	minGap         time.Duration
 	gaps           int
 }
@@ -66,13 +66,14 @@ type visit struct {
 	n    int        // this request's ordinal for its URL (robots: for its host), from 1
 }
 
-// enterRobots records the start of a robots.txt request. willAnswer is the
-// status the server is about to give, decided from the returned ordinal.
-func (j *judge) enterRobots(host string, status func(n int) int) (visit, int) {
+// enterRobots records the start (at) of a robots.txt request. willAnswer
+// is the status the server is about to give, decided from the returned
+// ordinal.
+func (j *judge) enterRobots(host string, at time.Time, status func(n int) int) (visit, int) {
 	j.requests.Add(1)
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	hr := j.startHost(host)
+	hr := j.startHost(host, at)
 	hr.robots++
 	code := status(hr.robots)
 	if code < 500 {
@@ -81,14 +82,14 @@ func (j *judge) enterRobots(host string, status func(n int) int) (visit, int) {
 	return visit{host: hr, n: hr.robots}, code
 }
 
-// enterPage records the start of a request for canonical URL key on a site
-// host (site == true) or elsewhere. transient reports whether the answer
+// enterPage records the start (at) of a request for canonical URL key on a
+// site host (site == true) or elsewhere. transient reports whether the answer
 // will be a deliberate transient error given the URL's request ordinal.
-func (j *judge) enterPage(host, key string, site, disallowed, hidden, trap bool, transient func(n int) bool) (visit, bool) {
+func (j *judge) enterPage(host string, at time.Time, key string, site, disallowed, hidden, trap bool, transient func(n int) bool) (visit, bool) {
 	j.requests.Add(1)
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	hr := j.startHost(host)
+	hr := j.startHost(host, at)
 	ur := j.urls[key]
 	if ur == nil {
 		ur = &urlRecord{}
@@ -115,21 +116,21 @@ func (j *judge) enterPage(host, key string, site, disallowed, hidden, trap bool,
 	return visit{host: hr, url: ur, n: ur.requests}, isTransient
 }
 
-// startHost updates in-flight and gap figures; j.mu is held.
-func (j *judge) startHost(host string) *hostRecord {
+// startHost updates in-flight and gap figures for a request that started
+// at at; j.mu is held. Handlers may run out of the order their requests
+// arrived in, so the gap is to the nearest recorded start either side.
+func (j *judge) startHost(host string, at time.Time) *hostRecord {
 	hr := j.hosts[host]
 	if hr == nil {
 		hr = &hostRecord{}
 		j.hosts[host] = hr
 	}
-	now := time.Now()
-	if !hr.last.IsZero() {
-		if g := now.Sub(hr.last); hr.gaps == 0 || g < hr.minGap {
+	if g, ok := hr.starts.add(at); ok {
+		if hr.gaps == 0 || g < hr.minGap {
 			hr.minGap = g
 		}
 		hr.gaps++
 	}
-	hr.last = now
 	hr.inFlight++
 	hr.maxInFlight = max(hr.maxInFlight, hr.inFlight)
 	return hr

@@ -56,9 +56,10 @@ func Start(cfg Config) (*Web, error) {
 		WriteTimeout:      5 * time.Minute, // the 50 MB page to a slow reader
 		IdleTimeout:       90 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return w.ctx },
+		ConnContext:       connContext,
 		ErrorLog:          log.New(io.Discard, "", 0),
 	}
-	go func() { w.served <- w.srv.Serve(w.ln) }()
+	go func() { w.served <- w.srv.Serve(stamped(w.ln)) }()
 	return w, nil
 }
 
@@ -137,7 +138,7 @@ func (w *Web) serve(rw http.ResponseWriter, r *http.Request) {
 	}
 	p := cleanPath(r.URL.EscapedPath())
 	if h != nil && p == "/robots.txt" {
-		v, code := w.judge.enterRobots(host, func(n int) int {
+		v, code := w.judge.enterRobots(host, arrival(r.Context()), func(n int) int {
 			if n == 1 && h.robots.firstStatus != 0 {
 				return h.robots.firstStatus
 			}
@@ -167,7 +168,7 @@ func (w *Web) serve(rw http.ResponseWriter, r *http.Request) {
 		trap = w.cfg.Features.Trap && strings.HasPrefix(p, "/cal/")
 	}
 	key := canonURL(host, p, r.URL.RawQuery)
-	v, transient := w.judge.enterPage(host, key, h != nil, disallowed, n != nil && n.hidden, trap,
+	v, transient := w.judge.enterPage(host, arrival(r.Context()), key, h != nil, disallowed, n != nil && n.hidden, trap,
 		func(k int) bool { return k == 1 && n != nil && n.firstStatus != 0 })
 	defer func() { w.judge.exit(v, cw.status, cw.n) }()
 	if !w.admit(r.Context()) || !w.pause(r.Context()) {
