@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http/httptrace"
 	"sync"
 	"time"
@@ -165,7 +166,8 @@ func (e *engine) fetchOne(l frontier.Lease) {
 	// frontier when it may go out once it has its connection, just before
 	// it is written: so the gap between request starts holds as the server
 	// sees it, even when a connection took a while to open or the machine
-	// stalled past the planned Lease.Start.
+	// stalled past the planned Lease.Start. Just before the flush, a
+	// reservation that has passed is renewed (Rebegin, in WroteHeaders).
 	// If the write itself then comes late (a stall after the reservation),
 	// the frontier learns the real time (Sent): later requests of the host
 	// are spaced from it. Sent runs beside the write, never before it: the
@@ -181,12 +183,35 @@ func (e *engine) fetchOne(l frontier.Lease) {
 	defer sent.Wait()
 	reqCtx, cancelReq := context.WithCancelCause(e.hardCtx)
 	defer cancelReq(nil)
+	var conn net.Conn // of the request being sent
 	ctx := httptrace.WithClientTrace(reqCtx, &httptrace.ClientTrace{
 		GotConn: func(info httptrace.GotConnInfo) {
+			conn = info.Conn
 			reserved = e.begin(reqCtx, l)
 			if err := e.mayStart(); err != nil {
 				cancelReq(err)
 				info.Conn.Close()
+			}
+		},
+		WroteHeaders: func() {
+			// The last hook before the flush (the write loop's, after the
+			// hand-off from this goroutine). A reservation that has
+			// passed by more than lateSend (the frontier's answer came
+			// late, a stall) is renewed and waited for here, holding the
+			// request back, rather than written late: another worker may
+			// have reserved the slot after it, and the request would land
+			// right after that one. At most one extra round trip, when
+			// the machine is already slow; a renewal late in turn is
+			// written and reported (Sent).
+			now := time.Now()
+			if now.Sub(reserved) <= lateSend || reqCtx.Err() != nil {
+				return
+			}
+			reserved = now.Add(e.fr.Rebegin(l, reserved, now))
+			_ = sleepUntil(reqCtx, reserved)
+			if err := e.mayStart(); err != nil {
+				cancelReq(err)
+				conn.Close()
 			}
 		},
 		WroteRequest: func(info httptrace.WroteRequestInfo) {

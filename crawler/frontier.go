@@ -36,6 +36,13 @@ type Frontier interface {
 	// one host begin at least its delay apart even when the planned
 	// Lease.Start slipped. Called before every request: it must be cheap.
 	Begin(l frontier.Lease, now time.Time) time.Duration
+	// Rebegin is Begin again for the request whose start Begin reserved
+	// at reserved, when it is about to go out noticeably later, at now (a
+	// slow answer from a shared frontier, a stall): a request written late
+	// may land right after one reserved in between. If no request of the
+	// host was reserved after it, its slot stands and moves to now (wait
+	// 0); otherwise it is reserved anew after the latest, as Begin would.
+	Rebegin(l frontier.Lease, reserved, now time.Time) time.Duration
 	// Sent reports that one of l's requests went out at at, noticeably
 	// later than Begin reserved (a stall between the reservation and the
 	// write); the host's later requests are spaced from at. Called only

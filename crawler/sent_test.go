@@ -14,22 +14,33 @@ import (
 	"github.com/trawl-crawler/trawl/frontier"
 )
 
-// slowReplyFrontier is the bbolt frontier with Begin's answer arriving
-// late, as a shared frontier's does from a busy Redis: every request is
-// then written after its reserved start and reported with Sent. Its Sent
-// checks that the request is already at the server.
+// slowReplyFrontier is the bbolt frontier with Begin's and Rebegin's
+// answers arriving late, as a shared frontier's do from a busy Redis:
+// every request is past its reservation, renewed once (Rebegin), then
+// written late all the same and reported with Sent. Its Sent checks that
+// the request is already at the server.
 type slowReplyFrontier struct {
 	crawler.Frontier
 	seen func(path string) <-chan struct{}
 
-	mu     sync.Mutex
-	sent   int
-	failed []string
+	mu       sync.Mutex
+	rebegins int
+	sent     int
+	failed   []string
 }
 
 func (f *slowReplyFrontier) Begin(l frontier.Lease, now time.Time) time.Duration {
 	d := f.Frontier.Begin(l, now)
 	time.Sleep(10 * time.Millisecond) // the reply is late
+	return d
+}
+
+func (f *slowReplyFrontier) Rebegin(l frontier.Lease, reserved, now time.Time) time.Duration {
+	d := f.Frontier.Rebegin(l, reserved, now)
+	f.mu.Lock()
+	f.rebegins++
+	f.mu.Unlock()
+	time.Sleep(10 * time.Millisecond) // late again
 	return d
 }
 
@@ -78,7 +89,7 @@ func TestSentAfterTheRequestIsWritten(t *testing.T) {
 	cfg := crawler.Default()
 	cfg.Seeds = []string{srv.URL + "/"}
 	cfg.AllowPrivate = true
-	cfg.IgnoreRobots = true // one request per lease: Sent is keyed by the lease
+	cfg.IgnoreRobots = true      // one request per lease: Sent is keyed by the lease
 	cfg.Delay = time.Millisecond // a reservation never more than 1 ms ahead: each write is ≥ 9 ms late
 	cfg.Timeout = 10 * time.Second
 	fr := &slowReplyFrontier{seen: func(u string) <-chan struct{} { return seen(u) }}
@@ -103,6 +114,9 @@ func TestSentAfterTheRequestIsWritten(t *testing.T) {
 	}
 	fr.mu.Lock()
 	defer fr.mu.Unlock()
+	if fr.rebegins < 3 {
+		t.Fatalf("Rebegin called %d times, want once per request past its reservation (≥ 3)", fr.rebegins)
+	}
 	if fr.sent < 3 {
 		t.Fatalf("Sent called %d times, want once per late request (≥ 3)", fr.sent)
 	}

@@ -206,6 +206,23 @@ const beginPersist = time.Millisecond
 // time so later leases are planned after it. A host without a delay
 // begins at once. Unknown hosts begin at once.
 func (f *Frontier) Begin(l Lease, now time.Time) time.Duration {
+	return f.reserve(l, time.Time{}, now)
+}
+
+// Rebegin re-reserves the start of one of lease l's requests that Begin
+// reserved at reserved and that is about to go out later, at now (the
+// crawler calls it when it is past its reservation before writing). If
+// no request of the host was reserved after it, the slot is still its
+// own: its start moves to now, and the host's next-allowed time with it.
+// Otherwise it begins a delay after the latest reservation, as with Begin:
+// written late in a slot that had passed, it would land right after the
+// request reserved in between.
+func (f *Frontier) Rebegin(l Lease, reserved, now time.Time) time.Duration {
+	return f.reserve(l, reserved, now)
+}
+
+// reserve is Begin (slipped zero) and Rebegin.
+func (f *Frontier) reserve(l Lease, slipped, now time.Time) time.Duration {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	h := f.hosts[l.Host]
@@ -216,7 +233,11 @@ func (f *Frontier) Begin(l Lease, now time.Time) time.Duration {
 	if d <= 0 {
 		return 0
 	}
-	start := max(now.UnixNano(), h.lastBegin+int64(d))
+	last := h.lastBegin
+	if !slipped.IsZero() && last == slipped.UnixNano() {
+		last = now.UnixNano() - int64(d) // the slot is its own: start now
+	}
+	start := max(now.UnixNano(), last+int64(d))
 	h.lastBegin = start
 	if next := start + int64(d); next > h.nextAllowed {
 		if next-h.nextAllowed > int64(beginPersist) {

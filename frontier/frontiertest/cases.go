@@ -39,6 +39,7 @@ var cases = []contractCase{
 	{"NotBefore", testNotBefore},
 	{"EarliestReadyHostFirst", testEarliestReady},
 	{"LookaheadAndBegin", testLookaheadBegin},
+	{"Rebegin", testRebegin},
 	{"Tag", testTag},
 	{"RobotsHost", testRobotsHost},
 	{"RetryWaitsAndComesFirst", testRetryWaitsAndComesFirst},
@@ -334,6 +335,33 @@ func testLookaheadBegin(t *testing.T, s *store) {
 	x.f.Sent(l3, t0.Add(3800*time.Millisecond))
 	if d := x.f.Begin(l3, t0.Add(4500*time.Millisecond)); d != 300*time.Millisecond {
 		t.Fatalf("Begin after a late send = %v, want 300ms (a delay after the send at +3.8s)", d)
+	}
+}
+
+// A request still unwritten past its reservation renews it (Rebegin):
+// the slot stands, moved to now, if no request of the host was reserved
+// after it; otherwise it begins a delay after the latest reservation.
+func testRebegin(t *testing.T, s *store) {
+	x := s.frontier(Config{PerHost: 2, Delay: time.Second, Lookahead: 500 * time.Millisecond})
+	x.add(item("a", 1, 0), item("a", 2, 0))
+	l1 := x.next(t0)
+	if d := x.f.Begin(l1, t0); d != 0 {
+		t.Fatalf("Begin(l1, t0) = %v, want 0", d)
+	}
+	// Its answer came late: at +300ms nothing else is reserved, so the
+	// slot stands and moves there.
+	if d := x.f.Rebegin(l1, t0, t0.Add(300*time.Millisecond)); d != 0 {
+		t.Fatalf("Rebegin of the last reservation = %v, want 0", d)
+	}
+	// The host's next request begins a delay after the moved start.
+	l2 := x.next(t0.Add(800 * time.Millisecond))
+	if d := x.f.Begin(l2, t0.Add(800*time.Millisecond)); d != 500*time.Millisecond {
+		t.Fatalf("Begin(l2, +800ms) = %v, want 500ms (a delay after +300ms)", d)
+	}
+	// Had l1's renewal come late again, past l2's reservation (+1.3s), it
+	// would begin a delay after l2's.
+	if d := x.f.Rebegin(l1, t0.Add(300*time.Millisecond), t0.Add(900*time.Millisecond)); d != 1400*time.Millisecond {
+		t.Fatalf("Rebegin after another reservation = %v, want 1.4s (a delay after l2's +1.3s)", d)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 type Frontier interface {
 	Next(now time.Time) (l frontier.Lease, ok bool, wait time.Duration, err error)
 	Begin(l frontier.Lease, now time.Time) time.Duration
+	Rebegin(l frontier.Lease, reserved, now time.Time) time.Duration
 	Sent(l frontier.Lease, at time.Time)
 	ReleaseSlot(l frontier.Lease)
 	CompleteAsync(c frontier.Completion, done func(error))

@@ -89,6 +89,7 @@ type leaseInfo struct {
 	member   string
 	host     string
 	gap      time.Duration // the host's gap between request starts when leased
+	reserved int64         // the start (µs, Redis clock) Begin last reserved for it
 	released bool
 }
 
@@ -289,9 +290,29 @@ func (f *Frontier) Next(now time.Time) (frontier.Lease, bool, time.Duration, err
 // much before the start Redis reserved, closer than the gap to another
 // worker's request.
 func (f *Frontier) Begin(l frontier.Lease, now time.Time) time.Duration {
+	return f.reserve(l, false, now)
+}
+
+// Rebegin re-reserves the start of l's request that Begin reserved and
+// that is about to go out later, at now: if no worker reserved a start of
+// the host after it, the slot stands and moves to now; otherwise the
+// request begins the host's gap after the latest reservation, as with
+// Begin (written late in a slot that had passed, it would land right
+// after another worker's request). The reservation compared is the one
+// Redis returned (reserved is the caller's copy, converted).
+func (f *Frontier) Rebegin(l frontier.Lease, reserved, now time.Time) time.Duration {
+	return f.reserve(l, true, now)
+}
+
+// reserve is Begin and (again) Rebegin.
+func (f *Frontier) reserve(l frontier.Lease, again bool, now time.Time) time.Duration {
 	f.mu.Lock()
 	li := f.leases[l.URL]
 	broken := f.broken != nil || f.closed
+	mine := ""
+	if li != nil && again && li.reserved > 0 {
+		mine = strconv.FormatInt(li.reserved, 10)
+	}
 	f.mu.Unlock()
 	if li == nil || li.gap <= 0 || broken {
 		return 0
@@ -301,7 +322,7 @@ func (f *Frontier) Begin(l frontier.Lease, now time.Time) time.Duration {
 	if err := f.setClock(ctx, now); err != nil {
 		return 0
 	}
-	us, err := scriptBegin.Run(ctx, f.cl, []string{f.p + "cfg"}, f.p, li.host).Int64()
+	us, err := scriptBegin.Run(ctx, f.cl, []string{f.p + "cfg"}, f.p, li.host, mine).Int64()
 	if err != nil {
 		f.breakWith(wrapErr(f.url, "reserve a request start", err))
 		return 0
@@ -309,6 +330,9 @@ func (f *Frontier) Begin(l frontier.Lease, now time.Time) time.Duration {
 	if us == 0 {
 		return 0
 	}
+	f.mu.Lock()
+	li.reserved = us
+	f.mu.Unlock()
 	// Never negative: the reservation is at or after the script's now,
 	// which follows the caller's now but for the offset's error.
 	return max(0, f.fromRedis(us).Sub(now))

@@ -325,19 +325,23 @@ return {0, 1000}
 
 // scriptBegin reserves a request start for host: the later of now and
 // the last reserved start plus the host's gap; the host's next lease
-// starts no earlier than that plus the gap. ARGV: P, host. Returns the
+// starts no earlier than that plus the gap. ARGV: P, host, and for a
+// Rebegin the start it reserved before ("" for a Begin): if that is still
+// the last, the slot is the caller's and the start is now. Returns the
 // reserved start (µs, Redis clock; 0 for a host without a gap): a wait
 // counted from the script's now would start the request early by however
 // long the call took to reach Redis.
 var scriptBegin = redis.NewScript(luaLib + `
-local host = ARGV[2]
+local host, mine = ARGV[2], ARGV[3]
 local perhost, delay, maxpages, rgate = cfg()
 local hk = P .. 'h:' .. host
 local h = redis.call('HMGET', hk, 'delay', 'last', 'next')
 local gap = math.max(delay, num(h[1]))
 local now = nowus()
 if gap <= 0 then return 0 end
-local start = math.max(now, num(h[2]) + gap)
+local last = num(h[2])
+if mine ~= '' and tonumber(mine) == last then last = now - gap end
+local start = math.max(now, last + gap)
 redis.call('HSET', hk, 'last', start)
 if start + gap > num(h[3]) then
   redis.call('HSET', hk, 'next', start + gap)

@@ -90,9 +90,8 @@ func (c *stampedTCP) Read(p []byte) (int, error) {
 	if n == 0 {
 		return 0, io.EOF
 	}
-	if ns, ok := receiveStamp(c.oob[:oobn]); ok {
-		c.stamp.Store(ns)
-	}
+	ns, _ := receiveStamp(c.oob[:oobn])
+	c.stamp.Store(ns) // 0 without a stamp: never an earlier request's
 	return n, nil
 }
 
