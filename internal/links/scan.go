@@ -41,6 +41,7 @@ type tagScanner struct {
 	raw         span
 	name        span
 	attr        [][2]span
+	attrNames   map[string]struct{} // the lower-cased names in attr, once it is long (hasAttr)
 	selfClosing bool
 	// text is the raw text read after the tag when the tag opens raw text
 	// (script, style, ...), as the Tokenizer's next TextToken would hold it.
@@ -507,6 +508,7 @@ func (z *tagScanner) readMarkupDeclaration() {
 // non-empty key not seen before on the tag are kept in z.attr.
 func (z *tagScanner) readTag(save bool) {
 	z.attr = z.attr[:0]
+	clear(z.attrNames)
 	z.readTagName()
 	if z.skipWhiteSpace(); z.eof {
 		return
@@ -529,16 +531,38 @@ func (z *tagScanner) readTag(save bool) {
 }
 
 // hasAttr reports whether the tag already has an attribute named key,
-// compared as the Tokenizer does (ASCII lower case).
+// compared as the Tokenizer does (ASCII lower case). A short list is
+// scanned; past attrScanMax names a set of them is kept, so a hostile tag
+// with a million attributes costs linear time, as in the Tokenizer (which
+// always keeps one), not quadratic.
 func (z *tagScanner) hasAttr(key span) bool {
 	k := z.buf[key.start:key.end]
-	for _, a := range z.attr {
-		if asciiEqualFold(z.buf[a[0].start:a[0].end], k) {
-			return true
+	if len(z.attr) < attrScanMax {
+		for _, a := range z.attr {
+			if asciiEqualFold(z.buf[a[0].start:a[0].end], k) {
+				return true
+			}
+		}
+		return false
+	}
+	if z.attrNames == nil {
+		z.attrNames = make(map[string]struct{})
+	}
+	if len(z.attrNames) == 0 {
+		for _, a := range z.attr {
+			z.attrNames[lowerString(z.buf[a[0].start:a[0].end])] = struct{}{}
 		}
 	}
+	name := lowerString(k)
+	if _, ok := z.attrNames[name]; ok {
+		return true
+	}
+	z.attrNames[name] = struct{}{} // the caller keeps it
 	return false
 }
+
+// attrScanMax is the attribute count up to which hasAttr scans the list.
+const attrScanMax = 16
 
 func asciiEqualFold(a, b []byte) bool {
 	if len(a) != len(b) {

@@ -176,3 +176,31 @@ func FuzzScanMatchesTokenizer(f *testing.F) {
 		}
 	})
 }
+
+// A tag with thousands of attributes, names repeated in other cases: past
+// attrScanMax the scanner keeps a set of names, and must still keep the
+// first of each name only, as the Tokenizer does.
+func TestScanManyAttributes(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("<a")
+	for i := range 5000 {
+		fmt.Fprintf(&b, " k%d=v%d", i, i)
+		if i%7 == 0 {
+			fmt.Fprintf(&b, " K%d=dup HREF=late", i/2)
+		}
+		if i == 20 {
+			b.WriteString(" href=first")
+		}
+	}
+	b.WriteString("><link rel=next href=n>")
+	for _, all := range []bool{false, true} {
+		body := []byte(b.String())
+		got, want := elements(walkTokens, body, all), elements(walkTokenizer, body, all)
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("all %v: scanner %d elements, %d attributes on the first; tokenizer %d, %d", all, len(got), len(got[0].Attr), len(want), len(want[0].Attr))
+		}
+		if len(got) != 2 || len(got[0].Attr) != 5001 {
+			t.Fatalf("all %v: %d elements, %d attributes on the first (want 2 and 5001)", all, len(got), len(got[0].Attr))
+		}
+	}
+}
