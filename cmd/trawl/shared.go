@@ -364,7 +364,7 @@ func (s *sharedRun) newCrawler(ctx context.Context, w *watcher, reg *prometheus.
 		// starts late; leased at its start, it can (Started).
 		crawler.WithFrontier(func(o frontier.Options) (crawler.Frontier, error) {
 			f, err := redisfrontier.Open(ctx, redisfrontier.Options{URL: s.sf.url, Crawl: s.crawl, WorkerID: s.wi.WorkerID,
-				LeaseTTL: s.sf.leaseTTL, BeforeCommit: o.BeforeCommit, Logger: s.log})
+				LeaseTTL: s.sf.leaseTTL, BeforeCommit: o.BeforeCommit, Logger: s.log, LeaseBatch: redisfrontier.LeaseBatchFor(s.fc.Config.Concurrency)})
 			if err != nil {
 				return nil, err
 			}

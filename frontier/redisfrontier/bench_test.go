@@ -78,7 +78,8 @@ func crawlCosts(b *testing.B, g Globals) {
 		if _, _, err := Init(ctx, cl, srv.URL(), "bench", []byte("{}"), g); err != nil {
 			b.Fatal(err)
 		}
-		f, err := Open(ctx, Options{URL: srv.URL(), Crawl: "bench", WorkerID: "w1", LeaseTTL: time.Minute})
+		// A worker with --concurrency 16 (its lease batch).
+		f, err := Open(ctx, Options{URL: srv.URL(), Crawl: "bench", WorkerID: "w1", LeaseTTL: time.Minute, LeaseBatch: LeaseBatchFor(16)})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -31,6 +31,10 @@ type Options struct {
 	// Lookahead lets Next hand out a lease up to this long before its
 	// host's next start (the lease's Start says when to send).
 	Lookahead time.Duration
+	// LeaseBatch is how many leases Next takes in one round trip when it
+	// has none in hand (default 1; batch.go); the rest wait in the worker
+	// for its next calls. Ignored with CallerClock.
+	LeaseBatch int
 	// BeforeCommit runs before each batch of completions is sent (the
 	// crawler fsyncs its page store here): the checkpoint committed with a
 	// batch never covers bytes that are not on disk.
@@ -73,6 +77,12 @@ type Frontier struct {
 	stats  frontier.Stats
 	queue  []compReq
 	wake   chan struct{}
+	batch  int              // Options.LeaseBatch
+	ready  []frontier.Lease // leased in Redis, not yet handed out by Next (batch.go)
+	rel    []string         // seqs whose slot ReleaseSlot freed, not yet sent (batch.go)
+	// relMu is held from taking rel until Redis has answered the round
+	// trip that carries it (batch.go); taken before mu.
+	relMu sync.Mutex
 
 	// reparsing holds this worker's re-extractions out: URL → fingerprint.
 	reparsing map[string]string
@@ -124,8 +134,11 @@ func Open(ctx context.Context, opts Options) (*Frontier, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &Frontier{cl: cl, url: opts.URL, p: Prefix(opts.Crawl), wid: opts.WorkerID, ttl: opts.LeaseTTL, ahead: opts.Lookahead, caller: opts.CallerClock,
+	f := &Frontier{cl: cl, url: opts.URL, p: Prefix(opts.Crawl), wid: opts.WorkerID, ttl: opts.LeaseTTL, ahead: opts.Lookahead, caller: opts.CallerClock, batch: max(1, opts.LeaseBatch),
 		before: opts.BeforeCommit, log: log, leases: map[string]*leaseInfo{}, reparsing: map[string]string{}, wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	if f.caller {
+		f.batch = 1 // leases held back would answer a later caller time with an earlier one's choice
+	}
 	fail := func(err error) (*Frontier, error) { cl.Close(); return nil, err }
 	exists, err := cl.Exists(ctx, f.p+"cfg").Result()
 	if err != nil {
@@ -162,6 +175,9 @@ func Open(ctx context.Context, opts Options) (*Frontier, error) {
 	}
 	if err := f.refreshStats(ctx); err != nil {
 		return fail(err)
+	}
+	if err := loadPipelined(ctx, cl); err != nil {
+		return fail(wrapErr(f.url, "load scripts", err))
 	}
 	f.wg.Add(3)
 	go f.heartbeatLoop()
@@ -241,33 +257,32 @@ func (f *Frontier) MayStart() error {
 }
 
 // Next leases a URL whose host may be fetched now on Redis's clock (now is
-// not used: the decision is Redis's, so every worker uses one clock).
+// not used: the decision is Redis's, so every worker uses one clock), or
+// hands out one leased in the same round trip as an earlier call's
+// (Options.LeaseBatch, batch.go).
 func (f *Frontier) Next(now time.Time) (frontier.Lease, bool, time.Duration, error) {
 	if err := f.MayStart(); err != nil {
 		return frontier.Lease{}, false, 0, err
+	}
+	if l, ok := f.popReady(); ok {
+		return l, true, 0, nil
 	}
 	ctx, cancel := f.opCtx()
 	defer cancel()
 	if err := f.setClock(ctx, now); err != nil {
 		return frontier.Lease{}, false, 0, err
 	}
-	r, err := scriptLease.Run(ctx, f.cl, []string{f.p + "cfg"}, f.p, f.inc, f.ahead.Microseconds()).Slice()
-	if err != nil {
-		return frontier.Lease{}, false, 0, f.breakWith(wrapErr(f.url, "lease", err))
-	}
-	switch r[0].(int64) {
-	case -1:
-		return frontier.Lease{}, false, 0, f.breakWith(ErrFenced)
-	case 0:
-		return frontier.Lease{}, false, time.Duration(r[1].(int64)) * time.Microsecond, nil
-	case 2:
-		return f.reparseLease(r)
-	}
+	return f.leaseRound(ctx)
+}
+
+// leased records a lease reply ({1, member, host, start, gap, stats}) and
+// returns the lease.
+func (f *Frontier) leased(r []any) (frontier.Lease, error) {
 	member, host := r[1].(string), r[2].(string)
 	f.setStats(r[5])
 	e, err := decodeMember(member)
 	if err != nil {
-		return frontier.Lease{}, false, 0, f.breakWith(fmt.Errorf("frontier %s: lease in %s: %w", Redacted(f.url), host, err))
+		return frontier.Lease{}, f.breakWith(fmt.Errorf("frontier %s: lease in %s: %w", Redacted(f.url), host, err))
 	}
 	// Start is on Redis's clock: a reply that reached this process late
 	// makes the request late, which Started then reports, so the host's
@@ -278,7 +293,7 @@ func (f *Frontier) Next(now time.Time) (frontier.Lease, bool, time.Duration, err
 	f.leases[e.url] = &leaseInfo{e: e, member: member, host: host, gap: gap}
 	f.mu.Unlock()
 	return frontier.Lease{URL: e.url, Host: host, Depth: e.depth, Parent: e.parent, Attempt: e.attempt,
-		Epoch: f.incN, Redirects: e.redirs, Tag: e.tag, Start: start}, true, 0, nil
+		Epoch: f.incN, Redirects: e.redirs, Tag: e.tag, Start: start}, nil
 }
 
 // Begin reserves the start of one of l's requests on Redis's clock: at
@@ -359,7 +374,9 @@ func (f *Frontier) Sent(l frontier.Lease, at time.Time) {
 	}
 }
 
-// ReleaseSlot frees l's host request slot (its last body byte is in).
+// ReleaseSlot frees l's host request slot (its last body byte is in). The
+// release goes to Redis with this worker's next round trip (a lease round
+// or a commit, batch.go), within releaseLinger when none comes sooner.
 func (f *Frontier) ReleaseSlot(l frontier.Lease) {
 	f.mu.Lock()
 	li := f.leases[l.URL]
@@ -368,11 +385,11 @@ func (f *Frontier) ReleaseSlot(l frontier.Lease) {
 		return
 	}
 	li.released = true
+	f.rel = append(f.rel, li.e.seq)
 	f.mu.Unlock()
-	ctx, cancel := f.opCtx()
-	defer cancel()
-	if err := scriptRelease.Run(ctx, f.cl, []string{f.p + "cfg"}, f.p, f.inc, li.e.seq).Err(); err != nil {
-		f.breakWith(wrapErr(f.url, "release a request slot", err))
+	select {
+	case f.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -434,6 +451,7 @@ func (f *Frontier) writerLoop() {
 	for {
 		select {
 		case <-f.wake:
+			f.linger()
 		case <-f.stop:
 			f.flush()
 			return
@@ -445,18 +463,27 @@ func (f *Frontier) writerLoop() {
 // flush commits everything queued so far, batch by batch.
 func (f *Frontier) flush() {
 	for {
+		f.relMu.Lock()
 		f.mu.Lock()
 		n := min(len(f.queue), maxBatch)
 		batch := f.queue[:n:n]
 		f.queue = f.queue[n:]
+		rels := f.rel
+		f.rel = nil
 		broken := f.broken
 		f.mu.Unlock()
-		if n == 0 {
+		if len(rels) == 0 {
+			f.relMu.Unlock()
+		}
+		if n == 0 && len(rels) == 0 {
 			return
 		}
 		err := broken
 		if err == nil {
-			err = f.commit(batch)
+			err = f.commit(batch, rels)
+		}
+		if len(rels) > 0 {
+			f.relMu.Unlock()
 		}
 		for _, r := range batch {
 			r.done(err)
@@ -464,7 +491,15 @@ func (f *Frontier) flush() {
 	}
 }
 
-func (f *Frontier) commit(batch []compReq) error {
+// commit sends rels' slot releases and commits batch (if any) in one round
+// trip.
+func (f *Frontier) commit(batch []compReq, rels []string) error {
+	if len(batch) == 0 {
+		ctx, cancel := f.opCtx()
+		defer cancel()
+		_, err := f.roundTrip(ctx, rels, nil, nil, 0)
+		return err
+	}
 	var cp []byte
 	for _, r := range batch {
 		if r.c.Checkpoint != nil {
@@ -523,7 +558,11 @@ func (f *Frontier) commit(batch []compReq) error {
 	}
 	ctx, cancel := f.opCtx()
 	defer cancel()
-	r, err := scriptComplete.Run(ctx, f.cl, []string{f.p + "cfg"}, args...).Slice()
+	cmds, err := f.roundTrip(ctx, rels, scriptComplete, args, 1)
+	if err != nil {
+		return err
+	}
+	r, err := cmds[0].Slice()
 	if err != nil {
 		return f.breakWith(wrapErr(f.url, "commit completions", err))
 	}

@@ -186,6 +186,9 @@ func TestPerHostAndDelayAcrossWorkers(t *testing.T) {
 		t.Fatalf("third lease over per-host 2: ok=%v wait=%v err=%v", ok, wait, err)
 	}
 	f2.ReleaseSlot(l2)
+	if err := f2.sendReleases(context.Background()); err != nil { // the release goes with f2's next round trip
+		t.Fatal(err)
+	}
 	l3 := mustNext(t, f1)
 	for _, c := range []struct {
 		f *Frontier

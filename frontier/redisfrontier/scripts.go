@@ -43,17 +43,24 @@ import "github.com/redis/go-redis/v9"
 //	P rpf:WID      hash  those handed out: fingerprint → depth
 const luaLib = `
 local P = ARGV[1]
--- realus is Redis's clock: heartbeat deadlines always use it.
+-- realus is Redis's clock: heartbeat deadlines always use it. Read once
+-- per script: a script is one instant (and each read is a call).
+local realcache, nowcache
 local function realus()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000000 + tonumber(t[2])
+  if not realcache then
+    local t = redis.call('TIME')
+    realcache = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  end
+  return realcache
 end
 -- nowus is the schedule's clock: Redis's, unless a test set P clock (the
 -- contract tests pass their own times to Next and Begin).
 local function nowus()
-  local c = redis.call('GET', P .. 'clock')
-  if c then return tonumber(c) end
-  return realus()
+  if not nowcache then
+    local c = redis.call('GET', P .. 'clock')
+    if c then nowcache = tonumber(c) else nowcache = realus() end
+  end
+  return nowcache
 end
 local function num(v)
   if v then return tonumber(v) or 0 end
@@ -302,13 +309,11 @@ for i = 1, 32 do
   if member then
     redis.call('ZREM', P .. kind .. ':' .. host, member)
     local hk = P .. 'h:' .. host
-    local h = redis.call('HMGET', hk, 'delay', 'next')
+    local h = redis.call('HMGET', hk, 'delay', 'next', 'onwire', 'inflight')
     local gap = math.max(delay, num(h[1]))
     local start = math.max(now, num(h[2]))
     if kind == 'r' then start = math.max(start, tonumber(score)) end
-    redis.call('HSET', hk, 'next', start + gap)
-    redis.call('HINCRBY', hk, 'onwire', 1)
-    redis.call('HINCRBY', hk, 'inflight', 1)
+    redis.call('HSET', hk, 'next', start + gap, 'onwire', num(h[3]) + 1, 'inflight', num(h[4]) + 1)
     local seq = string.sub(member, 1, 8)
     redis.call('HSET', P .. 'lease', seq, inc .. '\0' .. kind .. '\0' .. score .. '\0' .. host .. '\0' .. member)
     redis.call('SADD', P .. 'w:' .. inc, seq)

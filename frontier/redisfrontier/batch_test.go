@@ -1,0 +1,100 @@
+package redisfrontier
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/trawl-crawler/trawl/frontier"
+	"github.com/trawl-crawler/trawl/internal/redistest"
+)
+
+// With LeaseBatch 4, four Next calls cost one round trip; the leases taken
+// ahead are leased in Redis (the per-host limit counts them) and go back to
+// their queue when the worker leaves without handing them out.
+func TestLeaseBatchOneRoundTrip(t *testing.T) {
+	srv := redistest.Start(t)
+	newCrawl(t, srv, Globals{PerHost: 1})
+	ctx := context.Background()
+	f, err := Open(ctx, Options{URL: srv.URL(), Crawl: "t", WorkerID: "w1", LeaseTTL: time.Minute, LeaseBatch: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var its []frontier.Item
+	for _, h := range []string{"a", "b", "c", "d", "e"} {
+		its = append(its, items(h, 2, 0)...)
+	}
+	if _, err := f.Add(ctx, its); err != nil {
+		t.Fatal(err)
+	}
+	rt := &scriptTrips{sha: scriptLease.Hash()}
+	f.cl.AddHook(rt)
+	got := map[string]bool{}
+	for range 4 {
+		l := mustNext(t, f)
+		if got[l.Host] {
+			t.Fatalf("two leases of host %s at per-host 1", l.Host)
+		}
+		got[l.Host] = true
+	}
+	if n := rt.n.Load(); n != 1 {
+		t.Errorf("4 leases took %d round trips, want 1", n)
+	}
+	// The fifth host's lease comes with three more leased ahead; the
+	// other worker finds every host's slot taken.
+	l5 := mustNext(t, f)
+	if got[l5.Host] {
+		t.Fatalf("host %s leased twice at per-host 1", l5.Host)
+	}
+	f2 := openWorker(t, srv, "w2", time.Minute)
+	if l, ok, _, err := f2.Next(time.Now()); ok || err != nil {
+		t.Fatalf("second worker leased %s (err %v): every host's slot is held by w1's leases, handed out or not", l.URL, err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := readStats(ctx, f2.cl, f2.p)
+	if err != nil || s.Leased != 0 || s.Queued != 10 {
+		t.Fatalf("after w1 left: %+v, %v; want all 10 queued, none leased", s, err)
+	}
+	for range 5 {
+		mustNext(t, f2)
+	}
+}
+
+// scriptTrips counts the round trips that run the script whose SHA1 is sha
+// (alone or in a pipeline).
+type scriptTrips struct {
+	sha string
+	n   atomic.Int64
+}
+
+func (s *scriptTrips) runs(cmds ...redis.Cmder) bool {
+	for _, c := range cmds {
+		if a := c.Args(); len(a) > 1 && a[1] == s.sha {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *scriptTrips) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (s *scriptTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if s.runs(cmd) {
+			s.n.Add(1)
+		}
+		return next(ctx, cmd)
+	}
+}
+func (s *scriptTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if s.runs(cmds...) {
+			s.n.Add(1)
+		}
+		return next(ctx, cmds)
+	}
+}
