@@ -68,13 +68,9 @@ func (f *Frontier) popReady() (frontier.Lease, bool) {
 func (f *Frontier) leaseRound(ctx context.Context) (frontier.Lease, bool, time.Duration, error) {
 	// A release the writer is sending must be in before these leases: a
 	// slot this worker freed is a slot its next lease may use.
-	f.relMu.Lock()
-	f.mu.Lock()
-	rels := f.rel
-	f.rel = nil
-	f.mu.Unlock()
-	cmds, err := f.roundTrip(ctx, rels, scriptLease, []any{f.p, f.inc, f.ahead.Microseconds()}, f.batch)
-	f.relMu.Unlock()
+	cmds, err := f.withReleases(func(rels []string) ([]*redis.Cmd, error) {
+		return f.roundTrip(ctx, rels, scriptLease, []any{f.p, f.inc, f.ahead.Microseconds()}, f.batch)
+	})
 	if err != nil {
 		return frontier.Lease{}, false, 0, err
 	}
@@ -183,18 +179,32 @@ func (f *Frontier) linger() {
 	}
 }
 
-// sendReleases sends the pending slot releases now (tests: another worker
-// is to see them at once).
-func (f *Frontier) sendReleases(ctx context.Context) error {
+// withReleases takes the pending slot releases and runs send with them,
+// holding relMu until it returns if it took any: a lease round waits for
+// releases in flight (its leases may need the freed slots), and nothing
+// waits for a round trip that carries none.
+func (f *Frontier) withReleases(send func(rels []string) ([]*redis.Cmd, error)) ([]*redis.Cmd, error) {
 	f.relMu.Lock()
-	defer f.relMu.Unlock()
 	f.mu.Lock()
 	rels := f.rel
 	f.rel = nil
 	f.mu.Unlock()
 	if len(rels) == 0 {
-		return nil
+		f.relMu.Unlock()
+	} else {
+		defer f.relMu.Unlock()
 	}
-	_, err := f.roundTrip(ctx, rels, nil, nil, 0)
+	return send(rels)
+}
+
+// sendReleases sends the pending slot releases now (the writer, with no
+// completion to send them with; tests: another worker is to see them).
+func (f *Frontier) sendReleases(ctx context.Context) error {
+	_, err := f.withReleases(func(rels []string) ([]*redis.Cmd, error) {
+		if len(rels) == 0 {
+			return nil, nil
+		}
+		return f.roundTrip(ctx, rels, nil, nil, 0)
+	})
 	return err
 }

@@ -463,27 +463,22 @@ func (f *Frontier) writerLoop() {
 // flush commits everything queued so far, batch by batch.
 func (f *Frontier) flush() {
 	for {
-		f.relMu.Lock()
 		f.mu.Lock()
 		n := min(len(f.queue), maxBatch)
 		batch := f.queue[:n:n]
 		f.queue = f.queue[n:]
-		rels := f.rel
-		f.rel = nil
 		broken := f.broken
-		f.mu.Unlock()
-		if len(rels) == 0 {
-			f.relMu.Unlock()
+		if broken != nil {
+			f.rel = nil // a broken worker's leases are swept: nothing to release
 		}
-		if n == 0 && len(rels) == 0 {
+		rels := len(f.rel) > 0
+		f.mu.Unlock()
+		if n == 0 && !rels {
 			return
 		}
 		err := broken
 		if err == nil {
-			err = f.commit(batch, rels)
-		}
-		if len(rels) > 0 {
-			f.relMu.Unlock()
+			err = f.commit(batch)
 		}
 		for _, r := range batch {
 			r.done(err)
@@ -491,14 +486,13 @@ func (f *Frontier) flush() {
 	}
 }
 
-// commit sends rels' slot releases and commits batch (if any) in one round
-// trip.
-func (f *Frontier) commit(batch []compReq, rels []string) error {
+// commit sends the pending slot releases and commits batch (if any) in
+// one round trip.
+func (f *Frontier) commit(batch []compReq) error {
 	if len(batch) == 0 {
 		ctx, cancel := f.opCtx()
 		defer cancel()
-		_, err := f.roundTrip(ctx, rels, nil, nil, 0)
-		return err
+		return f.sendReleases(ctx)
 	}
 	var cp []byte
 	for _, r := range batch {
@@ -558,7 +552,11 @@ func (f *Frontier) commit(batch []compReq, rels []string) error {
 	}
 	ctx, cancel := f.opCtx()
 	defer cancel()
-	cmds, err := f.roundTrip(ctx, rels, scriptComplete, args, 1)
+	// The releases are taken after BeforeCommit (the page store's fsync),
+	// so a lease round waits for them (relMu) only for the round trip.
+	cmds, err := f.withReleases(func(rels []string) ([]*redis.Cmd, error) {
+		return f.roundTrip(ctx, rels, scriptComplete, args, 1)
+	})
 	if err != nil {
 		return err
 	}
