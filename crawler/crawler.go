@@ -45,8 +45,9 @@ type Crawler struct {
 	started   atomic.Bool
 	panics    atomic.Int64
 	progress  func(Stats)
-	// openFrontier replaces the bbolt frontier in dir (WithFrontier).
-	openFrontier func(frontier.Options) (Frontier, error)
+	// openFrontier replaces the bbolt frontier in dir (WithFrontier,
+	// WithSharedFrontier); ctx is Run's.
+	openFrontier func(context.Context, frontier.Options) (Frontier, error)
 	// beforePublish, if set (tests only), runs before each manifest
 	// publish, on the goroutine that publishes.
 	beforePublish func()

@@ -125,7 +125,7 @@ func (c *Crawler) run(ctx context.Context, resume bool) (st Stats, err error) {
 	if !c.start() {
 		return Stats{}, ErrAlreadyRun
 	}
-	e, err := c.open(resume)
+	e, err := c.open(ctx, resume)
 	if err != nil {
 		return Stats{}, err
 	}
@@ -191,7 +191,7 @@ func (e *engine) finalState() string {
 // one step at a time; if a step fails, what the earlier ones opened is
 // closed again (closeOpened) and nothing of the crawl's state changes
 // beyond what the step itself committed.
-func (c *Crawler) open(resume bool) (e *engine, err error) {
+func (c *Crawler) open(ctx context.Context, resume bool) (e *engine, err error) {
 	d := stateDir(c.dir)
 	if err := prepareDir(d, resume); err != nil {
 		return nil, err
@@ -205,7 +205,7 @@ func (c *Crawler) open(resume bool) (e *engine, err error) {
 			e = nil
 		}
 	}()
-	if err := e.openFrontier(d, resume); err != nil {
+	if err := e.openFrontier(ctx, d, resume); err != nil {
 		return e, err
 	}
 	seeds, err := e.initScope(d)
@@ -262,7 +262,7 @@ func prepareDir(d stateDir, resume bool) error {
 
 // openFrontier opens the frontier and, on resume, takes the stored
 // crawl's scope settings and start time.
-func (e *engine) openFrontier(d stateDir, resume bool) error {
+func (e *engine) openFrontier(ctx context.Context, d stateDir, resume bool) error {
 	maxDepth := e.cfg.MaxDepth
 	if resume {
 		if e.c.openFrontier == nil { // recrawl passes are the bbolt frontier's
@@ -275,7 +275,7 @@ func (e *engine) openFrontier(d stateDir, resume bool) error {
 			return err
 		}
 	}
-	fr, err := e.c.frontierOpener()(frontierDepth(frontier.Options{
+	fr, err := e.c.frontierOpener()(ctx, frontierDepth(frontier.Options{
 		PerHost:       e.cfg.PerHost,
 		Delay:         e.cfg.Delay,
 		MaxBatchDelay: commitWindow,

@@ -1,6 +1,7 @@
 package crawler
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/trawl-crawler/trawl/frontier"
@@ -15,15 +16,18 @@ import (
 // is truncated to open's Frontier.Checkpoint, so that checkpoint must be
 // this process's own.
 func WithFrontier(open func(frontier.Options) (Frontier, error)) Option {
-	return func(c *Crawler) { c.openFrontier = open }
+	return func(c *Crawler) {
+		c.openFrontier = func(_ context.Context, o frontier.Options) (Frontier, error) { return open(o) }
+	}
 }
 
-// frontierOpener is WithFrontier's opener, or the bbolt file in dir.
-func (c *Crawler) frontierOpener() func(frontier.Options) (Frontier, error) {
+// frontierOpener is WithFrontier's or WithSharedFrontier's opener, or the
+// bbolt file in dir.
+func (c *Crawler) frontierOpener() func(context.Context, frontier.Options) (Frontier, error) {
 	if c.openFrontier != nil {
 		return c.openFrontier
 	}
-	return func(o frontier.Options) (Frontier, error) {
+	return func(_ context.Context, o frontier.Options) (Frontier, error) {
 		f, err := frontier.Open(stateDir(c.dir).frontierPath(), o)
 		if err != nil {
 			return nil, err

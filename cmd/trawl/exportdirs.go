@@ -35,7 +35,7 @@ func (e *exportRun) checkDirs(env *cliEnv) int {
 type exportDir struct {
 	path   string
 	fi     os.FileInfo
-	worker workerInfo     // its worker.json, if shared
+	worker crawler.Worker // its worker.json, if shared
 	shared bool           // a worker of a shared crawl
 	cfg    crawler.Config // a worker's: its crawl's scope
 }
@@ -46,7 +46,7 @@ func readExportDir(path string) (exportDir, error) {
 	if d.fi, err = os.Stat(path); err != nil {
 		return d, fmt.Errorf("export: %w", err)
 	}
-	if d.worker, d.shared, err = readWorker(path); err != nil {
+	if d.worker, d.shared, err = crawler.ReadWorker(path); err != nil {
 		return d, fmt.Errorf("export: %w", err)
 	}
 	if !d.shared {

@@ -2,33 +2,22 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"maps"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/trawl-crawler/trawl/crawler"
-	"github.com/trawl-crawler/trawl/frontier"
-	"github.com/trawl-crawler/trawl/frontier/redisfrontier"
 )
-
-// The Redis frontier is one of the crawler's frontiers.
-var _ crawler.Frontier = (*redisfrontier.Frontier)(nil)
 
 // sharedFlags are the flags of a worker of a crawl whose frontier is
 // shared in Redis (README: Crawling from several machines).
@@ -52,7 +41,7 @@ func (s *sharedFlags) define(fs *crawlFlagSet) {
 // resume failed there on the missing frontier.db, with a cryptic error,
 // and a summary that advised the same command again.
 func refuseWorkerDir(env *cliEnv, dir string) bool {
-	wi, ok, err := readWorker(dir)
+	wi, ok, err := crawler.ReadWorker(dir)
 	if err != nil || !ok {
 		return false
 	}
@@ -68,58 +57,6 @@ func refuseWorkerDir(env *cliEnv, dir string) bool {
 const sharedRecrawl = "recrawl passes are not supported with a shared frontier (--frontier): Redis keeps no record of the crawl's finished URLs to queue again; " +
 	"recrawl a crawl kept in one --dir, or crawl again as a new shared crawl (trawl crawl --frontier URL --crawl NEW-NAME --dir NEW-DIR SEED...)"
 
-// workerFile records, in a worker's --dir, which shared crawl the directory
-// belongs to and the worker's id (the key of its checkpoint in Redis).
-const workerFile = "worker.json"
-
-type workerInfo struct {
-	Frontier string `json:"frontier"` // redacted: resume takes --frontier again
-	Crawl    string `json:"crawl"`
-	WorkerID string `json:"worker_id"`
-}
-
-func readWorker(dir string) (workerInfo, bool, error) {
-	b, err := os.ReadFile(filepath.Join(dir, workerFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return workerInfo{}, false, nil
-	}
-	if err != nil {
-		return workerInfo{}, false, fmt.Errorf("read %s: %w", filepath.Join(dir, workerFile), err)
-	}
-	var w workerInfo
-	if err := json.Unmarshal(b, &w); err != nil || w.WorkerID == "" || w.Crawl == "" {
-		return workerInfo{}, false, fmt.Errorf("%s is not a trawl worker file", filepath.Join(dir, workerFile))
-	}
-	return w, true, nil
-}
-
-func writeWorker(dir string, w workerInfo) error {
-	b, _ := json.MarshalIndent(w, "", "  ")
-	tmp := filepath.Join(dir, workerFile+".tmp")
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", workerFile, err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, workerFile)); err != nil {
-		return fmt.Errorf("write %s: %w", workerFile, err)
-	}
-	return nil
-}
-
-// lockWorker takes dir's worker lock for the life of the process: holding
-// it is what proves an earlier incarnation of this worker dead, so joining
-// may take its leases back at once.
-func lockWorker(dir string) (*os.File, error) {
-	f, err := os.OpenFile(filepath.Join(dir, "worker.lock"), os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", dir, err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("%s is in use by another trawl worker: %w", dir, crawler.ErrLocked)
-	}
-	return f, nil
-}
-
 // defaultCrawlName is the first seed's host.
 func defaultCrawlName(seeds []string) string {
 	if len(seeds) == 0 {
@@ -132,19 +69,13 @@ func defaultCrawlName(seeds []string) string {
 	return strings.ToLower(u.Host)
 }
 
-func newWorkerID() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
 // sharedRun is one worker of a crawl whose frontier is in Redis, as its
 // command line describes it.
 type sharedRun struct {
 	*crawlRun
 	sf         sharedFlags
-	crawl      string     // the crawl's name in Redis
-	wi         workerInfo // this directory's worker.json, when haveWorker
+	crawl      string         // the crawl's name in Redis
+	wi         crawler.Worker // this directory's worker.json, when haveWorker
 	haveWorker bool
 }
 
@@ -190,7 +121,7 @@ func (s *sharedRun) settleWorker(env *cliEnv) (int, bool) {
 		return exitUsage, false
 	}
 	var err error
-	s.wi, s.haveWorker, err = readWorker(s.fc.Dir)
+	s.wi, s.haveWorker, err = crawler.ReadWorker(s.fc.Dir)
 	if err != nil {
 		env.errorf("%v", err)
 		return exitUsage, false
@@ -210,7 +141,7 @@ func (s *sharedRun) settleResume(env *cliEnv) (int, bool) {
 		return exitUsage, false
 	}
 	if !s.haveWorker || !crawler.Exists(dir) {
-		env.errorf("no worker of a shared crawl in %s (start one with: trawl crawl --frontier %s --dir %s URL)", dir, redisfrontier.Redacted(s.sf.url), dir)
+		env.errorf("no worker of a shared crawl in %s (start one with: trawl crawl --frontier %s --dir %s URL)", dir, crawler.RedactedURL(s.sf.url), dir)
 		return exitUsage, false
 	}
 	if s.crawl != "" && s.crawl != s.wi.Crawl {
@@ -249,7 +180,7 @@ func (s *sharedRun) settleStart(env *cliEnv) (int, bool) {
 	if crawler.Exists(dir) {
 		if !s.fs.fresh {
 			env.errorf("%s already holds a worker of crawl %q; continue it with: trawl resume --frontier %s --dir %s (or start this worker over with --fresh)",
-				dir, s.wi.Crawl, redisfrontier.Redacted(s.sf.url), dir)
+				dir, s.wi.Crawl, crawler.RedactedURL(s.sf.url), dir)
 			return exitUsage, false
 		}
 		if err := crawler.Discard(dir); err != nil {
@@ -266,8 +197,8 @@ func (s *sharedRun) settleStart(env *cliEnv) (int, bool) {
 
 // lockDir checks the crawl's name, creates the directory and takes its
 // worker lock (nil with the exit code when it cannot).
-func (s *sharedRun) lockDir(env *cliEnv) (*os.File, int) {
-	if err := redisfrontier.ValidName(s.crawl); err != nil {
+func (s *sharedRun) lockDir(env *cliEnv) (io.Closer, int) {
+	if err := crawler.ValidCrawlName(s.crawl); err != nil {
 		env.errorf("--crawl: %v", err)
 		return nil, exitUsage
 	}
@@ -275,7 +206,7 @@ func (s *sharedRun) lockDir(env *cliEnv) (*os.File, int) {
 		env.errorf("create %s: %v", s.fc.Dir, err)
 		return nil, exitFailure
 	}
-	lock, err := lockWorker(s.fc.Dir)
+	lock, err := crawler.LockWorker(s.fc.Dir)
 	if err != nil {
 		env.errorf("%v", err)
 		return nil, exitUsage
@@ -286,14 +217,14 @@ func (s *sharedRun) lockDir(env *cliEnv) (*os.File, int) {
 // join creates the crawl in Redis or checks this worker against it, takes
 // the crawl's settings, and records the worker in its directory.
 func (s *sharedRun) join(ctx context.Context, env *cliEnv) int {
-	cl, err := redisfrontier.Dial(ctx, s.sf.url, s.log)
+	sh, err := crawler.DialShared(ctx, s.sf.url, s.log)
 	if err != nil {
 		env.errorf("%v", err)
 		return exitFailure
 	}
-	code := setupShared(ctx, env, cl, s.sf, s.crawl, &s.fc, s.set, s.resume)
-	cl.Close()
-	if code != exitOK {
+	err = sh.Join(ctx, s.crawl, &s.fc.Config, s.resume, crawler.SharedSettings{PerHost: s.set["per-host"], Delay: s.set["delay"], MaxPages: s.set["max-pages"]})
+	sh.Close()
+	if code := s.joinFailed(env, err); code != exitOK {
 		return code
 	}
 	if err := s.fc.Config.Validate(); err != nil {
@@ -301,8 +232,8 @@ func (s *sharedRun) join(ctx context.Context, env *cliEnv) int {
 		return exitUsage
 	}
 	if !s.haveWorker {
-		s.wi = workerInfo{Frontier: redisfrontier.Redacted(s.sf.url), Crawl: s.crawl, WorkerID: newWorkerID()}
-		if err := writeWorker(s.fc.Dir, s.wi); err != nil {
+		s.wi = crawler.NewWorker(s.sf.url, s.crawl)
+		if err := crawler.WriteWorker(s.fc.Dir, s.wi); err != nil {
 			env.errorf("%v", err)
 			return exitFailure
 		}
@@ -316,7 +247,7 @@ func (s *sharedRun) join(ctx context.Context, env *cliEnv) int {
 func (s *sharedRun) work(ctx context.Context, env *cliEnv, reg *prometheus.Registry) int {
 	dir := s.fc.Dir
 	w := &watcher{prog: s.prog, log: s.log, heartbeat: s.fc.Heartbeat, dir: dir, delay: s.fc.Config.Delay}
-	s.log.Info("worker joining shared crawl", "crawl", s.crawl, "frontier", redisfrontier.Redacted(s.sf.url), "worker", s.wi.WorkerID)
+	s.log.Info("worker joining shared crawl", "crawl", s.crawl, "frontier", crawler.RedactedURL(s.sf.url), "worker", s.wi.WorkerID)
 	for run := 1; ; run++ {
 		cr, err := s.newCrawler(ctx, w, reg, run)
 		if err != nil {
@@ -332,9 +263,9 @@ func (s *sharedRun) work(ctx context.Context, env *cliEnv, reg *prometheus.Regis
 		if s.prog != nil {
 			s.prog.clear()
 		}
-		if err != nil && redisfrontier.Rejoinable(err) && ctx.Err() == nil {
+		if err != nil && crawler.Rejoinable(err) && ctx.Err() == nil {
 			s.log.Warn("worker lost its place in the shared crawl; rejoining", "err", err)
-			if werr := waitForRedis(ctx, s.sf, s.log); werr != nil {
+			if werr := crawler.WaitShared(ctx, s.sf.url, s.sf.wait, s.log); werr != nil {
 				env.errorf("%s failed: %v (then: %v)", s.fs.cmd, err, werr)
 				printSummary(env.stdout, st, dir)
 				return exitFailure
@@ -345,34 +276,11 @@ func (s *sharedRun) work(ctx context.Context, env *cliEnv, reg *prometheus.Regis
 	}
 }
 
-// rejoined is the frontier of a worker that rejoins by itself (a lost
-// Redis, a missed heartbeat): the crawl's deferred URLs stay deferred, as
-// they do while any worker runs. Only a user's `trawl resume` (any
-// worker's) queues every worker's deferred URLs again, as it does for a
-// crawl in one directory.
-type rejoined struct{ *redisfrontier.Frontier }
-
-// RequeueDeferred leaves the deferred URLs deferred.
-func (rejoined) RequeueDeferred(context.Context) (int, error) { return 0, nil }
-
 // newCrawler makes the crawler of the worker's run-th run, over the
 // shared frontier.
 func (s *sharedRun) newCrawler(ctx context.Context, w *watcher, reg *prometheus.Registry, run int) (*crawler.Crawler, error) {
 	opts := []crawler.Option{crawler.WithLogger(s.log), crawler.WithProgress(w.update),
-		// No lookahead: a lease handed out early cannot be moved when
-		// the request before it on its host (maybe in another process)
-		// starts late; leased at its start, it can (Started).
-		crawler.WithFrontier(func(o frontier.Options) (crawler.Frontier, error) {
-			f, err := redisfrontier.Open(ctx, redisfrontier.Options{URL: s.sf.url, Crawl: s.crawl, WorkerID: s.wi.WorkerID,
-				LeaseTTL: s.sf.leaseTTL, BeforeCommit: o.BeforeCommit, Logger: s.log, LeaseBatch: redisfrontier.LeaseBatchFor(s.fc.Config.Concurrency)})
-			if err != nil {
-				return nil, err
-			}
-			if run > 1 {
-				return rejoined{f}, nil
-			}
-			return f, nil
-		})}
+		crawler.WithSharedFrontier(crawler.SharedWorker{URL: s.sf.url, Worker: s.wi, LeaseTTL: s.sf.leaseTTL, Rejoined: run > 1})}
 	if reg != nil {
 		// A rejoin registers the crawl's metrics again: label each run.
 		opts = append(opts, crawler.WithMetrics(prometheus.WrapRegistererWith(prometheus.Labels{"run": strconv.Itoa(run)}, reg)))
@@ -392,127 +300,34 @@ func (s *sharedRun) ended(ctx context.Context, env *cliEnv, st crawler.Stats, er
 			env.errorf("%s failed: %v", s.fs.cmd, err)
 		}
 		printSummary(env.stdout, st, dir)
-		fmt.Fprintf(env.stdout, "resume with: trawl resume --frontier %s --dir %s\n", redisfrontier.Redacted(s.sf.url), dir)
+		fmt.Fprintf(env.stdout, "resume with: trawl resume --frontier %s --dir %s\n", crawler.RedactedURL(s.sf.url), dir)
 		return exitFailure
 	}
 	printSummary(env.stdout, st, dir)
 	if st.State != crawler.StateFinished {
-		fmt.Fprintf(env.stdout, "resume with: trawl resume --frontier %s --dir %s\n", redisfrontier.Redacted(s.sf.url), dir)
+		fmt.Fprintf(env.stdout, "resume with: trawl resume --frontier %s --dir %s\n", crawler.RedactedURL(s.sf.url), dir)
 		return interruptCode(ctx)
 	}
 	return exitOK
 }
 
-// setupShared creates the crawl in Redis or checks that this worker's scope
-// is the crawl's, applies the crawl-wide settings given on this command
-// line, and takes the crawl's settings into fc.
-func setupShared(ctx context.Context, env *cliEnv, cl *redis.Client, sf sharedFlags, name string, fc *fileConfig, set map[string]bool, resume bool) int {
-	c := &fc.Config
-	if !resume {
-		if len(c.Seeds) == 0 {
-			// Joining without seeds: the crawl's own scope.
-			st, ok, err := redisfrontier.ReadStatus(ctx, cl, sf.url, name)
-			if err != nil {
-				env.errorf("%v", err)
-				return exitFailure
-			}
-			if !ok || st.Config == nil {
-				env.errorf("no crawl %q in %s to join; start it with seed URLs", name, redisfrontier.Redacted(sf.url))
-				return exitUsage
-			}
-			var stored crawler.Config
-			if err := json.Unmarshal(st.Config, &stored); err != nil {
-				env.errorf("crawl %q: stored config: %v", name, err)
-				return exitFailure
-			}
-			c.Seeds, c.MaxDepth, c.Scope, c.Include, c.Exclude = stored.Seeds, stored.MaxDepth, stored.Scope, stored.Include, stored.Exclude
-			c.UserAgent, c.IgnoreRobots, c.FollowNofollow, c.FollowLinks = stored.UserAgent, stored.IgnoreRobots, stored.FollowNofollow, stored.FollowLinks
-		}
-		scope, _ := json.Marshal(c)
-		created, stored, err := redisfrontier.Init(ctx, cl, sf.url, name, scope,
-			redisfrontier.Globals{PerHost: c.PerHost, Delay: c.Delay, MaxPages: c.MaxPages, RobotsGate: !c.IgnoreRobots,
-				ShortestDepth: c.MaxDepth >= 0, MaxDepth: c.MaxDepth})
-		if err != nil {
-			env.errorf("%v", err)
-			return exitFailure
-		}
-		if !created {
-			var sc crawler.Config
-			if err := json.Unmarshal(stored, &sc); err != nil {
-				env.errorf("crawl %q in %s: stored scope: %v", name, redisfrontier.Redacted(sf.url), err)
-				return exitFailure
-			}
-			if changed := crawler.ScopeChanges(sc, *c); len(changed) > 0 {
-				env.errorf("crawl %q in %s was started with a different scope (%s differ); join it with the same seeds and scope flags, or with no seeds: trawl crawl --frontier %s --crawl %s --dir DIR",
-					name, redisfrontier.Redacted(sf.url), strings.Join(changed, ", "), redisfrontier.Redacted(sf.url), name)
-				return exitUsage
-			}
-		}
-		if !created {
-			if code := applyGlobals(ctx, env, cl, sf, name, c, set); code != exitOK {
-				return code
-			}
-		}
-	} else if code := applyGlobals(ctx, env, cl, sf, name, c, set); code != exitOK {
-		return code
-	}
-	g, err := redisfrontier.ReadGlobals(ctx, cl, sf.url, name)
-	if err != nil {
-		env.errorf("%v", err)
-		return exitFailure
-	}
-	c.PerHost, c.Delay, c.MaxPages = g.PerHost, g.Delay, g.MaxPages
-	return exitOK
-}
-
-// applyGlobals changes the crawl-wide settings this command line gives.
-func applyGlobals(ctx context.Context, env *cliEnv, cl *redis.Client, sf sharedFlags, name string, c *crawler.Config, set map[string]bool) int {
-	var perHost *int
-	var delay *time.Duration
-	var maxPages *int64
-	if set["per-host"] {
-		perHost = &c.PerHost
-	}
-	if set["delay"] {
-		delay = &c.Delay
-	}
-	if set["max-pages"] {
-		maxPages = &c.MaxPages
-	}
-	if perHost == nil && delay == nil && maxPages == nil {
+// joinFailed reports why joining the shared crawl failed and returns the
+// exit code (exitOK when err is nil).
+func (s *sharedRun) joinFailed(env *cliEnv, err error) int {
+	var scope *crawler.ScopeMismatchError
+	switch {
+	case err == nil:
 		return exitOK
+	case errors.Is(err, crawler.ErrNoSharedCrawl):
+		env.errorf("no crawl %q in %s to join; start it with seed URLs", s.crawl, crawler.RedactedURL(s.sf.url))
+		return exitUsage
+	case errors.As(err, &scope):
+		env.errorf("%v; join it with the same seeds and scope flags, or with no seeds: trawl crawl --frontier %s --crawl %s --dir DIR",
+			scope, crawler.RedactedURL(s.sf.url), s.crawl)
+		return exitUsage
 	}
-	if err := redisfrontier.SetGlobals(ctx, cl, sf.url, name, perHost, delay, maxPages); err != nil {
-		env.errorf("%v", err)
-		return exitFailure
-	}
-	return exitOK
-}
-
-// waitForRedis dials until Redis answers (it may be restarting and loading
-// its AOF), for up to --redis-wait.
-func waitForRedis(ctx context.Context, sf sharedFlags, log *slog.Logger) error {
-	deadline := time.Now().Add(sf.wait)
-	pause := 50 * time.Millisecond
-	for {
-		cl, err := redisfrontier.Dial(ctx, sf.url, nil)
-		if err == nil {
-			cl.Close()
-			return nil
-		}
-		if !redisfrontier.Rejoinable(err) || time.Now().After(deadline) {
-			return err
-		}
-		log.Warn("waiting for the shared frontier", "err", err)
-		t := time.NewTimer(pause)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
-		pause = min(2*pause, 2*time.Second)
-	}
+	env.errorf("%v", err)
+	return exitFailure
 }
 
 // sharedStatus implements `trawl status --frontier URL [--crawl NAME]`:
@@ -520,36 +335,36 @@ func waitForRedis(ctx context.Context, sf sharedFlags, log *slog.Logger) error {
 func sharedStatus(env *cliEnv, rawURL, name string, asJSON bool) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cl, err := redisfrontier.Dial(ctx, rawURL, nil)
+	sh, err := crawler.DialShared(ctx, rawURL, nil)
 	if err != nil {
 		env.errorf("%v", err)
 		return exitFailure
 	}
-	defer cl.Close()
+	defer sh.Close()
 	if name == "" {
-		names, err := redisfrontier.Crawls(ctx, cl, rawURL)
+		names, err := sh.Crawls(ctx)
 		if err != nil {
 			env.errorf("%v", err)
 			return exitFailure
 		}
 		switch len(names) {
 		case 0:
-			env.errorf("no crawl in %s (start one with: trawl crawl --frontier %s --dir DIR URL)", redisfrontier.Redacted(rawURL), redisfrontier.Redacted(rawURL))
+			env.errorf("no crawl in %s (start one with: trawl crawl --frontier %s --dir DIR URL)", crawler.RedactedURL(rawURL), crawler.RedactedURL(rawURL))
 			return exitUsage
 		case 1:
 			name = names[0]
 		default:
-			env.errorf("%s holds %d crawls (%s): name one with --crawl NAME", redisfrontier.Redacted(rawURL), len(names), strings.Join(names, ", "))
+			env.errorf("%s holds %d crawls (%s): name one with --crawl NAME", crawler.RedactedURL(rawURL), len(names), strings.Join(names, ", "))
 			return exitUsage
 		}
 	}
-	st, ok, err := redisfrontier.ReadStatus(ctx, cl, rawURL, name)
+	st, ok, err := sh.Status(ctx, name)
 	if err != nil {
 		env.errorf("%v", err)
 		return exitFailure
 	}
 	if !ok {
-		env.errorf("no crawl %q in %s", name, redisfrontier.Redacted(rawURL))
+		env.errorf("no crawl %q in %s", name, crawler.RedactedURL(rawURL))
 		return exitUsage
 	}
 	state := "running"
@@ -561,7 +376,7 @@ func sharedStatus(env *cliEnv, rawURL, name string, asJSON bool) int {
 	}
 	if asJSON {
 		b, _ := json.Marshal(struct {
-			redisfrontier.Status
+			crawler.SharedStatus
 			State    string `json:"state"`
 			PerHost  int    `json:"per_host"`
 			DelayMS  int64  `json:"delay_ms"`
@@ -571,7 +386,7 @@ func sharedStatus(env *cliEnv, rawURL, name string, asJSON bool) int {
 		return exitOK
 	}
 	s := st.Stats
-	fmt.Fprintf(env.stdout, "crawl %s in %s: %s\n", name, redisfrontier.Redacted(rawURL), state)
+	fmt.Fprintf(env.stdout, "crawl %s in %s: %s\n", name, crawler.RedactedURL(rawURL), state)
 	fmt.Fprintf(env.stdout, "  %d done, %d failed, %d skipped, %d queued, %d leased, %d hosts, %s stored\n",
 		s.Done, s.Failed, s.Skipped, s.Queued, s.Leased, s.Hosts, humanBytes(s.Bytes))
 	fmt.Fprintf(env.stdout, "  per host: %d in flight, %v between request starts; max pages: %d\n", st.Globals.PerHost, st.Globals.Delay, st.Globals.MaxPages)
@@ -592,6 +407,6 @@ func writeOwedReparses(w io.Writer, owed map[string]int64) {
 	}
 	fmt.Fprintf(w, "  re-extractions owed (pages found on a shorter path: the worker that stored each must read it; resume it if it is not running):\n")
 	for _, wid := range slices.Sorted(maps.Keys(owed)) {
-		fmt.Fprintf(w, "    worker_id %s (in its --dir's %s): %d\n", wid, workerFile, owed[wid])
+		fmt.Fprintf(w, "    worker_id %s (in its --dir's %s): %d\n", wid, crawler.WorkerFile, owed[wid])
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/trawl-crawler/trawl/crawler"
 )
 
 // `trawl recrawl --frontier` is refused with the limitation named (it ran
@@ -28,7 +30,7 @@ func TestSharedRecrawlRefused(t *testing.T) {
 // it (resume failed there on the missing frontier.db).
 func TestSharedWorkerDirNeedsFrontier(t *testing.T) {
 	dir := t.TempDir()
-	if err := writeWorker(dir, workerInfo{Frontier: "redis://10.0.0.5:6379/0", Crawl: "example.com", WorkerID: "abc"}); err != nil {
+	if err := crawler.WriteWorker(dir, crawler.Worker{Frontier: "redis://10.0.0.5:6379/0", Crawl: "example.com", WorkerID: "abc"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, cmd := range []string{"resume", "recrawl"} {

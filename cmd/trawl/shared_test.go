@@ -294,7 +294,7 @@ func TestSharedStoppedWorkerIsFenced(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	wi, _, err := readWorker(r.dirs[0])
+	wi, _, err := crawler.ReadWorker(r.dirs[0])
 	if err != nil {
 		t.Fatal(err)
 	}
