@@ -2,9 +2,11 @@ package crawler_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -97,5 +99,57 @@ func TestLongRetryAfterDefersHostUntilResume(t *testing.T) {
 	st2 := resumeCrawl(t, ctx, dir, cfg)
 	if st2.Done != 3 || st2.Deferred != 0 || st2.Queued != 0 {
 		t.Fatalf("resume stats %+v: want /busy and /after fetched", st2)
+	}
+}
+
+// A 503 with Retry-After holds its host's request slot until the
+// completion carrying the wait commits: the host's other URLs, queued
+// behind it with --per-host 1 and no delay, are not requested in between
+// (the slot used to be freed at the response's last byte, and the next
+// lease of the host went out before the host's wait was recorded).
+func TestRetryAfterHoldsHostSlotUntilRecorded(t *testing.T) {
+	var mu sync.Mutex
+	var after []string // requests that arrived after /busy was answered
+	var answered bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		if answered {
+			after = append(after, r.URL.Path)
+		}
+		mu.Unlock()
+		switch {
+		case r.URL.Path == "/":
+			w.Header().Set("Content-Type", "text/html")
+			fmt.Fprint(w, `<a href="/busy">busy</a>`)
+			for i := range 20 {
+				fmt.Fprintf(w, `<a href="/p%d">p</a>`, i)
+			}
+		case r.URL.Path == "/busy":
+			w.Header().Set("Retry-After", "3600")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			mu.Lock()
+			answered = true
+			mu.Unlock()
+		case strings.HasPrefix(r.URL.Path, "/p"):
+			w.Header().Set("Content-Type", "text/html")
+			fmt.Fprint(w, "<p>p</p>")
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	cfg := crawler.Default()
+	cfg.Seeds, cfg.Delay, cfg.AllowPrivate, cfg.PerHost = []string{srv.URL + "/"}, 0, true, 1
+	cfg.IgnoreRobots = true
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	st := runCrawl(t, ctx, t.TempDir(), cfg)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(after) > 0 {
+		t.Fatalf("requests after the host's 503 with Retry-After 3600 was answered: %v (stats %+v)", after, st)
+	}
+	if st.Done != 1 || st.Deferred != 21 {
+		t.Fatalf("stats %+v: want / done and the host's 21 other URLs deferred", st)
 	}
 }

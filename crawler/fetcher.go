@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/http/httptrace"
 	"sync"
 	"time"
@@ -262,8 +263,13 @@ func (e *engine) fetchOne(l frontier.Lease) {
 	e.hostActive(links.HostKey(l.URL), -1)
 	// The last body byte is in: free the host's request slot and the global
 	// fetch slot before any CPU work. The lease stays outstanding until its
-	// completion is durable.
-	e.fr.ReleaseSlot(l)
+	// completion is durable. A 429 or 503 is the host asking for a pause
+	// (Retry-After or a backoff, policy.decide): its slot stays held until
+	// the completion that records the pause commits, or the host's next
+	// lease (of any worker) would go out before the pause is known.
+	if !hostPauses(f.resp) {
+		e.fr.ReleaseSlot(l)
+	}
 	<-e.slots
 	if f.resp != nil {
 		f.bodyBytes = int64(len(f.resp.Body))
@@ -271,6 +277,12 @@ func (e *engine) fetchOne(l frontier.Lease) {
 	e.mem.fetchEnded(f.bodyBytes)
 	e.signal() // the freed host slot may make a lease possible
 	e.parseCh <- f
+}
+
+// hostPauses says whether resp asks its whole host to wait (policy.decide
+// turns a 429 or 503 into a host-wide retry time or deferral).
+func hostPauses(resp *fetch.Response) bool {
+	return resp != nil && (resp.Status == http.StatusTooManyRequests || resp.Status == http.StatusServiceUnavailable)
 }
 
 // hostDelay is the minimum gap between request starts to the lease's host
