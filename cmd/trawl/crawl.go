@@ -212,7 +212,7 @@ func (r *crawlRun) run(ctx context.Context, env *cliEnv) int {
 	if err != nil {
 		return r.failed(env, st, err)
 	}
-	printSummary(env.stdout, st, fc.Dir)
+	printSummary(env.stdout, st, resumeCommand(fc.Dir))
 	if st.State != crawler.StateFinished {
 		fmt.Fprintf(env.stdout, "resume with: trawl resume --dir %s\n", fc.Dir)
 		return interruptCode(ctx)
@@ -231,12 +231,12 @@ func (r *crawlRun) failed(env *cliEnv, st crawler.Stats, err error) int {
 		return exitUsage
 	case errors.Is(err, crawler.ErrAllSeedsFailed):
 		env.errorf("%s: %v", r.name, err)
-		printSummary(env.stdout, st, dir)
+		printSummary(env.stdout, st, resumeCommand(dir))
 		return exitFailure
 	default:
 		env.errorf("%s failed: %v", r.name, err)
 	}
-	printSummary(env.stdout, st, dir)
+	printSummary(env.stdout, st, resumeCommand(dir))
 	if crawler.Exists(dir) {
 		fmt.Fprintf(env.stdout, "resume with: trawl resume --dir %s\n", dir)
 	}

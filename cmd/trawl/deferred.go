@@ -13,12 +13,12 @@ const maxDeferredHostsShown = 10
 
 // writeDeferred tells what the crawl deferred, per host with the reason,
 // and that trawl resume retries it. Nothing when nothing was deferred.
-func writeDeferred(w io.Writer, st crawler.Stats, dir string) {
+func writeDeferred(w io.Writer, st crawler.Stats, resume string) {
 	if st.Deferred == 0 {
 		return
 	}
-	fmt.Fprintf(w, "deferred:     %d URLs on %d hosts (not fetched, not failed; trawl resume --dir %s retries them)\n",
-		st.Deferred, len(st.DeferredHosts), dir)
+	fmt.Fprintf(w, "deferred:     %d URLs on %d hosts (not fetched, not failed; %s retries them)\n",
+		st.Deferred, len(st.DeferredHosts), resume)
 	for i, h := range st.DeferredHosts {
 		if i == maxDeferredHostsShown {
 			fmt.Fprintf(w, "  ... and %d more hosts (trawl status --json lists them all)\n", len(st.DeferredHosts)-i)

@@ -42,7 +42,10 @@ func heartbeatAttrs(s crawler.Stats) []any {
 
 // printSummary writes the end-of-run summary: what the crawl holds, this
 // run's share and rate, the crawl's rate, and what to do next.
-func printSummary(w io.Writer, st crawler.Stats, dir string) {
+//
+// resume is the command that continues the crawl (resumeCommand, or a
+// shared worker's with its --frontier), for the hints.
+func printSummary(w io.Writer, st crawler.Stats, resume string) {
 	state := st.State
 	if state == "" {
 		state = "stopped"
@@ -57,27 +60,30 @@ func printSummary(w io.Writer, st crawler.Stats, dir string) {
 		st.Run.Done, st.Run.Failed, st.Run.Skipped, humanDuration(st.Run.ElapsedSec), st.Run.PagesPerSec,
 		humanDuration(st.ElapsedSec), st.PagesPerSec)
 	if st.StopReason == crawler.StopReasonMaxPages {
-		fmt.Fprintf(w, "  %s\n", maxPagesNote(st, dir))
+		fmt.Fprintf(w, "  %s\n", maxPagesNote(st, resume))
 	}
 	if l := passLine(st); l != "" {
 		fmt.Fprintf(w, "  %s\n", l)
 	}
-	writeDeferred(w, st, dir)
+	writeDeferred(w, st, resume)
 	writeLinksDropped(w, st)
 }
 
+// resumeCommand is the command that continues the crawl in dir.
+func resumeCommand(dir string) string { return "trawl resume --dir " + dir }
+
 // maxPagesNote says the crawl stopped at its limit, not because it ran out
 // of work, and how to continue it.
-func maxPagesNote(st crawler.Stats, dir string) string {
-	return fmt.Sprintf("stopped at --max-pages %d (%d queued; `trawl resume --dir %s --max-pages N` with N > %d continues)",
-		st.MaxPages, st.Queued, dir, st.MaxPages)
+func maxPagesNote(st crawler.Stats, resume string) string {
+	return fmt.Sprintf("stopped at --max-pages %d (%d queued; `%s --max-pages N` with N > %d continues)",
+		st.MaxPages, st.Queued, resume, st.MaxPages)
 }
 
 // printStatus writes `trawl status` for people.
 func printStatus(w io.Writer, st crawler.Stats, dir string) {
 	state := st.State
 	if st.StopReason == crawler.StopReasonMaxPages {
-		state += ": " + maxPagesNote(st, dir)
+		state += ": " + maxPagesNote(st, resumeCommand(dir))
 	}
 	fmt.Fprintf(w, "dir:          %s\n", dir)
 	fmt.Fprintf(w, "state:        %s\n", state)
@@ -86,7 +92,7 @@ func printStatus(w io.Writer, st crawler.Stats, dir string) {
 	fmt.Fprintf(w, "failed:       %d\n", st.Failed)
 	fmt.Fprintf(w, "skipped:      %d\n", st.Skipped)
 	fmt.Fprintf(w, "queued:       %d\n", st.Queued)
-	writeDeferred(w, st, dir)
+	writeDeferred(w, st, resumeCommand(dir))
 	writeLinksDropped(w, st)
 	fmt.Fprintf(w, "in flight:    %d\n", st.InFlight)
 	fmt.Fprintf(w, "hosts:        %d active/%d known\n", st.ActiveHosts, st.Hosts)

@@ -267,7 +267,7 @@ func (s *sharedRun) work(ctx context.Context, env *cliEnv, reg *prometheus.Regis
 			s.log.Warn("worker lost its place in the shared crawl; rejoining", "err", err)
 			if werr := crawler.WaitShared(ctx, s.sf.url, s.sf.wait, s.log); werr != nil {
 				env.errorf("%s failed: %v (then: %v)", s.fs.cmd, err, werr)
-				printSummary(env.stdout, st, dir)
+				printSummary(env.stdout, st, s.resumeCommand())
 				return exitFailure
 			}
 			continue
@@ -288,9 +288,13 @@ func (s *sharedRun) newCrawler(ctx context.Context, w *watcher, reg *prometheus.
 	return crawler.New(s.fc.Dir, s.fc.Config, opts...)
 }
 
+// resumeCommand is the command that rejoins this worker.
+func (s *sharedRun) resumeCommand() string {
+	return "trawl resume --frontier " + crawler.RedactedURL(s.sf.url) + " --dir " + s.fc.Dir
+}
+
 // ended reports how the worker's last run ended and returns the exit code.
 func (s *sharedRun) ended(ctx context.Context, env *cliEnv, st crawler.Stats, err error) int {
-	dir := s.fc.Dir
 	if err != nil {
 		switch {
 		case errors.Is(err, crawler.ErrConfig):
@@ -299,13 +303,13 @@ func (s *sharedRun) ended(ctx context.Context, env *cliEnv, st crawler.Stats, er
 		default:
 			env.errorf("%s failed: %v", s.fs.cmd, err)
 		}
-		printSummary(env.stdout, st, dir)
-		fmt.Fprintf(env.stdout, "resume with: trawl resume --frontier %s --dir %s\n", crawler.RedactedURL(s.sf.url), dir)
+		printSummary(env.stdout, st, s.resumeCommand())
+		fmt.Fprintf(env.stdout, "resume with: %s\n", s.resumeCommand())
 		return exitFailure
 	}
-	printSummary(env.stdout, st, dir)
+	printSummary(env.stdout, st, s.resumeCommand())
 	if st.State != crawler.StateFinished {
-		fmt.Fprintf(env.stdout, "resume with: trawl resume --frontier %s --dir %s\n", crawler.RedactedURL(s.sf.url), dir)
+		fmt.Fprintf(env.stdout, "resume with: %s\n", s.resumeCommand())
 		return interruptCode(ctx)
 	}
 	return exitOK

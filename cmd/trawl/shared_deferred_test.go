@@ -141,6 +141,9 @@ func TestSharedDeferredWaitForResume(t *testing.T) {
 		if code := p.wait(t); code != 0 || !strings.Contains(p.out.String(), "deferred:") {
 			t.Fatalf("worker %d exited %d, want 0 with deferred URLs in its summary:\n%s", i+1, code, p.out.String())
 		}
+		if hint := "trawl resume --frontier " + srv.URL() + " --dir " + dirs[i] + " retries them"; !strings.Contains(p.out.String(), hint) {
+			t.Fatalf("worker %d's summary does not say %q:\n%s", i+1, hint, p.out.String())
+		}
 	}
 	got := web.requests()
 	if got["/busy"] != 1 || got["/p0"]+got["/p1"]+got["/p2"]+got["/p3"]+got["/p4"] != 0 {
