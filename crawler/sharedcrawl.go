@@ -235,9 +235,11 @@ type SharedWorker struct {
 func WithSharedFrontier(w SharedWorker) Option {
 	return func(c *Crawler) {
 		c.openFrontier = func(ctx context.Context, o frontier.Options) (Frontier, error) {
-			// No lookahead: a lease handed out early cannot be moved when
-			// the request before it on its host (maybe in another process)
-			// starts late; leased at its start, it can (Started).
+			// No time lookahead (Options.Lookahead): a lease's planned
+			// start cannot follow a request of its host that another
+			// process starts late. Leases taken ahead in a batch
+			// (LeaseBatch) are spaced where it counts, when each request
+			// is written: Begin and Rebegin reserve its start in Redis.
 			f, err := redisfrontier.Open(ctx, redisfrontier.Options{URL: w.URL, Crawl: w.Worker.Crawl, WorkerID: w.Worker.WorkerID,
 				LeaseTTL: w.LeaseTTL, BeforeCommit: o.BeforeCommit, Logger: c.log, LeaseBatch: redisfrontier.LeaseBatchFor(c.cfg.Concurrency)})
 			if err != nil {
