@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"net/http/httptrace"
 	"sync"
 	"time"
@@ -267,7 +266,7 @@ func (e *engine) fetchOne(l frontier.Lease) {
 	// (Retry-After or a backoff, policy.decide): its slot stays held until
 	// the completion that records the pause commits, or the host's next
 	// lease (of any worker) would go out before the pause is known.
-	if !hostPauses(f.resp) {
+	if f.resp == nil || !pausesHost(f.resp.Status) {
 		e.fr.ReleaseSlot(l)
 	}
 	<-e.slots
@@ -277,12 +276,6 @@ func (e *engine) fetchOne(l frontier.Lease) {
 	e.mem.fetchEnded(f.bodyBytes)
 	e.signal() // the freed host slot may make a lease possible
 	e.parseCh <- f
-}
-
-// hostPauses says whether resp asks its whole host to wait (policy.decide
-// turns a 429 or 503 into a host-wide retry time or deferral).
-func hostPauses(resp *fetch.Response) bool {
-	return resp != nil && (resp.Status == http.StatusTooManyRequests || resp.Status == http.StatusServiceUnavailable)
 }
 
 // hostDelay is the minimum gap between request starts to the lease's host

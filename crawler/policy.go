@@ -71,7 +71,7 @@ func (p policy) decide(now time.Time, attempt int, status int, hdr http.Header, 
 		return decision{outcome: frontier.Failed, reason: reason}
 	}
 	switch {
-	case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:
+	case pausesHost(status):
 		reason := "HTTP " + strconv.Itoa(status)
 		wait, ok := retryAfter(hdr.Get("Retry-After"), now)
 		if !ok {
@@ -89,6 +89,13 @@ func (p policy) decide(now time.Time, attempt int, status int, hdr http.Header, 
 		return decision{outcome: frontier.Failed, reason: "HTTP " + strconv.Itoa(status)}
 	}
 	return decision{outcome: frontier.Done}
+}
+
+// pausesHost says whether a response status asks its whole host to wait
+// (429, 503): decide makes its wait host-wide, and the fetcher keeps the
+// host's request slot until that wait is recorded.
+func pausesHost(status int) bool {
+	return status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable
 }
 
 // retryIn is a retry after wait (capped at --max-backoff), or a deferral
