@@ -180,9 +180,9 @@ func Open(ctx context.Context, opts Options) (*Frontier, error) {
 		return fail(wrapErr(f.url, "load scripts", err))
 	}
 	f.wg.Add(3)
-	go f.heartbeatLoop()
+	go f.every(f.ttl/5, f.heartbeat)
 	go f.writerLoop()
-	go f.statsLoop()
+	go f.every(250*time.Millisecond, f.statsTick)
 	return f, nil
 }
 
@@ -859,9 +859,10 @@ func (f *Frontier) Drained() (bool, error) {
 	return n == 1, nil
 }
 
-func (f *Frontier) heartbeatLoop() {
+// every runs tick every d while the frontier is usable, until Close.
+func (f *Frontier) every(d time.Duration, tick func()) {
 	defer f.wg.Done()
-	t := time.NewTicker(f.ttl / 5)
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
@@ -869,45 +870,38 @@ func (f *Frontier) heartbeatLoop() {
 			return
 		case <-t.C:
 		}
-		if f.usable() != nil {
-			continue
-		}
-		sent := time.Now()
-		ctx, cancel := context.WithTimeout(context.Background(), f.ttl/5)
-		n, err := scriptHeartbeat.Run(ctx, f.cl, []string{f.p + "cfg"}, f.p, f.inc, f.ttl.Microseconds()).Int()
-		cancel()
-		switch {
-		case err != nil:
-			f.breakWith(wrapErr(f.url, "heartbeat", err))
-		case n < 0:
-			f.breakWith(ErrFenced)
-		default:
-			f.renewedAt.Store(sent.UnixNano())
-			if n > 0 {
-				f.log.Info("took back the leases of workers that stopped heart-beating", "workers", n)
-			}
+		if f.usable() == nil {
+			tick()
 		}
 	}
 }
 
-func (f *Frontier) statsLoop() {
-	defer f.wg.Done()
-	t := time.NewTicker(250 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-f.stop:
-			return
-		case <-t.C:
+// heartbeat renews this incarnation (and sweeps the leases of workers
+// that stopped heart-beating); a worker that was swept is fenced.
+func (f *Frontier) heartbeat() {
+	sent := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), f.ttl/5)
+	n, err := scriptHeartbeat.Run(ctx, f.cl, []string{f.p + "cfg"}, f.p, f.inc, f.ttl.Microseconds()).Int()
+	cancel()
+	switch {
+	case err != nil:
+		f.breakWith(wrapErr(f.url, "heartbeat", err))
+	case n < 0:
+		f.breakWith(ErrFenced)
+	default:
+		f.renewedAt.Store(sent.UnixNano())
+		if n > 0 {
+			f.log.Info("took back the leases of workers that stopped heart-beating", "workers", n)
 		}
-		if f.usable() != nil {
-			continue
-		}
-		ctx, cancel := f.opCtx()
-		if err := f.refreshStats(ctx); err != nil {
-			f.breakWith(err)
-		}
-		cancel()
+	}
+}
+
+// statsTick refreshes the crawl-wide counters that Stats reports.
+func (f *Frontier) statsTick() {
+	ctx, cancel := f.opCtx()
+	defer cancel()
+	if err := f.refreshStats(ctx); err != nil {
+		f.breakWith(err)
 	}
 }
 
