@@ -49,7 +49,8 @@ func sharedDepthLoop(t *testing.T, killsAt func(n int) int) {
 		}
 		ps := []*childProc{child(t, args(0)...), child(t, args(1)...)}
 		kills := killsAt(n)
-		for range kills {
+		// awhile waits for a few more requests, or for a worker to exit.
+		awhile := func() {
 			select {
 			case <-web.AfterRequests(web.Requests() + 1 + rng.IntN(12)):
 			case <-ps[0].done:
@@ -57,6 +58,9 @@ func sharedDepthLoop(t *testing.T, killsAt func(n int) int) {
 			case <-beforeDeadline(t):
 				t.Fatalf("max-depth %d: the crawl hung", n)
 			}
+		}
+		for range kills {
+			awhile()
 			i := rng.IntN(len(ps))
 			ps[i].cmd.Process.Signal(syscall.SIGKILL)
 			ps[i].wait(t)
@@ -66,13 +70,7 @@ func sharedDepthLoop(t *testing.T, killsAt func(n int) int) {
 		if n == 4 {
 			// Redis SIGKILLed once and restarted from its AOF: the
 			// lowerings and owed re-extractions are in it.
-			select {
-			case <-web.AfterRequests(web.Requests() + 1 + rng.IntN(12)):
-			case <-ps[0].done:
-			case <-ps[1].done:
-			case <-beforeDeadline(t):
-				t.Fatalf("max-depth %d: the crawl hung", n)
-			}
+			awhile()
 			srv.Kill()
 			srv.Restart()
 			lost = len(ps)
