@@ -24,6 +24,9 @@ import (
 // state (attempt 0, Tag kept), storing the pass number under the usermeta
 // key frontier.MetaPass, which the engine reads with Meta. A shared
 // frontier provides the same operation with the same rule.
+//
+// Package crawler/frontiertest holds every implementation to this
+// interface's semantics: its cases open implementations as a Frontier.
 type Frontier interface {
 	// Next leases a URL whose host may be fetched at now. ok=false with a
 	// nil error means nothing is leasable now; wait is how long until

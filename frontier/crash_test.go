@@ -4,8 +4,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trawl-crawler/trawl/crawler"
+	"github.com/trawl-crawler/trawl/crawler/frontiertest"
 	"github.com/trawl-crawler/trawl/frontier"
-	"github.com/trawl-crawler/trawl/frontier/frontiertest"
 )
 
 // TestCrashKill9 runs the kill -9 contract (frontiertest.Crash) on the
@@ -14,7 +15,7 @@ import (
 // queue and lease indexes against the URL states), and each URL reported
 // final against its record.
 func TestCrashKill9(t *testing.T) {
-	open := func(where string, cfg frontiertest.Config) (frontiertest.Frontier, error) {
+	open := func(where string, cfg frontiertest.Config) (crawler.Frontier, error) {
 		return frontier.Open(where, frontier.Options{PerHost: cfg.PerHost, MaxBatchDelay: time.Millisecond})
 	}
 	frontiertest.Crash(t, open, func(t *testing.T, path string, round int, durable map[string]frontier.Outcome) {

@@ -1,4 +1,4 @@
-package redisfrontier
+package redisfrontier_test
 
 import (
 	"context"
@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trawl-crawler/trawl/frontier/frontiertest"
+	"github.com/trawl-crawler/trawl/crawler"
+	"github.com/trawl-crawler/trawl/crawler/frontiertest"
+	"github.com/trawl-crawler/trawl/frontier/redisfrontier"
 	"github.com/trawl-crawler/trawl/internal/redistest"
 )
 
@@ -19,22 +21,22 @@ func TestContract(t *testing.T) {
 	var n atomic.Int64
 	frontiertest.Run(t, func(t *testing.T) frontiertest.Open {
 		name := fmt.Sprintf("c%d", n.Add(1))
-		return func(cfg frontiertest.Config) (frontiertest.Frontier, error) {
+		return func(cfg frontiertest.Config) (crawler.Frontier, error) {
 			ctx := context.Background()
-			cl, err := Dial(ctx, srv.URL(), nil)
+			cl, err := redisfrontier.Dial(ctx, srv.URL(), nil)
 			if err != nil {
 				return nil, err
 			}
 			defer cl.Close()
-			if _, _, err := Init(ctx, cl, srv.URL(), name, []byte("{}"), Globals{PerHost: perHost(cfg), Delay: cfg.Delay,
+			if _, _, err := redisfrontier.Init(ctx, cl, srv.URL(), name, []byte("{}"), redisfrontier.Globals{PerHost: perHost(cfg), Delay: cfg.Delay,
 				ShortestDepth: cfg.MaxDepth > 0, MaxDepth: cfg.MaxDepth}); err != nil {
 				return nil, err
 			}
 			perHost, delay := perHost(cfg), cfg.Delay
-			if err := SetGlobals(ctx, cl, srv.URL(), name, &perHost, &delay, nil); err != nil {
+			if err := redisfrontier.SetGlobals(ctx, cl, srv.URL(), name, &perHost, &delay, nil); err != nil {
 				return nil, err
 			}
-			return Open(ctx, Options{URL: srv.URL(), Crawl: name, WorkerID: "w", LeaseTTL: time.Minute,
+			return redisfrontier.Open(ctx, redisfrontier.Options{URL: srv.URL(), Crawl: name, WorkerID: "w", LeaseTTL: time.Minute,
 				Lookahead: cfg.Lookahead, CallerClock: true})
 		}
 	})

@@ -3,6 +3,14 @@
 // embedded bbolt frontier (package frontier) and any other (a shared one on
 // a network store) must pass the same cases. It is imported only by tests.
 //
+// It lives under crawler because the contract is crawler.Frontier, the
+// interface the engine calls, and the cases open implementations as that
+// interface: one definition of the method set, checked by the compiler
+// wherever an implementation is handed to Run or Crash. Imports still flow
+// one way (frontiertest → crawler → frontier); the implementations' tests
+// that run the suite are external test packages (frontier_test,
+// redisfrontier_test), which may import crawler.
+//
 // The cases are the implementation-neutral part of what the crawler relies
 // on: lease and completion with each outcome, retries that wait and come
 // first, the per-host limit and delays, Lookahead and Begin, dedup in Add
@@ -22,7 +30,7 @@
 //	func TestContract(t *testing.T) {
 //		frontiertest.Run(t, func(t *testing.T) frontiertest.Open {
 //			path := filepath.Join(t.TempDir(), "frontier.db")
-//			return func(cfg frontiertest.Config) (frontiertest.Frontier, error) {
+//			return func(cfg frontiertest.Config) (crawler.Frontier, error) {
 //				return frontier.Open(path, frontier.Options{PerHost: cfg.PerHost,
 //					Delay: cfg.Delay, Lookahead: cfg.Lookahead, NoSync: true})
 //			}
@@ -36,7 +44,7 @@
 // environment, and Crash runs the workload there instead of the checks:
 //
 //	func TestCrashKill9(t *testing.T) {
-//		frontiertest.Crash(t, func(where string, cfg frontiertest.Config) (frontiertest.Frontier, error) {
+//		frontiertest.Crash(t, func(where string, cfg frontiertest.Config) (crawler.Frontier, error) {
 //			return frontier.Open(where, frontier.Options{PerHost: cfg.PerHost})
 //		}, nil)
 //	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trawl-crawler/trawl/crawler"
 	"github.com/trawl-crawler/trawl/frontier"
 	"github.com/trawl-crawler/trawl/internal/crashchild"
 )
@@ -25,7 +26,7 @@ const crashStoreEnv = "FRONTIERTEST_CRASH_STORE"
 // directory that Crash chooses and hands to the child process too. A file
 // store opens it as its file; another store may use it as a name (a key
 // prefix): it is unique to the test run.
-type OpenAt func(where string, cfg Config) (Frontier, error)
+type OpenAt func(where string, cfg Config) (crawler.Frontier, error)
 
 // crashConfig is the workload's setting.
 var crashConfig = Config{PerHost: 4}

@@ -7,30 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trawl-crawler/trawl/crawler"
 	"github.com/trawl-crawler/trawl/frontier"
 )
-
-// Frontier is the method set of crawler.Frontier, declared here because
-// frontier must not import crawler (imports flow cmd → crawler →
-// frontier). A test in package crawler keeps the two identical.
-type Frontier interface {
-	Next(now time.Time) (l frontier.Lease, ok bool, wait time.Duration, err error)
-	Begin(l frontier.Lease, now time.Time) time.Duration
-	Rebegin(l frontier.Lease, reserved, now time.Time) time.Duration
-	Sent(l frontier.Lease, at time.Time)
-	ReleaseSlot(l frontier.Lease)
-	CompleteAsync(c frontier.Completion, done func(error))
-	Add(ctx context.Context, items []frontier.Item) (int, error)
-	SetMeta(ctx context.Context, key string, val []byte) error
-	Meta(key string) ([]byte, error)
-	Checkpoint() []byte
-	Host(host string) (frontier.HostState, bool)
-	Stats() frontier.Stats
-	Drained() (bool, error)
-	RequeueDeferred(ctx context.Context) (int, error)
-	DeferredHosts() ([]frontier.DeferredHost, error)
-	Close() error
-}
 
 // Config is what a case asks of the frontier it opens.
 type Config struct {
@@ -45,7 +24,7 @@ type Config struct {
 
 // Open opens a Frontier on one case's store. Called again after Close, it
 // must open the same store (a restart).
-type Open func(cfg Config) (Frontier, error)
+type Open func(cfg Config) (crawler.Frontier, error)
 
 // Opener makes a fresh, empty store for one case (t is that case's) and
 // returns how to open it. Cleanup of the store belongs in t.Cleanup.
@@ -104,7 +83,7 @@ func (s *store) frontier(cfg Config) *fx {
 // fx is an open frontier with helpers that fail the test on errors.
 type fx struct {
 	t      *testing.T
-	f      Frontier
+	f      crawler.Frontier
 	closed bool
 }
 
