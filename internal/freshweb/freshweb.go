@@ -12,6 +12,7 @@
 package freshweb
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -51,8 +52,9 @@ type Site struct {
 	version  map[string]int // path -> body version (0 = original)
 	gone     map[string]int // path -> 404 or 410
 	modified map[string]time.Time
-	// Sitemap overrides /sitemap.xml's handling when set (hostile tests).
-	sitemap http.HandlerFunc
+	// sitemap answers /sitemap.xml: serveSitemap, or what SetSitemap
+	// put in its place (hostile tests).
+	sitemap atomic.Pointer[http.HandlerFunc]
 
 	requests     atomic.Int64
 	total        waitfor.Counter // requests since Start
@@ -64,19 +66,12 @@ type Site struct {
 
 // Start serves the site on 127.0.0.1.
 func Start(cfg Config) *Site {
-	if cfg.Pages == 0 {
-		cfg.Pages = 100
-	}
-	if cfg.PageSize == 0 {
-		cfg.PageSize = 8 << 10
-	}
-	if cfg.FanOut == 0 {
-		cfg.FanOut = 4
-	}
-	if cfg.DupOf == 0 {
-		cfg.DupOf = 10
-	}
+	cfg.Pages = cmp.Or(cfg.Pages, 100)
+	cfg.PageSize = cmp.Or(cfg.PageSize, 8<<10)
+	cfg.FanOut = cmp.Or(cfg.FanOut, 4)
+	cfg.DupOf = cmp.Or(cfg.DupOf, 10)
 	s := &Site{cfg: cfg, version: map[string]int{}, gone: map[string]int{}, modified: map[string]time.Time{}}
+	s.SetSitemap(nil)
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
 	s.srv.Start()
 	return s
@@ -127,9 +122,20 @@ func (s *Site) SitemapPages() []string {
 
 // SetSitemap replaces the /sitemap.xml handler (nil restores the default).
 func (s *Site) SetSitemap(h http.HandlerFunc) {
-	s.mu.Lock()
-	s.sitemap = h
-	s.mu.Unlock()
+	if h == nil {
+		h = s.serveSitemap
+	}
+	s.sitemap.Store(&h)
+}
+
+// serveSitemap lists the sitemap-only pages, each with a lastmod.
+func (s *Site) serveSitemap(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/xml")
+	fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?>`+"\n"+`<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">`+"\n")
+	for i, u := range s.SitemapPages() {
+		fmt.Fprintf(w, "<url><loc>%s</loc><lastmod>2026-01-%02dT00:00:00Z</lastmod></url>\n", u, i%28+1)
+	}
+	fmt.Fprint(w, "</urlset>\n")
 }
 
 // Change gives a new body version to each /p/ page whose index is in idx.
@@ -226,19 +232,7 @@ func (s *Site) serve(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "User-agent: *\nDisallow: /private/\nSitemap: %s/sitemap.xml\n", s.srv.URL)
 		return
 	case p == "/sitemap.xml":
-		s.mu.Lock()
-		h := s.sitemap
-		s.mu.Unlock()
-		if h != nil {
-			h(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "application/xml")
-		fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?>`+"\n"+`<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">`+"\n")
-		for i, u := range s.SitemapPages() {
-			fmt.Fprintf(w, "<url><loc>%s</loc><lastmod>2026-01-%02dT00:00:00Z</lastmod></url>\n", u, i%28+1)
-		}
-		fmt.Fprint(w, "</urlset>\n")
+		(*s.sitemap.Load())(w, r)
 		return
 	case p == "/":
 		s.write(w, r, p, []byte(`<html><body><a href="/p/0">start</a></body></html>`), epoch)

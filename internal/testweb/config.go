@@ -1,6 +1,7 @@
 package testweb
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"time"
@@ -29,24 +30,12 @@ type Config struct {
 // withDefaults returns c with zero fields replaced by defaults, or an error
 // for values that make no site.
 func (c Config) withDefaults() (Config, error) {
-	if c.Name == "" {
-		c.Name = "site"
-	}
-	if c.Hosts == 0 {
-		c.Hosts = 4
-	}
-	if c.PagesPerHost == 0 {
-		c.PagesPerHost = 50
-	}
-	if c.PageSize == 0 {
-		c.PageSize = 20 << 10
-	}
-	if c.FanOut == 0 {
-		c.FanOut = 8
-	}
-	if c.Addr == "" {
-		c.Addr = "127.0.0.1:0"
-	}
+	c.Name = cmp.Or(c.Name, "site")
+	c.Hosts = cmp.Or(c.Hosts, 4)
+	c.PagesPerHost = cmp.Or(c.PagesPerHost, 50)
+	c.PageSize = cmp.Or(c.PageSize, 20<<10)
+	c.FanOut = cmp.Or(c.FanOut, 8)
+	c.Addr = cmp.Or(c.Addr, "127.0.0.1:0")
 	switch {
 	case c.Hosts < 0 || c.PagesPerHost < 0 || c.PageSize < 0 || c.FanOut < 0:
 		return c, fmt.Errorf("testweb config: negative size")

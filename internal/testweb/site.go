@@ -290,21 +290,23 @@ func (s *site) buildHost(rng *rand.Rand, h *hostSite) {
 		root.a("/p/"+strconv.Itoa(t), s.url(h.idx, "/p/"+strconv.Itoa(t)), "")
 	}
 
-	s.addRobotsSection(rng, h, hubFor(1))
-	if f.Base {
-		s.addBase(rng, h, hubFor(2))
-	}
-	if f.Nofollow {
-		s.addNofollow(rng, h, hubFor(3))
-	}
-	if f.Malformed {
-		s.addMalformed(rng, h, hubFor(4))
-	}
-	if f.Redirects {
-		s.addRedirects(rng, h, hubFor(5))
-	}
-	if f.Spellings {
-		s.addSpellings(rng, h, hubFor(6))
+	// The sections built by a method of their own, in this order (each
+	// draws from rng, so the order is part of the site the seed makes).
+	for _, sec := range []struct {
+		on   bool
+		slot int
+		add  func(*rand.Rand, *hostSite, *pageBuilder)
+	}{
+		{true, 1, s.addRobotsSection},
+		{f.Base, 2, s.addBase},
+		{f.Nofollow, 3, s.addNofollow},
+		{f.Malformed, 4, s.addMalformed},
+		{f.Redirects, 5, s.addRedirects},
+		{f.Spellings, 6, s.addSpellings},
+	} {
+		if sec.on {
+			sec.add(rng, h, hubFor(sec.slot))
+		}
 	}
 	if f.Transient {
 		b := hubFor(7)
