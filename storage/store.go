@@ -162,11 +162,10 @@ func (s *Store) Append(b Block) (checkpoint []byte, err error) {
 	if len(b.frame) == 0 {
 		return nil, errors.New("storage: append empty block")
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return nil, errors.New("storage: append to closed store")
+	if err := s.lockOpen("append to"); err != nil {
+		return nil, err
 	}
+	defer s.mu.Unlock()
 	if s.err != nil {
 		return nil, s.err
 	}
@@ -211,14 +210,23 @@ func (s *Store) rotateLocked() error {
 	return nil
 }
 
+// lockOpen locks s.mu, or, the store being closed, leaves it unlocked and
+// returns an error saying what (op) was tried on a closed store.
+func (s *Store) lockOpen(op string) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return fmt.Errorf("storage: %s closed store", op)
+	}
+	return nil
+}
+
 // Sync fsyncs what was appended (the frontier's BeforeCommit hook).
 func (s *Store) Sync() error {
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return errors.New("storage: sync closed store")
+	if err := s.lockOpen("sync"); err != nil {
+		return err
 	}
 	cur, pending, dirDirty := s.cur, s.pending, s.dirDirty
 	s.pending, s.dirDirty = nil, false
@@ -266,10 +274,8 @@ func (s *Store) Publish(checkpoint []byte) error {
 	}
 	s.pubMu.Lock()
 	defer s.pubMu.Unlock()
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return errors.New("storage: publish on closed store")
+	if err := s.lockOpen("publish on"); err != nil {
+		return err
 	}
 	if s.pos.less(p) || p.records > s.pos.records {
 		s.mu.Unlock()

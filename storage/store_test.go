@@ -190,6 +190,71 @@ func TestCheckpointOrder(t *testing.T) {
 	}
 }
 
+// TestReadAt: every appended record reads back through its locator, across
+// segment rotations and while later appends go on; a damaged frame is
+// ErrCorrupt naming the segment.
+func TestReadAt(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pages")
+	s := openStore(t, dir, nil, Options{SegmentSize: 16 << 10})
+	defer s.Close()
+	var locs [][]byte
+	for i := range 40 {
+		b, err := Encode(testRecord(i, 3000+i*10))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cp, err := s.Append(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		loc, err := Locate(cp, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		locs = append(locs, loc)
+	}
+	if err := s.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if locs[0][4] == locs[39][4] {
+		t.Fatalf("all records in segment %d: no rotation tested", locs[0][4])
+	}
+	for i, loc := range locs {
+		rec, err := s.ReadAt(loc)
+		if err != nil {
+			t.Fatalf("ReadAt record %d: %v", i, err)
+		}
+		want := testRecord(i, 3000+i*10)
+		if rec.URL != want.URL || !bytes.Equal(rec.Body, want.Body) || rec.Depth != want.Depth {
+			t.Errorf("record %d read back as %s (%d bytes, depth %d)", i, rec.URL, len(rec.Body), rec.Depth)
+		}
+	}
+	bad := append([]byte(nil), locs[3]...)
+	bad[12]++ // one byte into the frame
+	if _, err := s.ReadAt(bad); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("ReadAt a misplaced locator = %v, want ErrCorrupt", err)
+	}
+	if _, err := s.ReadAt([]byte{9}); err == nil {
+		t.Error("ReadAt of a malformed locator succeeded")
+	}
+}
+
+// TestClosedStoreRefuses: Append, Sync and Publish on a closed store are
+// errors naming the call, not writes to closed files.
+func TestClosedStoreRefuses(t *testing.T) {
+	s := openStore(t, t.TempDir(), nil, Options{})
+	cps := appendRecs(t, s, testRecord(0, 100))
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, appendErr := s.Append(mustEncode(t, testRecord(1, 100)))
+	for op, err := range map[string]error{"append to": appendErr, "sync": s.Sync(), "publish on": s.Publish(cps[0])} {
+		if err == nil || !strings.Contains(err.Error(), op+" closed store") {
+			t.Errorf("%s a closed store: %v", op, err)
+		}
+	}
+}
+
 // TestTruncateOnOpen reopens with a checkpoint in the middle, in an earlier
 // segment than the tail, and checks that later records are gone for good and
 // that appending continues from there.
