@@ -2,7 +2,6 @@ package frontier
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -11,8 +10,7 @@ import (
 // frontier drains without it, it survives a reopen, and RequeueDeferred
 // puts it back with its attempt count.
 func TestDeferredOutcome(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "frontier.db")
-	f := open(t, path, Options{})
+	f, path := openNew(t, Options{})
 	add(t, f, item("a", 1, 2))
 	l := next(t, f, t0)
 	complete(t, f, Completion{Lease: l, Outcome: Deferred, Reason: "wait 1h exceeds --max-wait"})

@@ -2,7 +2,6 @@ package frontier
 
 import (
 	"github.com/trawl-crawler/trawl/internal/fpset"
-	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -37,8 +36,7 @@ func depthOpts() Options { return Options{PerHost: 1, ShortestDepth: true, MaxDe
 // depth and parent, and moves up its host's queue (depth, then seq); the
 // lowering survives a reopen, and a larger depth changes nothing.
 func TestLowerQueued(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "frontier.db")
-	f := open(t, path, depthOpts())
+	f, path := openNew(t, depthOpts())
 	add(t, f,
 		Item{URL: "http://h/1", Host: "h", Depth: 1, Parent: "p1"},
 		Item{URL: "http://h/5", Host: "h", Depth: 5, Parent: "p5"},
@@ -72,8 +70,7 @@ func TestLowerQueued(t *testing.T) {
 // a depth still past MaxDepth is not. A pending
 // re-extraction survives a reopen.
 func TestLowerDoneReparse(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "frontier.db")
-	f := open(t, path, depthOpts())
+	f, path := openNew(t, depthOpts())
 	add(t, f, Item{URL: "http://a/x", Host: "a", Depth: 4}, Item{URL: "http://b/y", Host: "b", Depth: 7})
 	for _, want := range []string{"http://a/x", "http://b/y"} {
 		l := next(t, f, t0)

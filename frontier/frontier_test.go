@@ -31,6 +31,14 @@ func open(t *testing.T, path string, opts Options) *Frontier {
 	return f
 }
 
+// openNew opens a frontier in a fresh file and returns its path too, for
+// tests that reopen the file or read it directly.
+func openNew(t *testing.T, opts Options) (*Frontier, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "frontier.db")
+	return open(t, path, opts), path
+}
+
 func add(t *testing.T, f *Frontier, items ...Item) int {
 	t.Helper()
 	n, err := f.Add(context.Background(), items)

@@ -3,7 +3,6 @@ package frontier
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
@@ -15,8 +14,7 @@ import (
 // queues and Recount agree; a second call is a no-op; a wrong pass number
 // is refused; a URL already seen is not added again in the new pass.
 func TestStartPassRequeuesFinalURLs(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "frontier.db")
-	f := open(t, path, Options{PerHost: 8})
+	f, path := openNew(t, Options{PerHost: 8})
 	var items []Item
 	for i := range 5 {
 		items = append(items, Item{URL: fmt.Sprintf("http://a.test/%d", i), Host: "a.test", Tag: "first"})
@@ -72,9 +70,8 @@ func TestStartPassRequeuesFinalURLs(t *testing.T) {
 // cursor stored; PassState reports it, and StartPass with the same number
 // finishes the requeue without counting any URL twice.
 func TestStartPassInterrupted(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "frontier.db")
 	const n = passChunk + 1000
-	f := open(t, path, Options{PerHost: n})
+	f, path := openNew(t, Options{PerHost: n})
 	items := make([]Item, n)
 	for i := range items {
 		items[i] = Item{URL: fmt.Sprintf("http://h%d.test/%d", i%7, i), Host: fmt.Sprintf("h%d.test", i%7)}

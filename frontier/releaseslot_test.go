@@ -4,15 +4,13 @@ import (
 	"context"
 	"errors"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
 
 // A damaged file is an error naming the damage, not a panic.
 func TestTruncatedFileIsAnError(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "frontier.db")
-	f := open(t, path, Options{})
+	f, path := openNew(t, Options{})
 	items := make([]Item, 3000)
 	for i := range items {
 		items[i] = item("a.test", i, 0)
@@ -31,8 +29,7 @@ func TestTruncatedFileIsAnError(t *testing.T) {
 
 // An item's redirect count survives the queue, a release and a reopen.
 func TestRedirectsRoundTrip(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "frontier.db")
-	f := open(t, path, Options{})
+	f, path := openNew(t, Options{})
 	add(t, f, Item{URL: "http://a.test/r", Host: "a.test", Depth: 2, Redirects: 7})
 	l := next(t, f, t0)
 	if l.Redirects != 7 {
@@ -53,8 +50,7 @@ func TestRedirectsRoundTrip(t *testing.T) {
 // ReadCommitted sees what was committed, and refuses while a crawl holds
 // the file.
 func TestReadCommitted(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "frontier.db")
-	f := open(t, path, Options{})
+	f, path := openNew(t, Options{})
 	add(t, f, item("a.test", 1, 0), item("a.test", 2, 0))
 	l := next(t, f, t0)
 	complete(t, f, Completion{Lease: l, Outcome: Done, Bytes: 10, Checkpoint: []byte("cp1")})

@@ -9,8 +9,7 @@ import (
 // a completion's robots.txt goes to Completion.RobotsHost while the delay
 // and backoff apply to the lease's key, and both survive a reopen.
 func TestCompletionRobotsHost(t *testing.T) {
-	path := t.TempDir() + "/frontier.db"
-	f := open(t, path, Options{})
+	f, path := openNew(t, Options{})
 	add(t, f, Item{URL: "http://a.site.test/", Host: "site.test"}, Item{URL: "http://b.site.test/", Host: "site.test"})
 	l := next(t, f, t0)
 	d := 2 * time.Second

@@ -99,8 +99,7 @@ func TestMigrateSchema2(t *testing.T) {
 // TestSeenLogMismatch: a seen log that does not cover every record is
 // damage, reported on Open rather than letting a known URL be queued twice.
 func TestSeenLogMismatch(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "frontier.db")
-	f := open(t, path, Options{})
+	f, path := openNew(t, Options{})
 	add(t, f, Item{URL: "http://a.example/1", Host: "a"}, Item{URL: "http://a.example/2", Host: "a"})
 	f.Close()
 	db, err := bolt.Open(path, 0o644, nil)
