@@ -3,16 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
-	"math/rand/v2"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/trawl-crawler/trawl/crawler"
 	"github.com/trawl-crawler/trawl/internal/freshweb"
+	"github.com/trawl-crawler/trawl/internal/torture"
 	"github.com/trawl-crawler/trawl/storage"
 )
 
@@ -37,7 +36,7 @@ func TestKill9DedupIndexSurvives(t *testing.T) {
 		}
 		return a
 	}
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 5))
+	rng := torture.NewRand(t, 5)
 	kills, runs := 0, 0
 	for {
 		verb := "resume"
@@ -45,20 +44,18 @@ func TestKill9DedupIndexSurvives(t *testing.T) {
 			verb = "crawl"
 		}
 		runs++
-		p := child(t, args(verb)...)
+		var kill <-chan struct{}
 		if kills < 4 && runs < 40 {
 			// Kill after 20-80 more requests: mid-crawl, whatever the machine's speed.
-			select {
-			case <-site.AfterRequests(site.TotalRequests() + 20 + int64(rng.IntN(60))):
-				p.cmd.Process.Signal(syscall.SIGKILL)
-				p.wait(t)
-				kills++
-				continue
-			case <-p.done:
-			}
+			kill = site.AfterRequests(site.TotalRequests() + 20 + int64(rng.IntN(60)))
+		}
+		p := child(t, args(verb)...)
+		if p.killWhen(t, kill) {
+			kills++
+			continue
 		}
 		if code := p.wait(t); code != 0 {
-			t.Fatalf("run %d exited %d:\n%s", runs, code, p.out.String())
+			t.Fatalf("run %d exited %d:\n%s", runs, code, p.Output())
 		}
 		if kills < 4 && runs < 40 {
 			continue // finished before the kill: resume is a no-op run

@@ -3,73 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
-	"math/rand/v2"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/trawl-crawler/trawl/crawler"
 	"github.com/trawl-crawler/trawl/internal/testweb"
 	"github.com/trawl-crawler/trawl/internal/torture"
-	"github.com/trawl-crawler/trawl/internal/waitfor"
 	"github.com/trawl-crawler/trawl/storage"
 )
-
-const childConcurrency = 4
-
-// child starts this test binary as a trawl process.
-func child(t *testing.T, args ...string) *childProc {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], append([]string{"-test.run=^$", "--"}, args...)...)
-	cmd.Env = append(os.Environ(), "TRAWL_CLI_CHILD=1")
-	p := &childProc{cmd: cmd, done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = &p.out, &p.out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.err = cmd.Wait(); close(p.done) }()
-	return p
-}
-
-// childProc is a running child with its combined output.
-type childProc struct {
-	cmd  *exec.Cmd
-	out  waitfor.Output
-	done chan struct{} // closed when the process has exited and err is set
-	err  error
-}
-
-// wait waits for the child to exit and returns its exit code. A child
-// still running shortly before the test binary's deadline is killed and
-// the test fails with its output (rather than the binary panicking with
-// the child left behind).
-func (p *childProc) wait(t *testing.T) int {
-	t.Helper()
-	select {
-	case <-p.done:
-		return torture.ExitCode(p.err)
-	case <-beforeDeadline(t):
-		p.cmd.Process.Kill()
-		<-p.done
-		t.Fatalf("child %v hung:\n%s", p.cmd.Args[2:], p.out.String())
-		return -1
-	}
-}
-
-// beforeDeadline fires 30 s before the test binary's -timeout (never if
-// there is none).
-func beforeDeadline(t *testing.T) <-chan time.Time {
-	d, ok := t.Deadline()
-	if !ok {
-		return nil
-	}
-	return time.After(time.Until(d) - 30*time.Second)
-}
 
 func crawlArgs(web *testweb.Web, dir string) []string {
 	args := []string{"--dir", dir, "--proxy", web.ProxyURL(), "--allow-private", "--delay", "0",
@@ -111,7 +54,7 @@ func TestKill9ResumeLosesNothing(t *testing.T) {
 	}
 	defer web.Close()
 	dir := filepath.Join(t.TempDir(), "state")
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 9))
+	rng := torture.NewRand(t, 9)
 
 	// Each run is killed right after a random number of requests (the web
 	// holds the next one, so the kill lands mid-crawl whatever the
@@ -136,18 +79,11 @@ func TestKill9ResumeLosesNothing(t *testing.T) {
 		}
 		hold := web.HoldAfter(int64(1 + rng.IntN(maxGap)))
 		p := child(t, args...)
-		select {
-		case <-hold.Reached():
-			p.cmd.Process.Signal(syscall.SIGKILL)
-			p.wait(t)
-			hold.Release()
-			kills++
-		case <-p.done:
-			t.Fatalf("run %d exited %d before its kill (%d requests so far):\n%s", runs, torture.ExitCode(p.err), web.Requests(), p.out.String())
-		case <-beforeDeadline(t):
-			p.cmd.Process.Kill()
-			t.Fatalf("run %d hung:\n%s", runs, p.out.String())
+		if !p.killWhen(t, hold.Reached()) {
+			t.Fatalf("run %d exited %d before its kill (%d requests so far):\n%s", runs, p.wait(t), web.Requests(), p.Output())
 		}
+		hold.Release()
+		kills++
 	}
 	st, err := crawler.ReadStatus(dir)
 	if err != nil {
@@ -164,10 +100,8 @@ func TestKill9ResumeLosesNothing(t *testing.T) {
 			t.Errorf("judge: %s", p)
 		}
 	}
-	// A URL is refetched only if it was leased but not committed at a kill:
-	// on the wire, or fetched and waiting in the parse/commit stages. The
-	// pipeline admits at most concurrency + 4×GOMAXPROCS leases at once.
-	perKill := childConcurrency + 4*runtime.GOMAXPROCS(0)
+	// A URL is refetched only if it was leased but not committed at a kill.
+	perKill := torture.LeasesPerKill(childConcurrency)
 	if len(rep.Duplicates) > kills*perKill {
 		t.Errorf("%d duplicate fetches after %d kills: more than were leased (≤ %d each)", len(rep.Duplicates), kills, perKill)
 	}
@@ -210,25 +144,21 @@ func TestSIGTERMGracefulThenResume(t *testing.T) {
 		p := child(t, args...)
 		select {
 		case <-hold.Reached():
-		case <-p.done:
-			t.Fatalf("run %d exited %d before the signal:\n%s", i, torture.ExitCode(p.err), p.out.String())
+		case <-p.Done():
+			t.Fatalf("run %d exited %d before the signal:\n%s", i, p.wait(t), p.Output())
 		}
-		p.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-p.out.Said("stopping after in-flight fetches"):
-		case <-p.done:
-		}
+		p.Stop()
 		hold.Release()
 		if code := p.wait(t); code != exitTerminated {
-			t.Fatalf("SIGTERM run exited %d, want %d:\n%s", code, exitTerminated, p.out.String())
+			t.Fatalf("SIGTERM run exited %d, want %d:\n%s", code, exitTerminated, p.Output())
 		}
-		if !strings.Contains(p.out.String(), "trawl resume --dir "+dir) {
-			t.Fatalf("no resume hint in output:\n%s", p.out.String())
+		if !strings.Contains(p.Output(), "trawl resume --dir "+dir) {
+			t.Fatalf("no resume hint in output:\n%s", p.Output())
 		}
 	}
 	p := child(t, append([]string{"resume"}, crawlArgs(web, dir)...)...)
 	if code := p.wait(t); code != 0 {
-		t.Fatalf("final resume exited %d:\n%s", code, p.out.String())
+		t.Fatalf("final resume exited %d:\n%s", code, p.Output())
 	}
 	rep := web.Report()
 	if probs := rep.Check(web.Expected(), 2, 0, 0); len(probs) > 0 {

@@ -5,18 +5,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/trawl-crawler/trawl/crawler"
 	"github.com/trawl-crawler/trawl/internal/freshweb"
+	"github.com/trawl-crawler/trawl/internal/torture"
 	"github.com/trawl-crawler/trawl/internal/warcverify"
 	"github.com/trawl-crawler/trawl/storage"
 )
@@ -80,25 +79,23 @@ func TestRecrawlKill9AndExports(t *testing.T) {
 	site.Change(changed...)
 	site.Remove(404, 60)
 
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 6))
+	rng := torture.NewRand(t, 6)
 	kills, runs := 0, 0
 	verb := "recrawl"
 	for {
 		runs++
-		p := child(t, append([]string{verb}, flags...)...)
+		var kill <-chan struct{}
 		if kills < 3 && runs < 30 {
-			select {
-			case <-site.AfterRequests(site.TotalRequests() + 15 + int64(rng.IntN(40))):
-				p.cmd.Process.Signal(syscall.SIGKILL)
-				p.wait(t)
-				kills++
-				verb = "resume"
-				continue
-			case <-p.done:
-			}
+			kill = site.AfterRequests(site.TotalRequests() + 15 + int64(rng.IntN(40)))
+		}
+		p := child(t, append([]string{verb}, flags...)...)
+		if p.killWhen(t, kill) {
+			kills++
+			verb = "resume"
+			continue
 		}
 		if code := p.wait(t); code != 0 {
-			t.Fatalf("run %d (%s) exited %d:\n%s", runs, verb, code, p.out.String())
+			t.Fatalf("run %d (%s) exited %d:\n%s", runs, verb, code, p.Output())
 		}
 		break // the pass finished (before any further kill)
 	}

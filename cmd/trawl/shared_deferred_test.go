@@ -93,14 +93,14 @@ func TestSharedDeferredWaitForResume(t *testing.T) {
 	dirs := []string{filepath.Join(base, "w1"), filepath.Join(base, "w2")}
 	flags := []string{"--frontier", srv.URL(), "--allow-private", "--delay", "50ms", "--per-host", "1",
 		"--concurrency", "2", "--log-level", "warn", "--progress", "off", "--lease-ttl", "2s"}
-	run := func(cmd string, i int) *childProc {
+	run := func(cmd string, i int) childProc {
 		a := append([]string{cmd, "--dir", dirs[i]}, flags...)
 		if cmd == "crawl" {
 			a = append(a, "--crawl", "defer", web.a.URL+"/")
 		}
 		return child(t, a...)
 	}
-	ps := []*childProc{run("crawl", 0), run("crawl", 1)}
+	ps := []childProc{run("crawl", 0), run("crawl", 1)}
 
 	// Once B's deferral is committed, Redis is lost: both workers rejoin.
 	ctx := context.Background()
@@ -113,7 +113,7 @@ func TestSharedDeferredWaitForResume(t *testing.T) {
 		select {
 		case <-tick.C:
 		case <-beforeDeadline(t):
-			t.Fatalf("B never deferred:\n%s\n%s", ps[0].out.String(), ps[1].out.String())
+			t.Fatalf("B never deferred:\n%s\n%s", ps[0].Output(), ps[1].Output())
 		}
 		st, _, err := redisfrontier.ReadStatus(ctx, cl, srv.URL(), "defer")
 		if err != nil {
@@ -129,20 +129,20 @@ func TestSharedDeferredWaitForResume(t *testing.T) {
 	srv.Kill()
 	for i, p := range ps {
 		select {
-		case <-p.out.Said("rejoining"):
-		case <-p.done:
-			t.Fatalf("worker %d exited while Redis was down:\n%s", i+1, p.out.String())
+		case <-p.Said("rejoining"):
+		case <-p.Done():
+			t.Fatalf("worker %d exited while Redis was down:\n%s", i+1, p.Output())
 		case <-beforeDeadline(t):
-			t.Fatalf("worker %d did not notice Redis was lost:\n%s", i+1, p.out.String())
+			t.Fatalf("worker %d did not notice Redis was lost:\n%s", i+1, p.Output())
 		}
 	}
 	srv.Restart()
 	for i, p := range ps {
-		if code := p.wait(t); code != 0 || !strings.Contains(p.out.String(), "deferred:") {
-			t.Fatalf("worker %d exited %d, want 0 with deferred URLs in its summary:\n%s", i+1, code, p.out.String())
+		if code := p.wait(t); code != 0 || !strings.Contains(p.Output(), "deferred:") {
+			t.Fatalf("worker %d exited %d, want 0 with deferred URLs in its summary:\n%s", i+1, code, p.Output())
 		}
-		if hint := "trawl resume --frontier " + srv.URL() + " --dir " + dirs[i] + " retries them"; !strings.Contains(p.out.String(), hint) {
-			t.Fatalf("worker %d's summary does not say %q:\n%s", i+1, hint, p.out.String())
+		if hint := "trawl resume --frontier " + srv.URL() + " --dir " + dirs[i] + " retries them"; !strings.Contains(p.Output(), hint) {
+			t.Fatalf("worker %d's summary does not say %q:\n%s", i+1, hint, p.Output())
 		}
 	}
 	got := web.requests()
@@ -152,10 +152,10 @@ func TestSharedDeferredWaitForResume(t *testing.T) {
 
 	// Both resumed at once: B's URLs are queued again once, each fetched once.
 	web.busy.Store(false)
-	ps = []*childProc{run("resume", 0), run("resume", 1)}
+	ps = []childProc{run("resume", 0), run("resume", 1)}
 	for i, p := range ps {
 		if code := p.wait(t); code != 0 {
-			t.Fatalf("resumed worker %d exited %d:\n%s", i+1, code, p.out.String())
+			t.Fatalf("resumed worker %d exited %d:\n%s", i+1, code, p.Output())
 		}
 	}
 	got = web.requests()

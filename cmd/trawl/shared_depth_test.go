@@ -3,14 +3,13 @@ package main
 import (
 	"fmt"
 	"path/filepath"
-	"runtime"
 	"strconv"
-	"syscall"
 	"testing"
 
 	"github.com/trawl-crawler/trawl/crawler"
 	"github.com/trawl-crawler/trawl/internal/depthweb"
 	"github.com/trawl-crawler/trawl/internal/redistest"
+	"github.com/trawl-crawler/trawl/internal/torture"
 )
 
 // TestSharedMaxDepthIsShortest crawls the depth web (internal/depthweb:
@@ -47,14 +46,14 @@ func sharedDepthLoop(t *testing.T, killsAt func(n int) int) {
 			}
 			return a
 		}
-		ps := []*childProc{child(t, args(0)...), child(t, args(1)...)}
+		ps := []childProc{child(t, args(0)...), child(t, args(1)...)}
 		kills := killsAt(n)
 		// awhile waits for a few more requests, or for a worker to exit.
 		awhile := func() {
 			select {
 			case <-web.AfterRequests(web.Requests() + 1 + rng.IntN(12)):
-			case <-ps[0].done:
-			case <-ps[1].done:
+			case <-ps[0].Done():
+			case <-ps[1].Done():
 			case <-beforeDeadline(t):
 				t.Fatalf("max-depth %d: the crawl hung", n)
 			}
@@ -62,8 +61,7 @@ func sharedDepthLoop(t *testing.T, killsAt func(n int) int) {
 		for range kills {
 			awhile()
 			i := rng.IntN(len(ps))
-			ps[i].cmd.Process.Signal(syscall.SIGKILL)
-			ps[i].wait(t)
+			ps[i].Kill()
 			ps[i] = child(t, args(i)...) // a worker that had finished resumes to find the crawl over
 		}
 		lost := 0 // workers' pipelines lost to a Redis kill
@@ -77,7 +75,7 @@ func sharedDepthLoop(t *testing.T, killsAt func(n int) int) {
 		}
 		for i, p := range ps {
 			if code := p.wait(t); code != 0 {
-				t.Fatalf("max-depth %d: worker %d exited %d:\n%s", n, i+1, code, p.out.String())
+				t.Fatalf("max-depth %d: worker %d exited %d:\n%s", n, i+1, code, p.Output())
 			}
 		}
 		want, got := web.Reference(n), web.Fetched()
@@ -88,7 +86,7 @@ func sharedDepthLoop(t *testing.T, killsAt func(n int) int) {
 		for _, k := range got {
 			dups += k - 1
 		}
-		if perKill := childConcurrency + 4*runtime.GOMAXPROCS(0); dups > (kills+lost)*perKill {
+		if perKill := torture.LeasesPerKill(childConcurrency); dups > (kills+lost)*perKill {
 			t.Errorf("max-depth %d: %d duplicate fetches after %d kills, want ≤ %d", n, dups, kills, (kills+lost)*perKill)
 		}
 		stored := map[string]int{}

@@ -4,10 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -18,6 +16,7 @@ import (
 	"github.com/trawl-crawler/trawl/frontier/redisfrontier"
 	"github.com/trawl-crawler/trawl/internal/redistest"
 	"github.com/trawl-crawler/trawl/internal/testweb"
+	"github.com/trawl-crawler/trawl/internal/torture"
 	"github.com/trawl-crawler/trawl/storage"
 )
 
@@ -162,16 +161,16 @@ func sharedWeb(seed int64) testweb.Config {
 // and the workers' directories export as one (JSONL, WARC, dir).
 func TestSharedWorkersCrawlOnce(t *testing.T) {
 	r := newSharedRig(t, 3, sharedWeb(21), 2, 100*time.Millisecond)
-	var ps []*childProc
+	var ps []childProc
 	for i := range r.dirs {
 		ps = append(ps, child(t, r.args(i)...))
 	}
 	for i, p := range ps {
 		if code := p.wait(t); code != 0 {
-			t.Fatalf("worker %d exited %d:\n%s", i+1, code, p.out.String())
+			t.Fatalf("worker %d exited %d:\n%s", i+1, code, p.Output())
 		}
-		if !strings.Contains(p.out.String(), "finished") {
-			t.Errorf("worker %d summary:\n%s", i+1, p.out.String())
+		if !strings.Contains(p.Output(), "finished") {
+			t.Errorf("worker %d summary:\n%s", i+1, p.Output())
 		}
 	}
 	r.judge(0)
@@ -199,8 +198,8 @@ func sharedKillLoop(t *testing.T, kills int) {
 	// Each kill comes after up to 45 requests: the web must outlast them.
 	cfg.PagesPerHost = max(cfg.PagesPerHost, 60*kills/cfg.Hosts+20)
 	r := newSharedRig(t, 3, cfg, 2, 100*time.Millisecond)
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 13))
-	ps := make([]*childProc, len(r.dirs))
+	rng := torture.NewRand(t, 13)
+	ps := make([]childProc, len(r.dirs))
 	for i := range r.dirs {
 		ps[i] = child(t, r.args(i)...)
 	}
@@ -213,19 +212,17 @@ func sharedKillLoop(t *testing.T, kills int) {
 			t.Fatal("crawl finished or hung before the planned kills")
 		}
 		i := rng.IntN(len(ps))
-		ps[i].cmd.Process.Signal(syscall.SIGKILL)
-		<-ps[i].done
+		ps[i].Kill()
 		hold.Release()
 		done++
 		ps[i] = child(t, r.args(i)...)
 	}
 	for i, p := range ps {
 		if code := p.wait(t); code != 0 {
-			t.Fatalf("worker %d exited %d:\n%s", i+1, code, p.out.String())
+			t.Fatalf("worker %d exited %d:\n%s", i+1, code, p.Output())
 		}
 	}
-	perKill := childConcurrency + 4*runtime.GOMAXPROCS(0)
-	r.judge(kills * perKill)
+	r.judge(kills * torture.LeasesPerKill(childConcurrency))
 }
 
 // TestSharedRedisKilled SIGKILLs redis-server mid-crawl three times and
@@ -234,8 +231,8 @@ func sharedKillLoop(t *testing.T, kills int) {
 // the crawl ends as without the kills.
 func TestSharedRedisKilled(t *testing.T) {
 	r := newSharedRig(t, 3, sharedWeb(23), 2, 100*time.Millisecond)
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 17))
-	var ps []*childProc
+	rng := torture.NewRand(t, 17)
+	var ps []childProc
 	for i := range r.dirs {
 		ps = append(ps, child(t, r.args(i)...))
 	}
@@ -253,7 +250,7 @@ func TestSharedRedisKilled(t *testing.T) {
 	}
 	for i, p := range ps {
 		if code := p.wait(t); code != 0 {
-			t.Fatalf("worker %d exited %d:\n%s", i+1, code, p.out.String())
+			t.Fatalf("worker %d exited %d:\n%s", i+1, code, p.Output())
 		}
 	}
 	// A worker that made no call while Redis was down reconnects without
@@ -261,13 +258,12 @@ func TestSharedRedisKilled(t *testing.T) {
 	// kills at least one worker must have gone through the rejoin.
 	rejoined := false
 	for _, p := range ps {
-		rejoined = rejoined || strings.Contains(p.out.String(), "rejoining")
+		rejoined = rejoined || strings.Contains(p.Output(), "rejoining")
 	}
 	if !rejoined {
-		t.Errorf("no worker rejoined after %d Redis kills:\n%s", kills, ps[0].out.String())
+		t.Errorf("no worker rejoined after %d Redis kills:\n%s", kills, ps[0].Output())
 	}
-	perKill := len(ps) * (childConcurrency + 4*runtime.GOMAXPROCS(0))
-	r.judge(kills * perKill)
+	r.judge(kills * len(ps) * torture.LeasesPerKill(childConcurrency))
 }
 
 // TestSharedStoppedWorkerIsFenced SIGSTOPs a worker until another worker
@@ -276,7 +272,7 @@ func TestSharedRedisKilled(t *testing.T) {
 // finishes; per-host in-flight never exceeds the limit at the server.
 func TestSharedStoppedWorkerIsFenced(t *testing.T) {
 	r := newSharedRig(t, 3, sharedWeb(24), 2, 100*time.Millisecond)
-	var ps []*childProc
+	var ps []childProc
 	for i := range r.dirs {
 		ps = append(ps, child(t, r.args(i)...))
 	}
@@ -286,7 +282,7 @@ func TestSharedStoppedWorkerIsFenced(t *testing.T) {
 	case <-beforeDeadline(t):
 		t.Fatal("crawl finished or hung before the stop")
 	}
-	ps[0].cmd.Process.Signal(syscall.SIGSTOP)
+	ps[0].Signal(syscall.SIGSTOP)
 	hold.Release()
 	// Wait for the sweep: worker 1's incarnation leaves the live set.
 	cl, err := redisfrontier.Dial(context.Background(), r.redis.URL(), nil)
@@ -315,23 +311,23 @@ func TestSharedStoppedWorkerIsFenced(t *testing.T) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	ps[0].cmd.Process.Signal(syscall.SIGCONT)
+	ps[0].Signal(syscall.SIGCONT)
 	for i, p := range ps {
 		if code := p.wait(t); code != 0 {
-			t.Fatalf("worker %d exited %d:\n%s", i+1, code, p.out.String())
+			t.Fatalf("worker %d exited %d:\n%s", i+1, code, p.Output())
 		}
 	}
-	if !strings.Contains(ps[0].out.String(), "rejoining") {
-		t.Errorf("worker 1 did not rejoin after it was fenced:\n%s", ps[0].out.String())
+	if !strings.Contains(ps[0].Output(), "rejoining") {
+		t.Errorf("worker 1 did not rejoin after it was fenced:\n%s", ps[0].Output())
 	}
-	r.judge(childConcurrency + 4*runtime.GOMAXPROCS(0))
+	r.judge(torture.LeasesPerKill(childConcurrency))
 }
 
 // TestSharedSIGTERMThenResume stops every worker gracefully mid-crawl and
 // resumes them all: nothing is fetched twice.
 func TestSharedSIGTERMThenResume(t *testing.T) {
 	r := newSharedRig(t, 3, sharedWeb(25), 2, 100*time.Millisecond)
-	var ps []*childProc
+	var ps []childProc
 	for i := range r.dirs {
 		ps = append(ps, child(t, r.args(i)...))
 	}
@@ -342,12 +338,12 @@ func TestSharedSIGTERMThenResume(t *testing.T) {
 		t.Fatal("crawl finished or hung before the stop")
 	}
 	for _, p := range ps {
-		p.cmd.Process.Signal(syscall.SIGTERM)
+		p.Signal(syscall.SIGTERM)
 	}
 	hold.Release()
 	for i, p := range ps {
 		if code := p.wait(t); code != exitTerminated {
-			t.Fatalf("worker %d exited %d after SIGTERM, want %d:\n%s", i+1, code, exitTerminated, p.out.String())
+			t.Fatalf("worker %d exited %d after SIGTERM, want %d:\n%s", i+1, code, exitTerminated, p.Output())
 		}
 	}
 	ps = ps[:0]
@@ -356,7 +352,7 @@ func TestSharedSIGTERMThenResume(t *testing.T) {
 	}
 	for i, p := range ps {
 		if code := p.wait(t); code != 0 {
-			t.Fatalf("resumed worker %d exited %d:\n%s", i+1, code, p.out.String())
+			t.Fatalf("resumed worker %d exited %d:\n%s", i+1, code, p.Output())
 		}
 	}
 	r.judge(0)

@@ -2,6 +2,10 @@ package torture
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+	"time"
 
 	"github.com/trawl-crawler/trawl/crawler"
 	"github.com/trawl-crawler/trawl/internal/depthweb"
@@ -26,4 +30,41 @@ func JudgeDepth(dir string, web *depthweb.Web, n int) error {
 		return fmt.Errorf("max-depth %d: fetched set differs from breadth-first (%d pages):%s", n, len(want), diff)
 	}
 	return nil
+}
+
+// KillAndResumeDepth runs a --max-depth n crawl of web into dir to its end
+// and returns the SIGKILLs it made: start runs trawl with the arguments
+// given (the built binary here, the re-executed test binary in
+// cmd/trawl); up to kills runs are SIGKILLed, each after 1–maxGap more
+// page requests reach web, and resumed (crawled again if the kill came
+// before the crawl existed). A run that exits non-zero, or is still
+// running after hang, fails t. cmd/trawl's short test and this package's
+// long one share it, as they share JudgeDepth.
+func KillAndResumeDepth(t testing.TB, start func(args ...string) *Proc, web *depthweb.Web, dir string, n, kills, maxGap int, rng *rand.Rand, hang time.Duration) int {
+	t.Helper()
+	flags := []string{"--dir", dir, "--allow-private", "--delay", "0", "--concurrency", "4",
+		"--scope", "any", "--max-depth", strconv.Itoa(n), "--retries", "0", "--log-level", "warn", "--progress", "off"}
+	made := 0
+	for run := 0; ; run++ {
+		args := append([]string{"resume"}, flags...)
+		if run == 0 || !crawler.Exists(dir) { // a kill during start leaves nothing to resume
+			args = append(append([]string{"crawl"}, flags...), web.Seeds()...)
+		}
+		var kill <-chan struct{}
+		if made < kills {
+			kill = web.AfterRequests(web.Requests() + 1 + rng.IntN(maxGap))
+		}
+		p := start(args...)
+		killed, err := p.KillWhen(kill, hang)
+		if err != nil {
+			t.Fatalf("max-depth %d run %d: %v", n, run, err)
+		}
+		if !killed {
+			if code, _ := p.Wait(0); code != 0 {
+				t.Fatalf("max-depth %d run %d exited %d:\n%s", n, run, code, p.Output())
+			}
+			return made
+		}
+		made++
+	}
 }

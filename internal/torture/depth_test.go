@@ -4,11 +4,9 @@ package torture
 
 import (
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
-	"github.com/trawl-crawler/trawl/crawler"
 	"github.com/trawl-crawler/trawl/internal/depthweb"
 )
 
@@ -24,39 +22,12 @@ func TestTortureDepthKill9(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer web.Close()
-	rng := newRand(t)
+	rng := NewRand(t, randStream)
 	perDepth := envInt("TORTURE_KILLS", pick(12, 3))
 	for n := 1; n <= 6; n++ {
 		web.Reset()
 		dir := filepath.Join(t.TempDir(), "state")
-		flags := []string{"--dir", dir, "--allow-private", "--delay", "0", "--concurrency", "4",
-			"--scope", "any", "--max-depth", strconv.Itoa(n), "--retries", "0", "--log-level", "warn", "--progress", "off"}
-		kills := 0
-		for attempt := 0; ; attempt++ {
-			args := append([]string{"resume"}, flags...)
-			if attempt == 0 || !crawler.Exists(dir) {
-				args = append(append([]string{"crawl"}, flags...), web.Seeds()...)
-			}
-			p := run(t, args...)
-			var kill <-chan struct{}
-			if kills < perDepth {
-				kill = web.AfterRequests(web.Requests() + 1 + rng.IntN(6))
-			}
-			select {
-			case <-p.Done():
-			case <-kill:
-				p.Kill()
-				kills++
-				continue
-			case <-time.After(2 * time.Minute):
-				p.Kill()
-				t.Fatalf("max-depth %d run %d hung:\n%s", n, attempt, p.Output())
-			}
-			if code, _ := p.Wait(time.Minute); code != 0 {
-				t.Fatalf("max-depth %d run %d exited %d:\n%s", n, attempt, code, p.Output())
-			}
-			break
-		}
+		kills := KillAndResumeDepth(t, func(args ...string) *Proc { return run(t, args...) }, web, dir, n, perDepth, 6, rng, 2*time.Minute)
 		t.Logf("max-depth %d: %d kills, %d requests for %d pages", n, kills, web.Requests(), len(web.Reference(n)))
 		if err := JudgeDepth(dir, web, n); err != nil {
 			t.Errorf("%d kills: %v", kills, err)

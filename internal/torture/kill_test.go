@@ -6,10 +6,8 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -44,7 +42,7 @@ func TestTortureKill9(t *testing.T) {
 	if min := pick(5000, 1000); len(expected) < min {
 		t.Fatalf("test web has %d expected pages, want ≥ %d", len(expected), min)
 	}
-	rng := newRand(t)
+	rng := NewRand(t, randStream)
 	base := t.TempDir()
 	dir := filepath.Join(base, "state")
 	exports := filepath.Join(base, "exports")
@@ -136,12 +134,10 @@ func TestTortureKill9(t *testing.T) {
 	for _, n := range rep.PerURL {
 		extra += n - 1
 	}
-	// A URL is fetched again only if its lease was not committed at a kill.
-	// trawl admits concurrency + 4×GOMAXPROCS leases into its pipeline (on
-	// the wire, or fetched and waiting for parse and commit), so that is the
-	// most one kill can cost. The tighter kills × concurrency (only requests
-	// on the wire are lost) is logged, not asserted: see docs/RELIABILITY.md.
-	perKill := crawlConcurrency + 4*runtime.GOMAXPROCS(0)
+	// The most one kill can cost is LeasesPerKill. The tighter kills ×
+	// concurrency (only requests on the wire are lost) is logged, not
+	// asserted: see docs/RELIABILITY.md.
+	perKill := LeasesPerKill(crawlConcurrency)
 	if extra > killed*perKill {
 		t.Errorf("%d duplicate fetches after %d kills: more than kills × leases admitted = %d", extra, killed, killed*perKill)
 	}
@@ -273,7 +269,7 @@ func TestTortureSIGTERM(t *testing.T) {
 	web := startWeb(t, testweb.Config{Name: "term", Hosts: 4, PagesPerHost: pick(400, 150), PageSize: 2 << 10,
 		FanOut: 6, Seed: 12, Latency: 8 * time.Millisecond, Jitter: 4 * time.Millisecond, Features: testweb.Clean()})
 	expected := web.Expected()
-	rng := newRand(t)
+	rng := NewRand(t, randStream)
 	dir := filepath.Join(t.TempDir(), "state")
 	start := time.Now()
 	stopped, runs := 0, 0
@@ -295,11 +291,7 @@ func TestTortureSIGTERM(t *testing.T) {
 			code, _ := p.Wait(0)
 			t.Fatalf("run %d exited %d before SIGTERM %d (test web too small?):\n%s", runs, code, stopped+1, p.Output())
 		}
-		p.Signal(syscall.SIGTERM)
-		select {
-		case <-p.Said("stopping after in-flight fetches"):
-		case <-p.Done():
-		}
+		p.Stop()
 		hold.Release()
 		code, err := p.Wait(time.Minute)
 		if err != nil {

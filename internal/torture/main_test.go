@@ -5,7 +5,6 @@ package torture
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -67,16 +66,9 @@ func envInt(name string, def int) int {
 	return def
 }
 
-// newRand is seeded from TORTURE_SEED or the clock; the seed is logged so a
-// failing schedule can be replayed.
-func newRand(t *testing.T) *rand.Rand {
-	seed := uint64(time.Now().UnixNano())
-	if v, err := strconv.ParseUint(os.Getenv("TORTURE_SEED"), 10, 64); err == nil {
-		seed = v
-	}
-	t.Logf("TORTURE_SEED=%d", seed)
-	return rand.New(rand.NewPCG(seed, 0x7472617760))
-}
+// randStream is this package's stream for NewRand, so that a logged
+// TORTURE_SEED replays the same schedule.
+const randStream = 0x7472617760
 
 func startWeb(t *testing.T, cfg testweb.Config) *testweb.Web {
 	t.Helper()

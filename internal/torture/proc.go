@@ -48,12 +48,21 @@ type Proc struct {
 
 // Run starts bin with args and returns at once.
 func Run(bin string, args ...string) (*Proc, error) {
-	p := &Proc{cmd: exec.Command(bin, args...), done: make(chan struct{})}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	return StartCmd(cmd)
+}
+
+// StartCmd starts cmd with its stdout and stderr captured and returns at
+// once. cmd/trawl's kill tests start their re-executed test binary through
+// it, so they and the torture tests start, signal and wait for a trawl
+// process one way.
+func StartCmd(cmd *exec.Cmd) (*Proc, error) {
+	p := &Proc{cmd: cmd, done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.out
-	p.cmd.Env = append(os.Environ(), "NO_COLOR=1")
 	p.Start = time.Now()
 	if err := p.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", bin, err)
+		return nil, fmt.Errorf("start %s: %w", cmd.Path, err)
 	}
 	go func() { p.err = p.cmd.Wait(); close(p.done) }()
 	return p, nil
@@ -76,6 +85,11 @@ func (p *Proc) Signal(sig syscall.Signal) {
 // an error.
 func (p *Proc) Wait(timeout time.Duration) (int, error) {
 	select {
+	case <-p.done: // first, so an exited process is never reported as timed out
+		return ExitCode(p.err), nil
+	default:
+	}
+	select {
 	case <-p.done:
 	case <-time.After(timeout):
 		_ = p.cmd.Process.Kill()
@@ -89,6 +103,36 @@ func (p *Proc) Wait(timeout time.Duration) (int, error) {
 func (p *Proc) Kill() {
 	p.Signal(syscall.SIGKILL)
 	<-p.done
+}
+
+// Stop is trawl's graceful stop: it sends SIGTERM and returns once the
+// process says it is stopping after its in-flight fetches (its handler
+// has run), or has exited. A test holding requests at its test web
+// releases them after Stop, so the held fetches cannot keep trawl from
+// exiting; then Wait gives the exit code (143).
+func (p *Proc) Stop() {
+	p.Signal(syscall.SIGTERM)
+	select {
+	case <-p.Said("stopping after in-flight fetches"):
+	case <-p.done:
+	}
+}
+
+// KillWhen SIGKILLs the process when kill fires, unless it exits first
+// (a nil kill never fires), and reports whether it killed it. A process
+// still running after hang is killed too, and returned as an error with
+// its output.
+func (p *Proc) KillWhen(kill <-chan struct{}, hang time.Duration) (bool, error) {
+	select {
+	case <-kill:
+		p.Kill()
+		return true, nil
+	case <-p.done:
+		return false, nil
+	case <-time.After(hang):
+		p.Kill()
+		return false, fmt.Errorf("%s still running after %v:\n%s", p.cmd.Args, hang, p.Output())
+	}
 }
 
 // Output returns what the process has written to stdout and stderr so far.
