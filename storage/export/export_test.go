@@ -3,7 +3,6 @@ package export
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"crypto/sha1"
 	"encoding/base32"
 	"encoding/base64"
@@ -28,7 +27,7 @@ import (
 // testRecords is a small crawl: HTML pages linking each other, a query page,
 // a binary, a 404, a failure and a header with invalid UTF-8.
 func testRecords() []*storage.Record {
-	at := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
+	at := fetchedAt(0)
 	page := func(u, ct, body string, status int) *storage.Record {
 		return &storage.Record{URL: u, FinalURL: u, Method: "GET", Status: status, Proto: "HTTP/1.1", ContentType: ct,
 			Header:        http.Header{"Content-Type": {ct}, "Content-Encoding": {"gzip"}, "X-Multi": {"a", "b"}},
@@ -46,59 +45,6 @@ func testRecords() []*storage.Record {
 		{URL: "http://127.0.0.1:9/down", Decision: true, Depth: 1, Reason: "connect: connection refused", DecidedAt: at},
 		bad,
 	}
-}
-
-// fillStore writes recs to a new store and publishes them.
-func fillStore(t testing.TB, recs []*storage.Record) string {
-	t.Helper()
-	return writeStore(t, recs, false)
-}
-
-// writeStore writes recs to a new store and publishes them; with dedup each
-// record first goes through Store.Dedup, as the crawler's are.
-func writeStore(t testing.TB, recs []*storage.Record, dedup bool) string {
-	t.Helper()
-	dir := t.TempDir()
-	s, err := storage.Open(dir, nil, storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cp []byte
-	for _, r := range recs {
-		if dedup {
-			s.Dedup(r)
-		}
-		b, err := storage.Encode(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if cp, err = s.Append(b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := s.Sync(); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Publish(cp); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
-func run(t testing.TB, storeDir string, o Options) Summary {
-	t.Helper()
-	r, err := storage.OpenReader(storeDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum, err := Run(context.Background(), r, o)
-	if err != nil {
-		t.Fatalf("Run(%s): %v", o.Format, err)
-	}
-	return sum
 }
 
 func TestJSONL(t *testing.T) {
@@ -457,16 +403,13 @@ func TestExportWhileWriting(t *testing.T) {
 		}
 		var buf bytes.Buffer
 		sum := run(t, dir, Options{Format: FormatJSONL, Out: "-", Stdout: &buf})
-		sc := bufio.NewScanner(&buf)
-		n := 0
-		for sc.Scan() {
-			var l struct{ URL string }
-			json.Unmarshal(sc.Bytes(), &l)
+		lines := decodeLines[jsonlLine](t, &buf)
+		for n, l := range lines {
 			if want := fmt.Sprintf("http://h/%d", n); l.URL != want {
 				t.Fatalf("line %d: %s, want %s", n, l.URL, want)
 			}
-			n++
 		}
+		n := len(lines)
 		if int64(n) != sum.Written || sum.Written != sum.Records {
 			t.Fatalf("%d lines, summary %+v", n, sum)
 		}

@@ -1,28 +1,13 @@
 package export
 
 import (
-	"bufio"
-	"context"
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
-
-	"github.com/trawl-crawler/trawl/storage"
 )
-
-// tryRun runs an export and returns its error instead of failing.
-func tryRun(t testing.TB, storeDir string, o Options) (Summary, error) {
-	t.Helper()
-	r, err := storage.OpenReader(storeDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return Run(context.Background(), r, o)
-}
 
 // TestExportRefusesToOverwrite: an existing JSONL file or a non-empty WARC
 // or dir output is refused with ErrOutputExists and left untouched; Force
@@ -89,28 +74,25 @@ func TestJSONLNoBodyAndNoHTMLEscaping(t *testing.T) {
 
 	out = filepath.Join(t.TempDir(), "without.jsonl")
 	run(t, store, Options{Format: FormatJSONL, Out: out, NoBody: true})
-	f, _ := os.Open(out)
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
-	n := 0
-	for sc.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatal(err)
-		}
+	lines := decodeLines[map[string]any](t, f)
+	for _, m := range lines {
 		if _, ok := m["body"]; ok {
-			t.Errorf("--no-body line has a body: %s", sc.Text())
+			t.Errorf("--no-body line has a body: %v", m)
 		}
 		if _, ok := m["body_encoding"]; ok {
-			t.Errorf("--no-body line has a body_encoding: %s", sc.Text())
+			t.Errorf("--no-body line has a body_encoding: %v", m)
 		}
 		if m["url"] == "" || m["sha256"] == "" {
-			t.Errorf("--no-body line lost its metadata: %s", sc.Text())
+			t.Errorf("--no-body line lost its metadata: %v", m)
 		}
-		n++
 	}
-	if n != len(testRecords())-1 { // the decision record is not written by default
-		t.Errorf("%d lines, want %d", n, len(testRecords())-1)
+	if len(lines) != len(testRecords())-1 { // the decision record is not written by default
+		t.Errorf("%d lines, want %d", len(lines), len(testRecords())-1)
 	}
 	if err := (Options{Format: FormatWARC, Out: "x", NoBody: true}).Validate(); err == nil {
 		t.Error("NoBody accepted for WARC")

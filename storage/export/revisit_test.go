@@ -1,10 +1,6 @@
 package export
 
 import (
-	"bufio"
-	"encoding/json"
-	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -16,25 +12,13 @@ import (
 
 // dupRecords: three URLs serving one 2 KB body, and one other page.
 func dupRecords() []*storage.Record {
-	at := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
 	body := strings.Repeat("<p>same body everywhere</p>\n", 80)
-	page := func(u, b string, i int) *storage.Record {
-		return &storage.Record{URL: u, FinalURL: u, Method: "GET", Status: 200, Proto: "HTTP/1.1", ContentType: "text/html",
-			Header: http.Header{"Content-Type": {"text/html"}}, RequestHeader: http.Header{"User-Agent": {"t"}},
-			Body: []byte(b), FetchedAt: at.Add(time.Duration(i) * time.Second)}
-	}
 	return []*storage.Record{
-		page("http://a.test/one", body, 0),
-		page("http://a.test/two", body, 1),
-		page("http://a.test/other", strings.Repeat("<p>different</p>", 40), 2),
-		page("http://b.test/three", body, 3),
+		htmlPage("http://a.test/one", body, 0),
+		htmlPage("http://a.test/two", body, 1),
+		htmlPage("http://a.test/other", strings.Repeat("<p>different</p>", 40), 2),
+		htmlPage("http://b.test/three", body, 3),
 	}
-}
-
-// fillDedupStore writes recs through Store.Dedup, as the crawler does.
-func fillDedupStore(t *testing.T, recs []*storage.Record) string {
-	t.Helper()
-	return writeStore(t, recs, true)
 }
 
 // TestRevisitExports: duplicates are WARC revisit records (identical
@@ -83,24 +67,13 @@ func TestRevisitExports(t *testing.T) {
 
 	jsonl := filepath.Join(t.TempDir(), "p.jsonl")
 	run(t, store, Options{Format: FormatJSONL, Out: jsonl})
-	f, err := os.Open(jsonl)
-	if err != nil {
-		t.Fatal(err)
+	lines := readJSONL(t, jsonl)
+	if len(lines) != len(recs) {
+		t.Fatalf("%d lines", len(lines))
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	i := 0
-	for ; sc.Scan(); i++ {
-		var l jsonlLine
-		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			t.Fatal(err)
-		}
+	for i, l := range lines {
 		if l.Body == nil || *l.Body != string(recs[i].Body) {
 			t.Errorf("jsonl %s: body differs, want %d bytes", l.URL, len(recs[i].Body))
 		}
-	}
-	if i != len(recs) {
-		t.Fatalf("%d lines", i)
 	}
 }

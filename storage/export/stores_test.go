@@ -1,16 +1,11 @@
 package export
 
 import (
-	"bufio"
-	"context"
-	"encoding/json"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/trawl-crawler/trawl/storage"
 )
@@ -20,40 +15,18 @@ import (
 // second worker, later), and in each store the first record is at the
 // same position, so a revisit in B and a response in A share a Ref.
 func twoWorkerStores(t *testing.T) (a, b string) {
-	at := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
 	big := strings.Repeat("<p>a body stored once per store</p>\n", 60)
-	page := func(u, body string, sec int) *storage.Record {
-		return &storage.Record{URL: u, FinalURL: u, Method: "GET", Status: 200, Proto: "HTTP/1.1", ContentType: "text/html",
-			Header: http.Header{"Content-Type": {"text/html"}}, Body: []byte(body), FetchedAt: at.Add(time.Duration(sec) * time.Second)}
-	}
 	a = fillDedupStore(t, []*storage.Record{
-		page("http://a.test/", `<a href="http://b.test/x">x</a> <a href="/shared">shared</a>`+big, 0),
-		page("http://a.test/shared", "old shared", 1),
+		htmlPage("http://a.test/", `<a href="http://b.test/x">x</a> <a href="/shared">shared</a>`+big, 0),
+		htmlPage("http://a.test/shared", "old shared", 1),
 	})
 	b = fillDedupStore(t, []*storage.Record{
-		page("http://b.test/x", big, 2),
-		page("http://b.test/y", big, 3), // a revisit of b.test/x
-		page("http://a.test/shared", "new shared", 4),
-		page("http://b.test/", `<a href="http://a.test/">a</a>`, 5),
+		htmlPage("http://b.test/x", big, 2),
+		htmlPage("http://b.test/y", big, 3), // a revisit of b.test/x
+		htmlPage("http://a.test/shared", "new shared", 4),
+		htmlPage("http://b.test/", `<a href="http://a.test/">a</a>`, 5),
 	})
 	return a, b
-}
-
-func runStores(t *testing.T, o Options, dirs ...string) Summary {
-	t.Helper()
-	var rs []*storage.Reader
-	for _, d := range dirs {
-		r, err := storage.OpenReader(d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rs = append(rs, r)
-	}
-	sum, err := RunStores(context.Background(), rs, o)
-	if err != nil {
-		t.Fatalf("RunStores(%s): %v", o.Format, err)
-	}
-	return sum
 }
 
 // TestRunStoresWritesEachURLOnce: the stores of two workers export as one,
@@ -151,25 +124,4 @@ func TestRunStoresMirrorLinksAcrossStores(t *testing.T) {
 	if err != nil || string(shared) != "new shared" {
 		t.Errorf("a.test/shared.html = %q, %v; want the latest fetch", shared, err)
 	}
-}
-
-// readJSONL reads the lines of a JSONL export.
-func readJSONL(t *testing.T, file string) []jsonlLine {
-	t.Helper()
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []jsonlLine
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var l jsonlLine
-		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, l)
-	}
-	return out
 }
