@@ -21,6 +21,8 @@ type figures struct {
 	Bytes       int64
 }
 
+func (f figures) pages() int { return f.Pages }
+
 // summarise reduces a judge report to figures against expected.
 func summarise(rep testweb.Report, expected map[string]int) figures {
 	f := figures{

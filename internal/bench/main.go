@@ -190,7 +190,7 @@ func runProfile(ctx context.Context, o options, p profile, bins binaries, work s
 		}
 		use, runErr := runChild(rctx, bin, args, stderr)
 		cancel()
-		r := result{Profile: p.Name, Crawler: c, Use: use, Fig: summarise(web.Report(), expected), Err: runErr}
+		r := result{Profile: p.Name, crawlerRun: crawlerRun[figures]{Crawler: c, Use: use, Fig: summarise(web.Report(), expected), Err: runErr}}
 		rs = append(rs, r)
 		if runErr != nil {
 			fmt.Fprintf(stderr, "bench: %s/%s: %v\n", p.Name, c, runErr)

@@ -54,7 +54,7 @@ func TestMakeProfile(t *testing.T) {
 func TestVerdicts(t *testing.T) {
 	p := profile{Name: "fast", PerHost: 2, CollyTarget: 2, CeilingTarget: 0.8}
 	mk := func(c string, pages int, wall time.Duration) result {
-		return result{Crawler: c, Use: usage{Wall: wall, CPU: wall, MaxRSS: 100 << 20}, Fig: figures{Pages: pages, Coverage: 100, MaxInFlight: 2}}
+		return result{crawlerRun: crawlerRun[figures]{Crawler: c, Use: usage{Wall: wall, CPU: wall, MaxRSS: 100 << 20}, Fig: figures{Pages: pages, Coverage: 100, MaxInFlight: 2}}}
 	}
 	good := []result{mk("trawl", 1000, time.Second), mk("colly", 400, time.Second), mk("ceiling", 1100, time.Second)}
 	got := strings.Join(verdicts(p, good), "\n")

@@ -40,17 +40,10 @@ type realSite struct {
 
 // realResult is one crawler's run on one site.
 type realResult struct {
-	Site    string
-	Round   int
-	Crawler string
-	Use     usage
-	Fig     siteFigures
-	Err     error
+	Site  string
+	Round int
+	crawlerRun[siteFigures]
 }
-
-func (r realResult) pagesPerSec() float64 { return r.Use.pagesPerSec(r.Fig.Pages) }
-
-func (r realResult) cpuPerPage() float64 { return r.Use.cpuMsPerPage(r.Fig.Pages) }
 
 // runRealSites prepares each named site, serves it with nginx and runs the
 // three crawlers on it o.Repeat times, in rounds.
@@ -186,7 +179,7 @@ func runRealSite(ctx context.Context, o options, site realSite, nginxBin, wgetBi
 			if c == crawlerWget && exitCode(runErr) == 8 {
 				runErr = nil // "server issued an error response": the site's own broken links
 			}
-			r := realResult{Site: site.Name, Round: round, Crawler: c, Use: use, Fig: judge(g, entries), Err: runErr}
+			r := realResult{Site: site.Name, Round: round, crawlerRun: crawlerRun[siteFigures]{Crawler: c, Use: use, Fig: judge(g, entries), Err: runErr}}
 			if runErr != nil {
 				fmt.Fprintf(stderr, "bench: %s/%s: %v\n", site.Name, c, runErr)
 			}
@@ -238,16 +231,13 @@ func settledLog(srv *nginx, off int64) ([]logEntry, error) {
 	return srv.readLog(off)
 }
 
-const realTableHead = "| crawler | pages | missing | duplicates | disallowed | other requests | wall s | pages/s | CPU s | CPU ms/page | peak RSS MiB | longest idle ms | exit |\n" +
-	"|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n"
-
 func writeRealTable(w io.Writer, reachable int, rs []realResult) {
-	io.WriteString(w, realTableHead)
+	writeTableHead(w, "crawler", "pages", "missing", "duplicates", "disallowed", "other requests", "wall s", "pages/s", "CPU s", "CPU ms/page", "peak RSS MiB", "longest idle ms", "exit")
 	for _, r := range rs {
 		f := r.Fig
 		fmt.Fprintf(w, "| %s | %d / %d | %d | %d | %d | %d | %.2f | %.0f | %.2f | %.3f | %.1f | %d | %s |\n",
 			r.Crawler, f.Pages, reachable, f.Missing, f.Duplicates, f.Disallowed, f.Other, r.Use.Wall.Seconds(),
-			r.pagesPerSec(), r.Use.CPU.Seconds(), r.cpuPerPage(), float64(r.Use.MaxRSS)/(1<<20), f.LongestIdle.Milliseconds(), exitCell(r.Err))
+			r.PagesPerSec(), r.Use.CPU.Seconds(), r.CPUPerPage(), float64(r.Use.MaxRSS)/(1<<20), f.LongestIdle.Milliseconds(), exitCell(r.Err))
 	}
 }
 
@@ -266,9 +256,9 @@ func ratiosOf(rs []realResult) (realRatios, bool) {
 		return realRatios{}, false
 	}
 	return realRatios{
-		VsWget:       safeDiv(t.pagesPerSec(), by[crawlerWget].pagesPerSec()),
-		VsCeiling:    safeDiv(t.pagesPerSec(), by[crawlerCeiling].pagesPerSec()),
-		CPUVsCeiling: safeDiv(t.cpuPerPage(), by[crawlerCeiling].cpuPerPage()),
+		VsWget:       safeDiv(t.PagesPerSec(), by[crawlerWget].PagesPerSec()),
+		VsCeiling:    safeDiv(t.PagesPerSec(), by[crawlerCeiling].PagesPerSec()),
+		CPUVsCeiling: safeDiv(t.CPUPerPage(), by[crawlerCeiling].CPUPerPage()),
 		RSSMB:        float64(t.Use.MaxRSS) / 1e6,
 	}, true
 }
@@ -342,7 +332,7 @@ func writeRealJSON(path string, rs []realResult) error {
 	out := make([]realJSON, len(rs))
 	for i, r := range rs {
 		out[i] = realJSON{Site: r.Site, Round: r.Round, Crawler: r.Crawler, WallSec: r.Use.Wall.Seconds(),
-			CPUSec: r.Use.CPU.Seconds(), MaxRSSBytes: r.Use.MaxRSS, PagesPerSec: r.pagesPerSec(), siteFigures: r.Fig}
+			CPUSec: r.Use.CPU.Seconds(), MaxRSSBytes: r.Use.MaxRSS, PagesPerSec: r.PagesPerSec(), siteFigures: r.Fig}
 		if r.Err != nil {
 			out[i].Err = r.Err.Error()
 		}

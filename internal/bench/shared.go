@@ -118,7 +118,7 @@ func runShared(ctx context.Context, o options, p profile, bins binaries, work st
 				return rs, err
 			}
 			rep := web.Report()
-			r := sharedRun{result: result{Profile: p.Name, Crawler: "trawl", Use: use, Fig: summarise(rep, expected), Err: runErr}, Workers: n}
+			r := sharedRun{result: result{Profile: p.Name, crawlerRun: crawlerRun[figures]{Crawler: "trawl", Use: use, Fig: summarise(rep, expected), Err: runErr}}, Workers: n}
 			for _, c := range rep.RobotsRequests {
 				r.Robots += c
 			}
@@ -247,11 +247,8 @@ func redisVersion(ctx context.Context, cl *redis.Client) string {
 	return "unknown"
 }
 
-const sharedHead = "| frontier | pages | pages/s | wall s | workers' CPU s | workers' CPU ms/page | redis CPU s | redis CPU µs/page | redis commands/page | peak RSS MiB (largest process) | coverage % | duplicates | robots viol. | robots.txt requests | max per-host in-flight | exit |\n" +
-	"|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n"
-
 func writeSharedTable(w io.Writer, rs []sharedRun) {
-	io.WriteString(w, sharedHead)
+	writeTableHead(w, "frontier", "pages", "pages/s", "wall s", "workers' CPU s", "workers' CPU ms/page", "redis CPU s", "redis CPU µs/page", "redis commands/page", "peak RSS MiB (largest process)", "coverage %", "duplicates", "robots viol.", "robots.txt requests", "max per-host in-flight", "exit")
 	for _, r := range rs {
 		f := r.Fig
 		rcpu, rper, rcmd := "—", "—", "—"

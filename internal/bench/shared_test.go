@@ -22,7 +22,7 @@ func TestRedisWorkersFlag(t *testing.T) {
 
 func TestSharedVerdicts(t *testing.T) {
 	mk := func(workers, pages int, wall time.Duration) sharedRun {
-		return sharedRun{result: result{Crawler: "trawl", Use: usage{Wall: wall}, Fig: figures{Pages: pages, Coverage: 100, MaxInFlight: 2}}, Workers: workers, Robots: 10}
+		return sharedRun{result: result{crawlerRun: crawlerRun[figures]{Crawler: "trawl", Use: usage{Wall: wall}, Fig: figures{Pages: pages, Coverage: 100, MaxInFlight: 2}}}, Workers: workers, Robots: 10}
 	}
 	// Latency-bound: 1 worker 100 pages/s, 2 workers 190 (met), 4 workers
 	// 300 (missed: < 340).

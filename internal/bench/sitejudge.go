@@ -152,6 +152,8 @@ type siteFigures struct {
 	LongestIdle time.Duration
 }
 
+func (f siteFigures) pages() int { return f.Pages }
+
 // judge reduces a run's log entries to figures against g.
 func judge(g *siteGraph, entries []logEntry) siteFigures {
 	var f siteFigures

@@ -6,27 +6,37 @@ import (
 	"strings"
 )
 
-// result is one crawler's run on one profile.
-type result struct {
-	Profile string
+// crawlerRun is one crawler's run: what it used, how it ended, and the
+// judge's figures (figures on the test web, siteFigures on a real site).
+type crawlerRun[F interface{ pages() int }] struct {
 	Crawler string
 	Use     usage
-	Fig     figures
+	Fig     F
 	Err     error
 }
 
 // PagesPerSec is judged pages over wall seconds.
-func (r result) PagesPerSec() float64 { return r.Use.pagesPerSec(r.Fig.Pages) }
+func (r crawlerRun[F]) PagesPerSec() float64 { return r.Use.pagesPerSec(r.Fig.pages()) }
 
 // CPUPerPage is CPU milliseconds per judged page.
-func (r result) CPUPerPage() float64 { return r.Use.cpuMsPerPage(r.Fig.Pages) }
+func (r crawlerRun[F]) CPUPerPage() float64 { return r.Use.cpuMsPerPage(r.Fig.pages()) }
 
-const tableHead = "| crawler | pages | pages/s | wall s | CPU s | CPU ms/page | peak RSS MiB | coverage % | missing | unexpected | duplicates | robots viol. | nofollow viol. | trap | max per-host in-flight | exit |\n" +
-	"|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n"
+// result is one crawler's run on one profile.
+type result struct {
+	Profile string
+	crawlerRun[figures]
+}
+
+// writeTableHead writes the head of a Markdown table of runs: the first
+// column (what ran) and the last (its exit) left-aligned, the figures
+// between them right-aligned.
+func writeTableHead(w io.Writer, cols ...string) {
+	io.WriteString(w, "| "+strings.Join(cols, " | ")+" |\n|---|"+strings.Repeat("--:|", len(cols)-2)+"---|\n")
+}
 
 // writeTable prints one profile's results as a Markdown table.
 func writeTable(w io.Writer, rs []result) {
-	io.WriteString(w, tableHead)
+	writeTableHead(w, "crawler", "pages", "pages/s", "wall s", "CPU s", "CPU ms/page", "peak RSS MiB", "coverage %", "missing", "unexpected", "duplicates", "robots viol.", "nofollow viol.", "trap", "max per-host in-flight", "exit")
 	for _, r := range rs {
 		f := r.Fig
 		fmt.Fprintf(w, "| %s | %d | %.0f | %.2f | %.2f | %.3f | %.1f | %.2f | %d | %d | %d | %d | %d | %d | %d | %s |\n",
