@@ -9,15 +9,13 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/trawl-crawler/trawl/frontier"
-	"github.com/trawl-crawler/trawl/internal/redistest"
 )
 
 // With LeaseBatch 4, four Next calls cost one round trip; the leases taken
 // ahead are leased in Redis (the per-host limit counts them) and go back to
 // their queue when the worker leaves without handing them out.
 func TestLeaseBatchOneRoundTrip(t *testing.T) {
-	srv := redistest.Start(t)
-	newCrawl(t, srv, Globals{PerHost: 1})
+	srv := startCrawl(t, Globals{PerHost: 1})
 	ctx := context.Background()
 	f, err := Open(ctx, Options{URL: srv.URL(), Crawl: "t", WorkerID: "w1", LeaseTTL: time.Minute, LeaseBatch: 4})
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/trawl-crawler/trawl/frontier"
-	"github.com/trawl-crawler/trawl/internal/redistest"
 )
 
 // TestDeferredAcrossWorkers: a host deferred by one worker takes the lease
@@ -17,10 +16,7 @@ import (
 // from two workers at once queues every worker's deferred URLs once, each
 // leased once.
 func TestDeferredAcrossWorkers(t *testing.T) {
-	srv := redistest.Start(t)
-	newCrawl(t, srv, Globals{PerHost: 8})
-	w1 := openWorker(t, srv, "w1", time.Minute)
-	w2 := openWorker(t, srv, "w2", time.Minute)
+	srv, w1, w2 := twoWorkers(t, Globals{PerHost: 8}, time.Minute)
 	ctx := context.Background()
 	if _, err := w1.Add(ctx, append(items("x", 5, 1), items("y", 1, 1)...)); err != nil {
 		t.Fatal(err)

@@ -10,13 +10,6 @@ import (
 	"github.com/trawl-crawler/trawl/internal/redistest"
 )
 
-func addOne(t *testing.T, f *Frontier, it frontier.Item) {
-	t.Helper()
-	if _, err := f.Add(context.Background(), []frontier.Item{it}); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func noLease(t *testing.T, f *Frontier, why string) {
 	t.Helper()
 	if l, ok, _, err := f.Next(time.Now()); ok || err != nil {
@@ -46,18 +39,15 @@ func owed(t *testing.T, srv *redistest.Server, want map[string]int64) {
 // rejoins, and its old incarnation's completion is refused; the crawl is
 // not over while a re-extraction is owed.
 func TestReparseBelongsToItsWorker(t *testing.T) {
-	srv := redistest.Start(t)
-	newCrawl(t, srv, Globals{PerHost: 4, ShortestDepth: true, MaxDepth: 3})
-	w1 := openWorker(t, srv, "w1", time.Minute)
-	w2 := openWorker(t, srv, "w2", time.Minute)
+	srv, w1, w2 := twoWorkers(t, Globals{PerHost: 4, ShortestDepth: true, MaxDepth: 3}, time.Minute)
 
-	addOne(t, w1, frontier.Item{URL: "http://a/p", Host: "a", Depth: 3, Parent: "long"})
+	mustAdd(t, w1, frontier.Item{URL: "http://a/p", Host: "a", Depth: 3, Parent: "long"})
 	l := mustNext(t, w1)
 	if err := complete(t, w1, frontier.Completion{Lease: l, Outcome: frontier.Done, Locator: []byte("w1 at 42"), Tag: "t1"}); err != nil {
 		t.Fatal(err)
 	}
 	drained(t, w2, true)
-	addOne(t, w2, frontier.Item{URL: "http://a/p", Host: "a", Depth: 1, Parent: "short"})
+	mustAdd(t, w2, frontier.Item{URL: "http://a/p", Host: "a", Depth: 1, Parent: "short"})
 	noLease(t, w2, "w2 with w1's re-extraction owed")
 	drained(t, w2, false)
 	owed(t, srv, map[string]int64{"w1": 1})
@@ -102,18 +92,15 @@ func TestReparseBelongsToItsWorker(t *testing.T) {
 // goes back at the new depth when the lease is swept (its worker died),
 // and can be lowered again from there.
 func TestLoweredWhileLeasedThenSwept(t *testing.T) {
-	srv := redistest.Start(t)
-	newCrawl(t, srv, Globals{PerHost: 1, ShortestDepth: true, MaxDepth: 5})
-	w1 := openWorker(t, srv, "w1", time.Minute)
-	w2 := openWorker(t, srv, "w2", time.Minute)
+	_, w1, w2 := twoWorkers(t, Globals{PerHost: 1, ShortestDepth: true, MaxDepth: 5}, time.Minute)
 
-	addOne(t, w1, frontier.Item{URL: "http://a/x", Host: "a", Depth: 4, Parent: "p4"})
-	addOne(t, w1, frontier.Item{URL: "http://a/y", Host: "a", Depth: 3, Parent: "p3"})
+	mustAdd(t, w1, frontier.Item{URL: "http://a/x", Host: "a", Depth: 4, Parent: "p4"})
+	mustAdd(t, w1, frontier.Item{URL: "http://a/y", Host: "a", Depth: 3, Parent: "p3"})
 	l := mustNext(t, w1)
 	if l.URL != "http://a/y" {
 		t.Fatalf("leased %s first, want http://a/y (depth 3)", l.URL)
 	}
-	addOne(t, w2, frontier.Item{URL: "http://a/y", Host: "a", Depth: 2, Parent: "p2", Redirects: 1})
+	mustAdd(t, w2, frontier.Item{URL: "http://a/y", Host: "a", Depth: 2, Parent: "p2", Redirects: 1})
 	w1.Close() // gives the lease back (a sweep)
 	l = mustNext(t, w2)
 	if l.URL != "http://a/y" || l.Depth != 2 || l.Parent != "p2" || l.Redirects != 1 {
@@ -123,7 +110,7 @@ func TestLoweredWhileLeasedThenSwept(t *testing.T) {
 		t.Fatal(err)
 	}
 	// In the retry queue: lowered there too, attempt kept.
-	addOne(t, w2, frontier.Item{URL: "http://a/y", Host: "a", Depth: 0, Parent: ""})
+	mustAdd(t, w2, frontier.Item{URL: "http://a/y", Host: "a", Depth: 0, Parent: ""})
 	l = mustNext(t, w2)
 	if l.URL != "http://a/y" || l.Depth != 0 || l.Parent != "" || l.Attempt != 1 || l.Redirects != 0 {
 		t.Fatalf("got %+v, want the retry of http://a/y at depth 0, attempt 1", l)
@@ -132,8 +119,8 @@ func TestLoweredWhileLeasedThenSwept(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Queued: moves ahead of a shallower URL.
-	addOne(t, w2, frontier.Item{URL: "http://a/z", Host: "a", Depth: 2})
-	addOne(t, w2, frontier.Item{URL: "http://a/x", Host: "a", Depth: 1, Parent: "p1"})
+	mustAdd(t, w2, frontier.Item{URL: "http://a/z", Host: "a", Depth: 2})
+	mustAdd(t, w2, frontier.Item{URL: "http://a/x", Host: "a", Depth: 1, Parent: "p1"})
 	l = mustNext(t, w2)
 	if l.URL != "http://a/x" || l.Depth != 1 || l.Parent != "p1" {
 		t.Fatalf("got %+v, want http://a/x lowered to depth 1 ahead of http://a/z", l)
@@ -144,11 +131,8 @@ func TestLoweredWhileLeasedThenSwept(t *testing.T) {
 // is not running does not keep the others from finishing; the worker does
 // it when it rejoins, and the crawl is open again meanwhile.
 func TestOwedReparseOfAStoppedWorker(t *testing.T) {
-	srv := redistest.Start(t)
-	newCrawl(t, srv, Globals{PerHost: 4, ShortestDepth: true, MaxDepth: 3})
-	w1 := openWorker(t, srv, "w1", time.Minute)
-	w2 := openWorker(t, srv, "w2", time.Minute)
-	addOne(t, w1, frontier.Item{URL: "http://a/p", Host: "a", Depth: 3})
+	srv, w1, w2 := twoWorkers(t, Globals{PerHost: 4, ShortestDepth: true, MaxDepth: 3}, time.Minute)
+	mustAdd(t, w1, frontier.Item{URL: "http://a/p", Host: "a", Depth: 3})
 	l := mustNext(t, w1)
 	if err := complete(t, w1, frontier.Completion{Lease: l, Outcome: frontier.Done, Locator: []byte("L")}); err != nil {
 		t.Fatal(err)
@@ -156,7 +140,7 @@ func TestOwedReparseOfAStoppedWorker(t *testing.T) {
 	if err := w1.Close(); err != nil {
 		t.Fatal(err)
 	}
-	addOne(t, w2, frontier.Item{URL: "http://a/p", Host: "a", Depth: 1})
+	mustAdd(t, w2, frontier.Item{URL: "http://a/p", Host: "a", Depth: 1})
 	owed(t, srv, map[string]int64{"w1": 1})
 	noLease(t, w2, "w2 with a stopped w1's re-extraction owed")
 	drained(t, w2, true)

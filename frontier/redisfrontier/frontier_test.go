@@ -33,6 +33,24 @@ func newCrawl(t *testing.T, srv *redistest.Server, g Globals) {
 	}
 }
 
+// startCrawl starts a redis-server for the test and creates crawl "t" on
+// it with g.
+func startCrawl(t *testing.T, g Globals) *redistest.Server {
+	t.Helper()
+	srv := redistest.Start(t)
+	newCrawl(t, srv, g)
+	return srv
+}
+
+// twoWorkers starts crawl "t" with g and opens workers w1 and w2 on it,
+// their leases lasting ttl: what the tests of work shared between workers
+// start from.
+func twoWorkers(t *testing.T, g Globals, ttl time.Duration) (srv *redistest.Server, w1, w2 *Frontier) {
+	t.Helper()
+	srv = startCrawl(t, g)
+	return srv, openWorker(t, srv, "w1", ttl), openWorker(t, srv, "w2", ttl)
+}
+
 func openWorker(t *testing.T, srv *redistest.Server, wid string, ttl time.Duration) *Frontier {
 	t.Helper()
 	f, err := Open(context.Background(), Options{URL: srv.URL(), Crawl: "t", WorkerID: wid, LeaseTTL: ttl})
@@ -51,6 +69,14 @@ func items(host string, n, depth int) []frontier.Item {
 	return its
 }
 
+// mustAdd adds its through f and fails the test on an error.
+func mustAdd(t *testing.T, f *Frontier, its ...frontier.Item) {
+	t.Helper()
+	if _, err := f.Add(context.Background(), its); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func mustNext(t *testing.T, f *Frontier) frontier.Lease {
 	t.Helper()
 	l, ok, wait, err := f.Next(time.Now())
@@ -60,14 +86,37 @@ func mustNext(t *testing.T, f *Frontier) frontier.Lease {
 	return l
 }
 
+// nextSwept calls f.Next on the clock until it leases: a lease taken back
+// from a stopped worker is leasable once a sweep has run. Between calls it
+// sleeps the wait Next gave or, when Next gave none, idle; an idle of 0
+// says a wait is owed, and its absence fails the test.
+func nextSwept(t *testing.T, f *Frontier, idle time.Duration) frontier.Lease {
+	t.Helper()
+	for {
+		l, ok, wait, err := f.Next(time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			return l
+		}
+		if wait <= 0 {
+			if idle <= 0 {
+				t.Fatal("the swept lease is not leasable, and no wait was given")
+			}
+			wait = idle
+		}
+		time.Sleep(wait)
+	}
+}
+
 func complete(t *testing.T, f *Frontier, c frontier.Completion) error {
 	t.Helper()
 	return f.Complete(context.Background(), c)
 }
 
 func TestLeaseOrderDedupAndCounters(t *testing.T) {
-	srv := redistest.Start(t)
-	newCrawl(t, srv, Globals{PerHost: 10})
+	srv := startCrawl(t, Globals{PerHost: 10})
 	f := openWorker(t, srv, "w1", 0)
 	ctx := context.Background()
 	n, err := f.Add(ctx, append(items("a", 3, 1), items("a", 3, 1)...))
@@ -144,12 +193,9 @@ func TestLeaseOrderDedupAndCounters(t *testing.T) {
 }
 
 func TestRetryWaitsOnRedisClock(t *testing.T) {
-	srv := redistest.Start(t)
-	newCrawl(t, srv, Globals{PerHost: 2})
+	srv := startCrawl(t, Globals{PerHost: 2})
 	f := openWorker(t, srv, "w1", 0)
-	if _, err := f.Add(context.Background(), items("a", 1, 0)); err != nil {
-		t.Fatal(err)
-	}
+	mustAdd(t, f, items("a", 1, 0)...)
 	l := mustNext(t, f)
 	if err := complete(t, f, frontier.Completion{Lease: l, Outcome: frontier.Retry, RetryAt: time.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
@@ -164,13 +210,10 @@ func TestRetryWaitsOnRedisClock(t *testing.T) {
 }
 
 func TestPerHostAndDelayAcrossWorkers(t *testing.T) {
-	srv := redistest.Start(t)
-	newCrawl(t, srv, Globals{PerHost: 2, Delay: 300 * time.Millisecond})
+	srv := startCrawl(t, Globals{PerHost: 2, Delay: 300 * time.Millisecond})
 	f1 := openWorker(t, srv, "w1", 0)
 	f2 := openWorker(t, srv, "w2", 0)
-	if _, err := f1.Add(context.Background(), items("a", 10, 0)); err != nil {
-		t.Fatal(err)
-	}
+	mustAdd(t, f1, items("a", 10, 0)...)
 	l1 := mustNext(t, f1)
 	_, ok, wait, err := f2.Next(time.Now())
 	if ok || err != nil || wait <= 200*time.Millisecond || wait > 300*time.Millisecond {
@@ -201,32 +244,18 @@ func TestPerHostAndDelayAcrossWorkers(t *testing.T) {
 }
 
 func TestSweptIncarnationIsFenced(t *testing.T) {
-	srv := redistest.Start(t)
-	newCrawl(t, srv, Globals{PerHost: 1})
+	srv := startCrawl(t, Globals{PerHost: 1})
 	ttl := 500 * time.Millisecond
 	f1 := openWorker(t, srv, "w1", ttl)
 	f2 := openWorker(t, srv, "w2", ttl)
-	if _, err := f1.Add(context.Background(), items("a", 2, 0)); err != nil {
-		t.Fatal(err)
-	}
+	mustAdd(t, f1, items("a", 2, 0)...)
 	l := mustNext(t, f1)
 	// Stop w1's heartbeats as a SIGSTOP would, then wait until w2's
 	// heartbeat has swept it (its lease is back in the queue).
 	close(f1.stop)
 	f1.wg.Wait()
 	f1.stop = make(chan struct{})
-	var l2 frontier.Lease
-	for {
-		l2x, ok, _, err := f2.Next(time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ok {
-			l2 = l2x
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	l2 := nextSwept(t, f2, 10*time.Millisecond)
 	if l2.URL != l.URL {
 		t.Fatalf("w2 leased %s, want w1's swept lease %s back at its place", l2.URL, l.URL)
 	}
@@ -247,12 +276,9 @@ func TestSweptIncarnationIsFenced(t *testing.T) {
 }
 
 func TestRejoinSweepsOwnLeasesAndKeepsCheckpoint(t *testing.T) {
-	srv := redistest.Start(t)
-	newCrawl(t, srv, Globals{PerHost: 4})
+	srv := startCrawl(t, Globals{PerHost: 4})
 	f := openWorker(t, srv, "w1", time.Hour)
-	if _, err := f.Add(context.Background(), items("a", 3, 0)); err != nil {
-		t.Fatal(err)
-	}
+	mustAdd(t, f, items("a", 3, 0)...)
 	l0, l1 := mustNext(t, f), mustNext(t, f)
 	if err := complete(t, f, frontier.Completion{Lease: l0, Outcome: frontier.Done, Checkpoint: []byte("cp-a")}); err != nil {
 		t.Fatal(err)
@@ -279,12 +305,9 @@ func TestRejoinSweepsOwnLeasesAndKeepsCheckpoint(t *testing.T) {
 }
 
 func TestSurvivesRedisKillAndScriptFlush(t *testing.T) {
-	srv := redistest.Start(t)
-	newCrawl(t, srv, Globals{PerHost: 4})
+	srv := startCrawl(t, Globals{PerHost: 4})
 	f := openWorker(t, srv, "w1", time.Hour)
-	if _, err := f.Add(context.Background(), items("a", 3, 0)); err != nil {
-		t.Fatal(err)
-	}
+	mustAdd(t, f, items("a", 3, 0)...)
 	l := mustNext(t, f)
 	if err := complete(t, f, frontier.Completion{Lease: l, Outcome: frontier.Done, Checkpoint: []byte("cp-1")}); err != nil {
 		t.Fatal(err)

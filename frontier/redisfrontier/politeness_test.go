@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trawl-crawler/trawl/frontier"
 	"github.com/trawl-crawler/trawl/internal/redistest"
 )
 
@@ -30,14 +29,11 @@ func openAhead(t *testing.T, srv *redistest.Server, wid string, ahead time.Durat
 // after another worker's request (TestSharedKill9Workers under load saw
 // two workers' requests 7 ms apart with a 100 ms delay).
 func TestBeginWaitCountsFromTheCallersNow(t *testing.T) {
-	srv := redistest.Start(t)
 	const delay = 300 * time.Millisecond
-	newCrawl(t, srv, Globals{PerHost: 2, Delay: delay})
+	srv := startCrawl(t, Globals{PerHost: 2, Delay: delay})
 	f1 := openAhead(t, srv, "w1", time.Second)
 	f2 := openAhead(t, srv, "w2", time.Second)
-	if _, err := f1.Add(context.Background(), items("a", 2, 0)); err != nil {
-		t.Fatal(err)
-	}
+	mustAdd(t, f1, items("a", 2, 0)...)
 	l1, l2 := mustNext(t, f1), mustNext(t, f2)
 	n1 := time.Now()
 	s1 := n1.Add(f1.Begin(l1, n1))
@@ -66,14 +62,11 @@ func TestBeginWaitCountsFromTheCallersNow(t *testing.T) {
 // and another worker's request to the host starts a delay after the dead
 // worker's.
 func TestSweepKeepsTheHostsLastStart(t *testing.T) {
-	srv := redistest.Start(t)
 	const delay = 300 * time.Millisecond
-	newCrawl(t, srv, Globals{PerHost: 1, Delay: delay})
+	srv := startCrawl(t, Globals{PerHost: 1, Delay: delay})
 	f1 := openAhead(t, srv, "w1", 0)
 	f2 := openAhead(t, srv, "w2", 0)
-	if _, err := f1.Add(context.Background(), items("a", 1, 0)); err != nil {
-		t.Fatal(err)
-	}
+	mustAdd(t, f1, items("a", 1, 0)...)
 	l1 := mustNext(t, f1)
 	n1 := time.Now()
 	s1 := n1.Add(f1.Begin(l1, n1))
@@ -83,21 +76,7 @@ func TestSweepKeepsTheHostsLastStart(t *testing.T) {
 	f1.wg.Wait()
 	f1.stop = make(chan struct{})
 	openAhead(t, srv, "w1", 0)
-	var l2 frontier.Lease
-	for {
-		l, ok, wait, err := f2.Next(time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ok {
-			l2 = l
-			break
-		}
-		if wait <= 0 {
-			t.Fatal("the swept lease is not leasable, and no wait was given")
-		}
-		time.Sleep(wait)
-	}
+	l2 := nextSwept(t, f2, 0)
 	if l2.URL != l1.URL {
 		t.Fatalf("w2 leased %s, want the swept %s", l2.URL, l1.URL)
 	}
