@@ -3,11 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/trawl-crawler/trawl/crawler"
 	"github.com/trawl-crawler/trawl/internal/freshweb"
@@ -22,20 +20,9 @@ import (
 // to originals stored before the kill (the digest index survived), and no
 // reference points at a block that a kill truncated away.
 func TestKill9DedupIndexSurvives(t *testing.T) {
-	if testing.Short() {
-		t.Skip("spawns processes")
-	}
 	const dupOf = 20
-	site := freshweb.Start(freshweb.Config{Pages: 200, Dups: 200, DupOf: dupOf, PageSize: 4 << 10, Seed: 11, Latency: 2 * time.Millisecond})
-	defer site.Close()
-	dir := filepath.Join(t.TempDir(), "state")
-	args := func(cmd string) []string {
-		a := []string{cmd, "--dir", dir, "--allow-private", "--delay", "0", "--concurrency", "4", "--per-host", "4", "--log-level", "warn", "--progress", "off"}
-		if cmd == "crawl" {
-			a = append(a, site.Seed())
-		}
-		return a
-	}
+	c := startFreshCrawl(t, freshweb.Config{Pages: 200, Dups: 200, DupOf: dupOf, PageSize: 4 << 10, Seed: 11})
+	site, dir := c.site, c.dir
 	rng := torture.NewRand(t, 5)
 	kills, runs := 0, 0
 	for {
@@ -49,13 +36,9 @@ func TestKill9DedupIndexSurvives(t *testing.T) {
 			// Kill after 20-80 more requests: mid-crawl, whatever the machine's speed.
 			kill = site.AfterRequests(site.TotalRequests() + 20 + int64(rng.IntN(60)))
 		}
-		p := child(t, args(verb)...)
-		if p.killWhen(t, kill) {
+		if c.runOrKill(t, verb, kill) {
 			kills++
 			continue
-		}
-		if code := p.wait(t); code != 0 {
-			t.Fatalf("run %d exited %d:\n%s", runs, code, p.Output())
 		}
 		if kills < 4 && runs < 40 {
 			continue // finished before the kill: resume is a no-op run

@@ -129,17 +129,3 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 }
-
-// TestYAMLSizesTakeUnits: max_body in the config file takes the same units
-// as --max-body.
-func TestYAMLSizesTakeUnits(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "c.yaml")
-	os.WriteFile(p, []byte("max_body: 2MiB\n"), 0o644)
-	fc := defaultFileConfig()
-	if err := loadYAML(p, &fc); err != nil {
-		t.Fatal(err)
-	}
-	if fc.MaxBody != 2<<20 {
-		t.Fatalf("max_body = %d, want %d", fc.MaxBody, 2<<20)
-	}
-}

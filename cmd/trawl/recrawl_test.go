@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -20,41 +17,51 @@ import (
 	"github.com/trawl-crawler/trawl/storage"
 )
 
-// jsonlPages reads a JSONL export: URL -> (status, body); each URL once.
-func jsonlPages(t *testing.T, path string) map[string]struct {
-	Status int
-	Body   string
-} {
+// freshCrawl is a CLI crawl of a freshweb site (pages that copy each
+// other or change between passes) into its own directory, at test speed:
+// no delay, four fetches in flight, four per host.
+type freshCrawl struct {
+	site *freshweb.Site
+	dir  string
+}
+
+// startFreshCrawl skips in -short mode (the tests spawn processes) and
+// starts the site of cfg, closed at cleanup, with 2 ms of latency per
+// request so that a kill after a number of requests lands mid-crawl.
+func startFreshCrawl(t *testing.T, cfg freshweb.Config) *freshCrawl {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
+	if testing.Short() {
+		t.Skip("spawns processes")
 	}
-	defer f.Close()
-	out := map[string]struct {
-		Status int
-		Body   string
-	}{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 64<<20)
-	for sc.Scan() {
-		var l struct {
-			URL    string `json:"url"`
-			Status int    `json:"status"`
-			Body   string `json:"body"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			t.Fatal(err)
-		}
-		if _, dup := out[l.URL]; dup {
-			t.Errorf("%s exported twice", l.URL)
-		}
-		out[l.URL] = struct {
-			Status int
-			Body   string
-		}{l.Status, l.Body}
+	cfg.Latency = 2 * time.Millisecond
+	site := freshweb.Start(cfg)
+	t.Cleanup(site.Close)
+	return &freshCrawl{site: site, dir: filepath.Join(t.TempDir(), "state")}
+}
+
+// args is the command line of `trawl verb`; a crawl starts at the seed.
+func (c *freshCrawl) args(verb string) []string {
+	a := []string{verb, "--dir", c.dir, "--allow-private", "--delay", "0", "--concurrency", strconv.Itoa(childConcurrency),
+		"--per-host", "4", "--log-level", "warn", "--progress", "off"}
+	if verb == "crawl" {
+		a = append(a, c.site.Seed())
 	}
-	return out
+	return a
+}
+
+// runOrKill runs `trawl verb` in a child process and SIGKILLs it when kill
+// fires (nil: never); it reports whether it killed it. A run that ends
+// with an exit code other than 0 fails the test.
+func (c *freshCrawl) runOrKill(t *testing.T, verb string, kill <-chan struct{}) bool {
+	t.Helper()
+	p := child(t, c.args(verb)...)
+	if p.killWhen(t, kill) {
+		return true
+	}
+	if code := p.wait(t); code != 0 {
+		t.Fatalf("trawl %s exited %d:\n%s", verb, code, p.Output())
+	}
+	return false
 }
 
 // TestRecrawlKill9AndExports: a crawl, then a recrawl pass SIGKILLed
@@ -64,15 +71,9 @@ func jsonlPages(t *testing.T, path string) map[string]struct {
 // WARC of pass 1 has server-not-modified revisits that warcio.js resolves
 // against pass 0's WARC.
 func TestRecrawlKill9AndExports(t *testing.T) {
-	if testing.Short() {
-		t.Skip("spawns processes")
-	}
-	site := freshweb.Start(freshweb.Config{Pages: 200, PageSize: 4 << 10, Seed: 13, Latency: 2 * time.Millisecond})
-	defer site.Close()
-	tmp := t.TempDir()
-	dir := filepath.Join(tmp, "state")
-	flags := []string{"--dir", dir, "--allow-private", "--delay", "0", "--concurrency", "4", "--per-host", "4", "--log-level", "warn", "--progress", "off"}
-	if code, _, stderr := cli(t, "", append(append([]string{"crawl"}, flags...), site.Seed())...); code != 0 {
+	c := startFreshCrawl(t, freshweb.Config{Pages: 200, PageSize: 4 << 10, Seed: 13})
+	site, dir, tmp := c.site, c.dir, t.TempDir()
+	if code, _, stderr := cli(t, "", c.args("crawl")...); code != 0 {
 		t.Fatalf("crawl: %d %s", code, stderr)
 	}
 	changed := []int{5, 40, 77, 120, 150, 199}
@@ -81,23 +82,16 @@ func TestRecrawlKill9AndExports(t *testing.T) {
 
 	rng := torture.NewRand(t, 6)
 	kills, runs := 0, 0
-	verb := "recrawl"
-	for {
+	for verb := "recrawl"; ; verb = "resume" {
 		runs++
 		var kill <-chan struct{}
 		if kills < 3 && runs < 30 {
 			kill = site.AfterRequests(site.TotalRequests() + 15 + int64(rng.IntN(40)))
 		}
-		p := child(t, append([]string{verb}, flags...)...)
-		if p.killWhen(t, kill) {
-			kills++
-			verb = "resume"
-			continue
+		if !c.runOrKill(t, verb, kill) {
+			break // the pass finished (before any further kill)
 		}
-		if code := p.wait(t); code != 0 {
-			t.Fatalf("run %d (%s) exited %d:\n%s", runs, verb, code, p.Output())
-		}
-		break // the pass finished (before any further kill)
+		kills++
 	}
 	st, err := crawler.ReadStatus(dir)
 	if err != nil || st.State != crawler.StateFinished || st.Pass != 1 {

@@ -5,8 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/trawl-crawler/trawl/crawler"
 )
 
 // Mistakes in the request flags are one-line errors, exit 2, nothing
@@ -46,24 +44,5 @@ func TestRequestFlagMistakes(t *testing.T) {
 				t.Errorf("%s was created on bad usage", dir)
 			}
 		})
-	}
-}
-
-// A resume takes --header (the flag is singular, the key plural),
-// --cookies, --netrc and --page-requisites from its command line: they are
-// not stored with the crawl, or may change.
-func TestResumeTakesRequestFlags(t *testing.T) {
-	stored := crawler.Default()
-	stored.Seeds = []string{"http://a.test/"}
-	given := crawler.Default()
-	given.Headers = []string{"X-Token: t"}
-	given.CookiesFile, given.NetrcFile, given.PageRequisites = "c.txt", "n", true
-	set := map[string]bool{"header": true, "cookies": true, "netrc": true, "page-requisites": true}
-	merged, changed := resumeConfig(stored, given, set, nil)
-	if len(changed) > 0 {
-		t.Fatalf("request flags read as scope changes: %v", changed)
-	}
-	if len(merged.Headers) != 1 || merged.CookiesFile != "c.txt" || merged.NetrcFile != "n" || !merged.PageRequisites {
-		t.Fatalf("merged %+v", merged)
 	}
 }
