@@ -4,7 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/trawl-crawler/trawl/crawler"
 	"github.com/trawl-crawler/trawl/internal/testweb"
 	"github.com/trawl-crawler/trawl/storage"
 )
@@ -12,10 +11,7 @@ import (
 func TestCrawlCleanWebMatchesExpected(t *testing.T) {
 	web := startWeb(t, testweb.Config{Hosts: 4, PagesPerHost: 30, PageSize: 4 << 10, Seed: 1, Features: testweb.Clean()})
 	dir := t.TempDir()
-	st := runCrawl(t, context.Background(), dir, testConfig(web))
-	if st.State != crawler.StateFinished {
-		t.Fatalf("state = %q, want finished", st.State)
-	}
+	st := crawlDir(t, dir, testConfig(web))
 	rep := web.Report()
 	if probs := rep.Check(web.Expected(), 2, 0, 0); len(probs) > 0 {
 		t.Fatalf("judge found %d problems:\n%v", len(probs), probs)

@@ -65,6 +65,13 @@ func newCatalogue(extra map[int]string) *catalogue {
 
 func (c *catalogue) Close() { c.srv.Close() }
 
+// startCatalogue is newCatalogue for a test: its cleanup stops the server.
+func startCatalogue(t *testing.T, extra map[int]string) *catalogue {
+	c := newCatalogue(extra)
+	t.Cleanup(c.Close)
+	return c
+}
+
 // Seed is the crawl's start URL: the first listing page.
 func (c *catalogue) Seed() string { return c.srv.URL + "/catalogue?page=1" }
 
@@ -240,8 +247,7 @@ func scrapeWithTrawl(ctx context.Context, dir string, cfg crawler.Config, opts .
 }
 
 func TestCollyProgramPortsToTrawl(t *testing.T) {
-	cat := newCatalogue(nil)
-	defer cat.Close()
+	cat := startCatalogue(t, nil)
 
 	fromColly, err := scrapeWithColly(cat.Seed())
 	if err != nil {
@@ -269,8 +275,7 @@ func TestCollyProgramPortsToTrawl(t *testing.T) {
 // TestCallbacksRunInParseStage checks, from inside every kind of callback,
 // that the goroutine is a parse worker and not a fetcher.
 func TestCallbacksRunInParseStage(t *testing.T) {
-	cat := newCatalogue(nil)
-	defer cat.Close()
+	cat := startCatalogue(t, nil)
 	var mu sync.Mutex
 	calls := map[string]int{}
 	var wrong []string
@@ -311,8 +316,7 @@ func TestCallbacksRunInParseStage(t *testing.T) {
 // runs on the same goroutine, so a ported colly program whose callbacks
 // share unlocked state (as a synchronous Collector allows) stays correct.
 func TestOneParseWorkerSerialisesCallbacks(t *testing.T) {
-	cat := newCatalogue(nil)
-	defer cat.Close()
+	cat := startCatalogue(t, nil)
 	cfg := cat.Config()
 	cfg.ParseWorkers = 1
 	c := newCrawler(t, t.TempDir(), cfg, crawler.WithDialer(cat.dial))
@@ -365,8 +369,7 @@ func TestPanickingCallbackIsRecovered(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cat := newCatalogue(nil)
-			defer cat.Close()
+			cat := startCatalogue(t, nil)
 			var mu sync.Mutex
 			var got []product
 			c := newCrawler(t, t.TempDir(), cat.Config(), crawler.WithDialer(cat.dial))
@@ -402,8 +405,7 @@ func TestPanickingCallbackIsRecovered(t *testing.T) {
 // TestOnEnqueueRefuses: a refused URL is never fetched, whether found as a
 // link or visited from a callback, and the filter sees depth and parent.
 func TestOnEnqueueRefuses(t *testing.T) {
-	cat := newCatalogue(map[int]string{1: `<div class=related data-href="/hidden/refused"></div>`})
-	defer cat.Close()
+	cat := startCatalogue(t, map[int]string{1: `<div class=related data-href="/hidden/refused"></div>`})
 	type seen struct {
 		depth  int
 		parent string
@@ -479,8 +481,7 @@ func TestRequestVisitEnqueues(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cat := newCatalogue(extra)
-			defer cat.Close()
+			cat := startCatalogue(t, extra)
 			cfg := cat.Config()
 			cfg.MaxDepth = tt.maxDepth
 			c := newCrawler(t, t.TempDir(), cfg, crawler.WithDialer(cat.dial))
@@ -518,8 +519,7 @@ func TestRequestVisitEnqueues(t *testing.T) {
 // TestEmitWritesJSONLines: Emit delivers each item to OnItem and writes it as
 // one JSON line to the sink.
 func TestEmitWritesJSONLines(t *testing.T) {
-	cat := newCatalogue(nil)
-	defer cat.Close()
+	cat := startCatalogue(t, nil)
 	var sink bytes.Buffer // written only under the Crawler's lock; read after Run
 	c := newCrawler(t, t.TempDir(), cat.Config(), crawler.WithDialer(cat.dial), crawler.WithItemSink(&sink))
 	var mu sync.Mutex

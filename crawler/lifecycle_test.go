@@ -15,8 +15,7 @@ import (
 // (fetching no committed page again), refuses other scope settings with
 // ErrScopeChanged, and WithStartOver starts over.
 func TestCrawlLifecycle(t *testing.T) {
-	shop := newCatalogue(nil)
-	defer shop.Close()
+	shop := startCatalogue(t, nil)
 	dir := t.TempDir()
 	cfg := shop.Config()
 	cfg.PerHost = 1

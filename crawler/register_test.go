@@ -15,8 +15,7 @@ import (
 // unlocked appends this replaced), and one made while the crawl runs is
 // ignored instead of racing with the parse stage's reads.
 func TestRegistrationsAreSynchronised(t *testing.T) {
-	cat := newCatalogue(nil)
-	defer cat.Close()
+	cat := startCatalogue(t, nil)
 	c := newCrawler(t, t.TempDir(), cat.Config(), crawler.WithDialer(cat.dial))
 	const goroutines, each = 8, 50
 	var calls atomic.Int64
