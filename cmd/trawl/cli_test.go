@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -40,56 +39,6 @@ func crawlExportWeb(t *testing.T, tmp string, seed int64) (*testweb.Web, string)
 		t.Fatalf("crawl: %d %s", code, stderr)
 	}
 	return web, dir
-}
-
-func TestBadUsageExits2AndWritesNothing(t *testing.T) {
-	tmp := t.TempDir()
-	dir := filepath.Join(tmp, "state")
-	cfgUnknown := filepath.Join(tmp, "unknown.yaml")
-	os.WriteFile(cfgUnknown, []byte("concurency: 3\n"), 0o644)
-	cfgBad := filepath.Join(tmp, "bad.yaml")
-	os.WriteFile(cfgBad, []byte("delay: soon\n"), 0o644)
-	cases := []struct {
-		name string
-		args []string
-		want string // in stderr
-	}{
-		{"no command", nil, "Usage"},
-		{"unknown command", []string{"crawlx"}, "unknown command"},
-		{"no seeds", []string{"crawl", "--dir", dir}, "no seed URLs"},
-		{"bad seed", []string{"crawl", "--dir", dir, "ftp://x/"}, "not an absolute http(s) URL"},
-		{"relative seed", []string{"crawl", "--dir", dir, "/just/a/path"}, "not an absolute"},
-		{"bad regex", []string{"crawl", "--dir", dir, "--include", "([", "http://a.test/"}, "bad regular expression"},
-		{"negative concurrency", []string{"crawl", "--dir", dir, "--concurrency", "-1", "http://a.test/"}, "concurrency"},
-		{"negative retries", []string{"crawl", "--dir", dir, "--retries", "-2", "http://a.test/"}, "retries"},
-		{"bad scope", []string{"crawl", "--dir", dir, "--scope", "planet", "http://a.test/"}, "scope"},
-		{"bad duration", []string{"crawl", "--dir", dir, "--delay", "soon", "http://a.test/"}, "--delay \"soon\": not a duration"},
-		{"unknown flag", []string{"crawl", "--dir", dir, "--turbo", "http://a.test/"}, "unknown flag --turbo"},
-		{"unknown config key", []string{"crawl", "--dir", dir, "--config", cfgUnknown, "http://a.test/"}, "concurency"},
-		{"bad config value", []string{"crawl", "--dir", dir, "--config", cfgBad, "http://a.test/"}, "soon"},
-		{"missing config", []string{"crawl", "--dir", dir, "--config", filepath.Join(tmp, "nope.yaml"), "http://a.test/"}, "nope.yaml"},
-		{"unreadable seeds file", []string{"crawl", "--dir", dir, "--seeds-file", filepath.Join(tmp, "nope.txt")}, "nope.txt"},
-		{"bad log level", []string{"crawl", "--dir", dir, "--log-level", "loud", "http://a.test/"}, `--log-level "loud"`},
-		{"bad proxy", []string{"crawl", "--dir", dir, "--proxy", "::::", "http://a.test/"}, "proxy"},
-		{"resume nothing", []string{"resume", "--dir", dir}, "no crawl in"},
-		{"status nothing", []string{"status", "--dir", dir}, "no crawl"},
-		{"export bad format", []string{"export", "--dir", dir, "--format", "pdf", "--out", filepath.Join(tmp, "o")}, "pdf"},
-		{"export no crawl", []string{"export", "--dir", dir, "--format", "jsonl", "--out", "-"}, "no crawl"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			code, _, stderr := cli(t, "", tc.args...)
-			if code != exitUsage {
-				t.Errorf("exit %d, want %d; stderr: %s", code, exitUsage, stderr)
-			}
-			if !strings.Contains(stderr, tc.want) {
-				t.Errorf("stderr %q does not name the problem (%q)", stderr, tc.want)
-			}
-			if _, err := os.Stat(dir); err == nil {
-				t.Errorf("%s was created on bad usage", dir)
-			}
-		})
-	}
 }
 
 func TestCrawlRefusesUnfinishedAndResumeRefusesScopeChange(t *testing.T) {
