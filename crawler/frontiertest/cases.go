@@ -168,11 +168,7 @@ func testOrderDepthThenFIFO(t *testing.T, s *store) {
 // The order holds over many entries, with a shallower URL arriving mid-way.
 func testOrderManyRefills(t *testing.T, s *store) {
 	x := s.frontier(Config{PerHost: 1000})
-	var items []item_
-	for i := range 300 {
-		items = append(items, item("a", i, 5))
-	}
-	x.add(items...)
+	x.add(items("a", 300, 5)...)
 	for i := range 10 {
 		if l := x.next(t0); l.URL != item("a", i, 5).URL {
 			t.Fatalf("lease %d = %s", i, l.URL)
@@ -220,9 +216,7 @@ func testDelay(t *testing.T, s *store) {
 	got := map[string]bool{}
 	for range 2 {
 		l := x.next(t0)
-		if !l.Start.Equal(t0) {
-			t.Fatalf("lease %s starts at +%v, want t0", l.URL, l.Start.Sub(t0))
-		}
+		x.starts(l, t0)
 		got[l.URL] = true
 	}
 	if !got["http://a/1"] || !got["http://b/1"] {
@@ -302,40 +296,24 @@ func testLookaheadBegin(t *testing.T, s *store) {
 	x := s.frontier(Config{PerHost: 5, Delay: time.Second, Lookahead: 50 * time.Millisecond})
 	x.add(item("a", 1, 0), item("a", 2, 0), item("a", 3, 0))
 	l1 := x.next(t0)
-	if !l1.Start.Equal(t0) {
-		t.Fatalf("first lease starts at %v, want t0", l1.Start.Sub(t0))
-	}
-	if d := x.f.Begin(l1, t0); d != 0 {
-		t.Fatalf("Begin(l1, t0) = %v, want 0", d)
-	}
+	x.starts(l1, t0)
+	x.waits("Begin(l1, t0)", x.f.Begin(l1, t0), 0)
 	// A second request for the same lease (robots.txt, then the page)
 	// begins a delay later.
-	if d := x.f.Begin(l1, t0.Add(100*time.Millisecond)); d != 900*time.Millisecond {
-		t.Fatalf("second Begin 100ms later = %v, want 900ms", d)
-	}
+	x.waits("second Begin 100ms later", x.f.Begin(l1, t0.Add(100*time.Millisecond)), 900*time.Millisecond)
 	x.none(t0.Add(100*time.Millisecond), 1850*time.Millisecond)
 	l2 := x.next(t0.Add(1950 * time.Millisecond))
-	if !l2.Start.Equal(t0.Add(2 * time.Second)) {
-		t.Fatalf("early lease starts at +%v, want +2s", l2.Start.Sub(t0))
-	}
+	x.starts(l2, t0.Add(2*time.Second))
 	// Its request goes out late, at +2.5s: the next one waits for +3.5s.
-	if d := x.f.Begin(l2, t0.Add(2500*time.Millisecond)); d != 0 {
-		t.Fatalf("late Begin = %v, want 0", d)
-	}
+	x.waits("late Begin", x.f.Begin(l2, t0.Add(2500*time.Millisecond)), 0)
 	x.none(t0.Add(3*time.Second), 450*time.Millisecond)
 	l3 := x.next(t0.Add(3450 * time.Millisecond))
-	if !l3.Start.Equal(t0.Add(3500 * time.Millisecond)) {
-		t.Fatalf("third lease starts at +%v, want +3.5s", l3.Start.Sub(t0))
-	}
+	x.starts(l3, t0.Add(3500*time.Millisecond))
 	// Its request is reserved at +3.5s but goes out at +3.8s (a stall):
 	// the next request of the host begins a delay after +3.8s.
-	if d := x.f.Begin(l3, t0.Add(3500*time.Millisecond)); d != 0 {
-		t.Fatalf("Begin at +3.5s = %v, want 0", d)
-	}
+	x.waits("Begin at +3.5s", x.f.Begin(l3, t0.Add(3500*time.Millisecond)), 0)
 	x.f.Sent(l3, t0.Add(3800*time.Millisecond))
-	if d := x.f.Begin(l3, t0.Add(4500*time.Millisecond)); d != 300*time.Millisecond {
-		t.Fatalf("Begin after a late send = %v, want 300ms (a delay after the send at +3.8s)", d)
-	}
+	x.waits("Begin after a late send (a delay after the send at +3.8s)", x.f.Begin(l3, t0.Add(4500*time.Millisecond)), 300*time.Millisecond)
 }
 
 // A request still unwritten past its reservation renews it (Rebegin):
@@ -345,24 +323,17 @@ func testRebegin(t *testing.T, s *store) {
 	x := s.frontier(Config{PerHost: 2, Delay: time.Second, Lookahead: 500 * time.Millisecond})
 	x.add(item("a", 1, 0), item("a", 2, 0))
 	l1 := x.next(t0)
-	if d := x.f.Begin(l1, t0); d != 0 {
-		t.Fatalf("Begin(l1, t0) = %v, want 0", d)
-	}
+	x.waits("Begin(l1, t0)", x.f.Begin(l1, t0), 0)
 	// Its answer came late: at +300ms nothing else is reserved, so the
 	// slot stands and moves there.
-	if d := x.f.Rebegin(l1, t0, t0.Add(300*time.Millisecond)); d != 0 {
-		t.Fatalf("Rebegin of the last reservation = %v, want 0", d)
-	}
+	x.waits("Rebegin of the last reservation", x.f.Rebegin(l1, t0, t0.Add(300*time.Millisecond)), 0)
 	// The host's next request begins a delay after the moved start.
 	l2 := x.next(t0.Add(800 * time.Millisecond))
-	if d := x.f.Begin(l2, t0.Add(800*time.Millisecond)); d != 500*time.Millisecond {
-		t.Fatalf("Begin(l2, +800ms) = %v, want 500ms (a delay after +300ms)", d)
-	}
+	x.waits("Begin(l2, +800ms) (a delay after +300ms)", x.f.Begin(l2, t0.Add(800*time.Millisecond)), 500*time.Millisecond)
 	// Had l1's renewal come late again, past l2's reservation (+1.3s), it
 	// would begin a delay after l2's.
-	if d := x.f.Rebegin(l1, t0.Add(300*time.Millisecond), t0.Add(900*time.Millisecond)); d != 1400*time.Millisecond {
-		t.Fatalf("Rebegin after another reservation = %v, want 1.4s (a delay after l2's +1.3s)", d)
-	}
+	x.waits("Rebegin after another reservation (a delay after l2's +1.3s)",
+		x.f.Rebegin(l1, t0.Add(300*time.Millisecond), t0.Add(900*time.Millisecond)), 1400*time.Millisecond)
 }
 
 // An Item's Tag comes back on its leases; a completion's non-empty Tag
@@ -467,11 +438,7 @@ func testReleaseSlot(t *testing.T, s *store) {
 // run in order and the last checkpoint wins.
 func testCompleteAsyncOrder(t *testing.T, s *store) {
 	x := s.frontier(Config{PerHost: 100})
-	var items []item_
-	for i := range 50 {
-		items = append(items, item("a", i, 0))
-	}
-	x.add(items...)
+	x.add(items("a", 50, 0)...)
 	errs := make(chan error, 50)
 	var mu sync.Mutex
 	var order []int

@@ -165,6 +165,23 @@ func (x *fx) none(now time.Time, want time.Duration) {
 	}
 }
 
+// starts checks the time l's request was planned to start at.
+func (x *fx) starts(l frontier.Lease, want time.Time) {
+	x.t.Helper()
+	if !l.Start.Equal(want) {
+		x.t.Fatalf("lease %s starts at +%v, want +%v", l.URL, l.Start.Sub(t0), want.Sub(t0))
+	}
+}
+
+// waits checks a wait the frontier answered (Begin, Rebegin); what names
+// the call.
+func (x *fx) waits(what string, got, want time.Duration) {
+	x.t.Helper()
+	if got != want {
+		x.t.Fatalf("%s = %v, want %v", what, got, want)
+	}
+}
+
 func (x *fx) stats(want frontier.Stats) {
 	x.t.Helper()
 	if got := x.f.Stats(); got != want {
@@ -192,6 +209,15 @@ func (x *fx) drained(want bool) {
 // item is URL number i of host at depth.
 func item(host string, i, depth int) frontier.Item {
 	return frontier.Item{URL: fmt.Sprintf("http://%s/%d", host, i), Host: host, Depth: depth}
+}
+
+// items are URLs 0 to n-1 of host at depth.
+func items(host string, n, depth int) []frontier.Item {
+	its := make([]frontier.Item, n)
+	for i := range its {
+		its[i] = item(host, i, depth)
+	}
+	return its
 }
 
 // isStale reports whether err refuses a completion of a lease that is no
