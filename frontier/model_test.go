@@ -60,6 +60,23 @@ type model struct {
 	deferred map[string]bool
 }
 
+// counter is the Stats counter of the URLs in state st (nil for none: a
+// URL not yet added).
+func (m *model) counter(st byte) *int64 {
+	return [...]*int64{mQueued: &m.stats.Queued, mLeased: &m.stats.Leased, mDone: &m.stats.Done,
+		mFailed: &m.stats.Failed, mSkipped: &m.stats.Skipped, mDeferred: &m.stats.Deferred}[st]
+}
+
+// move puts u in state to and moves it between the two states' counters:
+// the one place the model's counters follow its URLs.
+func (m *model) move(u *mURL, to byte) {
+	if c := m.counter(u.state); c != nil {
+		*c--
+	}
+	*m.counter(to)++
+	u.state = to
+}
+
 func (m *model) add(items []Item) int {
 	n := 0
 	for _, it := range items {
@@ -67,17 +84,16 @@ func (m *model) add(items []Item) int {
 			continue
 		}
 		m.seq++
-		u := &mURL{host: it.Host, depth: it.Depth, seq: m.seq, state: mQueued}
+		u := &mURL{host: it.Host, depth: it.Depth, seq: m.seq}
 		m.urls[it.URL] = u
 		if !m.hosts[it.Host] {
 			m.hosts[it.Host] = true
 			m.stats.Hosts++
 		}
 		if m.deferred[it.Host] {
-			u.state = mDeferred
-			m.stats.Deferred++
+			m.move(u, mDeferred)
 		} else {
-			m.stats.Queued++
+			m.move(u, mQueued)
 		}
 		n++
 	}
@@ -231,9 +247,8 @@ func TestModel(t *testing.T) {
 			if l.Host != u.host || l.Depth != u.depth || l.Attempt != u.attempt {
 				t.Fatalf("step %d: lease %+v, model has %+v", step, l, *u)
 			}
-			u.state, u.onWire, u.lease, u.leasedAt = mLeased, true, l, now
-			m.stats.Queued--
-			m.stats.Leased++
+			m.move(u, mLeased)
+			u.onWire, u.lease, u.leasedAt = true, l, now
 		case r < 62:
 			op = "release-slot"
 			if ls := leased(); len(ls) > 0 {
@@ -275,35 +290,20 @@ func TestModel(t *testing.T) {
 				t.Fatalf("step %d: Complete %s outcome %d: %v", step, u.lease.URL, c.Outcome, err)
 			}
 			stale = append(stale, u.lease)
-			m.stats.Leased--
 			u.onWire = false
 			if m.deferred[u.host] && (c.Outcome == Retry || c.Outcome == Release) {
 				c.Outcome = Deferred // nothing of a deferred host is queued
 			}
+			m.move(u, map[Outcome]byte{Done: mDone, Failed: mFailed, Skipped: mSkipped, Retry: mQueued, Release: mQueued, Deferred: mDeferred}[c.Outcome])
 			switch c.Outcome {
 			case Done:
-				u.state = mDone
-				m.stats.Done++
 				m.stats.Bytes += c.Bytes
 				m.cp = string(c.Checkpoint)
 				m.add(c.Children)
-			case Failed:
-				u.state = mFailed
-				m.stats.Failed++
-			case Skipped:
-				u.state = mSkipped
-				m.stats.Skipped++
 			case Retry:
-				u.state, u.retryAt, u.inRetry = mQueued, c.RetryAt, true
+				u.retryAt, u.inRetry = c.RetryAt, true
 				u.attempt++
-				m.stats.Queued++
 				m.stats.Retries++
-			case Release:
-				u.state = mQueued
-				m.stats.Queued++
-			case Deferred:
-				u.state = mDeferred
-				m.stats.Deferred++
 			}
 			if c.Outcome != Retry { // a Release goes back to the main order, due at once
 				u.retryAt, u.inRetry = time.Time{}, false
@@ -337,9 +337,8 @@ func TestModel(t *testing.T) {
 				m.deferred[h] = true
 				for _, u := range m.urls {
 					if u.host == h && u.state == mQueued {
-						u.state, u.retryAt, u.inRetry = mDeferred, time.Time{}, false
-						m.stats.Queued--
-						m.stats.Deferred++
+						m.move(u, mDeferred)
+						u.retryAt, u.inRetry = time.Time{}, false
 					}
 				}
 			}
@@ -348,12 +347,11 @@ func TestModel(t *testing.T) {
 			want := 0
 			for _, u := range m.urls {
 				if u.state == mDeferred {
-					u.state, u.retryAt, u.inRetry = mQueued, time.Time{}, false
+					m.move(u, mQueued)
+					u.retryAt, u.inRetry = time.Time{}, false
 					want++
 				}
 			}
-			m.stats.Deferred -= int64(want)
-			m.stats.Queued += int64(want)
 			clear(m.deferred)
 			if n, err := f.RequeueDeferred(ctx); err != nil || n != want {
 				t.Fatalf("step %d: RequeueDeferred = %d, %v; model requeues %d", step, n, err, want)
@@ -369,9 +367,8 @@ func TestModel(t *testing.T) {
 			clear(m.deferred) // a host deferral lasts for the life of an Open
 			for _, u := range leased() {
 				stale = append(stale, u.lease)
-				u.state, u.onWire = mQueued, false
-				m.stats.Leased--
-				m.stats.Queued++
+				m.move(u, mQueued)
+				u.onWire = false
 			}
 		default:
 			op = "clock"
