@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/trawl-crawler/trawl/internal/waitfor"
 )
 
 // testRecord builds a deterministic record number i with a body of size bytes.
@@ -426,10 +428,13 @@ func TestReaderWhileWriting(t *testing.T) {
 		mu        sync.Mutex
 		published = map[int64]bool{0: true} // record counts that were published
 	)
-	done := make(chan error, 1)
-	go func() {
-		for i := 0; i < total; i++ {
-			cp, err := s.Append(mustEncode(t, testRecord(i, 3000)))
+	write := func() error {
+		for i := range total {
+			b, err := Encode(testRecord(i, 3000))
+			if err != nil {
+				return err
+			}
+			cp, err := s.Append(b)
 			if err == nil && i%3 == 0 {
 				if err = s.Sync(); err == nil {
 					mu.Lock()
@@ -439,22 +444,12 @@ func TestReaderWhileWriting(t *testing.T) {
 				}
 			}
 			if err != nil {
-				done <- err
-				return
+				return err
 			}
 		}
-		done <- nil
-	}()
-	scans := 0
-	for finished := false; !finished || scans < 3; scans++ {
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatal(err)
-			}
-			finished = true
-		default:
-		}
+		return nil
+	}
+	err := waitfor.During(write, 3, func(bool) {
 		recs := scanAll(t, dir)
 		checkSeqs(t, recs, len(recs))
 		mu.Lock()
@@ -463,6 +458,9 @@ func TestReaderWhileWriting(t *testing.T) {
 		if !ok {
 			t.Fatalf("reader saw %d records, which was never published", len(recs))
 		}
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	s.Close()
 }

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trawl-crawler/trawl/internal/waitfor"
 	"github.com/trawl-crawler/trawl/internal/warcverify"
 	"github.com/trawl-crawler/trawl/storage"
 )
@@ -375,8 +376,7 @@ func TestExportWhileWriting(t *testing.T) {
 	}
 	defer s.Close()
 	const total = 200
-	done := make(chan error, 1)
-	go func() {
+	write := func() error {
 		for i := range total {
 			b, err := storage.Encode(&storage.Record{URL: fmt.Sprintf("http://h/%d", i), Status: 200, ContentType: "text/plain", Body: bytes.Repeat([]byte("x"), 500)})
 			if err == nil {
@@ -386,21 +386,12 @@ func TestExportWhileWriting(t *testing.T) {
 				}
 			}
 			if err != nil {
-				done <- err
-				return
+				return err
 			}
 		}
-		done <- nil
-	}()
-	for finished, exports := false, 0; !finished || exports < 2; exports++ {
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatal(err)
-			}
-			finished = true
-		default:
-		}
+		return nil
+	}
+	err = waitfor.During(write, 2, func(finished bool) {
 		var buf bytes.Buffer
 		sum := run(t, dir, Options{Format: FormatJSONL, Out: "-", Stdout: &buf})
 		lines := decodeLines[jsonlLine](t, &buf)
@@ -416,5 +407,8 @@ func TestExportWhileWriting(t *testing.T) {
 		if finished && n != total {
 			t.Fatalf("final export saw %d of %d", n, total)
 		}
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
