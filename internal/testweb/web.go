@@ -197,10 +197,8 @@ func (w *Web) pause(ctx context.Context) bool {
 	if j := w.cfg.Jitter; j > 0 {
 		d += time.Duration(rand.Int64N(2*int64(j)+1)) - j
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
 	select {
-	case <-t.C:
+	case <-time.After(d): // unstopped, it is collected all the same (Go 1.23)
 		return true
 	case <-ctx.Done():
 		return false
