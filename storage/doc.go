@@ -33,7 +33,9 @@
 //   - Publish only ever writes checkpoints the frontier has committed, so the
 //     manifest never points beyond the durable, committed prefix; a reader reads
 //     only within the manifest and therefore never sees a torn tail.
-//   - Encode is pure and runs in parallel; Append only writes bytes.
+//   - Encode is pure and runs in parallel; Append only copies bytes into
+//     an append buffer, which Sync writes just before its fsync (one write
+//     per group commit).
 //   - A record with Revisit set stores no body; it names an earlier block
 //     holding it, which is committed whenever the record is (dedup.go).
 package storage

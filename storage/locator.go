@@ -35,9 +35,10 @@ func Locate(checkpoint []byte, b Block) ([]byte, error) {
 	return binary.BigEndian.AppendUint64(loc, uint64(off)), nil
 }
 
-// ReadAt reads the record at loc (from Locate). The record must be one
-// this store appended and synced (a committed one): the segment is read
-// with pread, concurrently with appends past it. Seq is not set.
+// ReadAt reads the record at loc (from Locate): one this store appended.
+// A committed record's segment is read with pread, concurrently with
+// appends past it; a record appended since the last Sync may still be in
+// the store's append buffer and is read from there. Seq is not set.
 func (s *Store) ReadAt(loc []byte) (*Record, error) {
 	if len(loc) != locatorLen || loc[0] != locatorV1 {
 		return nil, fmt.Errorf("storage: read at %x: unknown locator encoding", loc)
@@ -45,25 +46,36 @@ func (s *Store) ReadAt(loc []byte) (*Record, error) {
 	seg := binary.BigEndian.Uint32(loc[1:5])
 	off := int64(binary.BigEndian.Uint64(loc[5:13]))
 	name := segmentName(seg)
-	f, err := os.Open(filepath.Join(s.segDir, name))
-	if err != nil {
-		return nil, fmt.Errorf("storage: read at %s offset %d: %w", name, off, err)
-	}
-	defer f.Close()
 	corrupt := func(what string) error {
 		return fmt.Errorf("%w: segment %s offset %d: %s", ErrCorrupt, name, off, what)
 	}
 	var hdr [frameHeaderLen]byte
-	if _, err := f.ReadAt(hdr[:], off); err != nil {
-		return nil, corrupt(fmt.Sprintf("read frame header: %v", err))
-	}
-	n := binary.BigEndian.Uint32(hdr[0:4])
-	if n == 0 || n > 1<<31 {
-		return nil, corrupt(fmt.Sprintf("frame length %d", n))
-	}
-	buf := make([]byte, n)
-	if _, err := f.ReadAt(buf, off+frameHeaderLen); err != nil {
-		return nil, corrupt(fmt.Sprintf("read payload: %v", err))
+	var buf []byte
+	// A block is written whole (the append buffer holds whole frames),
+	// so it is either all in memory or all in the file.
+	if b := s.unwrittenFrame(seg, off); b != nil {
+		if len(b) < frameHeaderLen || binary.BigEndian.Uint32(b[0:4]) == 0 || len(b) != frameHeaderLen+int(binary.BigEndian.Uint32(b[0:4])) {
+			return nil, corrupt("not a whole frame in the append buffer")
+		}
+		copy(hdr[:], b)
+		buf = b[frameHeaderLen:]
+	} else {
+		f, err := os.Open(filepath.Join(s.segDir, name))
+		if err != nil {
+			return nil, fmt.Errorf("storage: read at %s offset %d: %w", name, off, err)
+		}
+		defer f.Close()
+		if _, err := f.ReadAt(hdr[:], off); err != nil {
+			return nil, corrupt(fmt.Sprintf("read frame header: %v", err))
+		}
+		n := binary.BigEndian.Uint32(hdr[0:4])
+		if n == 0 || n > 1<<31 {
+			return nil, corrupt(fmt.Sprintf("frame length %d", n))
+		}
+		buf = make([]byte, n)
+		if _, err := f.ReadAt(buf, off+frameHeaderLen); err != nil {
+			return nil, corrupt(fmt.Sprintf("read payload: %v", err))
+		}
 	}
 	if crc32.Update(crc32.Checksum(hdr[0:4], castagnoli), castagnoli, buf) != binary.BigEndian.Uint32(hdr[4:8]) {
 		return nil, corrupt("checksum mismatch")

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -44,8 +45,28 @@ type Store struct {
 	sizes    []int64    // final sizes of closed segments 1..seg-1
 	pos      position   // end of everything appended
 	dirDirty bool       // a segment file was created since the last Sync
+	dirty    bool       // cur was appended to since the last Sync took its state
 	err      error      // sticky: a failed write leaves the tail unknown
 	closed   bool
+
+	// Appended blocks wait in buf (they belong in cur at bufOff) until it
+	// fills, the segment rotates, or Sync writes them just before its
+	// fsync: one write per group commit instead of one per page, and the
+	// committer's Append makes no system call while Sync's fsync runs.
+	// Other processes read only up to the published checkpoint, which a
+	// Sync (or Publish itself) wrote; in this process ReadAt looks in the
+	// buffers first (Dedup confirms digests against blocks appended since
+	// the last Sync). Writes go at explicit offsets (WriteAt) because Sync
+	// writes a taken buffer outside mu while Append fills the next one.
+	buf    []byte
+	bufOff int64
+	spare  []byte // Sync's last buffer, reused by Append
+	// writing is the buffer a Sync took and is writing (segment
+	// writingSeg at writingOff), kept until WriteAt returns so ReadAt
+	// finds its blocks meanwhile.
+	writing    []byte
+	writingSeg uint32
+	writingOff int64
 
 	idx *digestIndex // bodies stored so far (dedup.go); nil with Options.NoDedup
 }
@@ -115,11 +136,17 @@ func Open(dir string, committed []byte, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("storage: truncate to committed checkpoint: %w", err)
 		}
 		s.cur = f
+	} else if err := s.rotateLocked(); err != nil {
+		// An empty store: its first segment is created here, made durable
+		// by the directory fsync below, so the first Sync (before the
+		// crawl's first page commits) has no directory to fsync.
+		return nil, err
 	}
 	if err := syncDir(s.segDir); err != nil {
 		s.cur.Close()
 		return nil, err
 	}
+	s.dirDirty = false
 	if !opts.NoDedup {
 		if s.idx, err = openDigestIndex(filepath.Join(dir, digestsFile), p); err != nil {
 			s.cur.Close()
@@ -176,11 +203,12 @@ func (s *Store) Append(b Block) (checkpoint []byte, err error) {
 			return nil, err
 		}
 	}
-	if _, err := s.cur.Write(b.frame); err != nil {
+	if err := s.bufferLocked(b.frame); err != nil {
 		// The tail is now unknown; the next Open truncates it back to a committed checkpoint.
-		s.err = fmt.Errorf("storage: append to %s: %w", segmentName(s.pos.seg), err)
+		s.err = err
 		return nil, s.err
 	}
+	s.dirty = true
 	if b.indexable && s.idx != nil {
 		if err := s.idx.add(b.digest, s.pos.seg, s.pos.off); err != nil {
 			s.err = err
@@ -195,6 +223,9 @@ func (s *Store) Append(b Block) (checkpoint []byte, err error) {
 // rotateLocked starts the next segment. The previous one stays open until
 // Sync has made it durable.
 func (s *Store) rotateLocked() error {
+	if err := s.flushLocked(); err != nil {
+		return err
+	}
 	next := s.pos.seg + 1
 	f, err := os.OpenFile(filepath.Join(s.segDir, segmentName(next)), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
@@ -228,11 +259,25 @@ func (s *Store) Sync() error {
 	if err := s.lockOpen("sync"); err != nil {
 		return err
 	}
-	cur, pending, dirDirty := s.cur, s.pending, s.dirDirty
-	s.pending, s.dirDirty = nil, false
+	cur, pending, dirDirty, dirty := s.cur, s.pending, s.dirDirty, s.dirty
+	s.pending, s.dirDirty, s.dirty = nil, false, false
+	buf, bufOff := s.buf, s.bufOff
+	s.buf, s.spare = s.spare[:0], nil
+	if len(buf) > 0 {
+		s.writing, s.writingSeg, s.writingOff = buf, s.pos.seg, bufOff
+	}
 	s.mu.Unlock()
 
 	var errs []error
+	if len(buf) > 0 {
+		if _, err := cur.WriteAt(buf, bufOff); err != nil {
+			errs = append(errs, fmt.Errorf("storage: append to %s: %w", cur.Name(), err))
+		}
+		s.mu.Lock()
+		s.writing = nil
+		s.spare = buf[:0]
+		s.mu.Unlock()
+	}
 	for _, f := range pending {
 		if err := f.Sync(); err != nil {
 			errs = append(errs, fmt.Errorf("storage: sync %s: %w", f.Name(), err))
@@ -241,7 +286,9 @@ func (s *Store) Sync() error {
 			errs = append(errs, fmt.Errorf("storage: close %s: %w", f.Name(), err))
 		}
 	}
-	if cur != nil {
+	// Nothing appended since the last Sync (a commit of frontier state
+	// alone): cur holds nothing new to make durable.
+	if cur != nil && dirty {
 		if err := cur.Sync(); err != nil {
 			errs = append(errs, fmt.Errorf("storage: sync %s: %w", cur.Name(), err))
 		}
@@ -257,6 +304,7 @@ func (s *Store) Sync() error {
 		if s.err == nil {
 			s.err = err // durability of the tail is unknown: refuse further appends
 		}
+		s.dirty = s.dirty || dirty // Close tries again
 		s.mu.Unlock()
 		return err
 	}
@@ -285,6 +333,16 @@ func (s *Store) Publish(checkpoint []byte) error {
 		s.mu.Unlock()
 		return fmt.Errorf("storage: publish checkpoint %x: past the end of segment %s", checkpoint, segmentName(p.seg))
 	}
+	// A checkpoint is normally published after the Sync of its commit
+	// wrote it; one still in the append buffer is written first so
+	// readers find what the manifest names.
+	if len(s.buf) > 0 && p.seg == s.pos.seg && p.off > s.bufOff {
+		if err := s.flushLocked(); err != nil {
+			s.err = err
+			s.mu.Unlock()
+			return err
+		}
+	}
 	m := buildManifest(p, s.sizes, time.Now())
 	s.mu.Unlock()
 	return writeManifest(s.dir, m)
@@ -302,12 +360,17 @@ func (s *Store) Close() error {
 	}
 	s.closed = true
 	var errs []error
+	if err := s.flushLocked(); err != nil {
+		errs = append(errs, err)
+	}
 	for _, f := range append(s.pending, s.cur) {
 		if f == nil {
 			continue
 		}
-		if err := f.Sync(); err != nil {
-			errs = append(errs, fmt.Errorf("storage: sync %s: %w", f.Name(), err))
+		if f != s.cur || s.dirty { // cur is durable already if Sync ran after its last append
+			if err := f.Sync(); err != nil {
+				errs = append(errs, fmt.Errorf("storage: sync %s: %w", f.Name(), err))
+			}
 		}
 		if err := f.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("storage: close %s: %w", f.Name(), err))
@@ -321,6 +384,70 @@ func (s *Store) Close() error {
 		errs = append(errs, syncDir(s.segDir))
 	}
 	return errors.Join(errs...)
+}
+
+// maxAppendBuffer is the most Append gathers before writing it to the
+// segment itself (a group commit's pages are usually far less); a larger
+// block is written at once, not copied.
+const maxAppendBuffer = 1 << 20
+
+// bufferLocked adds frame at the end of cur (at s.pos.off): in buf, or
+// written with what buf holds when it would outgrow maxAppendBuffer.
+func (s *Store) bufferLocked(frame []byte) error {
+	if len(s.buf) == 0 {
+		s.bufOff = s.pos.off
+	}
+	if len(s.buf)+len(frame) <= maxAppendBuffer {
+		s.buf = append(s.buf, frame...)
+		return nil
+	}
+	if err := s.flushLocked(); err != nil {
+		return err
+	}
+	if _, err := s.cur.WriteAt(frame, s.pos.off); err != nil {
+		return fmt.Errorf("storage: append to %s: %w", segmentName(s.pos.seg), err)
+	}
+	return nil
+}
+
+// unwrittenFrame returns a copy of the frame appended at (seg, off) when
+// it is still in memory (buf, or the buffer a Sync is writing), nil when
+// it is in the file. A frame is buffered whole or written whole, so the
+// copy is the frame or, if the bytes there are not one, what is left of
+// the buffer (the caller's checks reject it).
+func (s *Store) unwrittenFrame(seg uint32, off int64) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, b := range []struct {
+		data []byte
+		seg  uint32
+		off  int64
+	}{{s.buf, s.pos.seg, s.bufOff}, {s.writing, s.writingSeg, s.writingOff}} {
+		if len(b.data) == 0 || seg != b.seg || off < b.off || off >= b.off+int64(len(b.data)) {
+			continue
+		}
+		rest := b.data[off-b.off:]
+		if len(rest) >= frameHeaderLen {
+			if n := frameHeaderLen + int64(binary.BigEndian.Uint32(rest[0:4])); n <= int64(len(rest)) {
+				rest = rest[:n]
+			}
+		}
+		return append([]byte(nil), rest...)
+	}
+	return nil
+}
+
+// flushLocked writes buf to cur (rotation and Close; Sync writes a taken
+// buffer outside mu).
+func (s *Store) flushLocked() error {
+	if len(s.buf) == 0 {
+		return nil
+	}
+	if _, err := s.cur.WriteAt(s.buf, s.bufOff); err != nil {
+		return fmt.Errorf("storage: append to %s: %w", segmentName(s.pos.seg), err)
+	}
+	s.buf = s.buf[:0]
+	return nil
 }
 
 // syncDir fsyncs a directory so created, renamed and removed entries are durable.

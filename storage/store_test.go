@@ -201,18 +201,7 @@ func TestReadAt(t *testing.T) {
 	defer s.Close()
 	var locs [][]byte
 	for i := range 40 {
-		b, err := Encode(testRecord(i, 3000+i*10))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cp, err := s.Append(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		loc, err := Locate(cp, b)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, loc := appendLocated(t, s, mustEncode(t, testRecord(i, 3000+i*10)))
 		locs = append(locs, loc)
 	}
 	if err := s.Sync(); err != nil {

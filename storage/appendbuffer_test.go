@@ -1,0 +1,95 @@
+package storage
+
+import (
+	"bytes"
+	"sync"
+	"testing"
+)
+
+// TestAppendBufferReadsAndSyncs: appended blocks wait in memory until Sync
+// writes them; meanwhile ReadAt (the digest confirmation of Dedup) finds
+// each one, whether it is in the append buffer, in the buffer a
+// concurrent Sync is writing, or in the file; rotation and blocks larger
+// than the buffer write what is buffered first. Everything reads back in
+// order after the last Sync.
+func TestAppendBufferReadsAndSyncs(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, dir, nil, Options{SegmentSize: 3 << 20})
+	var recs []*Record
+	for i := range 120 {
+		size := 6 << 10
+		switch {
+		case i%37 == 5:
+			size = maxAppendBuffer + 64<<10 // written past the buffer
+		case i%11 == 3:
+			size = 300 << 10
+		}
+		r := testRecord(i, size)
+		if i%9 == 8 {
+			r.Body = recs[i-4].Body // a revisit of a block that may still be buffered
+		}
+		recs = append(recs, r)
+	}
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if err := s.Sync(); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	stopSync := sync.OnceFunc(func() { close(stop); wg.Wait() })
+	defer stopSync() // also when a check below fails
+	var last []byte
+	for i, r := range recs {
+		s.Dedup(r)
+		cp, loc := appendLocated(t, s, mustEncode(t, r))
+		got, err := s.ReadAt(loc)
+		if err != nil {
+			t.Fatalf("record %d: read back before any Sync covered it: %v", i, err)
+		}
+		if got.URL != r.URL {
+			t.Fatalf("record %d: read back %s, want %s", i, got.URL, r.URL)
+		}
+		if i%9 == 8 && r.Revisit == nil {
+			t.Fatalf("record %d: its body was appended as record %d and not found", i, i-4)
+		}
+		last = cp
+	}
+	stopSync()
+	if err := s.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	closeAt(t, s, last)
+	got := scanAll(t, dir)
+	if len(got) != len(recs) {
+		t.Fatalf("read back %d records, want %d", len(got), len(recs))
+	}
+	for i, r := range recs {
+		if got[i].URL != r.URL || !bytes.Equal(got[i].Body, r.Body) {
+			t.Fatalf("record %d: %s, %d bytes; want %s, %d bytes", i, got[i].URL, len(got[i].Body), r.URL, len(r.Body))
+		}
+	}
+}
+
+// appendLocated appends b and returns its checkpoint and locator.
+func appendLocated(t testing.TB, s *Store, b Block) (checkpoint, locator []byte) {
+	t.Helper()
+	cp, err := s.Append(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, err := Locate(cp, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cp, loc
+}
