@@ -8,10 +8,10 @@ import (
 	"os"
 )
 
-// saveConfig stores the crawl's config in the frontier (the truth for
-// resume) and as dir/crawl.json (readable while a crawl holds the lock),
-// the latter without the proxy's password (request.go: secrets).
-func saveConfig(ctx context.Context, dir string, fr Frontier, cfg Config) error {
+// storeConfig stores the crawl's config in the frontier (the truth for
+// resume); writeConfigFile writes it as dir/crawl.json (readable while a
+// crawl holds the lock), after the frontier's copy is committed.
+func storeConfig(ctx context.Context, fr Frontier, cfg Config) error {
 	b, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode config: %w", err)
@@ -19,10 +19,17 @@ func saveConfig(ctx context.Context, dir string, fr Frontier, cfg Config) error 
 	if err := fr.SetMeta(ctx, metaConfig, b); err != nil {
 		return fmt.Errorf("store config: %w", err)
 	}
-	// crawl.json is for people and other processes: no proxy password.
+	return nil
+}
+
+// writeConfigFile writes crawl.json without the proxy's password
+// (request.go: secrets).
+func writeConfigFile(dir string, cfg Config) error {
+	// crawl.json is for people and other processes.
 	public := cfg
 	public.Proxy = redactProxy(cfg.Proxy)
-	if b, err = json.MarshalIndent(public, "", "  "); err != nil {
+	b, err := json.MarshalIndent(public, "", "  ")
+	if err != nil {
 		return fmt.Errorf("encode config: %w", err)
 	}
 	return stateDir(dir).writeConfig(append(b, '\n'))

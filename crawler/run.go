@@ -212,10 +212,13 @@ func (c *Crawler) open(ctx context.Context, resume bool) (e *engine, err error) 
 	if err != nil {
 		return e, err
 	}
-	if err := e.commitStart(resume, seeds); err != nil {
-		return e, err
-	}
-	if err := e.openStore(d); err != nil {
+	// The start's frontier commits and the page store's creation are
+	// independent (the store opens at the frontier's checkpoint, which
+	// commitStart does not move): their fsyncs overlap.
+	var start errgroup.Group
+	start.Go(func() error { return e.commitStart(resume, seeds) })
+	start.Go(func() error { return e.openStore(d) })
+	if err := start.Wait(); err != nil {
 		return e, err
 	}
 	if err := e.openFetch(); err != nil {
@@ -341,17 +344,33 @@ func (e *engine) initScope(d stateDir) ([]string, error) {
 	return seeds, nil
 }
 
-// commitStart commits a new crawl's start (start time, seeds, then crawl.json,
-// which makes the directory a started crawl) and marks the crawl running.
+// commitStart commits a new crawl's start (start time, seeds, stored
+// config and the running state, then crawl.json, which makes the
+// directory a started crawl) and marks the crawl running. The frontier
+// writes are submitted together so they share one group commit: their
+// order does not matter, only that all are durable before crawl.json.
 func (e *engine) commitStart(resume bool, seeds []string) error {
 	if e.startedAt.IsZero() {
 		e.startedAt = time.Now().UTC()
 	}
 	ctx := context.Background()
-	if !resume {
+	var g errgroup.Group
+	g.Go(func() error {
+		if err := e.fr.SetMeta(ctx, metaState, []byte(StateRunning)); err != nil {
+			return fmt.Errorf("store state: %w", err)
+		}
+		return nil
+	})
+	if resume {
+		return g.Wait()
+	}
+	g.Go(func() error {
 		if err := e.fr.SetMeta(ctx, metaStart, []byte(e.startedAt.Format(time.RFC3339Nano))); err != nil {
 			return fmt.Errorf("store start time: %w", err)
 		}
+		return nil
+	})
+	g.Go(func() error {
 		items := make([]frontier.Item, 0, len(seeds))
 		for _, s := range seeds {
 			items = append(items, frontier.Item{URL: s, Host: e.keys.key(s), Depth: 0})
@@ -359,17 +378,16 @@ func (e *engine) commitStart(resume bool, seeds []string) error {
 		if _, err := e.fr.Add(ctx, items); err != nil {
 			return fmt.Errorf("queue seeds: %w", err)
 		}
-		// crawl.json last: its presence is what makes the directory a
-		// started crawl (Exists), so a kill before here leaves a
-		// half-initialised directory that the next crawl discards.
-		if err := saveConfig(ctx, e.dir, e.fr, e.cfg); err != nil {
-			return err
-		}
+		return nil
+	})
+	g.Go(func() error { return storeConfig(ctx, e.fr, e.cfg) })
+	if err := g.Wait(); err != nil {
+		return err
 	}
-	if err := e.fr.SetMeta(ctx, metaState, []byte(StateRunning)); err != nil {
-		return fmt.Errorf("store state: %w", err)
-	}
-	return nil
+	// crawl.json last: its presence is what makes the directory a
+	// started crawl (Exists), so a kill before here leaves a
+	// half-initialised directory that the next crawl discards.
+	return writeConfigFile(e.dir, e.cfg)
 }
 
 // openStore opens the page store, truncated to the frontier's committed
@@ -467,13 +485,20 @@ func (e *engine) close() error {
 	}
 	end := time.Now()
 	e.endedAt.Store(&end)
+	// The counters and the final state go in one group commit (submitted
+	// together), not two: either order is consistent after a kill.
+	var saves errgroup.Group
 	if e.counts != nil {
-		if err := e.counts.save(context.Background(), e.fr, e.elapsed()); err != nil && e.fatal.Load() == nil {
-			errs = append(errs, err)
-		}
+		saves.Go(func() error { return e.counts.save(context.Background(), e.fr, e.elapsed()) })
 	}
-	if err := e.fr.SetMeta(context.Background(), metaState, []byte(state)); err != nil && e.fatal.Load() == nil {
-		errs = append(errs, fmt.Errorf("store state: %w", err))
+	saves.Go(func() error {
+		if err := e.fr.SetMeta(context.Background(), metaState, []byte(state)); err != nil {
+			return fmt.Errorf("store state: %w", err)
+		}
+		return nil
+	})
+	if err := saves.Wait(); err != nil && e.fatal.Load() == nil {
+		errs = append(errs, err)
 	}
 	if err := e.fr.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close frontier: %w", err))
