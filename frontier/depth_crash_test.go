@@ -1,7 +1,6 @@
-package frontier
+package frontier_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -11,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
+	"github.com/trawl-crawler/trawl/crawler/frontiertest"
+	"github.com/trawl-crawler/trawl/frontier"
 	"github.com/trawl-crawler/trawl/internal/crashchild"
 )
 
@@ -21,8 +20,8 @@ const (
 	depthCrashMax      = 8 // the workload's MaxDepth
 )
 
-func depthCrashOpts() Options {
-	return Options{MaxBatchDelay: time.Millisecond, PerHost: 4, ShortestDepth: true, MaxDepth: depthCrashMax}
+func depthCrashOpts() frontier.Options {
+	return frontier.Options{MaxBatchDelay: time.Millisecond, PerHost: 4, ShortestDepth: true, MaxDepth: depthCrashMax}
 }
 
 // TestDepthCrashChild is the workload run by TestDepthCrashKill9 in a
@@ -39,6 +38,15 @@ func TestDepthCrashChild(t *testing.T) {
 	os.Exit(0)
 }
 
+// depthSeeds is how many trees the workload crawls; depthSeed(i) is the
+// root of tree i (of host h<i%4>).
+const depthSeeds = 16
+
+func depthSeed(i int) string { return fmt.Sprintf("h%d/s%d", i%4, i) }
+
+// depthHost is the host of a workload URL: what comes before its first slash.
+func depthHost(u string) string { return u[:strings.IndexByte(u, '/')] }
+
 // depthPageLinks are the links of the "page" u: always the same two, so a
 // re-extraction finds what the fetch found.
 func depthPageLinks(u string) []string { return []string{u + "/0", u + "/1"} }
@@ -49,80 +57,41 @@ func depthPageLinks(u string) []string { return []string{u + "/0", u + "/1"} }
 // often a lowering); a Reparse lease adds the page's links again. It prints
 // one line per durable completion.
 func depthCrashWorkload(path string) error {
-	f, err := Open(path, depthCrashOpts())
+	f, err := frontier.Open(path, depthCrashOpts())
 	if err != nil {
 		return err
 	}
+	seeds := make([]frontier.Item, depthSeeds)
+	for i := range seeds {
+		seeds[i] = frontier.Item{URL: depthSeed(i), Host: depthHost(depthSeed(i)), Depth: 3}
+	}
 	ctx := context.Background()
-	if s := f.Stats(); s.Queued == 0 && s.Done == 0 {
-		var seeds []Item
-		for i := range 16 {
-			seeds = append(seeds, Item{URL: fmt.Sprintf("h%d/s%d", i%4, i), Host: fmt.Sprintf("h%d", i%4), Depth: 3})
+	return frontiertest.Hammer(f, seeds, 8, func(rng *rand.Rand, l frontier.Lease) (string, error) {
+		c := frontier.Completion{Lease: l, Outcome: frontier.Done, Locator: []byte(l.URL)}
+		if !l.Reparse {
+			c.Outcome = frontiertest.RandomOutcome(rng, 10, frontier.Failed, frontier.Retry, frontier.Release)
 		}
-		if _, err := f.Add(ctx, seeds); err != nil {
-			return err
+		if c.Outcome == frontier.Retry {
+			c.RetryAt = time.Now().Add(2 * time.Millisecond)
 		}
-	}
-	out := make(chan string, 64)
-	go func() {
-		w := bufio.NewWriter(os.Stdout)
-		for ln := range out {
-			fmt.Fprintln(w, ln)
-			w.Flush()
-		}
-	}()
-	errc := make(chan error, 8)
-	for w := range 8 {
-		go func() {
-			rng := rand.New(rand.NewPCG(uint64(w), uint64(time.Now().UnixNano())))
-			for {
-				l, ok, wait, err := f.Next(time.Now())
-				if err != nil {
-					errc <- err
-					return
-				}
-				if !ok {
-					if wait <= 0 || wait > time.Millisecond {
-						wait = time.Millisecond
-					}
-					time.Sleep(wait) // a poll in the child workload, not a test synchronisation
-					continue
-				}
-				c := Completion{Lease: l, Outcome: Done, Locator: []byte(l.URL)}
-				if !l.Reparse {
-					switch p := rng.IntN(10); {
-					case p == 0:
-						c.Outcome = Failed
-					case p == 1:
-						c.Outcome, c.RetryAt = Retry, time.Now().Add(2*time.Millisecond)
-					case p == 2:
-						c.Outcome = Release
-					}
-				}
-				host := func(u string) string { return u[:strings.IndexByte(u, '/')] }
-				if c.Outcome == Done && l.Depth+1 <= depthCrashMax {
-					for _, u := range depthPageLinks(l.URL) {
-						c.Children = append(c.Children, Item{URL: u, Host: host(u), Depth: l.Depth + 1, Parent: l.URL})
-					}
-				}
-				if c.Outcome == Done && !l.Reparse {
-					// A shortcut: a node of some seed's tree, at a small depth.
-					i := rng.IntN(16)
-					u := fmt.Sprintf("h%d/s%d", i%4, i)
-					for range rng.IntN(4) {
-						u += fmt.Sprintf("/%d", rng.IntN(2))
-					}
-					c.Children = append(c.Children, Item{URL: u, Host: host(u), Depth: 1 + rng.IntN(4), Parent: "shortcut"})
-				}
-				if err := f.Complete(ctx, c); err != nil {
-					errc <- err
-					return
-				}
-				out <- fmt.Sprintf("%d %s", c.Outcome, l.URL)
+		if c.Outcome == frontier.Done && l.Depth+1 <= depthCrashMax {
+			for _, u := range depthPageLinks(l.URL) {
+				c.Children = append(c.Children, frontier.Item{URL: u, Host: depthHost(u), Depth: l.Depth + 1, Parent: l.URL})
 			}
-		}()
-	}
-	return <-errc
+		}
+		if c.Outcome == frontier.Done && !l.Reparse {
+			// A shortcut: a node of some seed's tree, at a small depth.
+			u := depthSeed(rng.IntN(depthSeeds))
+			for range rng.IntN(4) {
+				u += fmt.Sprintf("/%d", rng.IntN(2))
+			}
+			c.Children = append(c.Children, frontier.Item{URL: u, Host: depthHost(u), Depth: 1 + rng.IntN(4), Parent: "shortcut"})
+		}
+		if err := f.Complete(ctx, c); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%d %s", c.Outcome, l.URL), nil
+	})
 }
 
 // TestDepthCrashKill9 SIGKILLs a frontier keeping shortest depths, after a
@@ -131,7 +100,7 @@ func depthCrashWorkload(path string) error {
 // seen-set payload holds its record's seq and depth (rebuilt from the seen
 // and lowered logs), and every fetched page within MaxDepth whose
 // re-extraction is not pending has its links at no more than its depth
-// + 1: no lowering, re-extraction or cascade was lost.
+// + 1: no lowering, re-extraction or cascade was lost (CheckDepths).
 func TestDepthCrashKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test re-execs the test binary")
@@ -155,7 +124,9 @@ func TestDepthCrashKill9(t *testing.T) {
 
 func checkDepthAfterCrash(t *testing.T, round int, path string) {
 	t.Helper()
-	f, err := Open(path, func() Options { o := depthCrashOpts(); o.NoSync = true; return o }())
+	opts := depthCrashOpts()
+	opts.NoSync = true
+	f, err := frontier.Open(path, opts)
 	if err != nil {
 		t.Fatalf("round %d: reopen: %v", round, err)
 	}
@@ -163,41 +134,7 @@ func checkDepthAfterCrash(t *testing.T, round int, path string) {
 	if _, err := f.Recount(); err != nil {
 		t.Fatalf("round %d: %v", round, err)
 	}
-	err = f.db.View(func(tx *bolt.Tx) error {
-		recs := map[string]urlRec{}
-		err := forEachRecord(tx, func(r urlRec) error {
-			recs[r.url] = r
-			ref, ok := f.seen.Lookup(fingerprint(r.url))
-			if !ok {
-				return fmt.Errorf("%s not in the seen-set", r.url)
-			}
-			if seq, d := seqDepth(ref); seq != r.seq || d != min(r.depth, depthSat) {
-				return fmt.Errorf("%s: payload seq %d depth %d, record seq %d depth %d", r.url, seq, d, r.seq, r.depth)
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		reparse := tx.Bucket(bktReparse)
-		for u, r := range recs {
-			k := makeSeqKey(r.seq)
-			if r.state != stDone || r.depth+1 > depthCrashMax || has(reparse.Cursor(), k[:]) {
-				continue
-			}
-			for _, c := range depthPageLinks(u) {
-				cr, ok := recs[c]
-				if !ok {
-					return fmt.Errorf("done %s (depth %d): link %s never added", u, r.depth, c)
-				}
-				if cr.depth > r.depth+1 {
-					return fmt.Errorf("done %s (depth %d): link %s at depth %d", u, r.depth, c, cr.depth)
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := frontier.CheckDepths(f, depthCrashMax, depthPageLinks); err != nil {
 		t.Fatalf("round %d: %v", round, err)
 	}
 }

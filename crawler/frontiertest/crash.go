@@ -1,7 +1,6 @@
 package frontiertest
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -181,20 +180,59 @@ func crashWorkload(where string, open OpenAt) error {
 	if err != nil {
 		return err
 	}
-	ctx := context.Background()
-	if s := f.Stats(); s.Queued == 0 && s.Done == 0 {
-		var seeds []frontier.Item
-		for i := range 40 {
-			seeds = append(seeds, item(fmt.Sprintf("h%d", i%8), i, 0))
+	var seeds []frontier.Item
+	for i := range 40 {
+		seeds = append(seeds, item(fmt.Sprintf("h%d", i%8), i, 0))
+	}
+	return Hammer(f, seeds, 8, func(rng *rand.Rand, l frontier.Lease) (string, error) {
+		// "Fetch" for a while, so that leases commit before their
+		// completions and kills find persisted leases in flight.
+		time.Sleep(time.Duration(rng.IntN(3000)) * time.Microsecond)
+		c := frontier.Completion{Lease: l, Bytes: 100, Checkpoint: []byte(l.URL),
+			Outcome: RandomOutcome(rng, 20, frontier.Failed, frontier.Skipped, frontier.Retry, frontier.Release)}
+		if c.Outcome == frontier.Retry {
+			c.RetryAt = time.Now().Add(5 * time.Millisecond)
 		}
-		if _, err := f.Add(ctx, seeds); err != nil {
+		if c.Outcome == frontier.Done && l.Depth < 12 {
+			for k := range 3 {
+				// Some children are known already: links back to a parent.
+				u := fmt.Sprintf("%s/%d", l.URL, k)
+				if k == 2 && l.Parent != "" {
+					u = l.Parent
+				}
+				c.Children = append(c.Children, frontier.Item{URL: u, Host: fmt.Sprintf("h%d", rng.IntN(8)), Depth: l.Depth + 1, Parent: l.URL})
+			}
+		}
+		done := make(chan error, 1)
+		f.CompleteAsync(c, func(err error) { done <- err })
+		if err := <-done; err != nil {
+			return "", err
+		}
+		if c.Outcome > frontier.Skipped {
+			return "", nil // not final: nothing to report
+		}
+		return fmt.Sprintf("%d %s %s", c.Outcome, l.Host, l.URL), nil
+	})
+}
+
+// Hammer is a crash child's workload loop. It adds seeds if f holds no work
+// yet (the first child; a later one carries on where the kill left the
+// store), then workers goroutines lease from f on the clock, polling while
+// nothing is leasable, and hand each lease to work with a random source of
+// their own. A line work returns (it reports
+// a completion that is durable) goes to stdout in one write, so the
+// parent (crashchild.KillAfter) reads it whole or not at all; "" reports
+// nothing. Hammer returns the first error from Next or work: a child runs
+// until it is killed.
+func Hammer(f crawler.Frontier, seeds []frontier.Item, workers int, work func(rng *rand.Rand, l frontier.Lease) (line string, err error)) error {
+	if s := f.Stats(); s.Queued == 0 && s.Done == 0 {
+		if _, err := f.Add(context.Background(), seeds); err != nil {
 			return err
 		}
 	}
 	var mu sync.Mutex
-	out := bufio.NewWriter(os.Stdout)
-	errc := make(chan error, 8)
-	for w := range 8 {
+	errc := make(chan error, workers)
+	for w := range workers {
 		go func() {
 			rng := rand.New(rand.NewPCG(uint64(w), uint64(time.Now().UnixNano())))
 			for {
@@ -207,44 +245,27 @@ func crashWorkload(where string, open OpenAt) error {
 					time.Sleep(max(wait, time.Millisecond)) // polling for work; nothing is timed
 					continue
 				}
-				// "Fetch" for a while, so that leases commit before their
-				// completions and kills find persisted leases in flight.
-				time.Sleep(time.Duration(rng.IntN(3000)) * time.Microsecond)
-				c := frontier.Completion{Lease: l, Outcome: frontier.Done, Bytes: 100, Checkpoint: []byte(l.URL)}
-				switch p := rng.IntN(20); {
-				case p == 0:
-					c.Outcome = frontier.Failed
-				case p == 1:
-					c.Outcome = frontier.Skipped
-				case p == 2:
-					c.Outcome, c.RetryAt = frontier.Retry, time.Now().Add(5*time.Millisecond)
-				case p == 3:
-					c.Outcome = frontier.Release
-				}
-				if c.Outcome == frontier.Done && l.Depth < 12 {
-					for k := range 3 {
-						// Some children are known already: links back to a parent.
-						u := fmt.Sprintf("%s/%d", l.URL, k)
-						if k == 2 && l.Parent != "" {
-							u = l.Parent
-						}
-						c.Children = append(c.Children, frontier.Item{URL: u, Host: fmt.Sprintf("h%d", rng.IntN(8)), Depth: l.Depth + 1, Parent: l.URL})
-					}
-				}
-				done := make(chan error, 1)
-				f.CompleteAsync(c, func(err error) { done <- err })
-				if err := <-done; err != nil {
+				line, err := work(rng, l)
+				if err != nil {
 					errc <- err
 					return
 				}
-				if c.Outcome <= frontier.Skipped {
+				if line != "" {
 					mu.Lock()
-					fmt.Fprintf(out, "%d %s %s\n", c.Outcome, l.Host, l.URL)
-					out.Flush()
+					fmt.Fprintln(os.Stdout, line) // one write (os.Stdout is unbuffered)
 					mu.Unlock()
 				}
 			}
 		}()
 	}
 	return <-errc
+}
+
+// RandomOutcome is a crash workload's pick of an outcome: each of outs with
+// a chance of 1 in n, Done otherwise.
+func RandomOutcome(rng *rand.Rand, n int, outs ...frontier.Outcome) frontier.Outcome {
+	if p := rng.IntN(n); p < len(outs) {
+		return outs[p]
+	}
+	return frontier.Done
 }

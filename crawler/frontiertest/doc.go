@@ -50,7 +50,10 @@
 //	}
 //
 // The redis frontier's tests, for one, call Run and Crash with openers of
-// their own: a fresh key prefix per store.
+// their own: a fresh key prefix per store. Hammer (with RandomOutcome) is
+// the crash child's workload loop, exported for an implementation's own
+// crash tests (the bbolt frontier's depth crash test drives its workload
+// with it).
 //
 // Times passed to Next are fixed (a base time plus offsets), never the
 // clock, except in the concurrent and crash cases, which take time.Now.
