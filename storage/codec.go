@@ -3,9 +3,7 @@ package storage
 import (
 	"bytes"
 	"compress/flate"
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -51,9 +49,8 @@ func Encode(r *Record) (Block, error) {
 	if r.Decision && (r.Status != 0 || len(r.Body) > 0 || r.Header != nil || r.Revisit != nil) {
 		return Block{}, fmt.Errorf("storage: encode %s: a decision record holds no response", r.URL)
 	}
-	if r.SHA256 == "" && !r.Decision {
-		sum := sha256.Sum256(r.Body)
-		r.SHA256 = hex.EncodeToString(sum[:])
+	if !r.Decision {
+		r.fillSHA256()
 	}
 	body := r.Body
 	if r.Revisit != nil {

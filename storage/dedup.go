@@ -192,10 +192,7 @@ func (s *Store) Dedup(r *Record) bool {
 	if s.idx == nil || r.Revisit != nil || len(r.Body) < MinDedupBody {
 		return false
 	}
-	if r.SHA256 == "" {
-		sum := sha256.Sum256(r.Body)
-		r.SHA256 = hex.EncodeToString(sum[:])
-	}
+	r.fillSHA256()
 	ref, ok := s.idx.lookup(digestOf(r.SHA256, r.Body))
 	if !ok {
 		return false
@@ -211,9 +208,5 @@ func (s *Store) Dedup(r *Record) bool {
 
 // readRef reads the record of an appended block (digest confirmation).
 func (s *Store) readRef(ref Ref) (*Record, error) {
-	loc := make([]byte, 0, locatorLen)
-	loc = append(loc, locatorV1)
-	loc = binary.BigEndian.AppendUint32(loc, ref.seg)
-	loc = binary.BigEndian.AppendUint64(loc, uint64(ref.off))
-	return s.ReadAt(loc)
+	return s.ReadAt(locatorAt(ref.seg, ref.off))
 }

@@ -29,10 +29,15 @@ func Locate(checkpoint []byte, b Block) ([]byte, error) {
 	if p.seg == 0 || off < 0 {
 		return nil, fmt.Errorf("storage: locate: checkpoint %x does not follow a %d-byte block", checkpoint, len(b.frame))
 	}
+	return locatorAt(p.seg, off), nil
+}
+
+// locatorAt is the locator of the frame at offset off of segment seg.
+func locatorAt(seg uint32, off int64) []byte {
 	loc := make([]byte, 0, locatorLen)
 	loc = append(loc, locatorV1)
-	loc = binary.BigEndian.AppendUint32(loc, p.seg)
-	return binary.BigEndian.AppendUint64(loc, uint64(off)), nil
+	loc = binary.BigEndian.AppendUint32(loc, seg)
+	return binary.BigEndian.AppendUint64(loc, uint64(off))
 }
 
 // ReadAt reads the record at loc (from Locate): one this store appended.

@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"time"
 )
@@ -27,7 +29,7 @@ type Record struct {
 	FetchedAt     time.Time   // when the response arrived; stored in UTC at nanosecond precision
 	Depth         int         // link depth from the seed (seed = 0)
 	Parent        string      // URL of the page that linked here ("" for seeds)
-	SHA256        string      // hex digest of Body; Encode fills it if empty
+	SHA256        string      // hex digest of Body; Encode and Store.Dedup fill it if empty
 	Seq           uint64      // crawl order; set by the reader (not stored)
 	// Revisit is set when the body is not stored in this record's block but
 	// in an earlier one (revisit.go); the reader fills Body from it.
@@ -51,4 +53,12 @@ type Record struct {
 	DecidedAt time.Time
 
 	pos Ref // where the reader found the block (Ref())
+}
+
+// fillSHA256 sets SHA256, the hex SHA-256 of Body, unless it is set.
+func (r *Record) fillSHA256() {
+	if r.SHA256 == "" {
+		sum := sha256.Sum256(r.Body)
+		r.SHA256 = hex.EncodeToString(sum[:])
+	}
 }
