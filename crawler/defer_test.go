@@ -21,7 +21,7 @@ import (
 // of that host, and the stats name the host, the count and the reason. A
 // resume puts them back, tries robots.txt again, and defers them again.
 func TestRobotsDownHostIsDeferred(t *testing.T) {
-	web := startWeb(t, testweb.Config{Hosts: 6, PagesPerHost: 20, PageSize: 1 << 10, Seed: 7, Features: testweb.Features{RobotsDown: 1}})
+	web := testweb.ForTest(t, testweb.Config{Hosts: 6, PagesPerHost: 20, PageSize: 1 << 10, Seed: 7, Features: testweb.Features{RobotsDown: 1}})
 	down := web.Hosts()[5]
 	cfg := testConfig(web)
 	cfg.Retries = 2

@@ -14,11 +14,7 @@ import (
 // set of pages fetched with the web's own breadth-first reference, exactly:
 // nothing within N hops of a seed missing, nothing beyond fetched.
 func TestMaxDepthIsShortest(t *testing.T) {
-	web, err := depthweb.Start(depthweb.Config{Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer web.Close()
+	web := depthweb.ForTest(t, depthweb.Config{Seed: 1})
 	for n := 1; n <= 6; n++ {
 		t.Run(fmt.Sprintf("max-depth=%d", n), func(t *testing.T) {
 			web.Reset()

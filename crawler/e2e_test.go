@@ -9,7 +9,7 @@ import (
 )
 
 func TestCrawlCleanWebMatchesExpected(t *testing.T) {
-	web := startWeb(t, testweb.Config{Hosts: 4, PagesPerHost: 30, PageSize: 4 << 10, Seed: 1, Features: testweb.Clean()})
+	web := testweb.ForTest(t, testweb.Config{Hosts: 4, PagesPerHost: 30, PageSize: 4 << 10, Seed: 1, Features: testweb.Clean()})
 	dir := t.TempDir()
 	st := crawlDir(t, dir, testConfig(web))
 	rep := web.Report()
@@ -37,7 +37,7 @@ func TestCrawlCleanWebMatchesExpected(t *testing.T) {
 func TestCrawlHostileWeb(t *testing.T) {
 	f := testweb.Hostile()
 	f.Huge, f.Trickle = false, false // covered by fetch's own tests; slow here
-	web := startWeb(t, testweb.Config{Hosts: 3, PagesPerHost: 20, PageSize: 2 << 10, Seed: 2, Features: f})
+	web := testweb.ForTest(t, testweb.Config{Hosts: 3, PagesPerHost: 20, PageSize: 2 << 10, Seed: 2, Features: f})
 	cfg := testConfig(web)
 	cfg.MaxDepth = 8
 	runCrawl(t, context.Background(), t.TempDir(), cfg)

@@ -22,7 +22,7 @@ import (
 // With FollowLinks off only what callbacks Visit is queued; OnScraped runs
 // once per 2xx HTML page.
 func TestFollowLinksOffQueuesOnlyVisits(t *testing.T) {
-	web := startWeb(t, testweb.Config{Hosts: 2, PagesPerHost: 10, PageSize: 1 << 10, Seed: 4, Features: testweb.Features{}})
+	web := testweb.ForTest(t, testweb.Config{Hosts: 2, PagesPerHost: 10, PageSize: 1 << 10, Seed: 4, Features: testweb.Features{}})
 	cfg := testConfig(web)
 	cfg.FollowLinks = false
 	c := newCrawler(t, t.TempDir(), cfg)

@@ -30,17 +30,6 @@ func testConfig(web *testweb.Web) crawler.Config {
 	return cfg
 }
 
-// startWeb starts a test web that the test's cleanup closes.
-func startWeb(t *testing.T, cfg testweb.Config) *testweb.Web {
-	t.Helper()
-	web, err := testweb.Start(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { web.Close() })
-	return web
-}
-
 // freshConfig is a crawl of a freshweb site at test speed.
 func freshConfig(site *freshweb.Site) crawler.Config {
 	cfg := crawler.Default()

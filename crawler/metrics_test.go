@@ -12,7 +12,7 @@ import (
 
 // The metrics a crawl registers count what it did.
 func TestMetricsCountTheCrawl(t *testing.T) {
-	web := startWeb(t, testweb.Config{Hosts: 2, PagesPerHost: 10, PageSize: 1 << 10, Seed: 6, Features: testweb.Clean()})
+	web := testweb.ForTest(t, testweb.Config{Hosts: 2, PagesPerHost: 10, PageSize: 1 << 10, Seed: 6, Features: testweb.Clean()})
 	reg := prometheus.NewRegistry()
 	st := runCrawl(t, context.Background(), t.TempDir(), testConfig(web), crawler.WithMetrics(reg))
 	mfs, err := reg.Gather()

@@ -17,7 +17,7 @@ func TestDelayAndCrawlDelayHoldAcrossResume(t *testing.T) {
 	}
 	f := testweb.Clean()
 	f.CrawlDelay = 300 * time.Millisecond // h1's robots.txt for trawl
-	web := startWeb(t, testweb.Config{Hosts: 2, PagesPerHost: 6, PageSize: 1 << 10, FanOut: 3, Seed: 11, Features: f})
+	web := testweb.ForTest(t, testweb.Config{Hosts: 2, PagesPerHost: 6, PageSize: 1 << 10, FanOut: 3, Seed: 11, Features: f})
 	dir := t.TempDir()
 	cfg := testConfig(web)
 	cfg.Delay = 100 * time.Millisecond

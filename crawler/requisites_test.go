@@ -16,7 +16,7 @@ import (
 func TestPageRequisites(t *testing.T) {
 	f := testweb.Clean()
 	f.Requisites = true
-	web := startWeb(t, testweb.Config{Hosts: 3, PagesPerHost: 10, PageSize: 1 << 10, Seed: 3, Features: f})
+	web := testweb.ForTest(t, testweb.Config{Hosts: 3, PagesPerHost: 10, PageSize: 1 << 10, Seed: 3, Features: f})
 	cfg := testConfig(web)
 	cfg.MaxDepth = 1
 	cfg.PageRequisites = true
@@ -58,7 +58,7 @@ func TestPageRequisites(t *testing.T) {
 func TestAlternateIconIsNotAPage(t *testing.T) {
 	f := testweb.Clean()
 	f.Requisites = true
-	web := startWeb(t, testweb.Config{Hosts: 2, PagesPerHost: 5, PageSize: 1 << 10, Seed: 4, Features: f})
+	web := testweb.ForTest(t, testweb.Config{Hosts: 2, PagesPerHost: 5, PageSize: 1 << 10, Seed: 4, Features: f})
 	runCrawl(t, context.Background(), t.TempDir(), testConfig(web))
 	if probs := web.Report().Check(web.Expected(), 2, 0, 0); len(probs) > 0 {
 		t.Fatalf("judge found %d problems:\n%v", len(probs), probs)

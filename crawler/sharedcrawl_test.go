@@ -47,7 +47,7 @@ func joinWorker(t *testing.T, ctx context.Context, url, name, dir string, cfg *c
 // test web together: every expected page is stored once, by one of them.
 func TestSharedCrawlThroughTheLibrary(t *testing.T) {
 	srv := redistest.Start(t)
-	web := startWeb(t, testweb.Config{Hosts: 3, PagesPerHost: 20, PageSize: 1 << 10, Seed: 11, Features: testweb.Clean()})
+	web := testweb.ForTest(t, testweb.Config{Hosts: 3, PagesPerHost: 20, PageSize: 1 << 10, Seed: 11, Features: testweb.Clean()})
 	ctx := context.Background()
 	dirs := []string{filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")}
 	cfgs := []crawler.Config{testConfig(web), testConfig(web)} // the second joins: same scope

@@ -27,11 +27,7 @@ func crawlExportWeb(t *testing.T, tmp string, seed int64) (*testweb.Web, string)
 	t.Helper()
 	f := testweb.Clean()
 	f.Binaries, f.NotFound, f.Redirects = true, true, true
-	web, err := testweb.Start(testweb.Config{Hosts: 3, PagesPerHost: 15, PageSize: 2 << 10, Seed: seed, Features: f})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { web.Close() })
+	web := testweb.ForTest(t, testweb.Config{Hosts: 3, PagesPerHost: 15, PageSize: 2 << 10, Seed: seed, Features: f})
 	dir := filepath.Join(tmp, "state")
 	args := append([]string{"crawl", "--dir", dir, "--proxy", web.ProxyURL(), "--allow-private", "--delay", "0",
 		"--progress", "off", "--log-level", "warn"}, web.Seeds()...)
@@ -42,11 +38,7 @@ func crawlExportWeb(t *testing.T, tmp string, seed int64) (*testweb.Web, string)
 }
 
 func TestCrawlRefusesUnfinishedAndResumeRefusesScopeChange(t *testing.T) {
-	web, err := testweb.Start(testweb.Config{Hosts: 2, PagesPerHost: 20, PageSize: 1 << 10, Seed: 3, Latency: 10 * time.Millisecond, Features: testweb.Clean()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer web.Close()
+	web := testweb.ForTest(t, testweb.Config{Hosts: 2, PagesPerHost: 20, PageSize: 1 << 10, Seed: 3, Latency: 10 * time.Millisecond, Features: testweb.Clean()})
 	dir := filepath.Join(t.TempDir(), "state")
 	base := []string{"--dir", dir, "--proxy", web.ProxyURL(), "--allow-private", "--delay", "0", "--progress", "off", "--log-level", "warn"}
 

@@ -42,14 +42,22 @@ func TestExampleConfigIsCompleteAndDefault(t *testing.T) {
 	}
 }
 
+// writeFile writes content to dir/name and returns the path: a config,
+// seeds or cookies file for a test to name on the command line.
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // loadConfigFile writes yaml to a config file and loads it over the
 // defaults, as --config does; it returns the settings and the file's path.
 func loadConfigFile(t *testing.T, yaml string) (fileConfig, string) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "trawl.yaml")
-	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := writeFile(t, t.TempDir(), "trawl.yaml", yaml)
 	fc := defaultFileConfig()
 	if err := loadYAML(path, &fc); err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"math/rand/v2"
-	"path/filepath"
 	"testing"
 
 	"github.com/trawl-crawler/trawl/internal/depthweb"
@@ -17,16 +16,8 @@ import (
 // The longer loop is TestTortureDepthKill9 (internal/torture).
 func TestKill9MaxDepthIsShortest(t *testing.T) {
 	web, rng := startDepthWeb(t, 2, 11)
-	for n := 1; n <= 6; n++ {
-		web.Reset()
-		dir := filepath.Join(t.TempDir(), "state")
-		start := func(args ...string) *torture.Proc { return child(t, args...).Proc }
-		kills := torture.KillAndResumeDepth(t, start, web, dir, n, 2, 12, rng, untilDeadline(t))
-		t.Logf("max-depth %d: %d kills, %d requests for %d pages", n, kills, web.Requests(), len(web.Reference(n)))
-		if err := torture.JudgeDepth(dir, web, n); err != nil {
-			t.Errorf("%d kills: %v", kills, err)
-		}
-	}
+	start := func(args ...string) *torture.Proc { return child(t, args...).Proc }
+	torture.KillAndResumeDepths(t, start, web, 2, 12, rng, untilDeadline(t))
 }
 
 // startDepthWeb skips in -short mode (the tests spawn processes), starts
@@ -37,10 +28,6 @@ func startDepthWeb(t *testing.T, webSeed, stream uint64) (*depthweb.Web, *rand.R
 	if testing.Short() {
 		t.Skip("spawns processes")
 	}
-	web, err := depthweb.Start(depthweb.Config{Seed: webSeed})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(web.Close)
+	web := depthweb.ForTest(t, depthweb.Config{Seed: webSeed})
 	return web, torture.NewRand(t, stream)
 }

@@ -18,12 +18,7 @@ func startWeb(t *testing.T, name string, seed int64) *testweb.Web {
 	t.Helper()
 	f := testweb.Clean()
 	f.Binaries, f.NotFound, f.Redirects = true, true, true
-	web, err := testweb.Start(testweb.Config{Name: name, Hosts: 2, PagesPerHost: 10, PageSize: 1 << 10, Seed: seed, Features: f})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { web.Close() })
-	return web
+	return testweb.ForTest(t, testweb.Config{Name: name, Hosts: 2, PagesPerHost: 10, PageSize: 1 << 10, Seed: seed, Features: f})
 }
 
 // crawlInto crawls web with the CLI into dir; extra flags go first (a

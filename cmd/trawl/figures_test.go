@@ -41,11 +41,7 @@ func sum(m map[string]int64) (n int64) {
 // all the time spent crawling; --max-pages says it stopped the crawl and
 // how to continue; the hint a finished crawl prints runs as printed.
 func TestCountersAgreeAcrossRuns(t *testing.T) {
-	web, err := testweb.Start(testweb.Config{Hosts: 2, PagesPerHost: 25, PageSize: 1 << 10, Seed: 5, Features: testweb.Clean()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer web.Close()
+	web := testweb.ForTest(t, testweb.Config{Hosts: 2, PagesPerHost: 25, PageSize: 1 << 10, Seed: 5, Features: testweb.Clean()})
 	tmp := t.TempDir()
 	dir := filepath.Join(tmp, "state")
 	base := []string{"--dir", dir, "--proxy", web.ProxyURL(), "--allow-private", "--delay", "0", "--progress", "off", "--log-level", "warn"}
@@ -140,11 +136,7 @@ func TestCountersAgreeAcrossRuns(t *testing.T) {
 // TestHeartbeatAndDelayNotice: without a terminal, a crawl logs its figures
 // every --heartbeat, and says once that the per-host delay bounds it.
 func TestHeartbeatAndDelayNotice(t *testing.T) {
-	web, err := testweb.Start(testweb.Config{Hosts: 1, PagesPerHost: 9, PageSize: 512, Seed: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer web.Close()
+	web := testweb.ForTest(t, testweb.Config{Hosts: 1, PagesPerHost: 9, PageSize: 512, Seed: 2})
 	dir := filepath.Join(t.TempDir(), "state")
 	// 9 pages 400ms apart take 3.2s at least: three status ticks.
 	code, _, stderr := cli(t, "", append([]string{"crawl", "--dir", dir, "--proxy", web.ProxyURL(), "--allow-private",
@@ -190,11 +182,7 @@ func TestProgressLineIsClearedFirst(t *testing.T) {
 // TestExportDuringCrawlSaysSnapshot: an export of a running crawl says
 // that it is a snapshot of a crawl still running.
 func TestExportDuringCrawlSaysSnapshot(t *testing.T) {
-	web, err := testweb.Start(testweb.Config{Hosts: 1, PagesPerHost: 30, PageSize: 512, Seed: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer web.Close()
+	web := testweb.ForTest(t, testweb.Config{Hosts: 1, PagesPerHost: 30, PageSize: 512, Seed: 4})
 	tmp := t.TempDir()
 	dir := filepath.Join(tmp, "state")
 	// The web holds the request after the third, so the crawl is still

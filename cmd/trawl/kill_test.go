@@ -47,12 +47,8 @@ func TestKill9ResumeLosesNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns processes")
 	}
-	web, err := testweb.Start(testweb.Config{Hosts: 4, PagesPerHost: 60, PageSize: 4 << 10, Seed: 7,
+	web := testweb.ForTest(t, testweb.Config{Hosts: 4, PagesPerHost: 60, PageSize: 4 << 10, Seed: 7,
 		Latency: 3 * time.Millisecond, Jitter: 2 * time.Millisecond, Features: testweb.Clean()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer web.Close()
 	dir := filepath.Join(t.TempDir(), "state")
 	rng := torture.NewRand(t, 9)
 
@@ -123,12 +119,8 @@ func TestSIGTERMGracefulThenResume(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns processes")
 	}
-	web, err := testweb.Start(testweb.Config{Hosts: 3, PagesPerHost: 60, PageSize: 4 << 10, Seed: 8,
+	web := testweb.ForTest(t, testweb.Config{Hosts: 3, PagesPerHost: 60, PageSize: 4 << 10, Seed: 8,
 		Latency: 5 * time.Millisecond, Features: testweb.Clean()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer web.Close()
 	dir := filepath.Join(t.TempDir(), "state")
 	args := append(append([]string{"crawl"}, crawlArgs(web, dir)...), web.Seeds()...)
 	// Each stop comes after a set number of requests, with the next request

@@ -15,19 +15,12 @@ import (
 func TestMistakesGetOneLine(t *testing.T) {
 	tmp := t.TempDir()
 	dir := filepath.Join(tmp, "state")
-	write := func(name, content string) string {
-		p := filepath.Join(tmp, name)
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	typo := write("typo.yaml", "# settings\nconcurrency: 4\nperhost: 3\n")
-	badVal := write("badval.yaml", "delay: 1s\nmax_depth: deep\n")
-	badPerHost := write("perhost.yaml", "per_host: 0\n")
-	cfgUnknown := write("unknown.yaml", "concurency: 3\n")
-	cfgBad := write("bad.yaml", "delay: soon\n")
-	badCookies := write("cookies.txt", "example.com\tTRUE\t/\n")
+	typo := writeFile(t, tmp, "typo.yaml", "# settings\nconcurrency: 4\nperhost: 3\n")
+	badVal := writeFile(t, tmp, "badval.yaml", "delay: 1s\nmax_depth: deep\n")
+	badPerHost := writeFile(t, tmp, "perhost.yaml", "per_host: 0\n")
+	cfgUnknown := writeFile(t, tmp, "unknown.yaml", "concurency: 3\n")
+	cfgBad := writeFile(t, tmp, "bad.yaml", "delay: soon\n")
+	badCookies := writeFile(t, tmp, "cookies.txt", "example.com\tTRUE\t/\n")
 	seed := "http://a.test/"
 	crawl := func(flags ...string) []string { return append(append([]string{"crawl", "--dir", dir}, flags...), seed) }
 	cases := []struct {

@@ -35,11 +35,7 @@ func TestRefusedSeedExits1WithTheRealReason(t *testing.T) {
 // Only deferred work left: exit 0, and the summary and status name the
 // deferred host and say that trawl resume retries it.
 func TestDeferredHostInSummaryAndStatus(t *testing.T) {
-	web, err := testweb.Start(testweb.Config{Hosts: 3, PagesPerHost: 5, PageSize: 512, Seed: 2, Features: testweb.Features{RobotsDown: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer web.Close()
+	web := testweb.ForTest(t, testweb.Config{Hosts: 3, PagesPerHost: 5, PageSize: 512, Seed: 2, Features: testweb.Features{RobotsDown: 1}})
 	down := web.Hosts()[2]
 	dir := filepath.Join(t.TempDir(), "state")
 	args := append([]string{"crawl", "--dir", dir, "--progress", "off", "--delay", "0", "--retries", "0",

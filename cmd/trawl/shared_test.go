@@ -38,11 +38,7 @@ func newSharedRig(t *testing.T, workers int, cfg testweb.Config, perHost int, de
 		t.Skip("spawns processes")
 	}
 	srv := redistest.Start(t)
-	web, err := testweb.Start(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { web.Close() })
+	web := testweb.ForTest(t, cfg)
 	r := &sharedRig{t: t, web: web, redis: srv, perHost: perHost, delay: delay}
 	base := t.TempDir()
 	for i := range workers {
@@ -151,6 +147,40 @@ func (r *sharedRig) judge(maxDup int) {
 	t.Logf("%d requests, %d expected pages, %d stored, %d duplicate fetches; min gaps %v", rep.Requests, len(expected), len(stored), len(rep.Duplicates), rep.MinGap)
 }
 
+// start starts every worker.
+func (r *sharedRig) start() []childProc {
+	ps := make([]childProc, len(r.dirs))
+	for i := range r.dirs {
+		ps[i] = child(r.t, r.args(i)...)
+	}
+	return ps
+}
+
+// holdAfter has the web hold the request after n more and returns once
+// one is held, so what the test does next lands mid-crawl; a crawl that
+// finishes or hangs first fails the test.
+func (r *sharedRig) holdAfter(n int64) *testweb.Hold {
+	r.t.Helper()
+	hold := r.web.HoldAfter(n)
+	select {
+	case <-hold.Reached():
+	case <-beforeDeadline(r.t):
+		r.t.Fatalf("crawl finished or hung before request %d", n)
+	}
+	return hold
+}
+
+// waitAll waits for every worker to exit and fails the test on an exit
+// code other than want.
+func (r *sharedRig) waitAll(ps []childProc, want int) {
+	r.t.Helper()
+	for i, p := range ps {
+		if code := p.wait(r.t); code != want {
+			r.t.Fatalf("worker %d exited %d, want %d:\n%s", i+1, code, want, p.Output())
+		}
+	}
+}
+
 func sharedWeb(seed int64) testweb.Config {
 	return testweb.Config{Hosts: 6, PagesPerHost: 50, PageSize: 2 << 10, FanOut: 5, Seed: seed,
 		Latency: 3 * time.Millisecond, Jitter: 2 * time.Millisecond, Features: testweb.Clean()}
@@ -161,14 +191,9 @@ func sharedWeb(seed int64) testweb.Config {
 // and the workers' directories export as one (JSONL, WARC, dir).
 func TestSharedWorkersCrawlOnce(t *testing.T) {
 	r := newSharedRig(t, 3, sharedWeb(21), 2, 100*time.Millisecond)
-	var ps []childProc
-	for i := range r.dirs {
-		ps = append(ps, child(t, r.args(i)...))
-	}
+	ps := r.start()
+	r.waitAll(ps, 0)
 	for i, p := range ps {
-		if code := p.wait(t); code != 0 {
-			t.Fatalf("worker %d exited %d:\n%s", i+1, code, p.Output())
-		}
 		if !strings.Contains(p.Output(), "finished") {
 			t.Errorf("worker %d summary:\n%s", i+1, p.Output())
 		}
@@ -199,29 +224,17 @@ func sharedKillLoop(t *testing.T, kills int) {
 	cfg.PagesPerHost = max(cfg.PagesPerHost, 60*kills/cfg.Hosts+20)
 	r := newSharedRig(t, 3, cfg, 2, 100*time.Millisecond)
 	rng := torture.NewRand(t, 13)
-	ps := make([]childProc, len(r.dirs))
-	for i := range r.dirs {
-		ps[i] = child(t, r.args(i)...)
-	}
+	ps := r.start()
 	done := 0
 	for done < kills {
-		hold := r.web.HoldAfter(int64(5 + rng.IntN(40)))
-		select {
-		case <-hold.Reached():
-		case <-beforeDeadline(t):
-			t.Fatal("crawl finished or hung before the planned kills")
-		}
+		hold := r.holdAfter(int64(5 + rng.IntN(40)))
 		i := rng.IntN(len(ps))
 		ps[i].Kill()
 		hold.Release()
 		done++
 		ps[i] = child(t, r.args(i)...)
 	}
-	for i, p := range ps {
-		if code := p.wait(t); code != 0 {
-			t.Fatalf("worker %d exited %d:\n%s", i+1, code, p.Output())
-		}
-	}
+	r.waitAll(ps, 0)
 	r.judge(kills * torture.LeasesPerKill(childConcurrency))
 }
 
@@ -232,27 +245,15 @@ func sharedKillLoop(t *testing.T, kills int) {
 func TestSharedRedisKilled(t *testing.T) {
 	r := newSharedRig(t, 3, sharedWeb(23), 2, 100*time.Millisecond)
 	rng := torture.NewRand(t, 17)
-	var ps []childProc
-	for i := range r.dirs {
-		ps = append(ps, child(t, r.args(i)...))
-	}
+	ps := r.start()
 	const kills = 3
 	for range kills {
-		hold := r.web.HoldAfter(int64(10 + rng.IntN(40)))
-		select {
-		case <-hold.Reached():
-		case <-beforeDeadline(t):
-			t.Fatal("crawl finished or hung before the planned kills")
-		}
+		hold := r.holdAfter(int64(10 + rng.IntN(40)))
 		r.redis.Kill()
 		hold.Release()
 		r.redis.Restart()
 	}
-	for i, p := range ps {
-		if code := p.wait(t); code != 0 {
-			t.Fatalf("worker %d exited %d:\n%s", i+1, code, p.Output())
-		}
-	}
+	r.waitAll(ps, 0)
 	// A worker that made no call while Redis was down reconnects without
 	// noticing; one that lost its connection mid-call rejoins. Over three
 	// kills at least one worker must have gone through the rejoin.
@@ -272,16 +273,8 @@ func TestSharedRedisKilled(t *testing.T) {
 // finishes; per-host in-flight never exceeds the limit at the server.
 func TestSharedStoppedWorkerIsFenced(t *testing.T) {
 	r := newSharedRig(t, 3, sharedWeb(24), 2, 100*time.Millisecond)
-	var ps []childProc
-	for i := range r.dirs {
-		ps = append(ps, child(t, r.args(i)...))
-	}
-	hold := r.web.HoldAfter(40)
-	select {
-	case <-hold.Reached():
-	case <-beforeDeadline(t):
-		t.Fatal("crawl finished or hung before the stop")
-	}
+	ps := r.start()
+	hold := r.holdAfter(40)
 	ps[0].Signal(syscall.SIGSTOP)
 	hold.Release()
 	// Wait for the sweep: worker 1's incarnation leaves the live set.
@@ -312,11 +305,7 @@ func TestSharedStoppedWorkerIsFenced(t *testing.T) {
 		}
 	}
 	ps[0].Signal(syscall.SIGCONT)
-	for i, p := range ps {
-		if code := p.wait(t); code != 0 {
-			t.Fatalf("worker %d exited %d:\n%s", i+1, code, p.Output())
-		}
-	}
+	r.waitAll(ps, 0)
 	if !strings.Contains(ps[0].Output(), "rejoining") {
 		t.Errorf("worker 1 did not rejoin after it was fenced:\n%s", ps[0].Output())
 	}
@@ -327,34 +316,14 @@ func TestSharedStoppedWorkerIsFenced(t *testing.T) {
 // resumes them all: nothing is fetched twice.
 func TestSharedSIGTERMThenResume(t *testing.T) {
 	r := newSharedRig(t, 3, sharedWeb(25), 2, 100*time.Millisecond)
-	var ps []childProc
-	for i := range r.dirs {
-		ps = append(ps, child(t, r.args(i)...))
-	}
-	hold := r.web.HoldAfter(60)
-	select {
-	case <-hold.Reached():
-	case <-beforeDeadline(t):
-		t.Fatal("crawl finished or hung before the stop")
-	}
+	ps := r.start()
+	hold := r.holdAfter(60)
 	for _, p := range ps {
 		p.Signal(syscall.SIGTERM)
 	}
 	hold.Release()
-	for i, p := range ps {
-		if code := p.wait(t); code != exitTerminated {
-			t.Fatalf("worker %d exited %d after SIGTERM, want %d:\n%s", i+1, code, exitTerminated, p.Output())
-		}
-	}
-	ps = ps[:0]
-	for i := range r.dirs {
-		ps = append(ps, child(t, r.args(i)...))
-	}
-	for i, p := range ps {
-		if code := p.wait(t); code != 0 {
-			t.Fatalf("resumed worker %d exited %d:\n%s", i+1, code, p.Output())
-		}
-	}
+	r.waitAll(ps, exitTerminated)
+	r.waitAll(r.start(), 0) // resumed
 	r.judge(0)
 }
 

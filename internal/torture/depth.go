@@ -3,6 +3,7 @@ package torture
 import (
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -11,13 +12,11 @@ import (
 	"github.com/trawl-crawler/trawl/internal/depthweb"
 )
 
-// JudgeDepth judges a --max-depth n crawl in dir, run to its end on web
+// judgeDepth judges a --max-depth n crawl in dir, run to its end on web
 // since web's last Reset: the crawl must say it finished and must have
 // fetched exactly the pages within n link hops of a seed (the web's
 // breadth-first reference), however often it was killed on the way.
-// cmd/trawl's short test and this package's long one share it, so both
-// hold trawl to one definition of a correct depth-limited crawl.
-func JudgeDepth(dir string, web *depthweb.Web, n int) error {
+func judgeDepth(dir string, web *depthweb.Web, n int) error {
 	st, err := crawler.ReadStatus(dir)
 	if err != nil {
 		return fmt.Errorf("max-depth %d: %w", n, err)
@@ -32,15 +31,33 @@ func JudgeDepth(dir string, web *depthweb.Web, n int) error {
 	return nil
 }
 
-// KillAndResumeDepth runs a --max-depth n crawl of web into dir to its end
+// KillAndResumeDepths crawls web at --max-depth 1…6, each crawl in a
+// fresh directory and killed and resumed by killAndResumeDepth, and judges
+// each with judgeDepth. cmd/trawl's short test and this package's long one
+// (TestKill9MaxDepthIsShortest, TestTortureDepthKill9) run it with their
+// own start, kill count and gap, so both hold trawl to one definition of
+// a correct depth-limited crawl.
+func KillAndResumeDepths(t testing.TB, start func(args ...string) *Proc, web *depthweb.Web, kills, maxGap int, rng *rand.Rand, hang time.Duration) {
+	t.Helper()
+	for n := 1; n <= 6; n++ {
+		web.Reset()
+		dir := filepath.Join(t.TempDir(), "state")
+		made := killAndResumeDepth(t, start, web, dir, n, kills, maxGap, rng, hang)
+		t.Logf("max-depth %d: %d kills, %d requests for %d pages", n, made, web.Requests(), len(web.Reference(n)))
+		if err := judgeDepth(dir, web, n); err != nil {
+			t.Errorf("%d kills: %v", made, err)
+		}
+	}
+}
+
+// killAndResumeDepth runs a --max-depth n crawl of web into dir to its end
 // and returns the SIGKILLs it made: start runs trawl with the arguments
 // given (the built binary here, the re-executed test binary in
 // cmd/trawl); up to kills runs are SIGKILLed, each after 1–maxGap more
 // page requests reach web, and resumed (crawled again if the kill came
 // before the crawl existed). A run that exits non-zero, or is still
-// running after hang, fails t. cmd/trawl's short test and this package's
-// long one share it, as they share JudgeDepth.
-func KillAndResumeDepth(t testing.TB, start func(args ...string) *Proc, web *depthweb.Web, dir string, n, kills, maxGap int, rng *rand.Rand, hang time.Duration) int {
+// running after hang, fails t.
+func killAndResumeDepth(t testing.TB, start func(args ...string) *Proc, web *depthweb.Web, dir string, n, kills, maxGap int, rng *rand.Rand, hang time.Duration) int {
 	t.Helper()
 	flags := []string{"--dir", dir, "--allow-private", "--delay", "0", "--concurrency", "4",
 		"--scope", "any", "--max-depth", strconv.Itoa(n), "--retries", "0", "--log-level", "warn", "--progress", "off"}

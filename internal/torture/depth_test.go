@@ -3,7 +3,6 @@
 package torture
 
 import (
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -17,20 +16,8 @@ import (
 // must equal the web's breadth-first reference exactly. Kills land while
 // lowerings, re-extractions and their cascades are in flight.
 func TestTortureDepthKill9(t *testing.T) {
-	web, err := depthweb.Start(depthweb.Config{Seed: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer web.Close()
+	web := depthweb.ForTest(t, depthweb.Config{Seed: 3})
 	rng := NewRand(t, randStream)
 	perDepth := envInt("TORTURE_KILLS", pick(12, 3))
-	for n := 1; n <= 6; n++ {
-		web.Reset()
-		dir := filepath.Join(t.TempDir(), "state")
-		kills := KillAndResumeDepth(t, func(args ...string) *Proc { return run(t, args...) }, web, dir, n, perDepth, 6, rng, 2*time.Minute)
-		t.Logf("max-depth %d: %d kills, %d requests for %d pages", n, kills, web.Requests(), len(web.Reference(n)))
-		if err := JudgeDepth(dir, web, n); err != nil {
-			t.Errorf("%d kills: %v", kills, err)
-		}
-	}
+	KillAndResumeDepths(t, func(args ...string) *Proc { return run(t, args...) }, web, perDepth, 6, rng, 2*time.Minute)
 }

@@ -50,7 +50,7 @@ func TestTortureDiskFull(t *testing.T) {
 		}
 	})
 	// ~600 pages of 64 KB of filler: far more than 8 MiB even compressed.
-	web := startWeb(t, testweb.Config{Name: "full", Hosts: 3, PagesPerHost: 200, PageSize: 64 << 10,
+	web := testweb.ForTest(t, testweb.Config{Name: "full", Hosts: 3, PagesPerHost: 200, PageSize: 64 << 10,
 		FanOut: 6, Seed: 13, Features: testweb.Clean()})
 	expected := web.Expected()
 	dir := filepath.Join(mnt, "state")
@@ -99,7 +99,7 @@ func TestTortureDiskFull(t *testing.T) {
 // every command must fail with a clear message (exit 1 or 2), never panic,
 // and leave the foreign or damaged files byte-identical.
 func TestTortureCorruptState(t *testing.T) {
-	web := startWeb(t, testweb.Config{Name: "corrupt", Hosts: 2, PagesPerHost: 40, PageSize: 4 << 10,
+	web := testweb.ForTest(t, testweb.Config{Name: "corrupt", Hosts: 2, PagesPerHost: 40, PageSize: 4 << 10,
 		Seed: 14, Features: testweb.Clean()})
 	// One finished crawl to damage copies of.
 	good := filepath.Join(t.TempDir(), "good")

@@ -36,7 +36,7 @@ func (k killPhase) String() string {
 func TestTortureKill9(t *testing.T) {
 	kills := envInt("TORTURE_KILLS", pick(30, 8))
 	hosts, perHost := pick(10, 4), pick(520, 260)
-	web := startWeb(t, testweb.Config{Name: "kill", Hosts: hosts, PagesPerHost: perHost, PageSize: 2 << 10,
+	web := testweb.ForTest(t, testweb.Config{Name: "kill", Hosts: hosts, PagesPerHost: perHost, PageSize: 2 << 10,
 		FanOut: 6, Seed: 11, Latency: 8 * time.Millisecond, Jitter: 4 * time.Millisecond, Features: testweb.Clean()})
 	expected := web.Expected()
 	if min := pick(5000, 1000); len(expected) < min {
@@ -266,7 +266,7 @@ func sleepOrExit(p *Proc, d time.Duration) {
 // exits 143, and the resumed crawl fetches nothing twice.
 func TestTortureSIGTERM(t *testing.T) {
 	stops := envInt("TORTURE_STOPS", pick(10, 3))
-	web := startWeb(t, testweb.Config{Name: "term", Hosts: 4, PagesPerHost: pick(400, 150), PageSize: 2 << 10,
+	web := testweb.ForTest(t, testweb.Config{Name: "term", Hosts: 4, PagesPerHost: pick(400, 150), PageSize: 2 << 10,
 		FanOut: 6, Seed: 12, Latency: 8 * time.Millisecond, Jitter: 4 * time.Millisecond, Features: testweb.Clean()})
 	expected := web.Expected()
 	rng := NewRand(t, randStream)

@@ -70,16 +70,6 @@ func envInt(name string, def int) int {
 // TORTURE_SEED replays the same schedule.
 const randStream = 0x7472617760
 
-func startWeb(t *testing.T, cfg testweb.Config) *testweb.Web {
-	t.Helper()
-	web, err := testweb.Start(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { web.Close() })
-	return web
-}
-
 // crawlConcurrency is small so that "refetches ≤ kills × concurrency" means
 // something.
 const crawlConcurrency = 4
