@@ -105,6 +105,13 @@ func (w *writer) submit(o *op) {
 	}
 	w.queue = append(w.queue, o)
 	w.mu.Unlock()
+	w.signal()
+}
+
+// signal wakes the writer goroutine to look at its queue and stopped flag.
+// It never blocks: a wake-up already pending covers this one (the
+// goroutine reads both under mu once it wakes).
+func (w *writer) signal() {
 	select {
 	case w.wake <- struct{}{}:
 	default:
@@ -131,10 +138,7 @@ func (w *writer) stop() {
 	w.mu.Lock()
 	w.stopped = true
 	w.mu.Unlock()
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
+	w.signal()
 	<-w.exited
 }
 
