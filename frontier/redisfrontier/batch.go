@@ -12,25 +12,26 @@ import (
 
 // Round trips, batched. Each write that Redis answers alone costs it an
 // event-loop pass with an AOF write and, with appendfsync always, an fsync
-// (~60 µs of Redis CPU on the benchmark machine, more than most scripts),
-// plus the reads and writes of the round trip itself. So a worker sends what
-// it can together, in one pipeline: Redis runs every command of a pipeline
-// that arrived in one read before it writes and fsyncs the AOF once.
+// (~100 µs of Redis CPU on the benchmark machine for a lone HINCRBY,
+// measured: more than most scripts), plus the reads and writes of the
+// round trip itself. So a worker sends what it can together, in one
+// script run:
 //
-//   - Next takes Options.LeaseBatch leases per round trip (the lease script
-//     run that many times, each as if Next had been called again at once:
-//     the same choice of host, the same politeness) and hands the rest out
-//     from memory on its next calls. Leases held in memory count as leased
-//     in Redis (in flight for their host, swept back if the worker dies or
-//     leaves), so they never break a limit; they only hold a host's slot
-//     until the worker's fetch slots take them.
+//   - Next takes Options.LeaseBatch leases per round trip (one run of the
+//     lease script leasing that many, each as if Next had been called
+//     again at once: the same choice of host, the same politeness) and
+//     hands the rest out from memory on its next calls. Leases held in
+//     memory count as leased in Redis (in flight for their host, swept
+//     back if the worker dies or leaves), so they never break a limit;
+//     they only hold a host's slot until the worker's fetch slots take
+//     them.
 //   - ReleaseSlot only notes the seq; the release goes with the worker's next
 //     round trip: a lease round or a completion batch (the writer waits up
-//     to releaseLinger for a completion to go with it). Releasing later
-//     never breaks the per-host limit; a host's slot is free for other
-//     workers that much later. The worker's own next lease round always
-//     sees its releases: it carries them, or waits for the writer's round
-//     trip that does (relMu).
+//     to releaseLinger for a completion to go with it), as the first
+//     arguments of that script. Releasing later never breaks the per-host
+//     limit; a host's slot is free for other workers that much later. The
+//     worker's own next lease round always sees its releases: it carries
+//     them, or waits for the writer's round trip that does (relMu).
 
 // releaseLinger is how long the writer holds slot releases back waiting
 // for a completion to send with them: a page's completion follows its
@@ -61,47 +62,46 @@ func (f *Frontier) popReady() (frontier.Lease, bool) {
 	return l, true
 }
 
-// leaseRound sends the pending slot releases and f.batch lease scripts in
-// one round trip, returns the first lease and keeps the others for the next
-// calls. Every reply is read: a later run can find work an earlier one did
-// not (another worker's commit between them).
+// leaseRound sends the pending slot releases and one lease script asking
+// for f.batch leases in one round trip, returns the first lease and keeps
+// the others for the next calls.
 func (f *Frontier) leaseRound(ctx context.Context) (frontier.Lease, bool, time.Duration, error) {
 	// A release the writer is sending must be in before these leases: a
 	// slot this worker freed is a slot its next lease may use.
-	cmds, err := f.withReleases(func(rels []string) ([]*redis.Cmd, error) {
-		return f.roundTrip(ctx, rels, scriptLease, []any{f.p, f.inc, f.ahead.Microseconds()}, f.batch)
+	c, err := f.withReleases(func(rels []string) (*redis.Cmd, error) {
+		return f.roundTrip(ctx, "lease", rels, scriptLease, f.ahead.Microseconds(), f.batch)
 	})
 	if err != nil {
 		return frontier.Lease{}, false, 0, err
 	}
-	var got []frontier.Lease
-	wait := time.Duration(-1)
-	for _, c := range cmds {
-		r, err := c.Slice()
-		if err != nil {
-			return frontier.Lease{}, false, 0, f.breakWith(wrapErr(f.url, "lease", err))
+	r, err := c.Slice()
+	if err != nil || len(r) == 0 {
+		return frontier.Lease{}, false, 0, f.breakWith(fmt.Errorf("frontier %s: lease: malformed reply %v (%v)", Redacted(f.url), r, err))
+	}
+	if r[0].(int64) == -1 {
+		return frontier.Lease{}, false, 0, f.breakWith(ErrFenced)
+	}
+	f.setStats(r[2])
+	list, _ := r[3].([]any)
+	if len(list) == 0 {
+		return frontier.Lease{}, false, max(0, time.Duration(r[1].(int64))*time.Microsecond), nil
+	}
+	got := make([]frontier.Lease, 0, len(list))
+	for _, x := range list {
+		lr, _ := x.([]any)
+		if len(lr) != 5 {
+			return frontier.Lease{}, false, 0, f.breakWith(fmt.Errorf("frontier %s: lease: malformed reply %v", Redacted(f.url), x))
 		}
 		var l frontier.Lease
-		switch r[0].(int64) {
-		case -1:
-			return frontier.Lease{}, false, 0, f.breakWith(ErrFenced)
-		case 0:
-			if wait < 0 {
-				wait = time.Duration(r[1].(int64)) * time.Microsecond
-			}
-			continue
-		case 2:
-			l, _, _, err = f.reparseLease(r)
-		default:
-			l, err = f.leased(r)
+		if lr[0].(int64) == 2 {
+			l, err = f.reparseLease(lr)
+		} else {
+			l, err = f.leased(lr)
 		}
 		if err != nil {
 			return frontier.Lease{}, false, 0, err
 		}
 		got = append(got, l)
-	}
-	if len(got) == 0 {
-		return frontier.Lease{}, false, max(0, wait), nil
 	}
 	if len(got) > 1 {
 		f.mu.Lock()
@@ -111,54 +111,27 @@ func (f *Frontier) leaseRound(ctx context.Context) (frontier.Lease, bool, time.D
 	return got[0], true, 0, nil
 }
 
-// roundTrip sends the release of rels (this worker's seqs) and n runs of
-// script s with args in one pipeline, and returns the runs' commands. A
-// script Redis does not know (it restarted and lost its script cache) is
-// loaded by running it again alone; a run that failed that way did
-// nothing, so running it again is its only run.
-func (f *Frontier) roundTrip(ctx context.Context, rels []string, s *redis.Script, args []any, n int) ([]*redis.Cmd, error) {
-	keys := []string{f.p + "cfg"}
-	pipe := f.cl.Pipeline()
-	var rel *redis.Cmd
-	relArgs := make([]any, 0, 2+len(rels))
-	if len(rels) > 0 {
-		relArgs = append(relArgs, f.p, f.inc)
-		for _, seq := range rels {
-			relArgs = append(relArgs, seq)
-		}
-		rel = scriptRelease.EvalSha(ctx, pipe, keys, relArgs...)
+// roundTrip runs script s (one that starts with the releases it carries:
+// lease, release, complete) with the release of rels (this worker's seqs)
+// and args, in one round trip. An error (named by what) breaks the
+// frontier. go-redis loads a script Redis does not know
+// (it restarted and lost its script cache) by running it again with EVAL:
+// a run that failed with NOSCRIPT did nothing.
+func (f *Frontier) roundTrip(ctx context.Context, what string, rels []string, s *redis.Script, args ...any) (*redis.Cmd, error) {
+	all := make([]any, 0, 3+len(rels)+len(args))
+	all = append(all, f.p, f.inc, len(rels))
+	for _, seq := range rels {
+		all = append(all, seq)
 	}
-	cmds := make([]*redis.Cmd, n)
-	for i := range cmds {
-		cmds[i] = s.EvalSha(ctx, pipe, keys, args...)
-	}
-	_, _ = pipe.Exec(ctx) // each command's own error is read below
-	if rel != nil {
-		if redis.HasErrorPrefix(rel.Err(), "NOSCRIPT") {
-			rel = scriptRelease.Run(ctx, f.cl, keys, relArgs...)
+	all = append(all, args...)
+	c := s.Run(ctx, f.cl, []string{f.p + "cfg"}, all...)
+	if err := c.Err(); err != nil {
+		if len(rels) > 0 {
+			what = fmt.Sprintf("%s (with the release of %d request slots)", what, len(rels))
 		}
-		if err := rel.Err(); err != nil {
-			return nil, f.breakWith(wrapErr(f.url, fmt.Sprintf("release %d request slots", len(rels)), err))
-		}
+		return nil, f.breakWith(wrapErr(f.url, what, err))
 	}
-	for i, c := range cmds {
-		if redis.HasErrorPrefix(c.Err(), "NOSCRIPT") {
-			cmds[i] = s.Run(ctx, f.cl, keys, args...)
-		}
-	}
-	return cmds, nil
-}
-
-// loadPipelined loads the scripts that roundTrip sends in pipelines, where
-// go-redis cannot fall back from EVALSHA to EVAL: a release that failed for
-// want of its script would be retried after the leases sent with it.
-func loadPipelined(ctx context.Context, cl *redis.Client) error {
-	for _, s := range []*redis.Script{scriptRelease, scriptLease, scriptComplete} {
-		if err := s.Load(ctx, cl).Err(); err != nil {
-			return err
-		}
-	}
-	return nil
+	return c, nil
 }
 
 // linger holds the writer back up to releaseLinger while it has slot
@@ -183,7 +156,7 @@ func (f *Frontier) linger() {
 // holding relMu until it returns if it took any: a lease round waits for
 // releases in flight (its leases may need the freed slots), and nothing
 // waits for a round trip that carries none.
-func (f *Frontier) withReleases(send func(rels []string) ([]*redis.Cmd, error)) ([]*redis.Cmd, error) {
+func (f *Frontier) withReleases(send func(rels []string) (*redis.Cmd, error)) (*redis.Cmd, error) {
 	f.relMu.Lock()
 	f.mu.Lock()
 	rels := f.rel
@@ -200,11 +173,160 @@ func (f *Frontier) withReleases(send func(rels []string) ([]*redis.Cmd, error)) 
 // sendReleases sends the pending slot releases now (the writer, with no
 // completion to send them with; tests: another worker is to see them).
 func (f *Frontier) sendReleases(ctx context.Context) error {
-	_, err := f.withReleases(func(rels []string) ([]*redis.Cmd, error) {
+	_, err := f.withReleases(func(rels []string) (*redis.Cmd, error) {
 		if len(rels) == 0 {
 			return nil, nil
 		}
-		return f.roundTrip(ctx, rels, nil, nil, 0)
+		return f.roundTrip(ctx, "release request slots", rels, scriptRelease)
 	})
 	return err
 }
+
+// luaBatch is the part of the scripts' library that does per batch what
+// was done per URL (see "Calls per page" in docs/ARCHITECTURE.md): every
+// call a script makes costs Redis ~3–4 µs (and each write one more command
+// in the AOF), so a batch's releases, completions and new URLs touch each
+// host's hash once, the ready set once, each counter once, and the seen
+// set with one SMISMEMBER and one SADD for all of its links.
+const luaBatch = `
+-- readyScore is when host is ready (its score in the ready set), or false
+-- when it must leave the set: no work, no free request slot, or (robots
+-- gate) robots.txt unknown or expiring with a lease of the host out, so
+-- the lease that fetches it is alone. nxt, onw, infl, rx are the host's
+-- fields as they now are; nq whether q:HOST has members (nil: unknown).
+local function readyScore(host, perhost, rgate, nxt, onw, infl, rx, nq)
+  if onw >= perhost then return false end
+  if rgate and infl > 0 and rx <= nowus() + 5000000 then return false end
+  if nq == nil then nq = redis.call('EXISTS', P .. 'q:' .. host) == 1 end
+  if nq then return nxt end
+  local r = redis.call('ZRANGE', P .. 'r:' .. host, 0, 0, 'WITHSCORES')
+  if #r == 0 then return false end
+  return math.max(nxt, tonumber(r[2]))
+end
+-- settleHosts applies T: for each host one HMGET and at most one HSET
+-- (in-flight and on-wire counts, next start, the "known host" flag c),
+-- then the ready set with one ZADD and one ZREM. Returns nothing; T is
+-- emptied.
+local function settleHosts(perhost, rgate)
+  local adds, rems, nh = {}, {}, 0
+  for host, t in pairs(T) do
+    local hk = P .. 'h:' .. host
+    local h = redis.call('HMGET', hk, 'next', 'onwire', 'inflight', 'rx', 'c')
+    local nxt, onw, infl = num(h[1]), num(h[2]) - t.onw, num(h[3]) - t.infl
+    local set = {}
+    if t.nb and t.nb > nxt then
+      nxt = t.nb
+      set[#set + 1] = 'next'
+      set[#set + 1] = nxt
+    end
+    if t.onw ~= 0 then
+      set[#set + 1] = 'onwire'
+      set[#set + 1] = onw
+    end
+    if t.infl ~= 0 then
+      set[#set + 1] = 'inflight'
+      set[#set + 1] = infl
+    end
+    if not h[5] then
+      set[#set + 1] = 'c'
+      set[#set + 1] = '1'
+      nh = nh + 1
+    end
+    if #set > 0 then redis.call('HSET', hk, unpack(set)) end
+    local rs = readyScore(host, perhost, rgate, nxt, onw, infl, num(h[4]), t.nq)
+    if rs then
+      adds[#adds + 1] = rs
+      adds[#adds + 1] = host
+    else
+      rems[#rems + 1] = host
+    end
+  end
+  T = {}
+  chunked('ZADD', P .. 'ready', adds)
+  chunked('ZREM', P .. 'ready', rems)
+  if nh > 0 then redis.call('HINCRBY', P .. 'st', 'hosts', nh) end
+end
+-- releaseArgs frees the request slots of the n seqs in ARGV from index
+-- from on (inc's leases whose last body byte is in) into T: one HMGET of
+-- their leases, one SMISMEMBER and one SREM of the on-wire set. Unknown
+-- seqs, other incarnations' and ones already released are ignored.
+local function releaseArgs(inc, from, n)
+  if n == 0 then return end
+  local seqs, dup = {}, {}
+  for k = from, from + n - 1 do
+    if not dup[ARGV[k]] then
+      dup[ARGV[k]] = true
+      seqs[#seqs + 1] = ARGV[k]
+    end
+  end
+  local lvs = chunked('HMGET', P .. 'lease', seqs)
+  local ow = chunked('SMISMEMBER', P .. 'ow', seqs)
+  local rem = {}
+  for k, seq in ipairs(seqs) do
+    if lvs[k] and ow[k] == 1 then
+      local owner, _, _, host = parse(lvs[k])
+      if owner == inc then
+        rem[#rem + 1] = seq
+        local t = hostT(host)
+        t.onw = t.onw + 1
+      end
+    end
+  end
+  chunked('SREM', P .. 'ow', rem)
+end
+-- addMany queues the URLs not seen before among the items at ARGV indexes
+-- at (each: fingerprint, host, depth, record), in order, as add does one
+-- by one: one SMISMEMBER and one SADD of the seen set, one seq increment,
+-- one HMGET of the deferred hosts and one ZADD per host. First-come depths
+-- only (with a depth limit a known URL may be lowered: add, per URL).
+-- Returns how many were new.
+local function addMany(at)
+  if #at == 0 then return 0 end
+  if maxDepth() >= 0 then
+    local added = 0
+    for _, j in ipairs(at) do added = added + add(ARGV[j], ARGV[j + 1], ARGV[j + 2], ARGV[j + 3]) end
+    return added
+  end
+  local fps = {}
+  for k, j in ipairs(at) do fps[k] = ARGV[j] end
+  local known = chunked('SMISMEMBER', P .. 'seen', fps)
+  local new, nfps, mark = {}, {}, {}
+  for k, j in ipairs(at) do
+    if known[k] == 0 and not mark[fps[k]] then
+      mark[fps[k]] = true
+      new[#new + 1] = j
+      nfps[#nfps + 1] = fps[k]
+    end
+  end
+  if #new == 0 then return 0 end
+  chunked('SADD', P .. 'seen', nfps)
+  local seq = redis.call('HINCRBY', P .. 'st', 'seq', #new) - #new
+  local hosts, byHost = {}, {}
+  for _, j in ipairs(new) do
+    local h = ARGV[j + 1]
+    local z = byHost[h]
+    if not z then
+      z = {}
+      byHost[h] = z
+      hosts[#hosts + 1] = h
+    end
+    seq = seq + 1
+    z[#z + 1] = tonumber(ARGV[j + 2])
+    z[#z + 1] = seq8(seq) .. ARGV[j + 3]
+  end
+  local dr = chunked('HMGET', P .. 'dh', hosts)
+  local queued = 0
+  for k, h in ipairs(hosts) do
+    local z, t = byHost[h], hostT(h)
+    if dr[k] then
+      for m = 1, #z, 2 do deferURL(h, z[m], z[m + 1], dr[k]) end
+    else
+      chunked('ZADD', P .. 'q:' .. h, z)
+      queued = queued + #z / 2
+      t.nq = true
+    end
+  end
+  if queued > 0 then redis.call('HINCRBY', P .. 'st', 'queued', queued) end
+  return #new
+end
+`

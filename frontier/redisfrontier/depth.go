@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -48,7 +47,6 @@ import (
 // depth").
 const luaDepth = `
 -- maxDepth is the crawl's depth limit (-1: none, first-come depths).
-local mdcache
 local function maxDepth()
   if mdcache == nil then
     mdcache = tonumber(redis.call('HGET', P .. 'cfg', 'max_depth') or '-1') or -1
@@ -250,15 +248,14 @@ local function settle(fp, wid, host, outcome, member, low, loc)
 end
 `
 
-// reparseLease is the Reparse lease of a lease script's reply {2, member,
-// host, fingerprint, locator, stats}: a page this worker fetched, to have
-// its links extracted again at its lowered depth.
-func (f *Frontier) reparseLease(r []any) (frontier.Lease, bool, time.Duration, error) {
+// reparseLease is the Reparse lease of a lease of a lease script's reply
+// {2, member, host, fingerprint, locator}: a page this worker fetched, to
+// have its links extracted again at its lowered depth.
+func (f *Frontier) reparseLease(r []any) (frontier.Lease, error) {
 	member, host, fp, loc := r[1].(string), r[2].(string), r[3].(string), r[4].(string)
-	f.setStats(r[5])
 	e, err := decodeMember(member)
 	if err != nil {
-		return frontier.Lease{}, false, 0, f.breakWith(fmt.Errorf("frontier %s: re-extraction in %s: %w", Redacted(f.url), host, err))
+		return frontier.Lease{}, f.breakWith(fmt.Errorf("frontier %s: re-extraction in %s: %w", Redacted(f.url), host, err))
 	}
 	f.mu.Lock()
 	f.reparsing[e.url] = fp
@@ -268,7 +265,7 @@ func (f *Frontier) reparseLease(r []any) (frontier.Lease, bool, time.Duration, e
 		locator = []byte(loc)
 	}
 	return frontier.Lease{URL: e.url, Host: host, Depth: e.depth, Parent: e.parent, Attempt: e.attempt,
-		Epoch: f.incN, Redirects: e.redirs, Tag: e.tag, Reparse: true, Locator: locator}, true, 0, nil
+		Epoch: f.incN, Redirects: e.redirs, Tag: e.tag, Reparse: true, Locator: locator}, nil
 }
 
 // appendReparseEnd adds the complete script's arguments for the end of

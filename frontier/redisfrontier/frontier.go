@@ -176,9 +176,6 @@ func Open(ctx context.Context, opts Options) (*Frontier, error) {
 	if err := f.refreshStats(ctx); err != nil {
 		return fail(err)
 	}
-	if err := loadPipelined(ctx, cl); err != nil {
-		return fail(wrapErr(f.url, "load scripts", err))
-	}
 	f.wg.Add(3)
 	go f.every(f.ttl/5, f.heartbeat)
 	go f.writerLoop()
@@ -275,11 +272,10 @@ func (f *Frontier) Next(now time.Time) (frontier.Lease, bool, time.Duration, err
 	return f.leaseRound(ctx)
 }
 
-// leased records a lease reply ({1, member, host, start, gap, stats}) and
-// returns the lease.
+// leased records a lease of a lease script's reply ({1, member, host,
+// start, gap}) and returns the lease.
 func (f *Frontier) leased(r []any) (frontier.Lease, error) {
 	member, host := r[1].(string), r[2].(string)
-	f.setStats(r[5])
 	e, err := decodeMember(member)
 	if err != nil {
 		return frontier.Lease{}, f.breakWith(fmt.Errorf("frontier %s: lease in %s: %w", Redacted(f.url), host, err))
@@ -504,7 +500,7 @@ func (f *Frontier) commit(batch []compReq) error {
 	if cp != nil {
 		hascp = "1"
 	}
-	args := []any{f.p, f.inc, f.wid, hascp, cp, len(batch)}
+	args := []any{f.wid, hascp, cp, len(batch)}
 	for _, r := range batch {
 		c, li := r.c, r.li
 		if li == nil {
@@ -554,13 +550,13 @@ func (f *Frontier) commit(batch []compReq) error {
 	defer cancel()
 	// The releases are taken after BeforeCommit (the page store's fsync),
 	// so a lease round waits for them (relMu) only for the round trip.
-	cmds, err := f.withReleases(func(rels []string) ([]*redis.Cmd, error) {
-		return f.roundTrip(ctx, rels, scriptComplete, args, 1)
+	c, err := f.withReleases(func(rels []string) (*redis.Cmd, error) {
+		return f.roundTrip(ctx, "commit completions", rels, scriptComplete, args...)
 	})
 	if err != nil {
 		return err
 	}
-	r, err := cmds[0].Slice()
+	r, err := c.Slice()
 	if err != nil {
 		return f.breakWith(wrapErr(f.url, "commit completions", err))
 	}

@@ -66,8 +66,11 @@ local function num(v)
   if v then return tonumber(v) or 0 end
   return 0
 end
+-- mdcache is the crawl's depth limit once read (maxDepth, depth.go).
+local mdcache
 local function cfg()
-  local c = redis.call('HMGET', P .. 'cfg', 'per_host', 'delay', 'max_pages', 'robots_gate')
+  local c = redis.call('HMGET', P .. 'cfg', 'per_host', 'delay', 'max_pages', 'robots_gate', 'max_depth')
+  mdcache = tonumber(c[5] or '-1') or -1
   return math.max(1, num(c[1])), num(c[2]), num(c[3]), c[4] == '1'
 end
 -- fix puts host in the ready set when it has work, a free request slot
@@ -132,11 +135,38 @@ local function depthOf(member)
     mul, i = mul * 128, i + 1
   end
 end
+-- T collects a script's per-host changes (host → {onw, infl: on-wire and
+-- in-flight decrements; nb: latest not-before; nq: true when the script
+-- queued to q:HOST, nil when unknown}); settleHosts (batch.go) writes
+-- each host's hash once and the ready set once at the end.
+local T = {}
+local function hostT(host)
+  local t = T[host]
+  if not t then
+    t = {onw = 0, infl = 0}
+    T[host] = t
+  end
+  return t
+end
+-- chunked runs cmd on key with args in slices (unpack is bounded by Lua's
+-- C stack) and returns the array replies concatenated. step is even, so
+-- score/member and field/value pairs stay together.
+local function chunked(cmd, key, args)
+  local out = {}
+  for s = 1, #args, 1000 do
+    local r = redis.call(cmd, key, unpack(args, s, math.min(#args, s + 999)))
+    if type(r) == 'table' then
+      for k = 1, #r do out[#out + 1] = r[k] end
+    end
+  end
+  return out
+end
 ` + luaDepth + `
 -- add queues one URL unless its fingerprint was seen; returns 1 if new.
 -- A URL of a deferred host is deferred at once. With a depth limit a
--- known URL found at a smaller depth is lowered (depth.go).
-local function add(fp, host, depth, payload, touched)
+-- known URL found at a smaller depth is lowered (depth.go). Without one,
+-- addMany (batch.go) does the same for many URLs with a few calls.
+local function add(fp, host, depth, payload)
   if not seenOrLower(fp, host, depth, payload) then return 0 end
   local seq = redis.call('HINCRBY', P .. 'st', 'seq', 1)
   if maxDepth() >= 0 then redis.call('HSET', P .. 'u', fp, uQ(host, seq8(seq) .. payload)) end
@@ -150,7 +180,7 @@ local function add(fp, host, depth, payload, touched)
   end
   redis.call('ZADD', P .. 'q:' .. host, tonumber(depth), seq8(seq) .. payload)
   redis.call('HINCRBY', P .. 'st', 'queued', 1)
-  touched[host] = true
+  hostT(host).nq = true
   return 1
 end
 -- deferHost defers host with reason: its queued URLs (retries included)
@@ -217,7 +247,7 @@ local function alive(inc)
   local dl = redis.call('ZSCORE', P .. 'workers', inc)
   return dl and tonumber(dl) >= realus()
 end
-`
+` + luaBatch
 
 // scriptInit creates the crawl if it does not exist. ARGV: P, scope
 // fingerprint, per_host, delay µs, max_pages, robots_gate, max_depth (-1:
@@ -273,59 +303,100 @@ end
 return #dead
 `)
 
-// scriptLease leases one URL for incarnation inc: the ready host whose
-// ready time is earliest (ties by name), its due retry first, else the
-// lowest (depth, seq) of its queue. A host is leasable up to lookahead
-// before its ready time; the lease says when its request may start, and
-// the host's next start is that plus its gap. ARGV: P, inc, lookahead µs.
-// A re-extraction this worker owes (depth.go) comes first.
-// Returns {1, member, host, start µs, gap µs} or {0, wait µs} (0: nothing
-// until an event) or {-1} when inc is no longer live (fenced), or {2,
-// member, host, fingerprint, locator} (a re-extraction).
+// Scripts that a worker's round trips carry (lease, release, complete)
+// start with the slot releases that go with them (batch.go): ARGV: P,
+// incarnation, n, then n seqs, then the script's own arguments.
+
+// scriptLease frees the request slots of the releases it carries, then
+// leases up to want URLs for incarnation inc, each as a call of its own
+// would: the ready host whose ready time is earliest (ties by name), its
+// due retry first, else the lowest (depth, seq) of its queue. A host is
+// leasable up to lookahead before its ready time; the lease says when its
+// request may start, and the host's next start is that plus its gap. A
+// re-extraction this worker owes (depth.go) comes first. ARGV after the
+// releases: lookahead µs, want. Returns {-1} when inc is no longer live
+// (fenced), else {count, wait µs (when count is 0; 0: nothing until an
+// event), stats, leases}, each lease {1, member, host, start µs, gap µs}
+// or {2, member, host, fingerprint, locator} (a re-extraction).
 var scriptLease = redis.NewScript(luaLib + `
-local inc, ahead = ARGV[2], tonumber(ARGV[3])
+local inc, nrel = ARGV[2], tonumber(ARGV[3])
+local A = 4 + nrel
+local ahead, want = tonumber(ARGV[A]), tonumber(ARGV[A + 1])
 local now = nowus()
 if not alive(inc) then return {-1} end
-local rp = nextReparse(inc)
-if rp then return {2, rp[1], rp[2], rp[3], rp[4], stats()} end
 local perhost, delay, maxpages, rgate = cfg()
+releaseArgs(inc, 4, nrel)
+settleHosts(perhost, rgate)
+local used = 0
 if maxpages > 0 then
   local s = redis.call('HMGET', P .. 'st', 'done', 'failed', 'leased')
-  if num(s[1]) + num(s[2]) + num(s[3]) >= maxpages then return {0, 0} end
+  used = num(s[1]) + num(s[2]) + num(s[3])
 end
-for i = 1, 32 do
-  local head = redis.call('ZRANGE', P .. 'ready', 0, 0, 'WITHSCORES')
-  if #head == 0 then return {0, 0} end
-  local host, ready = head[1], tonumber(head[2])
-  if ready > now + ahead then return {0, ready - now - ahead} end
-  local member, kind, score
-  local r = redis.call('ZRANGE', P .. 'r:' .. host, 0, 0, 'WITHSCORES')
-  if #r > 0 and tonumber(r[2]) <= now + ahead then
-    member, kind, score = r[1], 'r', r[2]
-  else
-    local q = redis.call('ZRANGE', P .. 'q:' .. host, 0, 0, 'WITHSCORES')
-    if #q > 0 then member, kind, score = q[1], 'q', q[2] end
-  end
-  if member then
-    redis.call('ZREM', P .. kind .. ':' .. host, member)
-    local hk = P .. 'h:' .. host
-    local h = redis.call('HMGET', hk, 'delay', 'next', 'onwire', 'inflight')
-    local gap = math.max(delay, num(h[1]))
-    local start = math.max(now, num(h[2]))
-    if kind == 'r' then start = math.max(start, tonumber(score)) end
-    redis.call('HSET', hk, 'next', start + gap, 'onwire', num(h[3]) + 1, 'inflight', num(h[4]) + 1)
-    local seq = string.sub(member, 1, 8)
-    redis.call('HSET', P .. 'lease', seq, inc .. '\0' .. kind .. '\0' .. score .. '\0' .. host .. '\0' .. member)
-    redis.call('SADD', P .. 'w:' .. inc, seq)
-    redis.call('SADD', P .. 'ow', seq)
-    redis.call('HINCRBY', P .. 'st', 'queued', -1)
-    redis.call('HINCRBY', P .. 'st', 'leased', 1)
+-- one lease: the reply's entry, or nil and the wait
+local kv, seqs = {}, {}
+local function leaseOne()
+  for i = 1, 32 do
+    local head = redis.call('ZRANGE', P .. 'ready', 0, 0, 'WITHSCORES')
+    if #head == 0 then return nil, 0 end
+    local host, ready = head[1], tonumber(head[2])
+    if ready > now + ahead then return nil, ready - now - ahead end
+    local member, kind, score, nq
+    local r = redis.call('ZRANGE', P .. 'r:' .. host, 0, 0, 'WITHSCORES')
+    if #r > 0 and tonumber(r[2]) <= now + ahead then
+      member, kind, score = r[1], 'r', r[2]
+    else
+      -- two: whether one is left decides the ready set below
+      local q = redis.call('ZRANGE', P .. 'q:' .. host, 0, 1, 'WITHSCORES')
+      if #q > 0 then member, kind, score, nq = q[1], 'q', q[2], #q > 2 end
+    end
+    if member then
+      redis.call('ZREM', P .. kind .. ':' .. host, member)
+      local hk = P .. 'h:' .. host
+      local h = redis.call('HMGET', hk, 'delay', 'next', 'onwire', 'inflight', 'rx')
+      local gap = math.max(delay, num(h[1]))
+      local start = math.max(now, num(h[2]))
+      if kind == 'r' then start = math.max(start, tonumber(score)) end
+      local onw, infl = num(h[3]) + 1, num(h[4]) + 1
+      redis.call('HSET', hk, 'next', start + gap, 'onwire', onw, 'inflight', infl)
+      local rs = readyScore(host, perhost, rgate, start + gap, onw, infl, num(h[5]), nq)
+      if rs then redis.call('ZADD', P .. 'ready', rs, host) else redis.call('ZREM', P .. 'ready', host) end
+      local seq = string.sub(member, 1, 8)
+      kv[#kv + 1] = seq
+      kv[#kv + 1] = inc .. '\0' .. kind .. '\0' .. score .. '\0' .. host .. '\0' .. member
+      seqs[#seqs + 1] = seq
+      return {1, member, host, start, gap}
+    end
     fix(host, perhost, rgate)
-    return {1, member, host, start, gap, stats()}
   end
-  fix(host, perhost, rgate)
+  return nil, 1000
 end
-return {0, 1000}
+local out, wait = {}, 0
+while #out < want do
+  local l
+  local rp = nextReparse(inc)
+  if rp then
+    l = {2, rp[1], rp[2], rp[3], rp[4]}
+  elseif maxpages > 0 and used >= maxpages then
+    break
+  else
+    local w
+    l, w = leaseOne()
+    if not l then
+      wait = w
+      break
+    end
+    used = used + 1
+  end
+  out[#out + 1] = l
+end
+if #seqs > 0 then
+  chunked('HSET', P .. 'lease', kv)
+  chunked('SADD', P .. 'w:' .. inc, seqs)
+  chunked('SADD', P .. 'ow', seqs)
+  redis.call('HINCRBY', P .. 'st', 'queued', -#seqs)
+  redis.call('HINCRBY', P .. 'st', 'leased', #seqs)
+end
+return {#out, wait, stats(), out}
 `)
 
 // scriptBegin reserves a request start for host: the later of now and
@@ -374,62 +445,90 @@ end
 return 0
 `)
 
-// scriptRelease frees the request slots of inc's leases whose last body
-// byte is in. ARGV: P, inc, seq... Unknown or already released seqs are
-// ignored.
+// scriptRelease frees the request slots of the releases it carries (inc's
+// leases whose last body byte is in); it carries nothing else. Unknown or
+// already released seqs are ignored.
 var scriptRelease = redis.NewScript(luaLib + `
-local inc = ARGV[2]
+local inc, nrel = ARGV[2], tonumber(ARGV[3])
 local perhost, delay, maxpages, rgate = cfg()
-for i = 3, #ARGV do
-  local seq = ARGV[i]
-  local lv = redis.call('HGET', P .. 'lease', seq)
-  if lv then
-    local owner, kind, score, host = parse(lv)
-    if owner == inc and redis.call('SREM', P .. 'ow', seq) == 1 then
-      redis.call('HINCRBY', P .. 'h:' .. host, 'onwire', -1)
-      fix(host, perhost, rgate)
-    end
-  end
-end
+releaseArgs(inc, 4, nrel)
+settleHosts(perhost, rgate)
 return 0
 `)
 
-// scriptComplete commits a batch of completions of incarnation inc, their
-// children, host updates and the worker's page-store checkpoint, all or
-// nothing: if inc is not live, or any lease is not inc's, nothing is
-// written. ARGV: P, inc, wid, has checkpoint (1/0), checkpoint, n, then
-// per completion: seq, outcome, score, member, bytes, not-before µs ("" for
+// scriptComplete frees the request slots of the releases it carries and
+// commits a batch of completions of incarnation inc, their children, host
+// updates and the worker's page-store checkpoint, all or nothing: if inc
+// is not live, or any lease is not inc's, nothing is written. ARGV after
+// the releases: wid, has checkpoint (1/0), checkpoint, n, then per
+// completion: seq, outcome, score, member, bytes, not-before µs ("" for
 // none), delay µs ("" for unchanged), robots ("" for unchanged), robots
 // expiry µs, robots host ("" for the lease's host), reason (of a Deferred
 // outcome), host defer reason ("" for none), the URL's fingerprint (""
 // without a depth limit), locator (Done), reparse (1: the end of a
-// re-extraction; seq and the host fields unused), children
-// count, then per child: fingerprint, host, depth, record. Returns {1,
-// new URLs} or {-1} (fenced) or {-2, index} (a lease that is not inc's).
+// re-extraction; seq and the host fields unused), children count, then
+// per child: fingerprint, host, depth, record. Returns {1, new URLs,
+// stats} or {-1} (fenced) or {-2, index} (a lease that is not inc's).
+//
+// The batch's leases leave the lease hash, the on-wire set and the
+// worker's set with one call each, its counters move with one HINCRBY
+// each, each host's hash is written once (settleHosts) and, without a
+// depth limit, all children are deduplicated together after the
+// completions (addMany). With a depth limit each completion and then its
+// children run in order, as one by one: a child may lower a URL leased in
+// the same batch, which its completion then finds in low.
 var scriptComplete = redis.NewScript(luaLib + `
-local inc, wid, hascp, cp = ARGV[2], ARGV[3], ARGV[4] == '1', ARGV[5]
+local inc, nrel = ARGV[2], tonumber(ARGV[3])
+local A = 4 + nrel
+local wid, hascp, cp = ARGV[A], ARGV[A + 1] == '1', ARGV[A + 2]
 local now = nowus()
 if not alive(inc) then return {-1} end
 local perhost, delay, maxpages, rgate = cfg()
-local n = tonumber(ARGV[6])
-local i = 7
-local leases = {}
+local md = maxDepth() >= 0
+local n = tonumber(ARGV[A + 3])
+local first = A + 4
+local i = first
+local seqs, at = {}, {}
 for c = 1, n do
   if ARGV[i + 14] == '1' then
     if redis.call('HEXISTS', P .. 'rpf:' .. wid, ARGV[i + 12]) == 0 then return {-2, c} end
-    leases[c] = ''
   else
-    local lv = redis.call('HGET', P .. 'lease', ARGV[i])
-    if not lv then return {-2, c} end
-    local owner, kind, score, host = parse(lv)
-    if owner ~= inc then return {-2, c} end
-    leases[c] = host
+    seqs[#seqs + 1] = ARGV[i]
+    at[#at + 1] = c
   end
   i = i + 16 + 4 * tonumber(ARGV[i + 15])
 end
-local touched, added = {}, 0
-local st = P .. 'st'
-i = 7
+local leases = {}
+if #seqs > 0 then
+  local lvs = chunked('HMGET', P .. 'lease', seqs)
+  for k = 1, #seqs do
+    if not lvs[k] then return {-2, at[k]} end
+    local owner, kind, score, host = parse(lvs[k])
+    if owner ~= inc then return {-2, at[k]} end
+    leases[at[k]] = host
+  end
+end
+releaseArgs(inc, 4, nrel)
+if #seqs > 0 then
+  local ow = chunked('SMISMEMBER', P .. 'ow', seqs)
+  local rem = {}
+  for k = 1, #seqs do
+    if ow[k] == 1 then
+      rem[#rem + 1] = seqs[k]
+      local t = hostT(leases[at[k]])
+      t.onw = t.onw + 1
+    end
+  end
+  chunked('SREM', P .. 'ow', rem)
+  chunked('SREM', P .. 'w:' .. inc, seqs)
+  -- With a depth limit, per completion below: a child lowering a URL
+  -- leased in this batch must still find its lease.
+  if not md then chunked('HDEL', P .. 'lease', seqs) end
+end
+local d = {}
+local function count(k, v) d[k] = (d[k] or 0) + v end
+local kids, added = {}, 0
+i = first
 for c = 1, n do
   local seq, outcome, score, member, bytes = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
   local nb, hdelay, robots, rx = ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 8]
@@ -437,43 +536,41 @@ for c = 1, n do
   local fp, loc, rflag, nkids = ARGV[i + 12], ARGV[i + 13], ARGV[i + 14], tonumber(ARGV[i + 15])
   i = i + 16
   local host = leases[c]
-  local hk = P .. 'h:' .. host
   if rflag == '1' then
     endReparse(wid, fp, outcome == 5)
   else
+    local hk = P .. 'h:' .. host
+    local t = hostT(host)
     local low = takeLow(seq)
     if low then
       member = lowerTo(member, low)
       if outcome == 5 then score = depthOf(member) end
     end
-    redis.call('HDEL', P .. 'lease', seq)
-    redis.call('SREM', P .. 'w:' .. inc, seq)
-    if redis.call('SREM', P .. 'ow', seq) == 1 then redis.call('HINCRBY', hk, 'onwire', -1) end
-    redis.call('HINCRBY', hk, 'inflight', -1)
-    redis.call('HINCRBY', st, 'leased', -1)
+    if md then redis.call('HDEL', P .. 'lease', seq) end
+    t.infl = t.infl + 1
+    count('leased', -1)
     if outcome == 1 then
-      redis.call('HINCRBY', st, 'done', 1)
-      redis.call('HINCRBY', st, 'bytes', bytes)
+      count('done', 1)
+      count('bytes', tonumber(bytes))
     elseif outcome == 2 then
-      redis.call('HINCRBY', st, 'failed', 1)
+      count('failed', 1)
     elseif outcome == 3 then
-      redis.call('HINCRBY', st, 'skipped', 1)
+      count('skipped', 1)
     else
       local dr = redis.call('HGET', P .. 'dh', host)
       if outcome == 6 or dr then
         deferURL(host, depthOf(member), member, dr or reason)
       elseif outcome == 4 then
         redis.call('ZADD', P .. 'r:' .. host, tonumber(score), member)
-        redis.call('HINCRBY', st, 'queued', 1)
+        count('queued', 1)
       else
         redis.call('ZADD', P .. 'q:' .. host, tonumber(score), member)
-        redis.call('HINCRBY', st, 'queued', 1)
+        count('queued', 1)
+        t.nq = true
       end
-      if outcome == 4 then redis.call('HINCRBY', st, 'retries', 1) end
+      if outcome == 4 then count('retries', 1) end
     end
-    if nb ~= '' and tonumber(nb) > num(redis.call('HGET', hk, 'next')) then
-      redis.call('HSET', hk, 'next', tonumber(nb))
-    end
+    if nb ~= '' then t.nb = math.max(t.nb or 0, tonumber(nb)) end
     if hdelay ~= '' then redis.call('HSET', hk, 'delay', hdelay) end
     if robots ~= '' then
       -- robots.txt is per origin (rhost); the gate is the lease's key's.
@@ -484,17 +581,30 @@ for c = 1, n do
         redis.call('HSET', hk, 'robots', robots, 'rx', rx)
       end
     end
-    if hdefer ~= '' then deferHost(host, hdefer) end
+    if hdefer ~= '' then
+      deferHost(host, hdefer)
+      t.nq = nil
+    end
     settle(fp, wid, host, outcome, member, low, loc)
-    touched[host] = true
   end
-  for k = 1, nkids do
-    added = added + add(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], touched)
-    i = i + 4
+  if md then
+    for k = 1, nkids do
+      added = added + add(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3])
+      i = i + 4
+    end
+  else
+    for k = 1, nkids do
+      kids[#kids + 1] = i
+      i = i + 4
+    end
   end
 end
+added = added + addMany(kids)
+for k, v in pairs(d) do
+  if v ~= 0 then redis.call('HINCRBY', P .. 'st', k, v) end
+end
 if hascp then redis.call('HSET', P .. 'cp', wid, cp) end
-for host in pairs(touched) do fix(host, perhost, rgate) end
+settleHosts(perhost, rgate)
 return {1, added, stats()}
 `)
 
@@ -502,11 +612,10 @@ return {1, added, stats()}
 // fingerprint, host, depth, record. Returns how many were new.
 var scriptAdd = redis.NewScript(luaLib + `
 local perhost, delay, maxpages, rgate = cfg()
-local touched, added = {}, 0
-for i = 2, #ARGV, 4 do
-  added = added + add(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], touched)
-end
-for host in pairs(touched) do fix(host, perhost, rgate) end
+local at = {}
+for i = 2, #ARGV, 4 do at[#at + 1] = i end
+local added = addMany(at)
+settleHosts(perhost, rgate)
 return {added, stats()}
 `)
 
