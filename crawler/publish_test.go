@@ -1,4 +1,4 @@
-package crawler
+package crawler_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/gocolly/colly/v2"
 
+	"github.com/trawl-crawler/trawl/crawler"
 	"github.com/trawl-crawler/trawl/internal/testweb"
 )
 
@@ -19,28 +20,16 @@ import (
 // committer published inline, holding the publish stopped the crawl after
 // the first few pages.
 func TestManifestPublishDoesNotHoldCommits(t *testing.T) {
-	web, err := testweb.Start(testweb.Config{Hosts: 2, PagesPerHost: 60, FanOut: 2, Seed: 15})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer web.Close()
-	cfg := Default()
-	cfg.Seeds = web.Seeds()
-	cfg.Proxy = web.ProxyURL()
-	cfg.AllowPrivate = true
-	cfg.Delay = 0
+	web := testweb.ForTest(t, testweb.Config{Hosts: 2, PagesPerHost: 60, FanOut: 2, Seed: 15})
+	cfg := testConfig(web)
 	cfg.Concurrency = 8
-	cfg.Timeout = 10 * time.Second
-	c, err := New(t.TempDir(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newCrawler(t, t.TempDir(), cfg)
 	held, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
-	c.beforePublish = func() {
+	crawler.SetBeforePublish(c, func() {
 		once.Do(func() { close(held) })
 		<-release
-	}
+	})
 	var fetched atomic.Int64
 	all := make(chan struct{})
 	want := int64(web.ExpectedPages())
@@ -50,7 +39,7 @@ func TestManifestPublishDoesNotHoldCommits(t *testing.T) {
 		}
 	})
 	type result struct {
-		st  Stats
+		st  crawler.Stats
 		err error
 	}
 	done := make(chan result, 1)
@@ -74,7 +63,7 @@ func TestManifestPublishDoesNotHoldCommits(t *testing.T) {
 	}
 	close(release)
 	r := <-done
-	if r.err != nil || r.st.State != StateFinished || r.st.Done != want {
+	if r.err != nil || r.st.State != crawler.StateFinished || r.st.Done != want {
 		t.Fatalf("crawl: %v, state %s, %d done of %d", r.err, r.st.State, r.st.Done, want)
 	}
 	done <- r // for the deferred wait
