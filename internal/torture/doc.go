@@ -9,6 +9,9 @@
 // torture-short` (TORTURE_SHORT=1). The untagged helpers here build the
 // binary, run it as a child process and read its outputs; they are plain
 // functions over a binary path so each test binary builds trawl once.
+// cmd/trawl's shorter kill tests use them too (StartCmd over their
+// re-executed test binary, NewRand, LeasesPerKill, KillAndResumeDepths),
+// so both suites kill, wait for and judge trawl one way.
 //
 // Invariants the tests hold trawl to:
 //   - kill -9 at any moment loses no discovered URL and no stored page; a
