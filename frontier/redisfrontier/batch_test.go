@@ -17,17 +17,12 @@ import (
 func TestLeaseBatchOneRoundTrip(t *testing.T) {
 	srv := startCrawl(t, Globals{PerHost: 1})
 	ctx := context.Background()
-	f, err := Open(ctx, Options{URL: srv.URL(), Crawl: "t", WorkerID: "w1", LeaseTTL: time.Minute, LeaseBatch: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := openWith(t, srv, Options{WorkerID: "w1", LeaseTTL: time.Minute, LeaseBatch: 4})
 	var its []frontier.Item
 	for _, h := range []string{"a", "b", "c", "d", "e"} {
 		its = append(its, items(h, 2, 0)...)
 	}
-	if _, err := f.Add(ctx, its); err != nil {
-		t.Fatal(err)
-	}
+	mustAdd(t, f, its...)
 	rt := &scriptTrips{sha: scriptLease.Hash()}
 	f.cl.AddHook(rt)
 	got := map[string]bool{}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/trawl-crawler/trawl/frontier"
-	"github.com/trawl-crawler/trawl/internal/redistest"
 )
 
 // commandsRun is how many commands Redis ran (scripts' inner calls
@@ -26,22 +25,15 @@ func commandsRun(t *testing.T, f *Frontier, fn func()) int {
 // once. One by one (before), the same batch ran ~50 calls per page; the
 // lease script likewise ran ~22 calls per lease.
 func TestBatchCallsPerPage(t *testing.T) {
-	srv := redistest.Start(t)
-	newCrawl(t, srv, Globals{PerHost: 2})
+	srv := startCrawl(t, Globals{PerHost: 2})
 	ctx := context.Background()
-	f, err := Open(ctx, Options{URL: srv.URL(), Crawl: "t", WorkerID: "w1", LeaseTTL: time.Minute, LeaseBatch: 8})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	f := openWith(t, srv, Options{WorkerID: "w1", LeaseTTL: time.Minute, LeaseBatch: 8})
 	const hosts = 16
 	var its []frontier.Item
 	for h := range hosts {
 		its = append(its, items(fmt.Sprintf("h%02d", h), 2, 0)...)
 	}
-	if _, err := f.Add(ctx, its); err != nil {
-		t.Fatal(err)
-	}
+	mustAdd(t, f, its...)
 	var ls []frontier.Lease
 	calls := commandsRun(t, f, func() {
 		for range 8 {
@@ -94,13 +86,9 @@ func TestBatchCallsPerPage(t *testing.T) {
 // batches: a link two pages of one batch bring (or one page twice) is
 // queued once, and URLs are queued in the order the batch brought them.
 func TestBatchDedupWithinBatch(t *testing.T) {
-	srv := redistest.Start(t)
-	newCrawl(t, srv, Globals{PerHost: 4})
-	ctx := context.Background()
+	srv := startCrawl(t, Globals{PerHost: 4})
 	f := openWorker(t, srv, "w1", time.Minute)
-	if _, err := f.Add(ctx, items("a", 2, 0)); err != nil {
-		t.Fatal(err)
-	}
+	mustAdd(t, f, items("a", 2, 0)...)
 	l1, l2 := mustNext(t, f), mustNext(t, f)
 	kid := func(u string) frontier.Item { return frontier.Item{URL: u, Host: "b", Depth: 1} }
 	var batch []compReq

@@ -51,9 +51,18 @@ func twoWorkers(t *testing.T, g Globals, ttl time.Duration) (srv *redistest.Serv
 	return srv, openWorker(t, srv, "w1", ttl), openWorker(t, srv, "w2", ttl)
 }
 
+// openWorker opens worker wid of crawl "t" on srv, its leases lasting ttl.
 func openWorker(t *testing.T, srv *redistest.Server, wid string, ttl time.Duration) *Frontier {
 	t.Helper()
-	f, err := Open(context.Background(), Options{URL: srv.URL(), Crawl: "t", WorkerID: wid, LeaseTTL: ttl})
+	return openWith(t, srv, Options{WorkerID: wid, LeaseTTL: ttl})
+}
+
+// openWith opens a worker of crawl "t" on srv with o (its URL and Crawl
+// filled in); the test's cleanup closes it.
+func openWith(t *testing.T, srv *redistest.Server, o Options) *Frontier {
+	t.Helper()
+	o.URL, o.Crawl = srv.URL(), "t"
+	f, err := Open(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}

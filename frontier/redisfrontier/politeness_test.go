@@ -12,12 +12,7 @@ import (
 // leases of one host at once and race for its request starts.
 func openAhead(t *testing.T, srv *redistest.Server, wid string, ahead time.Duration) *Frontier {
 	t.Helper()
-	f, err := Open(context.Background(), Options{URL: srv.URL(), Crawl: "t", WorkerID: wid, LeaseTTL: time.Hour, Lookahead: ahead})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	return f
+	return openWith(t, srv, Options{WorkerID: wid, LeaseTTL: time.Hour, Lookahead: ahead})
 }
 
 // A Begin that reaches Redis late (Redis busy with other clients' scripts
