@@ -28,11 +28,7 @@ func joinWorker(t *testing.T, ctx context.Context, url, name, dir string, cfg *c
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { lock.Close() })
-	sh, err := crawler.DialShared(ctx, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sh.Close()
+	sh := dialShared(t, ctx, url)
 	if err := sh.Join(ctx, name, cfg, false, crawler.SharedSettings{}); err != nil {
 		t.Fatal(err)
 	}
@@ -41,6 +37,18 @@ func joinWorker(t *testing.T, ctx context.Context, url, name, dir string, cfg *c
 		t.Fatal(err)
 	}
 	return w
+}
+
+// dialShared connects to the shared-crawl store at url; the test's cleanup
+// closes the connection.
+func dialShared(t *testing.T, ctx context.Context, url string) *crawler.Shared {
+	t.Helper()
+	sh, err := crawler.DialShared(ctx, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sh.Close() })
+	return sh
 }
 
 // Two workers of a shared crawl run by a library user (no CLI) crawl the
@@ -78,11 +86,7 @@ func TestSharedCrawlThroughTheLibrary(t *testing.T) {
 			t.Errorf("expected %s stored once across the workers, got %d", u, seen[u])
 		}
 	}
-	sh, err := crawler.DialShared(ctx, srv.URL(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sh.Close()
+	sh := dialShared(t, ctx, srv.URL())
 	st, ok, err := sh.Status(ctx, "lib")
 	if err != nil || !ok || !st.Drained {
 		t.Fatalf("status of crawl lib: %+v, %v, %v; want a drained crawl", st, ok, err)
@@ -95,11 +99,7 @@ func TestSharedCrawlThroughTheLibrary(t *testing.T) {
 func TestSharedJoinRefusals(t *testing.T) {
 	srv := redistest.Start(t)
 	ctx := context.Background()
-	sh, err := crawler.DialShared(ctx, srv.URL(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sh.Close()
+	sh := dialShared(t, ctx, srv.URL())
 	cfg := crawler.Default()
 	cfg.Seeds = []string{"http://a.test/"}
 	if err := sh.Join(ctx, "a.test", &cfg, false, crawler.SharedSettings{}); err != nil {
