@@ -165,7 +165,7 @@ func (r *sharedRig) holdAfter(n int64) *testweb.Hold {
 	select {
 	case <-hold.Reached():
 	case <-beforeDeadline(r.t):
-		r.t.Fatalf("crawl finished or hung before request %d", n)
+		r.t.Fatalf("crawl finished or hung before %d more requests", n)
 	}
 	return hold
 }
