@@ -12,7 +12,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/PuerkitoBio/goquery"
-	"golang.org/x/net/html/charset"
 	"golang.org/x/text/transform"
 
 	"github.com/trawl-crawler/trawl/crawler/fetch"
@@ -278,7 +277,7 @@ func (e *engine) pageLinks(l frontier.Lease, header http.Header, body []byte) ([
 // page that is valid UTF-8 is read as UTF-8 (what browsers' sniffing does),
 // not as the HTML5 fallback windows-1252.
 func htmlReader(body []byte, contentType string) io.Reader {
-	enc, name, _ := charset.DetermineEncoding(body[:min(len(body), 1024)], contentType)
+	enc, name, _ := links.DetermineEncoding(body, contentType)
 	if name == "utf-8" || (name == "windows-1252" && utf8.Valid(body)) {
 		return bytes.NewReader(body)
 	}
