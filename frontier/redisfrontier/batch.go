@@ -82,26 +82,12 @@ func (f *Frontier) leaseRound(ctx context.Context) (frontier.Lease, bool, time.D
 		return frontier.Lease{}, false, 0, f.breakWith(ErrFenced)
 	}
 	f.setStats(r[2])
-	list, _ := r[3].([]any)
-	if len(list) == 0 {
-		return frontier.Lease{}, false, max(0, time.Duration(r[1].(int64))*time.Microsecond), nil
+	got, err := f.takeLeases(r[3])
+	if err != nil {
+		return frontier.Lease{}, false, 0, err
 	}
-	got := make([]frontier.Lease, 0, len(list))
-	for _, x := range list {
-		lr, _ := x.([]any)
-		if len(lr) != 5 {
-			return frontier.Lease{}, false, 0, f.breakWith(fmt.Errorf("frontier %s: lease: malformed reply %v", Redacted(f.url), x))
-		}
-		var l frontier.Lease
-		if lr[0].(int64) == 2 {
-			l, err = f.reparseLease(lr)
-		} else {
-			l, err = f.leased(lr)
-		}
-		if err != nil {
-			return frontier.Lease{}, false, 0, err
-		}
-		got = append(got, l)
+	if len(got) == 0 {
+		return frontier.Lease{}, false, max(0, time.Duration(r[1].(int64))*time.Microsecond), nil
 	}
 	if len(got) > 1 {
 		f.mu.Lock()
@@ -109,6 +95,51 @@ func (f *Frontier) leaseRound(ctx context.Context) (frontier.Lease, bool, time.D
 		f.mu.Unlock()
 	}
 	return got[0], true, 0, nil
+}
+
+// takeLeases records the leases of a script's reply (leaseMany's list).
+func (f *Frontier) takeLeases(v any) ([]frontier.Lease, error) {
+	list, _ := v.([]any)
+	got := make([]frontier.Lease, 0, len(list))
+	for _, x := range list {
+		lr, _ := x.([]any)
+		if len(lr) != 5 {
+			return nil, f.breakWith(fmt.Errorf("frontier %s: lease: malformed reply %v", Redacted(f.url), x))
+		}
+		var l frontier.Lease
+		var err error
+		if lr[0].(int64) == 2 {
+			l, err = f.reparseLease(lr)
+		} else {
+			l, err = f.leased(lr)
+		}
+		if err != nil {
+			return nil, err
+		}
+		got = append(got, l)
+	}
+	return got, nil
+}
+
+// topUp is how many leases a completion batch takes for the next Next
+// calls: enough to bring the leases in hand to LeaseBatch (none with
+// CallerClock, whose leases must answer each call's time, or once Close
+// began). A fetch slot that a page's completion freed is usually asking
+// Next for a lease by then, so most lease rounds ride on commits: one
+// write round trip (and, with appendfsync always, one fsync) instead of
+// two.
+func (f *Frontier) topUp() int {
+	if f.caller || f.batch <= 1 {
+		return 0
+	}
+	select {
+	case <-f.stop:
+		return 0
+	default:
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return max(0, f.batch-len(f.ready))
 }
 
 // roundTrip runs script s (one that starts with the releases it carries:
@@ -273,6 +304,85 @@ local function releaseArgs(inc, from, n)
     end
   end
   chunked('SREM', P .. 'ow', rem)
+end
+-- leaseMany leases up to want URLs for incarnation inc (the lease script's
+-- doc, scripts.go): a re-extraction its worker owes first, else the
+-- earliest ready host's due retry or lowest (depth, seq), as many calls of
+-- one lease each would, until --max-pages counting leases. The leases'
+-- own keys (lease hash, worker and on-wire sets, counters) are written
+-- once for all. Returns the leases and, when none was found, the wait.
+local function leaseMany(inc, want, ahead, perhost, delay, maxpages, rgate)
+  local now = nowus()
+  local used = 0
+  if maxpages > 0 then
+    local s = redis.call('HMGET', P .. 'st', 'done', 'failed', 'leased')
+    used = num(s[1]) + num(s[2]) + num(s[3])
+  end
+  local kv, seqs = {}, {}
+  local function leaseOne()
+    for i = 1, 32 do
+      local head = redis.call('ZRANGE', P .. 'ready', 0, 0, 'WITHSCORES')
+      if #head == 0 then return nil, 0 end
+      local host, ready = head[1], tonumber(head[2])
+      if ready > now + ahead then return nil, ready - now - ahead end
+      local member, kind, score
+      local r = redis.call('ZRANGE', P .. 'r:' .. host, 0, 0, 'WITHSCORES')
+      if #r > 0 and tonumber(r[2]) <= now + ahead then
+        member, kind, score = r[1], 'r', r[2]
+        redis.call('ZREM', P .. 'r:' .. host, member)
+      else
+        -- ZPOPMIN, not ZRANGE and ZREM: the AOF logs the pop, not the
+        -- member again
+        local q = redis.call('ZPOPMIN', P .. 'q:' .. host)
+        if #q > 0 then member, kind, score = q[1], 'q', q[2] end
+      end
+      if member then
+        local hk = P .. 'h:' .. host
+        local h = redis.call('HMGET', hk, 'delay', 'next', 'onwire', 'inflight', 'rx')
+        local gap = math.max(delay, num(h[1]))
+        local start = math.max(now, num(h[2]))
+        if kind == 'r' then start = math.max(start, tonumber(score)) end
+        local onw, infl = num(h[3]) + 1, num(h[4]) + 1
+        redis.call('HSET', hk, 'next', start + gap, 'onwire', onw, 'inflight', infl)
+        local rs = readyScore(host, perhost, rgate, start + gap, onw, infl, num(h[5]), nil)
+        if rs then redis.call('ZADD', P .. 'ready', rs, host) else redis.call('ZREM', P .. 'ready', host) end
+        local seq = string.sub(member, 1, 8)
+        kv[#kv + 1] = seq
+        kv[#kv + 1] = inc .. '\0' .. kind .. '\0' .. score .. '\0' .. host .. '\0' .. member
+        seqs[#seqs + 1] = seq
+        return {1, member, host, start, gap}
+      end
+      fix(host, perhost, rgate)
+    end
+    return nil, 1000
+  end
+  local out, wait = {}, 0
+  while #out < want do
+    local l
+    local rp = nextReparse(inc)
+    if rp then
+      l = {2, rp[1], rp[2], rp[3], rp[4]}
+    elseif maxpages > 0 and used >= maxpages then
+      break
+    else
+      local w
+      l, w = leaseOne()
+      if not l then
+        wait = w
+        break
+      end
+      used = used + 1
+    end
+    out[#out + 1] = l
+  end
+  if #seqs > 0 then
+    chunked('HSET', P .. 'lease', kv)
+    chunked('SADD', P .. 'w:' .. inc, seqs)
+    chunked('SADD', P .. 'ow', seqs)
+    redis.call('HINCRBY', P .. 'st', 'queued', -#seqs)
+    redis.call('HINCRBY', P .. 'st', 'leased', #seqs)
+  end
+  return out, wait
 end
 -- addMany queues the URLs not seen before among the items at ARGV indexes
 -- at (each: fingerprint, host, depth, record), in order, as add does one

@@ -500,7 +500,7 @@ func (f *Frontier) commit(batch []compReq) error {
 	if cp != nil {
 		hascp = "1"
 	}
-	args := []any{f.wid, hascp, cp, len(batch)}
+	args := []any{f.wid, hascp, cp, len(batch), f.topUp(), f.ahead.Microseconds()}
 	for _, r := range batch {
 		c, li := r.c, r.li
 		if li == nil {
@@ -568,8 +568,13 @@ func (f *Frontier) commit(batch []compReq) error {
 		return f.breakWith(fmt.Errorf("complete %s (not this worker's lease in Redis): %w", batch[i].c.Lease.URL, frontier.ErrStaleLease))
 	}
 	f.setStats(r[2])
+	leases, err := f.takeLeases(r[3])
+	if err != nil {
+		return err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.ready = append(f.ready, leases...)
 	for _, r := range batch {
 		if r.li == nil {
 			delete(f.reparsing, r.c.Lease.URL)

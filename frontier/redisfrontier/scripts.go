@@ -327,75 +327,7 @@ if not alive(inc) then return {-1} end
 local perhost, delay, maxpages, rgate = cfg()
 releaseArgs(inc, 4, nrel)
 settleHosts(perhost, rgate)
-local used = 0
-if maxpages > 0 then
-  local s = redis.call('HMGET', P .. 'st', 'done', 'failed', 'leased')
-  used = num(s[1]) + num(s[2]) + num(s[3])
-end
--- one lease: the reply's entry, or nil and the wait
-local kv, seqs = {}, {}
-local function leaseOne()
-  for i = 1, 32 do
-    local head = redis.call('ZRANGE', P .. 'ready', 0, 0, 'WITHSCORES')
-    if #head == 0 then return nil, 0 end
-    local host, ready = head[1], tonumber(head[2])
-    if ready > now + ahead then return nil, ready - now - ahead end
-    local member, kind, score, nq
-    local r = redis.call('ZRANGE', P .. 'r:' .. host, 0, 0, 'WITHSCORES')
-    if #r > 0 and tonumber(r[2]) <= now + ahead then
-      member, kind, score = r[1], 'r', r[2]
-    else
-      -- two: whether one is left decides the ready set below
-      local q = redis.call('ZRANGE', P .. 'q:' .. host, 0, 1, 'WITHSCORES')
-      if #q > 0 then member, kind, score, nq = q[1], 'q', q[2], #q > 2 end
-    end
-    if member then
-      redis.call('ZREM', P .. kind .. ':' .. host, member)
-      local hk = P .. 'h:' .. host
-      local h = redis.call('HMGET', hk, 'delay', 'next', 'onwire', 'inflight', 'rx')
-      local gap = math.max(delay, num(h[1]))
-      local start = math.max(now, num(h[2]))
-      if kind == 'r' then start = math.max(start, tonumber(score)) end
-      local onw, infl = num(h[3]) + 1, num(h[4]) + 1
-      redis.call('HSET', hk, 'next', start + gap, 'onwire', onw, 'inflight', infl)
-      local rs = readyScore(host, perhost, rgate, start + gap, onw, infl, num(h[5]), nq)
-      if rs then redis.call('ZADD', P .. 'ready', rs, host) else redis.call('ZREM', P .. 'ready', host) end
-      local seq = string.sub(member, 1, 8)
-      kv[#kv + 1] = seq
-      kv[#kv + 1] = inc .. '\0' .. kind .. '\0' .. score .. '\0' .. host .. '\0' .. member
-      seqs[#seqs + 1] = seq
-      return {1, member, host, start, gap}
-    end
-    fix(host, perhost, rgate)
-  end
-  return nil, 1000
-end
-local out, wait = {}, 0
-while #out < want do
-  local l
-  local rp = nextReparse(inc)
-  if rp then
-    l = {2, rp[1], rp[2], rp[3], rp[4]}
-  elseif maxpages > 0 and used >= maxpages then
-    break
-  else
-    local w
-    l, w = leaseOne()
-    if not l then
-      wait = w
-      break
-    end
-    used = used + 1
-  end
-  out[#out + 1] = l
-end
-if #seqs > 0 then
-  chunked('HSET', P .. 'lease', kv)
-  chunked('SADD', P .. 'w:' .. inc, seqs)
-  chunked('SADD', P .. 'ow', seqs)
-  redis.call('HINCRBY', P .. 'st', 'queued', -#seqs)
-  redis.call('HINCRBY', P .. 'st', 'leased', #seqs)
-end
+local out, wait = leaseMany(inc, want, ahead, perhost, delay, maxpages, rgate)
 return {#out, wait, stats(), out}
 `)
 
@@ -460,15 +392,18 @@ return 0
 // commits a batch of completions of incarnation inc, their children, host
 // updates and the worker's page-store checkpoint, all or nothing: if inc
 // is not live, or any lease is not inc's, nothing is written. ARGV after
-// the releases: wid, has checkpoint (1/0), checkpoint, n, then per
-// completion: seq, outcome, score, member, bytes, not-before µs ("" for
+// the releases: wid, has checkpoint (1/0), checkpoint, n, want,
+// lookahead µs, then per completion: seq, outcome, score, member, bytes, not-before µs ("" for
 // none), delay µs ("" for unchanged), robots ("" for unchanged), robots
 // expiry µs, robots host ("" for the lease's host), reason (of a Deferred
 // outcome), host defer reason ("" for none), the URL's fingerprint (""
 // without a depth limit), locator (Done), reparse (1: the end of a
 // re-extraction; seq and the host fields unused), children count, then
-// per child: fingerprint, host, depth, record. Returns {1, new URLs,
-// stats} or {-1} (fenced) or {-2, index} (a lease that is not inc's).
+// per child: fingerprint, host, depth, record. Then, once committed, it
+// leases up to want URLs as the lease script does (the worker's next
+// Next calls take them: batch.go), so a lease round trip is saved.
+// Returns {1, new URLs, stats, leases (as the lease script's)} or {-1}
+// (fenced) or {-2, index} (a lease that is not inc's).
 //
 // The batch's leases leave the lease hash, the on-wire set and the
 // worker's set with one call each, its counters move with one HINCRBY
@@ -485,8 +420,8 @@ local now = nowus()
 if not alive(inc) then return {-1} end
 local perhost, delay, maxpages, rgate = cfg()
 local md = maxDepth() >= 0
-local n = tonumber(ARGV[A + 3])
-local first = A + 4
+local n, want, ahead = tonumber(ARGV[A + 3]), tonumber(ARGV[A + 4]), tonumber(ARGV[A + 5])
+local first = A + 6
 local i = first
 local seqs, at = {}, {}
 for c = 1, n do
@@ -605,7 +540,9 @@ for k, v in pairs(d) do
 end
 if hascp then redis.call('HSET', P .. 'cp', wid, cp) end
 settleHosts(perhost, rgate)
-return {1, added, stats()}
+local out = {}
+if want > 0 then out = leaseMany(inc, want, ahead, perhost, delay, maxpages, rgate) end
+return {1, added, stats(), out}
 `)
 
 // scriptAdd queues URLs not seen before. ARGV: P, then per item:
