@@ -122,7 +122,9 @@ func (f *Frontier) takeLeases(v any) ([]frontier.Lease, error) {
 }
 
 // topUp is how many leases a completion batch takes for the next Next
-// calls: enough to bring the leases in hand to LeaseBatch (none with
+// calls: enough to bring the leases in hand to LeaseBatch (counted when
+// the batch is prepared, so with the previous batch's leases still out
+// the hand can reach twice LeaseBatch; none with
 // CallerClock, whose leases must answer each call's time, or once Close
 // began). A fetch slot that a page's completion freed is usually asking
 // Next for a lease by then, so most lease rounds ride on commits: one

@@ -456,29 +456,68 @@ func (f *Frontier) writerLoop() {
 	}
 }
 
-// flush commits everything queued so far, batch by batch.
+// flush commits everything queued so far, batch by batch, in order. A
+// batch's BeforeCommit (the page store's fsync) runs while the previous
+// batch's round trip is out; a batch is sent only once the previous one is
+// answered and its callbacks have run, so batches commit in FIFO order and
+// the checkpoint Redis holds only moves forward. A failed batch fails the
+// ones after it (the frontier is broken).
 func (f *Frontier) flush() {
+	var out chan struct{} // closed once the batch in flight is answered and settled
+	wait := func() {
+		if out != nil {
+			<-out
+			out = nil
+		}
+	}
+	defer wait()
 	for {
 		f.mu.Lock()
 		n := min(len(f.queue), maxBatch)
 		batch := f.queue[:n:n]
 		f.queue = f.queue[n:]
-		broken := f.broken
-		if broken != nil {
-			f.rel = nil // a broken worker's leases are swept: nothing to release
-		}
 		rels := len(f.rel) > 0
 		f.mu.Unlock()
-		if n == 0 && !rels {
-			return
+		if n == 0 {
+			wait()
+			f.mu.Lock()
+			if f.broken != nil {
+				f.rel = nil // a broken worker's leases are swept: nothing to release
+			}
+			rels = len(f.rel) > 0
+			f.mu.Unlock()
+			if !rels {
+				return
+			}
+			f.settle(batch, f.commit(nil))
+			continue
 		}
-		err := broken
+		err := f.usable()
+		var args []any
+		var cp []byte
 		if err == nil {
-			err = f.commit(batch)
+			args, cp, err = f.prepare(batch)
 		}
-		for _, r := range batch {
-			r.done(err)
+		wait()
+		if err == nil {
+			err = f.usable()
 		}
+		if err != nil {
+			f.settle(batch, err)
+			continue
+		}
+		out = make(chan struct{})
+		go func(done chan struct{}) {
+			defer close(done)
+			f.settle(batch, f.send(batch, args, cp))
+		}(out)
+	}
+}
+
+// settle runs the callbacks of batch with its outcome.
+func (f *Frontier) settle(batch []compReq, err error) {
+	for _, r := range batch {
+		r.done(err)
 	}
 }
 
@@ -490,6 +529,17 @@ func (f *Frontier) commit(batch []compReq) error {
 		defer cancel()
 		return f.sendReleases(ctx)
 	}
+	args, cp, err := f.prepare(batch)
+	if err != nil {
+		return err
+	}
+	return f.send(batch, args, cp)
+}
+
+// prepare encodes batch for the complete script and runs BeforeCommit
+// (the page store's fsync: the checkpoint sent never covers bytes that
+// are not on disk).
+func (f *Frontier) prepare(batch []compReq) ([]any, []byte, error) {
 	var cp []byte
 	for _, r := range batch {
 		if r.c.Checkpoint != nil {
@@ -521,7 +571,7 @@ func (f *Frontier) commit(batch []compReq) error {
 		}
 		nb, delay, robots, rx, err := f.hostArgs(c.Host)
 		if err != nil {
-			return f.breakWith(fmt.Errorf("complete %s: %w", c.Lease.URL, err))
+			return nil, nil, f.breakWith(fmt.Errorf("complete %s: %w", c.Lease.URL, err))
 		}
 		hdefer := ""
 		if c.Host != nil {
@@ -543,9 +593,16 @@ func (f *Frontier) commit(batch []compReq) error {
 	}
 	if f.before != nil {
 		if err := f.before(); err != nil {
-			return f.breakWith(fmt.Errorf("before commit: %w", err))
+			return nil, nil, f.breakWith(fmt.Errorf("before commit: %w", err))
 		}
 	}
+	return args, cp, nil
+}
+
+// send commits batch (args from prepare) with the pending slot releases in
+// one round trip, and takes the leases the script took for the next Next
+// calls.
+func (f *Frontier) send(batch []compReq, args []any, cp []byte) error {
 	ctx, cancel := f.opCtx()
 	defer cancel()
 	// The releases are taken after BeforeCommit (the page store's fsync),
