@@ -383,6 +383,12 @@ func (f *Frontier) ReleaseSlot(l frontier.Lease) {
 	li.released = true
 	f.rel = append(f.rel, li.e.seq)
 	f.mu.Unlock()
+	f.signal()
+}
+
+// signal wakes the writer loop without blocking: a wake already pending
+// covers this one (the loop takes everything queued when it runs).
+func (f *Frontier) signal() {
 	select {
 	case f.wake <- struct{}{}:
 	default:
@@ -423,10 +429,7 @@ func (f *Frontier) CompleteAsync(c frontier.Completion, done func(error)) {
 	}
 	f.queue = append(f.queue, req)
 	f.mu.Unlock()
-	select {
-	case f.wake <- struct{}{}:
-	default:
-	}
+	f.signal()
 }
 
 // Complete commits c and waits for it.
