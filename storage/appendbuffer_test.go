@@ -2,6 +2,7 @@ package storage
 
 import (
 	"bytes"
+	"os"
 	"sync"
 	"testing"
 )
@@ -92,4 +93,47 @@ func appendLocated(t testing.TB, s *Store, b Block) (checkpoint, locator []byte)
 		t.Fatal(err)
 	}
 	return cp, loc
+}
+
+// TestSyncAfterFailedWriteFails: a Sync whose buffer write failed lost
+// those blocks, so every later Sync fails too (it would otherwise fsync
+// the segment and report blocks durable that never reached it), and so
+// does Append.
+func TestSyncAfterFailedWriteFails(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, dir, nil, Options{})
+	a, err := Encode(&Record{URL: "http://h/a", Status: 200, Body: []byte("a")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Append(a); err != nil { // buffered, not written
+		t.Fatal(err)
+	}
+	// The segment handle can no longer be written: the buffer's write fails.
+	ro, err := os.Open(s.cur.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	w := s.cur
+	s.cur = ro
+	s.mu.Unlock()
+	defer w.Close()
+	if err := s.Sync(); err == nil {
+		t.Fatal("Sync with a failing write: nil error")
+	}
+	s.mu.Lock()
+	s.cur = w // a working handle again: only the sticky error can fail the next Sync
+	s.mu.Unlock()
+	ro.Close()
+	if err := s.Sync(); err == nil {
+		t.Fatal("Sync after a failed write: nil error, blocks reported durable that were never written")
+	}
+	b, err := Encode(&Record{URL: "http://h/b", Status: 200, Body: []byte("b")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Append(b); err == nil {
+		t.Fatal("Append after a failed write: nil error")
+	}
 }

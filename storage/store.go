@@ -40,7 +40,7 @@ type Store struct {
 	pubMu  sync.Mutex // serialises Publish (one temp manifest file)
 
 	mu       sync.Mutex
-	cur      *os.File   // segment being appended; nil before the first block of an empty store
+	cur      *os.File   // segment being appended (Open creates an empty store's first)
 	pending  []*os.File // rotated segments not yet fsynced by Sync
 	sizes    []int64    // final sizes of closed segments 1..seg-1
 	pos      position   // end of everything appended
@@ -197,7 +197,7 @@ func (s *Store) Append(b Block) (checkpoint []byte, err error) {
 		return nil, s.err
 	}
 	n := int64(len(b.frame))
-	if s.cur == nil || (s.pos.off > 0 && s.pos.off+n > s.segSize) {
+	if s.pos.off > 0 && s.pos.off+n > s.segSize {
 		if err := s.rotateLocked(); err != nil {
 			s.err = err
 			return nil, err
@@ -259,11 +259,21 @@ func (s *Store) Sync() error {
 	if err := s.lockOpen("sync"); err != nil {
 		return err
 	}
+	if s.err != nil {
+		// A failed write or sync left the tail unknown (blocks of a
+		// buffer that was never written among it): nothing after it can
+		// be made durable.
+		err := s.err
+		s.mu.Unlock()
+		return err
+	}
 	cur, pending, dirDirty, dirty := s.cur, s.pending, s.dirDirty, s.dirty
 	s.pending, s.dirDirty, s.dirty = nil, false, false
-	buf, bufOff := s.buf, s.bufOff
-	s.buf, s.spare = s.spare[:0], nil
-	if len(buf) > 0 {
+	var buf []byte
+	bufOff := s.bufOff
+	if len(s.buf) > 0 {
+		buf = s.buf
+		s.buf, s.spare = s.spare[:0], nil
 		s.writing, s.writingSeg, s.writingOff = buf, s.pos.seg, bufOff
 	}
 	s.mu.Unlock()
@@ -288,7 +298,7 @@ func (s *Store) Sync() error {
 	}
 	// Nothing appended since the last Sync (a commit of frontier state
 	// alone): cur holds nothing new to make durable.
-	if cur != nil && dirty {
+	if dirty {
 		if err := cur.Sync(); err != nil {
 			errs = append(errs, fmt.Errorf("storage: sync %s: %w", cur.Name(), err))
 		}
@@ -302,9 +312,8 @@ func (s *Store) Sync() error {
 	if err := errors.Join(errs...); err != nil {
 		s.mu.Lock()
 		if s.err == nil {
-			s.err = err // durability of the tail is unknown: refuse further appends
+			s.err = err // durability of the tail is unknown: refuse further appends and syncs
 		}
-		s.dirty = s.dirty || dirty // Close tries again
 		s.mu.Unlock()
 		return err
 	}
@@ -333,16 +342,6 @@ func (s *Store) Publish(checkpoint []byte) error {
 		s.mu.Unlock()
 		return fmt.Errorf("storage: publish checkpoint %x: past the end of segment %s", checkpoint, segmentName(p.seg))
 	}
-	// A checkpoint is normally published after the Sync of its commit
-	// wrote it; one still in the append buffer is written first so
-	// readers find what the manifest names.
-	if len(s.buf) > 0 && p.seg == s.pos.seg && p.off > s.bufOff {
-		if err := s.flushLocked(); err != nil {
-			s.err = err
-			s.mu.Unlock()
-			return err
-		}
-	}
 	m := buildManifest(p, s.sizes, time.Now())
 	s.mu.Unlock()
 	return writeManifest(s.dir, m)
@@ -364,9 +363,6 @@ func (s *Store) Close() error {
 		errs = append(errs, err)
 	}
 	for _, f := range append(s.pending, s.cur) {
-		if f == nil {
-			continue
-		}
 		if f != s.cur || s.dirty { // cur is durable already if Sync ran after its last append
 			if err := f.Sync(); err != nil {
 				errs = append(errs, fmt.Errorf("storage: sync %s: %w", f.Name(), err))
@@ -391,22 +387,25 @@ func (s *Store) Close() error {
 // block is written at once, not copied.
 const maxAppendBuffer = 1 << 20
 
-// bufferLocked adds frame at the end of cur (at s.pos.off): in buf, or
-// written with what buf holds when it would outgrow maxAppendBuffer.
+// bufferLocked adds frame at the end of cur (at s.pos.off) in buf, writing
+// what buf holds first when frame would make it outgrow maxAppendBuffer; a
+// frame larger than the buffer itself is written at once.
 func (s *Store) bufferLocked(frame []byte) error {
+	if len(s.buf)+len(frame) > maxAppendBuffer {
+		if err := s.flushLocked(); err != nil {
+			return err
+		}
+		if len(frame) > maxAppendBuffer {
+			if _, err := s.cur.WriteAt(frame, s.pos.off); err != nil {
+				return fmt.Errorf("storage: append to %s: %w", segmentName(s.pos.seg), err)
+			}
+			return nil
+		}
+	}
 	if len(s.buf) == 0 {
 		s.bufOff = s.pos.off
 	}
-	if len(s.buf)+len(frame) <= maxAppendBuffer {
-		s.buf = append(s.buf, frame...)
-		return nil
-	}
-	if err := s.flushLocked(); err != nil {
-		return err
-	}
-	if _, err := s.cur.WriteAt(frame, s.pos.off); err != nil {
-		return fmt.Errorf("storage: append to %s: %w", segmentName(s.pos.seg), err)
-	}
+	s.buf = append(s.buf, frame...)
 	return nil
 }
 

@@ -382,7 +382,9 @@ func TestExportWhileWriting(t *testing.T) {
 			if err == nil {
 				var cp []byte
 				if cp, err = s.Append(b); err == nil {
-					err = s.Publish(cp)
+					if err = s.Sync(); err == nil { // as a commit does: durable, then published
+						err = s.Publish(cp)
+					}
 				}
 			}
 			if err != nil {
