@@ -188,7 +188,8 @@ func (e *engine) finalState() string {
 }
 
 // open prepares the state directory, frontier, store and fetch client,
-// one step at a time; if a step fails, what the earlier ones opened is
+// step by step (a new crawl's start commit runs beside the store's
+// creation: commitStart); if a step fails, what the earlier ones opened is
 // closed again (closeOpened) and nothing of the crawl's state changes
 // beyond what the step itself committed.
 func (c *Crawler) open(ctx context.Context, resume bool) (e *engine, err error) {
@@ -347,8 +348,8 @@ func (e *engine) initScope(d stateDir) ([]string, error) {
 // commitStart commits a new crawl's start (start time, seeds, stored
 // config and the running state, then crawl.json, which makes the
 // directory a started crawl) and marks the crawl running. The frontier
-// writes are submitted together so they share one group commit: their
-// order does not matter, only that all are durable before crawl.json.
+// writes are submitted together so they usually share one group commit:
+// their order does not matter, only that all are durable before crawl.json.
 func (e *engine) commitStart(resume bool, seeds []string) error {
 	if e.startedAt.IsZero() {
 		e.startedAt = time.Now().UTC()
@@ -485,19 +486,20 @@ func (e *engine) close() error {
 	}
 	end := time.Now()
 	e.endedAt.Store(&end)
-	// The counters and the final state go in one group commit (submitted
-	// together), not two: either order is consistent after a kill.
-	var saves errgroup.Group
+	// The counters and the final state are submitted together (usually
+	// one group commit, not two): either order is consistent after a kill.
+	var saves sync.WaitGroup
+	var countsErr, stateErr error
 	if e.counts != nil {
-		saves.Go(func() error { return e.counts.save(context.Background(), e.fr, e.elapsed()) })
+		saves.Go(func() { countsErr = e.counts.save(context.Background(), e.fr, e.elapsed()) })
 	}
-	saves.Go(func() error {
+	saves.Go(func() {
 		if err := e.fr.SetMeta(context.Background(), metaState, []byte(state)); err != nil {
-			return fmt.Errorf("store state: %w", err)
+			stateErr = fmt.Errorf("store state: %w", err)
 		}
-		return nil
 	})
-	if err := saves.Wait(); err != nil && e.fatal.Load() == nil {
+	saves.Wait()
+	if err := errors.Join(countsErr, stateErr); err != nil && e.fatal.Load() == nil {
 		errs = append(errs, err)
 	}
 	if err := e.fr.Close(); err != nil {
