@@ -14,6 +14,11 @@ import (
 // run on the tag scanner (scan.go) instead of a Tokenizer of its own: for
 // pages served without a charset parameter that prescan was ~4 % of a
 // crawl's CPU (docs/BENCHMARKS.md, issue 15).
+//
+// fromMetaElement and metaEncoding's loop follow x/net/html/charset's
+// prescan and so derive from it: Copyright 2013 The Go Authors, under the
+// BSD-style license in golang.org/x/net's LICENSE file (the same terms as
+// Go's), which a redistribution of trawl must carry.
 func DetermineEncoding(content []byte, contentType string) (e encoding.Encoding, name string, certain bool) {
 	content = content[:min(len(content), 1024)]
 	if hasBOM(content) || strings.Contains(strings.ToLower(contentType), "charset") {

@@ -12,15 +12,11 @@ import "strings"
 // BENCHMARKS.md, issue 15). FuzzPlainSerialization checks it against the
 // parser.
 func plainSerialization(u string) bool {
-	var rest, defaultPort string
-	switch {
-	case strings.HasPrefix(u, "http://"):
-		rest, defaultPort = u[len("http://"):], "80"
-	case strings.HasPrefix(u, "https://"):
-		rest, defaultPort = u[len("https://"):], "443"
-	default:
+	scheme, rest, ok := strings.Cut(u, "://")
+	if !ok || (scheme != "http" && scheme != "https") {
 		return false
 	}
+	defaultPort := DefaultPort(scheme)
 	end := strings.IndexByte(rest, '/')
 	if end <= 0 {
 		return false // no path: the serialisation adds "/"
