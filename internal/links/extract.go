@@ -217,7 +217,9 @@ func DocumentBase(root *html.Node, pageURL string) string {
 // only absolute references resolve against it.
 func documentBase(root *html.Node, pageURL string) (base string, serialized bool) {
 	base = pageURL
-	if u, err := url.Parse(pageURL); err == nil {
+	if plainSerialization(pageURL) {
+		serialized = true // already what the parser would make of it
+	} else if u, err := url.Parse(pageURL); err == nil {
 		base, serialized = u.Href(true), true
 	}
 	// The first <base href> applies to the whole document, links before it

@@ -36,10 +36,15 @@ func FuzzDetermineEncoding(f *testing.F) {
 		f.Add(head[:min(len(head), 1024)], "text/html")
 	}
 	f.Fuzz(func(t *testing.T, content []byte, contentType string) {
-		_, want, wantCertain := charset.DetermineEncoding(content, contentType)
-		_, got, gotCertain := DetermineEncoding(bytes.Clone(content), contentType)
+		orig := bytes.Clone(content)
+		_, want, wantCertain := charset.DetermineEncoding(orig, contentType)
+		_, got, gotCertain := DetermineEncoding(content, contentType)
 		if got != want || gotCertain != wantCertain {
-			t.Fatalf("DetermineEncoding(%q, %q) = %q, %v; x/net says %q, %v", content, contentType, got, gotCertain, want, wantCertain)
+			t.Fatalf("DetermineEncoding(%q, %q) = %q, %v; x/net says %q, %v", orig, contentType, got, gotCertain, want, wantCertain)
+		}
+		// The caller reads the same body afterwards (the parser's input).
+		if !bytes.Equal(content, orig) {
+			t.Fatalf("DetermineEncoding changed its input %q to %q", orig, content)
 		}
 	})
 }

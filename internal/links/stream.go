@@ -46,11 +46,8 @@ func ExtractTokens(body []byte, pageURL string, maxLinks int, requisites bool) P
 }
 
 // canonicalPage is documentBase without a document: the page URL,
-// WHATWG-serialised when it parses (as it is already when plain).
+// WHATWG-serialised when it parses.
 func canonicalPage(pageURL string) (string, bool) {
-	if plainSerialization(pageURL) {
-		return pageURL, true
-	}
 	return documentBase(&html.Node{Type: html.DocumentNode}, pageURL)
 }
 
