@@ -368,3 +368,24 @@ func (d *decoder) header() http.Header {
 	}
 	return h
 }
+
+// frameLen is the payload length a frame header (hdr) declares, or 0 when
+// that is 0 or more than room, the bytes the frame may take after its
+// header (what is left of the segment or buffer): the one length check of
+// every reader of frames.
+func frameLen(hdr []byte, room int64) int64 {
+	n := int64(binary.BigEndian.Uint32(hdr[0:4]))
+	if n > room {
+		return 0
+	}
+	return n
+}
+
+// openFrame checks a frame's checksum (hdr, then payload) and decodes its
+// payload; an error says what is wrong, for the caller to name the place.
+func openFrame(hdr, payload []byte) (*Record, error) {
+	if crc32.Update(crc32.Checksum(hdr[0:4], castagnoli), castagnoli, payload) != binary.BigEndian.Uint32(hdr[4:8]) {
+		return nil, errors.New("checksum mismatch")
+	}
+	return decodePayload(payload)
+}

@@ -3,7 +3,6 @@ package storage
 import (
 	"encoding/binary"
 	"fmt"
-	"hash/crc32"
 	"os"
 	"path/filepath"
 )
@@ -59,7 +58,7 @@ func (s *Store) ReadAt(loc []byte) (*Record, error) {
 	// A block is written whole (the append buffer holds whole frames),
 	// so it is either all in memory or all in the file.
 	if b := s.unwrittenFrame(seg, off); b != nil {
-		if len(b) < frameHeaderLen || binary.BigEndian.Uint32(b[0:4]) == 0 || len(b) != frameHeaderLen+int(binary.BigEndian.Uint32(b[0:4])) {
+		if len(b) < frameHeaderLen || frameLen(b, int64(len(b)-frameHeaderLen)) != int64(len(b)-frameHeaderLen) {
 			return nil, corrupt("not a whole frame in the append buffer")
 		}
 		copy(hdr[:], b)
@@ -73,19 +72,16 @@ func (s *Store) ReadAt(loc []byte) (*Record, error) {
 		if _, err := f.ReadAt(hdr[:], off); err != nil {
 			return nil, corrupt(fmt.Sprintf("read frame header: %v", err))
 		}
-		n := binary.BigEndian.Uint32(hdr[0:4])
-		if n == 0 || n > 1<<31 {
-			return nil, corrupt(fmt.Sprintf("frame length %d", n))
+		n := frameLen(hdr[:], maxPayload)
+		if n == 0 {
+			return nil, corrupt(fmt.Sprintf("frame length %d", binary.BigEndian.Uint32(hdr[0:4])))
 		}
 		buf = make([]byte, n)
 		if _, err := f.ReadAt(buf, off+frameHeaderLen); err != nil {
 			return nil, corrupt(fmt.Sprintf("read payload: %v", err))
 		}
 	}
-	if crc32.Update(crc32.Checksum(hdr[0:4], castagnoli), castagnoli, buf) != binary.BigEndian.Uint32(hdr[4:8]) {
-		return nil, corrupt("checksum mismatch")
-	}
-	rec, err := decodePayload(buf)
+	rec, err := openFrame(hdr[:], buf)
 	if err != nil {
 		return nil, corrupt(err.Error())
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -94,9 +93,9 @@ func (r *Reader) scanSegment(ctx context.Context, seg manifestSegment, segNo uin
 		if _, err := io.ReadFull(br, hdr[:]); err != nil {
 			return corrupt(fmt.Sprintf("read frame header: %v", err))
 		}
-		n := int64(binary.BigEndian.Uint32(hdr[0:4]))
-		if n == 0 || n > seg.End-off-frameHeaderLen {
-			return corrupt(fmt.Sprintf("frame length %d runs past committed end %d", n, seg.End))
+		n := frameLen(hdr[:], seg.End-off-frameHeaderLen)
+		if n == 0 {
+			return corrupt(fmt.Sprintf("frame length %d runs past committed end %d", binary.BigEndian.Uint32(hdr[0:4]), seg.End))
 		}
 		if int64(cap(buf)) < n {
 			buf = make([]byte, n)
@@ -105,11 +104,7 @@ func (r *Reader) scanSegment(ctx context.Context, seg manifestSegment, segNo uin
 		if _, err := io.ReadFull(br, buf); err != nil {
 			return corrupt(fmt.Sprintf("read payload: %v", err))
 		}
-		crc := crc32.Update(crc32.Checksum(hdr[0:4], castagnoli), castagnoli, buf)
-		if crc != binary.BigEndian.Uint32(hdr[4:8]) {
-			return corrupt("checksum mismatch")
-		}
-		rec, err := decodePayload(buf)
+		rec, err := openFrame(hdr[:], buf)
 		if err != nil {
 			return corrupt(err.Error())
 		}

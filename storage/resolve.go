@@ -1,9 +1,7 @@
 package storage
 
 import (
-	"encoding/binary"
 	"fmt"
-	"hash/crc32"
 	"os"
 	"path/filepath"
 )
@@ -63,18 +61,15 @@ func (b *blockReader) read(ref Ref) (*Record, error) {
 	if _, err := f.ReadAt(hdr[:], ref.off); err != nil {
 		return nil, corrupt(err.Error())
 	}
-	n := int64(binary.BigEndian.Uint32(hdr[0:4]))
-	if n == 0 || ref.off+frameHeaderLen+n > seg.End {
+	n := frameLen(hdr[:], seg.End-ref.off-frameHeaderLen)
+	if n == 0 {
 		return nil, corrupt("frame runs past the committed end")
 	}
 	buf := make([]byte, n)
 	if _, err := f.ReadAt(buf, ref.off+frameHeaderLen); err != nil {
 		return nil, corrupt(err.Error())
 	}
-	if crc32.Update(crc32.Checksum(hdr[0:4], castagnoli), castagnoli, buf) != binary.BigEndian.Uint32(hdr[4:8]) {
-		return nil, corrupt("checksum mismatch")
-	}
-	rec, err := decodePayload(buf)
+	rec, err := openFrame(hdr[:], buf)
 	if err != nil {
 		return nil, corrupt(err.Error())
 	}
