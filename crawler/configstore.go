@@ -8,9 +8,9 @@ import (
 	"os"
 )
 
-// storeConfig stores the crawl's config in the frontier (the truth for
-// resume); writeConfigFile writes it as dir/crawl.json (readable while a
-// crawl holds the lock), after the frontier's copy is committed.
+// storeConfig stores the crawl's config in the frontier, the truth for
+// resume (crawl.json, writeConfigFile, is a copy for people and other
+// processes; commitStart orders the two).
 func storeConfig(ctx context.Context, fr Frontier, cfg Config) error {
 	b, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {
