@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -291,9 +292,9 @@ func TestClosedAndBroken(t *testing.T) {
 		t.Fatal("Next after Close leased")
 	}
 
-	fail := false
+	var fail atomic.Bool // read by the writer's goroutine
 	f = open(t, "", Options{BeforeCommit: func() error {
-		if fail {
+		if fail.Load() {
 			return errors.New("disk full")
 		}
 		return nil
@@ -301,12 +302,12 @@ func TestClosedAndBroken(t *testing.T) {
 	defer f.Close()
 	add(t, f, item("a", 1, 0))
 	l := next(t, f, t0)
-	fail = true
+	fail.Store(true)
 	err := f.Complete(context.Background(), Completion{Lease: l, Outcome: Done, Children: []Item{item("a", 2, 0)}})
 	if err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Fatalf("Complete with failing BeforeCommit: %v", err)
 	}
-	fail = false
+	fail.Store(false)
 	if _, err := f.Add(context.Background(), []Item{item("b", 1, 0)}); err == nil {
 		t.Fatal("Add on a broken frontier succeeded")
 	}
