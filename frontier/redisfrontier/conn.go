@@ -83,6 +83,17 @@ func Dial(ctx context.Context, rawURL string, log *slog.Logger) (*redis.Client, 
 	return cl, nil
 }
 
+// fsyncAlways reports whether Redis logs every write to its AOF and
+// fsyncs it before answering: then nothing it acknowledged is lost by a
+// crash or restart (the seen cache relies on it: seencache.go).
+func fsyncAlways(ctx context.Context, cl *redis.Client) (bool, error) {
+	cfg, err := cl.ConfigGet(ctx, "append*").Result()
+	if err != nil {
+		return false, err
+	}
+	return cfg["appendonly"] == "yes" && cfg["appendfsync"] == "always", nil
+}
+
 // wrapErr names the server and the step. A network failure, a timeout or a
 // Redis that is loading its AOF after a restart is ErrLost (rejoin); an
 // error reply (out of memory, a script error) is not: rejoining would meet

@@ -1,6 +1,7 @@
 package redisfrontier
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -45,6 +46,12 @@ type Options struct {
 	// suite). Heartbeat deadlines stay on Redis's clock. Never for a real
 	// crawl: workers' clocks differ.
 	CallerClock bool
+	// SeenCache is how many fingerprints of URLs known to the crawl the
+	// worker keeps to drop known links before they reach Redis
+	// (seencache.go): 0 is DefaultSeenCache (1 MiB), negative turns the
+	// cache off. Without effect on a crawl with a depth limit or a Redis
+	// whose AOF is not fsynced on every write.
+	SeenCache int
 }
 
 // maxBatch bounds the completions one script commits (and so the time
@@ -89,6 +96,9 @@ type Frontier struct {
 	// shortest: the crawl keeps shortest depths (cfg max_depth ≥ 0), so
 	// completions carry the URL's fingerprint and the page's locator.
 	shortest bool
+	// seen holds fingerprints known to be in the crawl's seen set (nil:
+	// no cache; seencache.go).
+	seen *seenCache
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -152,6 +162,15 @@ func Open(ctx context.Context, opts Options) (*Frontier, error) {
 		return fail(wrapErr(f.url, "read the crawl's depth limit", err))
 	}
 	f.shortest = err == nil && md >= 0
+	if opts.SeenCache >= 0 && !f.shortest {
+		always, err := fsyncAlways(ctx, cl)
+		if err != nil {
+			return fail(wrapErr(f.url, "read the AOF settings", err))
+		}
+		if always {
+			f.seen = newSeenCache(cmp.Or(opts.SeenCache, DefaultSeenCache))
+		}
+	}
 	if !f.caller {
 		if f.offset, err = clockOffset(ctx, cl); err != nil {
 			return fail(wrapErr(f.url, "read the server clock", err))
@@ -496,10 +515,9 @@ func (f *Frontier) flush() {
 			continue
 		}
 		err := f.usable()
-		var args []any
-		var cp []byte
+		var pb prepared
 		if err == nil {
-			args, cp, err = f.prepare(batch)
+			pb, err = f.prepare(batch)
 		}
 		wait()
 		if err == nil {
@@ -512,7 +530,7 @@ func (f *Frontier) flush() {
 		out = make(chan struct{})
 		go func(done chan struct{}) {
 			defer close(done)
-			f.settle(batch, f.send(batch, args, cp))
+			f.settle(batch, f.send(batch, pb))
 		}(out)
 	}
 }
@@ -532,17 +550,24 @@ func (f *Frontier) commit(batch []compReq) error {
 		defer cancel()
 		return f.sendReleases(ctx)
 	}
-	args, cp, err := f.prepare(batch)
+	pb, err := f.prepare(batch)
 	if err != nil {
 		return err
 	}
-	return f.send(batch, args, cp)
+	return f.send(batch, pb)
+}
+
+// prepared is a batch encoded for the complete script.
+type prepared struct {
+	args []any
+	cp   []byte   // the checkpoint it commits (nil: none)
+	fps  []string // the fingerprints of the links it sends, for the seen cache
 }
 
 // prepare encodes batch for the complete script and runs BeforeCommit
 // (the page store's fsync: the checkpoint sent never covers bytes that
-// are not on disk).
-func (f *Frontier) prepare(batch []compReq) ([]any, []byte, error) {
+// are not on disk). Links the seen cache knows are left out.
+func (f *Frontier) prepare(batch []compReq) (prepared, error) {
 	var cp []byte
 	for _, r := range batch {
 		if r.c.Checkpoint != nil {
@@ -554,6 +579,11 @@ func (f *Frontier) prepare(batch []compReq) ([]any, []byte, error) {
 		hascp = "1"
 	}
 	args := []any{f.wid, hascp, cp, len(batch), f.topUp(), f.ahead.Microseconds()}
+	var fps []string
+	var sent map[string]bool
+	if f.seen != nil {
+		sent = map[string]bool{}
+	}
 	for _, r := range batch {
 		c, li := r.c, r.li
 		if li == nil {
@@ -574,7 +604,7 @@ func (f *Frontier) prepare(batch []compReq) ([]any, []byte, error) {
 		}
 		nb, delay, robots, rx, err := f.hostArgs(c.Host)
 		if err != nil {
-			return nil, nil, f.breakWith(fmt.Errorf("complete %s: %w", c.Lease.URL, err))
+			return prepared{}, f.breakWith(fmt.Errorf("complete %s: %w", c.Lease.URL, err))
 		}
 		hdefer := ""
 		if c.Host != nil {
@@ -591,21 +621,50 @@ func (f *Frontier) prepare(batch []compReq) ([]any, []byte, error) {
 				loc = c.Locator
 			}
 		}
-		args = append(args, li.e.seq, int(c.Outcome), score, member, c.Bytes, nb, delay, robots, rx, c.RobotsHost, reason, hdefer, fp, loc, "0", len(c.Children))
-		args = appendChildren(args, c.Children)
+		if f.seen == nil {
+			args = append(args, li.e.seq, int(c.Outcome), score, member, c.Bytes, nb, delay, robots, rx, c.RobotsHost, reason, hdefer, fp, loc, "0", len(c.Children))
+			args = appendChildren(args, c.Children)
+			continue
+		}
+		kids, kfps := f.unknown(c.Children, sent)
+		fps = append(fps, kfps...)
+		args = append(args, li.e.seq, int(c.Outcome), score, member, c.Bytes, nb, delay, robots, rx, c.RobotsHost, reason, hdefer, fp, loc, "0", len(kids))
+		for k, it := range kids {
+			args = append(args, kfps[k], it.Host, it.Depth, record(it.URL, it.Parent, it.Tag, it.Depth, 0, it.Redirects))
+		}
 	}
 	if f.before != nil {
 		if err := f.before(); err != nil {
-			return nil, nil, f.breakWith(fmt.Errorf("before commit: %w", err))
+			return prepared{}, f.breakWith(fmt.Errorf("before commit: %w", err))
 		}
 	}
-	return args, cp, nil
+	return prepared{args: args, cp: cp, fps: fps}, nil
 }
 
-// send commits batch (args from prepare) with the pending slot releases in
-// one round trip, and takes the leases the script took for the next Next
+// unknown returns the items of kids that the seen cache does not know and
+// that the batch does not send already (sent: their fingerprints), with
+// their fingerprints. Once the batch commits, every link it sent is in the
+// crawl's seen set (send adds them to the cache).
+func (f *Frontier) unknown(kids []frontier.Item, sent map[string]bool) ([]frontier.Item, []string) {
+	var out []frontier.Item
+	var fps []string
+	for _, it := range kids {
+		fp := fingerprint(it.URL)
+		if sent[fp] || f.seen.has(fp) {
+			continue
+		}
+		sent[fp] = true
+		fps = append(fps, fp)
+		out = append(out, it)
+	}
+	return out, fps
+}
+
+// send commits batch (prepared) with the pending slot releases in one
+// round trip, and takes the leases the script took for the next Next
 // calls.
-func (f *Frontier) send(batch []compReq, args []any, cp []byte) error {
+func (f *Frontier) send(batch []compReq, pb prepared) error {
+	args, cp := pb.args, pb.cp
 	ctx, cancel := f.opCtx()
 	defer cancel()
 	// The releases are taken after BeforeCommit (the page store's fsync),
@@ -628,6 +687,8 @@ func (f *Frontier) send(batch []compReq, args []any, cp []byte) error {
 		return f.breakWith(fmt.Errorf("complete %s (not this worker's lease in Redis): %w", batch[i].c.Lease.URL, frontier.ErrStaleLease))
 	}
 	f.setStats(r[2])
+	// Committed: every link sent is in the seen set now.
+	f.seen.add(pb.fps)
 	leases, err := f.takeLeases(r[3])
 	if err != nil {
 		return err
@@ -719,13 +780,17 @@ func (f *Frontier) Add(ctx context.Context, items []frontier.Item) (int, error) 
 		items = items[len(part):]
 		args := make([]any, 0, 1+4*len(part))
 		args = append(args, f.p)
+		fps := make([]string, 0, len(part))
 		for _, it := range part {
-			args = append(args, fingerprint(it.URL), it.Host, it.Depth, record(it.URL, it.Parent, it.Tag, it.Depth, 0, it.Redirects))
+			fp := fingerprint(it.URL)
+			fps = append(fps, fp)
+			args = append(args, fp, it.Host, it.Depth, record(it.URL, it.Parent, it.Tag, it.Depth, 0, it.Redirects))
 		}
 		r, err := scriptAdd.Run(ctx, f.cl, []string{f.p + "cfg"}, args...).Slice()
 		if err != nil {
 			return n, wrapErr(f.url, "add URLs", err)
 		}
+		f.seen.add(fps) // every item is in the seen set now
 		n += int(r[0].(int64))
 		f.setStats(r[1])
 	}
