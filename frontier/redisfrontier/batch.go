@@ -121,16 +121,16 @@ func (f *Frontier) takeLeases(v any) ([]frontier.Lease, error) {
 	return got, nil
 }
 
-// topUp is how many leases a completion batch takes for the next Next
-// calls: enough to bring the leases in hand to LeaseBatch (counted when
+// topUp is how many leases a completion batch of n pages takes for the
+// next Next calls: enough to bring the leases in hand to LeaseBatch plus
+// one for each page of the batch, up to twice LeaseBatch (counted when
 // the batch is prepared, so with the previous batch's leases still out
-// the hand can reach twice LeaseBatch; none with
-// CallerClock, whose leases must answer each call's time, or once Close
-// began). A fetch slot that a page's completion freed is usually asking
-// Next for a lease by then, so most lease rounds ride on commits: one
-// write round trip (and, with appendfsync always, one fsync) instead of
-// two.
-func (f *Frontier) topUp() int {
+// the hand can hold more; none with CallerClock, whose leases must answer
+// each call's time, or once Close began). Each page of the batch freed a
+// fetch slot that asks Next for a lease, so most lease rounds ride on
+// commits: one write round trip (and, with appendfsync always, one
+// fsync) instead of two.
+func (f *Frontier) topUp(n int) int {
 	if f.caller || f.batch <= 1 {
 		return 0
 	}
@@ -141,7 +141,7 @@ func (f *Frontier) topUp() int {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return max(0, f.batch-len(f.ready))
+	return max(0, min(2*f.batch, f.batch+n)-len(f.ready))
 }
 
 // roundTrip runs script s (one that starts with the releases it carries:
@@ -167,21 +167,56 @@ func (f *Frontier) roundTrip(ctx context.Context, what string, rels []string, s 
 	return c, nil
 }
 
-// linger holds the writer back up to releaseLinger while it has slot
-// releases and no completion to send them with.
+// commitLinger is how long the writer holds a batch of fewer than
+// LeaseBatch completions back waiting for more (see linger).
+const commitLinger = 10 * time.Millisecond
+
+// linger holds the writer back, counted from its wake-up: up to
+// releaseLinger while it has slot releases and no completion to send them
+// with, and up to commitLinger while it has fewer completions than
+// LeaseBatch. A write round trip costs Redis about as much as the pages it
+// carries (an fsync, a script's fixed work), so when pages complete one at
+// a time (a latency-bound crawl) a few milliseconds make one round trip
+// of several; when the worker is busy, batches fill during the previous
+// round trip and it does not wait. Not with CallerClock (tests that
+// expect each completion in Redis at once) or once Close began.
 func (f *Frontier) linger() {
-	f.mu.Lock()
-	only := len(f.queue) == 0 && len(f.rel) > 0
-	f.mu.Unlock()
-	if !only {
-		return
-	}
-	t := time.NewTimer(releaseLinger)
-	defer t.Stop()
-	select {
-	case <-f.wake:
-	case <-t.C:
-	case <-f.stop:
+	start := time.Now()
+	var t *time.Timer
+	defer func() {
+		if t != nil {
+			t.Stop()
+		}
+	}()
+	for {
+		f.mu.Lock()
+		nq, nrel, cl := len(f.queue), len(f.rel), f.commitLinger
+		f.mu.Unlock()
+		var d time.Duration
+		switch {
+		case nq == 0 && nrel > 0:
+			d = releaseLinger
+		case nq > 0 && nq < f.batch && !f.caller:
+			d = cl
+		default:
+			return
+		}
+		d -= time.Since(start)
+		if d <= 0 {
+			return
+		}
+		if t == nil {
+			t = time.NewTimer(d)
+		} else {
+			t.Reset(d)
+		}
+		select {
+		case <-f.wake:
+		case <-t.C:
+			return
+		case <-f.stop:
+			return
+		}
 	}
 }
 

@@ -2,6 +2,8 @@ package redisfrontier
 
 import (
 	"context"
+	"fmt"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -89,5 +91,69 @@ func (s *scriptTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.
 			s.n.Add(1)
 		}
 		return next(ctx, cmds)
+	}
+}
+
+// The writer holds a batch of fewer than LeaseBatch completions back
+// (linger) until it fills: four completions submitted one by one, each
+// after the writer took the previous one's wake-up, commit in one round
+// trip; without the wait each went alone. A lone completion still commits
+// once the linger ends, or at Close.
+func TestCommitLingersForABatch(t *testing.T) {
+	srv := startCrawl(t, Globals{PerHost: 2})
+	f := openWith(t, srv, Options{WorkerID: "w1", LeaseTTL: time.Minute, LeaseBatch: 4})
+	var its []frontier.Item
+	for h := range 4 {
+		its = append(its, items(fmt.Sprintf("h%d", h), 2, 0)...)
+	}
+	mustAdd(t, f, its...)
+	f.mu.Lock()
+	f.commitLinger = time.Hour
+	f.mu.Unlock()
+	rt := &scriptTrips{sha: scriptComplete.Hash()}
+	f.cl.AddHook(rt)
+	done := make(chan error, 8)
+	for range 4 {
+		l := mustNext(t, f)
+		f.CompleteAsync(frontier.Completion{Lease: l, Outcome: frontier.Done}, func(err error) { done <- err })
+		for len(f.wake) > 0 { // the writer has taken this wake-up
+			runtime.Gosched()
+		}
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := rt.n.Load(); n != 1 {
+		t.Fatalf("4 completions took %d commit round trips, want 1", n)
+	}
+
+	f.mu.Lock()
+	f.commitLinger = time.Millisecond
+	f.mu.Unlock()
+	l := mustNext(t, f)
+	if err := complete(t, f, frontier.Completion{Lease: l, Outcome: frontier.Done}); err != nil {
+		t.Fatal(err)
+	}
+
+	f.mu.Lock()
+	f.commitLinger = time.Hour
+	f.mu.Unlock()
+	l = mustNext(t, f)
+	f.CompleteAsync(frontier.Completion{Lease: l, Outcome: frontier.Done}, func(err error) { done <- err })
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	default:
+		t.Fatal("Close returned before the lingering completion committed")
+	}
+	if s, err := readStats(context.Background(), dialTest(t, srv), f.p); err != nil || s.Done != 6 {
+		t.Fatalf("stats %+v (%v), want 6 done", s, err)
 	}
 }

@@ -87,6 +87,9 @@ type Frontier struct {
 	batch  int              // Options.LeaseBatch
 	ready  []frontier.Lease // leased in Redis, not yet handed out by Next (batch.go)
 	rel    []string         // seqs whose slot ReleaseSlot freed, not yet sent (batch.go)
+	// commitLinger is how long the writer waits for a batch to fill
+	// (batch.go, linger; under mu: tests change it).
+	commitLinger time.Duration
 	// relMu is held from taking rel until Redis has answered the round
 	// trip that carries it (batch.go); taken before mu.
 	relMu sync.Mutex
@@ -145,7 +148,7 @@ func Open(ctx context.Context, opts Options) (*Frontier, error) {
 		return nil, err
 	}
 	f := &Frontier{cl: cl, url: opts.URL, p: Prefix(opts.Crawl), wid: opts.WorkerID, ttl: opts.LeaseTTL, ahead: opts.Lookahead, caller: opts.CallerClock, batch: max(1, opts.LeaseBatch),
-		before: opts.BeforeCommit, log: log, leases: map[string]*leaseInfo{}, reparsing: map[string]string{}, wake: make(chan struct{}, 1), stop: make(chan struct{})}
+		before: opts.BeforeCommit, log: log, leases: map[string]*leaseInfo{}, reparsing: map[string]string{}, wake: make(chan struct{}, 1), stop: make(chan struct{}), commitLinger: commitLinger}
 	if f.caller {
 		f.batch = 1 // leases held back would answer a later caller time with an earlier one's choice
 	}
@@ -578,7 +581,7 @@ func (f *Frontier) prepare(batch []compReq) (prepared, error) {
 	if cp != nil {
 		hascp = "1"
 	}
-	args := []any{f.wid, hascp, cp, len(batch), f.topUp(), f.ahead.Microseconds()}
+	args := []any{f.wid, hascp, cp, len(batch), f.topUp(len(batch)), f.ahead.Microseconds()}
 	var fps []string
 	var sent map[string]bool
 	if f.seen != nil {
