@@ -85,6 +85,7 @@ func openDigestIndex(path string, committed position) (*digestIndex, error) {
 	}
 	if err != nil {
 		f.Close()
+		idx.m.free()
 		return nil, fmt.Errorf("storage: load digest index: %w", err)
 	}
 	idx.bw = bufio.NewWriterSize(f, 64<<10)
@@ -165,9 +166,13 @@ func (x *digestIndex) flush() error {
 	return x.err
 }
 
-// close flushes and closes the log.
+// close flushes and closes the log and frees the table (lookups after it
+// find nothing).
 func (x *digestIndex) close() error {
 	err := x.flush()
+	x.mu.Lock()
+	x.m.free()
+	x.mu.Unlock()
 	if cerr := x.f.Close(); err == nil && cerr != nil && !errors.Is(cerr, fs.ErrClosed) {
 		err = cerr
 	}

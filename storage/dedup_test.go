@@ -95,8 +95,9 @@ func mustRead(t *testing.T, p string) []byte {
 	return b
 }
 
-// BenchmarkDigestIndexMemory reports the heap one indexed body costs
-// (the digest index is what dedup keeps in memory per stored page).
+// BenchmarkDigestIndexMemory reports the memory one indexed body costs
+// on the heap and in the table's mapping (the digest index is what dedup
+// keeps in memory per stored page).
 func BenchmarkDigestIndexMemory(b *testing.B) {
 	const n = 1_000_000
 	for range b.N {
@@ -118,6 +119,7 @@ func BenchmarkDigestIndexMemory(b *testing.B) {
 		runtime.GC()
 		runtime.ReadMemStats(&after)
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "heap-B/body")
+		b.ReportMetric(float64(len(x.m.mapped))/n, "mapped-B/body")
 		x.close()
 		fi, _ := os.Stat(filepath.Join(dir, digestsFile))
 		b.ReportMetric(float64(fi.Size())/n, "log-B/body")
@@ -147,6 +149,53 @@ func TestDigestTable(t *testing.T) {
 	}
 	if tableKey(digestKey{}) != 1 {
 		t.Fatal("zero digest prefix not mapped to 1")
+	}
+}
+
+// TestDigestTableOffHeap: a large table lives in a mapping, not on the Go
+// heap (the soft memory limit counts the heap twice: cmd/trawl), and
+// closing the index frees it, after which lookups find nothing.
+func TestDigestTableOffHeap(t *testing.T) {
+	if runtime.GOOS == "windows" || runtime.GOOS == "plan9" || runtime.GOOS == "js" || runtime.GOOS == "wasip1" {
+		t.Skip("no anonymous mappings here: the table is on the heap")
+	}
+	const n = 150_000 // 2^18 slots: 4 MiB of table
+	x, err := openDigestIndex(filepath.Join(t.TempDir(), digestsFile), position{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.close()
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	var k digestKey
+	for i := range n {
+		binary.BigEndian.PutUint64(k[:], uint64(i+1)*0x9e3779b97f4a7c15)
+		if err := x.add(k, 1, int64(i)*4096); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	table := len(x.m.slots)
+	if table < 4<<20 || len(x.m.mapped) != table {
+		t.Fatalf("table of %d bytes, %d of them mapped: want ≥ 4 MiB, all mapped", table, len(x.m.mapped))
+	}
+	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > int64(table)/4 {
+		t.Fatalf("heap grew %d bytes for a %d-byte table: the table is on the heap", grew, table)
+	}
+	binary.BigEndian.PutUint64(k[:], 1*0x9e3779b97f4a7c15)
+	if _, ok := x.lookup(k); !ok {
+		t.Fatal("an indexed digest is not found")
+	}
+	if err := x.close(); err != nil {
+		t.Fatal(err)
+	}
+	if x.m.mapped != nil || x.m.size != 0 {
+		t.Fatal("close left the table mapped")
+	}
+	if _, ok := x.lookup(k); ok {
+		t.Fatal("a lookup after close found a digest")
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+
+	"github.com/trawl-crawler/trawl/internal/offheap"
 )
 
 // Why it exists: trawl's seen-set lives in memory, not in bbolt, because a
@@ -19,7 +21,7 @@ import (
 // growing one shard copies 1/4096 of the set, not all of it. A shard stores
 // the low 48 bits of each fingerprint in 6 bytes (the top 12 are implied by
 // the shard): 60 bits are compared. Shards of fpMappedBytes or more live in
-// anonymous mappings outside the Go heap (fpmem_unix.go): the garbage
+// anonymous mappings outside the Go heap (internal/offheap): the garbage
 // collector neither scans them nor counts them when it sizes the heap, so
 // the set costs its size in RSS, not twice that.
 const (
@@ -231,7 +233,7 @@ func (s *Set) resize(i, size int) error {
 	var slots, mapped []byte
 	if nb >= fpMappedBytes {
 		var err error
-		if mapped, err = mapBytes(nb); err != nil {
+		if mapped, err = offheap.Alloc(nb); err != nil {
 			return fmt.Errorf("seen-set: grow a shard to %d slots: %w", size, err)
 		}
 		slots = mapped
@@ -257,7 +259,7 @@ func (s *Set) resize(i, size int) error {
 		}
 	}
 	if old.mapped != nil {
-		unmapBytes(old.mapped)
+		offheap.Free(old.mapped)
 	}
 	return nil
 }
@@ -267,7 +269,7 @@ func (s *Set) Free() {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		if sh.mapped != nil {
-			unmapBytes(sh.mapped)
+			offheap.Free(sh.mapped)
 		}
 		*sh = fpShard{}
 	}

@@ -1,6 +1,6 @@
 //go:build unix
 
-package fpset
+package offheap
 
 import "syscall"
 

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package fpset
+package offheap
 
 // mapBytes falls back to the Go heap where anonymous mappings are not
 // available through package syscall.
