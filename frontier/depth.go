@@ -207,7 +207,7 @@ func (b *txBatch) completeReparse(o *op) (result, error) {
 		b.events = append(b.events, event{kind: evReparse, rec: r})
 	}
 	if c.Outcome != Release {
-		if _, err := b.addItems(c.Children, nil); err != nil {
+		if _, err := b.addItems(c.Children, nil, o.fps); err != nil {
 			return result{}, fmt.Errorf("complete reparse %s: children: %w", r.url, err)
 		}
 	}

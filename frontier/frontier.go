@@ -361,9 +361,10 @@ func (f *Frontier) Add(ctx context.Context, items []Item) (int, error) {
 		return 0, err
 	}
 	parts := splitAdd(items, maxTxItems)
+	fps := fingerprints(items)
 	ch := make(chan result, len(parts))
 	for _, p := range parts {
-		f.w.submit(&op{kind: opAdd, items: items, order: p, done: func(r result) { ch <- r }})
+		f.w.submit(&op{kind: opAdd, items: items, order: p, fps: fps, done: func(r result) { ch <- r }})
 	}
 	n := 0
 	for range parts {
@@ -516,7 +517,7 @@ func (f *Frontier) completeOp(c Completion) *op {
 		seq, ok = f.reparsing[c.Lease.URL]
 	}
 	f.mu.Unlock()
-	return &op{kind: opComplete, comp: c, seq: seq, known: ok}
+	return &op{kind: opComplete, comp: c, seq: seq, known: ok, fps: fingerprints(c.Children)}
 }
 
 // CompleteAsync submits c and calls done(err) from the writer goroutine

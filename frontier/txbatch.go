@@ -118,7 +118,7 @@ func (b *txBatch) hostRec(name string) (*hostRec, error) {
 func (b *txBatch) apply(o *op) (result, error) {
 	switch o.kind {
 	case opAdd:
-		n, err := b.addItems(o.items, o.order)
+		n, err := b.addItems(o.items, o.order, o.fps)
 		return result{n: n}, err
 	case opLease:
 		return result{}, b.lease(o)
@@ -137,21 +137,29 @@ func (b *txBatch) apply(o *op) (result, error) {
 	return result{}, fmt.Errorf("unknown op %d", o.kind)
 }
 
-// addItems adds items[i] for each i in order, or all items if order is nil.
-func (b *txBatch) addItems(items []Item, order []int32) (int, error) {
+// addItems adds items[i] for each i in order, or all items if order is
+// nil; fps, if not nil, holds the fingerprint of every item (index for
+// index).
+func (b *txBatch) addItems(items []Item, order []int32, fps []uint64) (int, error) {
 	count := len(items)
 	if order != nil {
 		count = len(order)
 	}
 	n := 0
 	for k := range count {
-		it := items[k]
+		i := k
 		if order != nil {
-			it = items[order[k]]
+			i = int(order[k])
 		}
+		it := items[i]
 		// The set learns the URL before the commit: if the batch fails,
 		// the frontier is broken and the set is never read again.
-		fp := fingerprint(it.URL)
+		var fp uint64
+		if fps != nil {
+			fp = fps[i]
+		} else {
+			fp = fingerprint(it.URL)
+		}
 		seen := b.w.f.seen
 		ref, fresh, err := seen.Find(fp)
 		if err != nil {
@@ -279,10 +287,6 @@ func (b *txBatch) complete(o *op) (result, error) {
 	if r.state != stQueued || r.url != c.Lease.URL {
 		return result{}, fmt.Errorf("complete %s: leased seq %d holds %s in state %d: %w", c.Lease.URL, o.seq, r.url, r.state, errCorrupt)
 	}
-	hr, err := b.hostRec(r.host)
-	if err != nil {
-		return result{}, err
-	}
 	if err := b.b.leases.Delete(sk[:]); err != nil {
 		return result{}, fmt.Errorf("complete %s: %w", r.url, err)
 	}
@@ -317,6 +321,13 @@ func (b *txBatch) complete(o *op) (result, error) {
 			return result{}, fmt.Errorf("complete %s: %w", r.url, err)
 		}
 	case Retry, Release:
+		// Only a URL queued again changes its host's record (its queue
+		// counts): a Done page's host is not rewritten, which with
+		// thousands of hosts spares a host page per completion.
+		hr, err := b.hostRec(r.host)
+		if err != nil {
+			return result{}, err
+		}
 		r.inRetry = c.Outcome == Retry
 		if r.inRetry {
 			r.attempt++
@@ -349,7 +360,7 @@ func (b *txBatch) complete(o *op) (result, error) {
 		return result{}, fmt.Errorf("complete %s: %w", r.url, err)
 	}
 	b.events = append(b.events, event{kind: evLeaseEnd, host: r.host, seq: r.seq, url: r.url})
-	if _, err := b.addItems(c.Children, nil); err != nil {
+	if _, err := b.addItems(c.Children, nil, o.fps); err != nil {
 		return result{}, fmt.Errorf("complete %s: children: %w", r.url, err)
 	}
 	if c.Host != nil {
@@ -455,6 +466,7 @@ func (b *txBatch) applyMemory() {
 	f := b.w.f
 	f.appliedTx = b.txID
 	window := f.window()
+	var ended []*host // hosts of ended leases that the batch did not write
 	for name, r := range b.hosts {
 		h := f.hosts[name]
 		if h == nil {
@@ -477,6 +489,9 @@ func (b *txBatch) applyMemory() {
 			if f.onWire[ev.seq] {
 				delete(f.onWire, ev.seq)
 				h.onWire--
+			}
+			if _, written := b.hosts[ev.host]; !written {
+				ended = append(ended, h) // its slot may be free: fix it below
 			}
 			delete(f.inflight, ev.seq)
 			delete(f.leasedSeq, ev.url)
@@ -510,6 +525,9 @@ func (b *txBatch) applyMemory() {
 	}
 	for name := range b.hosts {
 		f.fix(f.hosts[name])
+	}
+	for _, h := range ended {
+		f.fix(h)
 	}
 	for _, h := range f.awaiting {
 		h.awaitApply = false

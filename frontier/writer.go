@@ -26,6 +26,7 @@ type op struct {
 	kind        opKind
 	items       []Item     // opAdd
 	order       []int32    // opAdd: the indexes of items to add, in this order; nil for all
+	fps         []uint64   // fingerprints of items (opAdd) or comp.Children (opComplete), index for index; nil: the writer computes them
 	seq         uint64     // opLease, opComplete
 	known       bool       // opComplete: the lease's URL was in flight when submitted
 	suffix      []byte     // opLease: queue key after the host key
@@ -182,7 +183,9 @@ func (w *writer) run() {
 // maxTxChildren bounds the children of completions in one transaction,
 // known or not: the pages a transaction touches also cost RSS through
 // bbolt's map until the next drop; a larger bound held more mapped pages
-// in 1M-page crawls and ran no faster (docs/BENCHMARKS.md, "Large").
+// in 1M-page crawls and ran no faster (docs/BENCHMARKS.md, "Large"; again
+// on 2026-12-03 when only children the seen-set did not hold counted:
+// "1M pages: the digest index off the heap").
 const (
 	maxTxItems    = 1024
 	maxTxChildren = 2048
@@ -208,6 +211,20 @@ func (w *writer) batchLen() int {
 		n++
 	}
 	return n
+}
+
+// fingerprints returns the fingerprint of each item's URL, for an op: the
+// submitter computes them, off the writer goroutine that every commit
+// waits on.
+func fingerprints(items []Item) []uint64 {
+	if len(items) == 0 {
+		return nil
+	}
+	fps := make([]uint64, len(items))
+	for i, it := range items {
+		fps[i] = fingerprint(it.URL)
+	}
+	return fps
 }
 
 // fail marks the frontier broken by err. Must run under f.mu.
