@@ -118,17 +118,7 @@ func TestBatchDedupWithinBatch(t *testing.T) {
 	if err := f.commit(batch); err != nil {
 		t.Fatal(err)
 	}
-	var got []string
-	for {
-		l, ok, _, err := f.Next(time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !ok {
-			break
-		}
-		got = append(got, l.URL)
-	}
+	got := leaseAll(t, f)
 	if want := "[http://b/x http://b/y http://b/z]"; fmt.Sprint(got) != want {
 		t.Fatalf("leased %v, want %s (each new link once, in the order the batch brought them)", got, want)
 	}

@@ -86,6 +86,22 @@ func mustAdd(t *testing.T, f *Frontier, its ...frontier.Item) {
 	}
 }
 
+// leaseAll leases until Next has nothing now and returns the URLs.
+func leaseAll(t *testing.T, f *Frontier) []string {
+	t.Helper()
+	var got []string
+	for {
+		l, ok, _, err := f.Next(time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			return got
+		}
+		got = append(got, l.URL)
+	}
+}
+
 func mustNext(t *testing.T, f *Frontier) frontier.Lease {
 	t.Helper()
 	l, ok, wait, err := f.Next(time.Now())

@@ -130,17 +130,7 @@ func TestSeenCacheDropsKnownLinks(t *testing.T) {
 	if strings.Count(sent, "http://b/new") != 1 {
 		t.Errorf("the new link reached Redis %d times, want once: %q", strings.Count(sent, "http://b/new"), sent)
 	}
-	var got []string
-	for {
-		l, ok, _, err := f.Next(time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !ok {
-			break
-		}
-		got = append(got, l.URL)
-	}
+	got := leaseAll(t, f)
 	if want := "[http://b/known-by-commit http://b/new]"; fmt.Sprint(got) != want {
 		t.Fatalf("leased %v, want %s", got, want)
 	}
