@@ -350,7 +350,9 @@ type Item struct {
 // found at a smaller depth (see Item). It returns once they are durable. More than maxTxItems (1024)
 // items commit in several transactions, each a range of hosts (see
 // splitAdd): after a crash during Add, some hosts' items may be queued and
-// others not.
+// others not. The caller must not change items after the call, even one
+// that returned early with ctx's error: its transactions may still be
+// queued and read them.
 func (f *Frontier) Add(ctx context.Context, items []Item) (int, error) {
 	for _, it := range items {
 		if err := validItem(it); err != nil {

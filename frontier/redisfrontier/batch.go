@@ -121,15 +121,15 @@ func (f *Frontier) takeLeases(v any) ([]frontier.Lease, error) {
 	return got, nil
 }
 
-// topUp is how many leases a completion batch of n pages takes for the
-// next Next calls: enough to bring the leases in hand to LeaseBatch plus
-// one for each page of the batch, up to twice LeaseBatch (counted when
-// the batch is prepared, so with the previous batch's leases still out
-// the hand can hold more; none with CallerClock, whose leases must answer
-// each call's time, or once Close began). Each page of the batch freed a
-// fetch slot that asks Next for a lease, so most lease rounds ride on
-// commits: one write round trip (and, with appendfsync always, one
-// fsync) instead of two.
+// topUp is how many leases a completion batch of n pages asks for, for
+// the next Next calls: enough to bring the leases in hand, counting those
+// that batches already prepared or out will bring (coming), to LeaseBatch
+// plus one for each page of the batch, up to twice LeaseBatch; none with
+// CallerClock, whose leases must answer each call's time, or once Close
+// began. Each page of the batch freed a fetch slot that asks Next for a
+// lease, so most lease rounds ride on commits: one write round trip (and,
+// with appendfsync always, one fsync) instead of two. What it returns is
+// in coming until arrived takes it back.
 func (f *Frontier) topUp(n int) int {
 	if f.caller || f.batch <= 1 {
 		return 0
@@ -141,7 +141,20 @@ func (f *Frontier) topUp(n int) int {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return max(0, min(2*f.batch, f.batch+n)-len(f.ready))
+	w := max(0, min(2*f.batch, f.batch+n)-len(f.ready)-f.coming)
+	f.coming += w
+	return w
+}
+
+// arrived takes back want leases that topUp counted as coming for a batch
+// whose reply will not bring them (it failed or was never sent).
+func (f *Frontier) arrived(want int) {
+	if want == 0 {
+		return
+	}
+	f.mu.Lock()
+	f.coming -= want
+	f.mu.Unlock()
 }
 
 // roundTrip runs script s (one that starts with the releases it carries:

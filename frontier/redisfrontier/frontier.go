@@ -86,7 +86,11 @@ type Frontier struct {
 	wake   chan struct{}
 	batch  int              // Options.LeaseBatch
 	ready  []frontier.Lease // leased in Redis, not yet handed out by Next (batch.go)
-	rel    []string         // seqs whose slot ReleaseSlot freed, not yet sent (batch.go)
+	// coming counts the leases that prepared or sent commits asked for
+	// and whose reply has not been taken (topUp), so that a batch prepared
+	// while the previous one is out does not ask for the same ones again.
+	coming int
+	rel    []string // seqs whose slot ReleaseSlot freed, not yet sent (batch.go)
 	// commitLinger is how long the writer waits for a batch to fill
 	// (batch.go, linger; under mu: tests change it).
 	commitLinger time.Duration
@@ -524,7 +528,9 @@ func (f *Frontier) flush() {
 		}
 		wait()
 		if err == nil {
-			err = f.usable()
+			if err = f.usable(); err != nil {
+				f.arrived(pb.want) // prepared, never sent
+			}
 		}
 		if err != nil {
 			f.settle(batch, err)
@@ -565,12 +571,19 @@ type prepared struct {
 	args []any
 	cp   []byte   // the checkpoint it commits (nil: none)
 	fps  []string // the fingerprints of the links it sends, for the seen cache
+	want int      // the leases it asks for (topUp), counted in coming until its reply is taken
 }
 
 // prepare encodes batch for the complete script and runs BeforeCommit
 // (the page store's fsync: the checkpoint sent never covers bytes that
 // are not on disk). Links the seen cache knows are left out.
-func (f *Frontier) prepare(batch []compReq) (prepared, error) {
+func (f *Frontier) prepare(batch []compReq) (pb prepared, err error) {
+	want := f.topUp(len(batch))
+	defer func() {
+		if err != nil {
+			f.arrived(want)
+		}
+	}()
 	var cp []byte
 	for _, r := range batch {
 		if r.c.Checkpoint != nil {
@@ -581,7 +594,7 @@ func (f *Frontier) prepare(batch []compReq) (prepared, error) {
 	if cp != nil {
 		hascp = "1"
 	}
-	args := []any{f.wid, hascp, cp, len(batch), f.topUp(len(batch)), f.ahead.Microseconds()}
+	args := []any{f.wid, hascp, cp, len(batch), want, f.ahead.Microseconds()}
 	var fps []string
 	var sent map[string]bool
 	if f.seen != nil {
@@ -641,7 +654,7 @@ func (f *Frontier) prepare(batch []compReq) (prepared, error) {
 			return prepared{}, f.breakWith(fmt.Errorf("before commit: %w", err))
 		}
 	}
-	return prepared{args: args, cp: cp, fps: fps}, nil
+	return prepared{args: args, cp: cp, fps: fps, want: want}, nil
 }
 
 // unknown returns the items of kids that the seen cache does not know and
@@ -668,6 +681,12 @@ func (f *Frontier) unknown(kids []frontier.Item, sent map[string]bool) ([]fronti
 // calls.
 func (f *Frontier) send(batch []compReq, pb prepared) error {
 	args, cp := pb.args, pb.cp
+	took := false
+	defer func() {
+		if !took {
+			f.arrived(pb.want)
+		}
+	}()
 	ctx, cancel := f.opCtx()
 	defer cancel()
 	// The releases are taken after BeforeCommit (the page store's fsync),
@@ -699,6 +718,8 @@ func (f *Frontier) send(batch []compReq, pb prepared) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.ready = append(f.ready, leases...)
+	f.coming -= pb.want
+	took = true
 	for _, r := range batch {
 		if r.li == nil {
 			delete(f.reparsing, r.c.Lease.URL)
@@ -1022,7 +1043,28 @@ func (f *Frontier) heartbeat() {
 		if n > 0 {
 			f.log.Info("took back the leases of workers that stopped heart-beating", "workers", n)
 		}
+		f.checkSeenCache()
 	}
+}
+
+// checkSeenCache turns the seen cache off for good once Redis's AOF
+// settings no longer make every acknowledged write survive a restart
+// (CONFIG SET while the crawl runs, or a Redis restarted with other
+// settings that go-redis reconnected to): the cache is exact only while
+// they do (seencache.go). A failed read turns it off too; the next
+// heartbeat or request reports a lost connection.
+func (f *Frontier) checkSeenCache() {
+	if f.seen == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), f.ttl/5)
+	always, err := fsyncAlways(ctx, f.cl)
+	cancel()
+	if err == nil && always {
+		return
+	}
+	f.seen.turnOff()
+	f.log.Warn("seen cache off: Redis no longer fsyncs its AOF on every write", "frontier", Redacted(f.url), "err", err)
 }
 
 // statsTick refreshes the crawl-wide counters that Stats reports.

@@ -22,8 +22,10 @@ import (
 // What could break the subset, and why it does not (docs/ARCHITECTURE.md,
 // "Seen cache"): a crawl with a depth limit, where a known URL can still
 // be lowered (no cache there); a Redis that comes back without writes it
-// acknowledged (appendfsync other than always, a failover to a replica:
-// the cache is used only when Open finds AOF with appendfsync always); a
+// acknowledged (appendfsync other than always: the cache is used only
+// when Open finds AOF with appendfsync always, and each heartbeat turns it
+// off if that changed; a failover to an asynchronous replica is the same
+// risk, not detected, and breaks leases and checkpoints as well); a
 // crawl deleted and created again under the same name (a completion that
 // used the cache commits only if this incarnation and its leases are in
 // Redis, which they are not in a new crawl); a rejoin (a new Frontier, a
@@ -36,6 +38,18 @@ type seenCache struct {
 	mu    sync.Mutex
 	slots [][16]byte // seenWays per set; the zero fingerprint marks an empty slot
 	mask  uint64     // sets - 1
+	off   bool       // turned off for good (turnOff): knows nothing, keeps nothing
+}
+
+// turnOff empties the cache for good: Redis may no longer keep every
+// write it acknowledges (its AOF settings changed while the worker ran).
+func (c *seenCache) turnOff() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.off, c.slots = true, nil
 }
 
 // seenWays is the associativity: a set keeps its seenWays most recent
@@ -77,6 +91,9 @@ func (c *seenCache) has(fp string) bool {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.off {
+		return false
+	}
 	for _, s := range c.set(&k) {
 		if s == k {
 			return true
@@ -92,6 +109,9 @@ func (c *seenCache) add(fps []string) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.off {
+		return
+	}
 	for _, fp := range fps {
 		if len(fp) != 16 {
 			continue

@@ -189,9 +189,12 @@ func TestSeenCacheNeverDropsUnseen(t *testing.T) {
 // writes it acknowledged (appendfsync not always).
 func TestSeenCacheOnlyWhereExact(t *testing.T) {
 	srv := startCrawl(t, Globals{PerHost: 2})
-	if f := openWorker(t, srv, "w1", time.Minute); f.seen == nil {
+	w1 := openWorker(t, srv, "w1", time.Minute)
+	if w1.seen == nil {
 		t.Fatal("no seen cache with appendfsync always")
 	}
+	known := fingerprint("http://a/known")
+	w1.seen.add([]string{known})
 	if f := openWith(t, srv, Options{WorkerID: "w2", LeaseTTL: time.Minute, SeenCache: -1}); f.seen != nil {
 		t.Fatal("a seen cache with SeenCache < 0")
 	}
@@ -200,6 +203,18 @@ func TestSeenCacheOnlyWhereExact(t *testing.T) {
 	}
 	if f := openWorker(t, srv, "w3", time.Minute); f.seen != nil {
 		t.Fatal("a seen cache with appendfsync everysec")
+	}
+	// A worker that opened with always finds the change at its next
+	// heartbeat and forgets what it knew.
+	if !w1.seen.has(known) {
+		t.Fatal("the cache lost a fingerprint before the settings changed")
+	}
+	w1.heartbeat()
+	if w1.seen.has(known) {
+		t.Fatal("the seen cache still answers after appendfsync became everysec")
+	}
+	if w1.seen.add([]string{known}); w1.seen.has(known) {
+		t.Fatal("the seen cache took a fingerprint after it was turned off")
 	}
 	deep := startCrawl(t, Globals{PerHost: 2, ShortestDepth: true, MaxDepth: 5})
 	if f := openWorker(t, deep, "w1", time.Minute); f.seen != nil {
