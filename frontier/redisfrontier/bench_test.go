@@ -51,7 +51,8 @@ func info(t testing.TB, cl *redis.Client, section string, fields ...string) map[
 
 // BenchmarkRedisCrawlCosts measures what one worker costs Redis per page
 // of a simulated crawl (lease, release, completion with 10 links of which
-// half are new, batched as the engine batches them): commands (round trips:
+// half are new and half were queued by the first Add, batched as the
+// engine batches them): commands (round trips:
 // counted at the client; "redis-calls" counts the commands Redis ran,
 // scripts' inner calls included) and Redis CPU per page (AOF fsyncs
 // included); and Redis memory per seen URL and per queued URL. A real
@@ -97,7 +98,9 @@ func crawlCosts(b *testing.B, g Globals) {
 		perQueued := (mem1 - mem0) / queued
 
 		// The crawl: pages leased, released and completed, each with 10
-		// links, 5 of them new.
+		// links, 5 of them new and 5 to pages of the same host that the
+		// Add above queued (known to the crawl: page i is on host
+		// i mod hosts).
 		const pages = 5_000
 		rt := &roundTrips{}
 		f.cl.AddHook(rt)
@@ -112,9 +115,13 @@ func crawlCosts(b *testing.B, g Globals) {
 				b.Fatalf("page %d: Next ok=%v err=%v", p, ok, err)
 			}
 			f.ReleaseSlot(l)
+			var hi int
+			if _, err := fmt.Sscanf(l.Host, "h%04d.example.com", &hi); err != nil {
+				b.Fatalf("page %d: host %q: %v", p, l.Host, err)
+			}
 			var kids []frontier.Item
 			for k := range 10 {
-				u := fmt.Sprintf("https://%s/section/page-%07d.html", l.Host, next-k*7)
+				u := fmt.Sprintf("https://%s/section/page-%07d.html", l.Host, hi+hosts*((p*5+k)%(queued/hosts)))
 				if k%2 == 0 {
 					u = fmt.Sprintf("https://%s/new/page-%07d.html", l.Host, next)
 					next++
