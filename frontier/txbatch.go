@@ -138,8 +138,8 @@ func (b *txBatch) apply(o *op) (result, error) {
 }
 
 // addItems adds items[i] for each i in order, or all items if order is
-// nil; fps, if not nil, holds the fingerprint of every item (index for
-// index).
+// nil; fps holds the fingerprint of every item, index for index (the
+// submitter computed them: fingerprints).
 func (b *txBatch) addItems(items []Item, order []int32, fps []uint64) (int, error) {
 	count := len(items)
 	if order != nil {
@@ -154,12 +154,7 @@ func (b *txBatch) addItems(items []Item, order []int32, fps []uint64) (int, erro
 		it := items[i]
 		// The set learns the URL before the commit: if the batch fails,
 		// the frontier is broken and the set is never read again.
-		var fp uint64
-		if fps != nil {
-			fp = fps[i]
-		} else {
-			fp = fingerprint(it.URL)
-		}
+		fp := fps[i]
 		seen := b.w.f.seen
 		ref, fresh, err := seen.Find(fp)
 		if err != nil {

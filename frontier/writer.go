@@ -26,7 +26,7 @@ type op struct {
 	kind        opKind
 	items       []Item     // opAdd
 	order       []int32    // opAdd: the indexes of items to add, in this order; nil for all
-	fps         []uint64   // fingerprints of items (opAdd) or comp.Children (opComplete), index for index; nil: the writer computes them
+	fps         []uint64   // fingerprints of items (opAdd) or comp.Children (opComplete), index for index (fingerprints)
 	seq         uint64     // opLease, opComplete
 	known       bool       // opComplete: the lease's URL was in flight when submitted
 	suffix      []byte     // opLease: queue key after the host key

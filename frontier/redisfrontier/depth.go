@@ -276,14 +276,22 @@ func appendReparseEnd(args []any, r compReq) []any {
 	if r.c.Outcome == frontier.Release {
 		return append(args, 0)
 	}
-	return appendChildren(append(args, len(r.c.Children)), r.c.Children)
+	return appendChildren(append(args, len(r.c.Children)), r.c.Children, nil)
 }
 
-// appendChildren adds the complete script's arguments for children:
-// fingerprint, host, depth, record each.
-func appendChildren(args []any, children []frontier.Item) []any {
-	for _, it := range children {
-		args = append(args, fingerprint(it.URL), it.Host, it.Depth, record(it.URL, it.Parent, it.Tag, it.Depth, 0, it.Redirects))
+// appendChildren adds the add and complete scripts' arguments for
+// children: fingerprint, host, depth, record each. fps holds the
+// children's fingerprints, index for index, or is nil: then they are
+// computed here.
+func appendChildren(args []any, children []frontier.Item, fps []string) []any {
+	for i, it := range children {
+		var fp string
+		if fps != nil {
+			fp = fps[i]
+		} else {
+			fp = fingerprint(it.URL)
+		}
+		args = append(args, fp, it.Host, it.Depth, record(it.URL, it.Parent, it.Tag, it.Depth, 0, it.Redirects))
 	}
 	return args
 }

@@ -637,17 +637,13 @@ func (f *Frontier) prepare(batch []compReq) (pb prepared, err error) {
 				loc = c.Locator
 			}
 		}
-		if f.seen == nil {
-			args = append(args, li.e.seq, int(c.Outcome), score, member, c.Bytes, nb, delay, robots, rx, c.RobotsHost, reason, hdefer, fp, loc, "0", len(c.Children))
-			args = appendChildren(args, c.Children)
-			continue
+		kids, kfps := c.Children, []string(nil)
+		if f.seen != nil {
+			kids, kfps = f.unknown(c.Children, sent)
+			fps = append(fps, kfps...)
 		}
-		kids, kfps := f.unknown(c.Children, sent)
-		fps = append(fps, kfps...)
 		args = append(args, li.e.seq, int(c.Outcome), score, member, c.Bytes, nb, delay, robots, rx, c.RobotsHost, reason, hdefer, fp, loc, "0", len(kids))
-		for k, it := range kids {
-			args = append(args, kfps[k], it.Host, it.Depth, record(it.URL, it.Parent, it.Tag, it.Depth, 0, it.Redirects))
-		}
+		args = appendChildren(args, kids, kfps)
 	}
 	if f.before != nil {
 		if err := f.before(); err != nil {
@@ -804,12 +800,11 @@ func (f *Frontier) Add(ctx context.Context, items []frontier.Item) (int, error) 
 		items = items[len(part):]
 		args := make([]any, 0, 1+4*len(part))
 		args = append(args, f.p)
-		fps := make([]string, 0, len(part))
-		for _, it := range part {
-			fp := fingerprint(it.URL)
-			fps = append(fps, fp)
-			args = append(args, fp, it.Host, it.Depth, record(it.URL, it.Parent, it.Tag, it.Depth, 0, it.Redirects))
+		fps := make([]string, len(part))
+		for i, it := range part {
+			fps[i] = fingerprint(it.URL)
 		}
+		args = appendChildren(args, part, fps)
 		r, err := scriptAdd.Run(ctx, f.cl, []string{f.p + "cfg"}, args...).Slice()
 		if err != nil {
 			return n, wrapErr(f.url, "add URLs", err)

@@ -78,15 +78,21 @@ func (c *seenCache) set(fp *[16]byte) [][16]byte {
 	return c.slots[i : i+seenWays]
 }
 
+// cacheKey is fingerprint fp as a slot's key; false for what no slot
+// holds (not 16 bytes, or all zero: the empty slot's mark).
+func cacheKey(fp string) (k [16]byte, ok bool) {
+	if len(fp) != len(k) {
+		return k, false
+	}
+	copy(k[:], fp)
+	return k, k != [16]byte{}
+}
+
 // has reports whether fingerprint fp (16 bytes) is known to be in the
 // crawl's seen set.
 func (c *seenCache) has(fp string) bool {
-	if c == nil || len(fp) != 16 {
-		return false
-	}
-	var k [16]byte
-	copy(k[:], fp)
-	if k == ([16]byte{}) {
+	k, ok := cacheKey(fp)
+	if c == nil || !ok {
 		return false
 	}
 	c.mu.Lock()
@@ -113,12 +119,8 @@ func (c *seenCache) add(fps []string) {
 		return
 	}
 	for _, fp := range fps {
-		if len(fp) != 16 {
-			continue
-		}
-		var k [16]byte
-		copy(k[:], fp)
-		if k == ([16]byte{}) {
+		k, ok := cacheKey(fp)
+		if !ok {
 			continue
 		}
 		s := c.set(&k)
