@@ -137,3 +137,49 @@ func TestSyncAfterFailedWriteFails(t *testing.T) {
 		t.Fatal("Append after a failed write: nil error")
 	}
 }
+
+// TestReadAtFindsTheBufferBeingWritten: between Sync taking the append
+// buffer and its write returning, the buffer's blocks are in neither the
+// append buffer nor the file; ReadAt (Dedup's digest confirmation) must
+// find them in the buffer being written. TestAppendBufferReadsAndSyncs
+// reaches that window only by chance; this holds it open.
+func TestReadAtFindsTheBufferBeingWritten(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, dir, nil, Options{})
+	a := testRecord(1, 6<<10)
+	_, locA := appendLocated(t, s, mustEncode(t, a))
+
+	s.mu.Lock()
+	cur := s.cur
+	buf, off := s.takeBufferLocked() // what Sync does before writing outside mu
+	s.mu.Unlock()
+	if len(buf) == 0 {
+		t.Fatal("the appended block was not buffered")
+	}
+	b := testRecord(2, 6<<10)
+	_, locB := appendLocated(t, s, mustEncode(t, b)) // into the next buffer meanwhile
+	for _, c := range []struct {
+		loc []byte
+		r   *Record
+	}{{locA, a}, {locB, b}} {
+		got, err := s.ReadAt(c.loc)
+		if err != nil {
+			t.Fatalf("%s, appended and not yet in the file: %v", c.r.URL, err)
+		}
+		if got.URL != c.r.URL || !bytes.Equal(got.Body, c.r.Body) {
+			t.Fatalf("read %s (%d bytes), want %s (%d bytes)", got.URL, len(got.Body), c.r.URL, len(c.r.Body))
+		}
+	}
+	if err := s.writeTaken(cur, buf, off); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.ReadAt(locA); err != nil || got.URL != a.URL {
+		t.Fatalf("after the write: %v, %v", got, err)
+	}
+	if err := s.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.ReadAt(locB); err != nil || got.URL != b.URL {
+		t.Fatalf("after Sync: %v, %v", got, err)
+	}
+}

@@ -269,24 +269,14 @@ func (s *Store) Sync() error {
 	}
 	cur, pending, dirDirty, dirty := s.cur, s.pending, s.dirDirty, s.dirty
 	s.pending, s.dirDirty, s.dirty = nil, false, false
-	var buf []byte
-	bufOff := s.bufOff
-	if len(s.buf) > 0 {
-		buf = s.buf
-		s.buf, s.spare = s.spare[:0], nil
-		s.writing, s.writingSeg, s.writingOff = buf, s.pos.seg, bufOff
-	}
+	buf, bufOff := s.takeBufferLocked()
 	s.mu.Unlock()
 
 	var errs []error
 	if len(buf) > 0 {
-		if _, err := cur.WriteAt(buf, bufOff); err != nil {
-			errs = append(errs, fmt.Errorf("storage: append to %s: %w", cur.Name(), err))
+		if err := s.writeTaken(cur, buf, bufOff); err != nil {
+			errs = append(errs, err)
 		}
-		s.mu.Lock()
-		s.writing = nil
-		s.spare = buf[:0]
-		s.mu.Unlock()
 	}
 	for _, f := range pending {
 		if err := f.Sync(); err != nil {
@@ -406,6 +396,34 @@ func (s *Store) bufferLocked(frame []byte) error {
 		s.bufOff = s.pos.off
 	}
 	s.buf = append(s.buf, frame...)
+	return nil
+}
+
+// takeBufferLocked hands Sync the append buffer to write outside mu
+// (Append fills the spare meanwhile); until writeTaken returns, ReadAt
+// finds its blocks in s.writing. It returns nil when nothing is buffered.
+func (s *Store) takeBufferLocked() (buf []byte, off int64) {
+	if len(s.buf) == 0 {
+		return nil, s.bufOff
+	}
+	buf, off = s.buf, s.bufOff
+	s.buf, s.spare = s.spare[:0], nil
+	s.writing, s.writingSeg, s.writingOff = buf, s.pos.seg, off
+	return buf, off
+}
+
+// writeTaken writes a buffer takeBufferLocked handed out at off in cur,
+// then gives it back for reuse: from then on ReadAt reads its blocks from
+// the file.
+func (s *Store) writeTaken(cur *os.File, buf []byte, off int64) error {
+	_, err := cur.WriteAt(buf, off)
+	s.mu.Lock()
+	s.writing = nil
+	s.spare = buf[:0]
+	s.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("storage: append to %s: %w", cur.Name(), err)
+	}
 	return nil
 }
 
