@@ -637,3 +637,25 @@ if ARGV[2] ~= '' then
 end
 return 0
 `)
+
+// ScriptNames maps each script's SHA-1 (the name EVALSHA gives it in
+// Redis's SLOWLOG, MONITOR and commandstats-free views) to what it does:
+// the benchmark driver's per-script breakdown of Redis's time.
+func ScriptNames() map[string]string {
+	return map[string]string{
+		scriptInit.Hash():            "init",
+		scriptJoin.Hash():            "join",
+		scriptHeartbeat.Hash():       "heartbeat",
+		scriptLease.Hash():           "lease",
+		scriptBegin.Hash():           "begin",
+		scriptSent.Hash():            "sent",
+		scriptRelease.Hash():         "release",
+		scriptComplete.Hash():        "complete",
+		scriptAdd.Hash():             "add",
+		scriptHost.Hash():            "host",
+		scriptRequeueDeferred.Hash(): "requeue deferred",
+		scriptLeave.Hash():           "leave",
+		scriptDrained.Hash():         "drained",
+		scriptSetGlobals.Hash():      "set globals",
+	}
+}

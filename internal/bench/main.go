@@ -47,6 +47,12 @@ type options struct {
 	// beside the bbolt frontier, and the redis-server binary.
 	RedisWorkers []int
 	RedisServer  string
+	// RedisFsync is the appendfsync the driver's redis-server runs with
+	// ("always", trawl's documented setting; "no" only to measure what the
+	// AOF's fsyncs cost). RedisScripts turns on the per-script breakdown
+	// (SLOWLOG of every command: it costs Redis a little itself).
+	RedisFsync   string
+	RedisScripts bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -68,6 +74,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.Repeat, "repeat", 1, "real-site and shared-frontier rounds (each runs every crawler or worker count once)")
 	redisWorkers := fs.String("redis-workers", "", "run the shared-frontier benchmark instead: trawl with its bbolt frontier, then this many worker processes (comma-separated counts, e.g. 1,2,4) sharing one Redis frontier, on each profile")
 	fs.StringVar(&o.RedisServer, "redis-server", "redis-server", "shared-frontier: the redis-server binary (started on 127.0.0.1 with AOF appendfsync always)")
+	fs.StringVar(&o.RedisFsync, "redis-appendfsync", "always", "shared-frontier: the redis-server's appendfsync (always, everysec, no: the others only to measure what fsyncs cost)")
+	fs.BoolVar(&o.RedisScripts, "redis-scripts", false, "shared-frontier: log every command in Redis's SLOWLOG and print calls and time per script and per page (costs Redis a few µs per script)")
 	fs.IntVar(&o.RealPerHost, "realsite-per-host", 8, "real-site: trawl --per-host and the ceiling's workers")
 	fs.StringVar(&o.Nginx, "nginx", "nginx", "real-site: the nginx binary")
 	fs.StringVar(&o.PGDocs, "pgdocs", pgdocsDefault, "real-site: the PostgreSQL 15 HTML manual (Debian's postgresql-doc-15)")
@@ -91,6 +99,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 			}
 			o.RedisWorkers = append(o.RedisWorkers, n)
 		}
+	}
+	switch o.RedisFsync {
+	case "always", "everysec", "no":
+	default:
+		return o, fmt.Errorf("redis-appendfsync %q: want always, everysec or no", o.RedisFsync)
 	}
 	if o.Repeat < 1 || o.RealPerHost < 1 {
 		return o, fmt.Errorf("repeat %d, realsite-per-host %d: want at least 1", o.Repeat, o.RealPerHost)

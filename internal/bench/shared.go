@@ -15,6 +15,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/trawl-crawler/trawl/frontier/redisfrontier"
 	"github.com/trawl-crawler/trawl/internal/redistest"
 	"github.com/trawl-crawler/trawl/internal/testweb"
 )
@@ -49,9 +50,15 @@ type sharedJSON struct {
 // redisUse is what redis-server did during one run, from INFO.
 type redisUse struct {
 	CPU      time.Duration // used_cpu_user + used_cpu_sys
+	User     time.Duration // used_cpu_user alone (Lua, commands, the event loop)
+	Sys      time.Duration // used_cpu_sys alone (sockets, AOF writes and fsyncs)
 	Commands int64         // total_commands_processed (scripts' inner calls included)
 	Calls    map[string]cmdStat
 	Memory   int64 // used_memory at the end
+	// Scripts is the SLOWLOG's top-level commands of the run by name (a
+	// script's name from redisfrontier.ScriptNames, else the command's),
+	// with -redis-scripts only.
+	Scripts map[string]cmdStat
 }
 
 // cmdStat is one INFO commandstats line.
@@ -87,9 +94,12 @@ func runShared(ctx context.Context, o options, p profile, bins binaries, work st
 	defer srv.Stop()
 	cl := redis.NewClient(&redis.Options{Addr: srv.Addr()})
 	defer cl.Close()
+	if err := configureRedis(ctx, cl, o); err != nil {
+		return nil, err
+	}
 
 	web, expected, err := startWeb(p, fmt.Sprintf("%s, shared frontier, concurrency %d per process", p.Name, o.Concurrency),
-		fmt.Sprintf("; redis-server %s, pid %d, AOF appendfsync always", redisVersion(ctx, cl), srv.Pid()), stdout)
+		fmt.Sprintf("; redis-server %s, pid %d, AOF appendfsync %s", redisVersion(ctx, cl), srv.Pid(), o.RedisFsync), stdout)
 	if err != nil {
 		return nil, err
 	}
@@ -104,6 +114,9 @@ func runShared(ctx context.Context, o options, p profile, bins binaries, work st
 			}
 			if err := cl.ConfigResetStat(ctx).Err(); err != nil {
 				return rs, fmt.Errorf("reset redis stats: %w", err)
+			}
+			if err := cl.SlowLogReset(ctx).Err(); err != nil {
+				return rs, fmt.Errorf("reset redis slowlog: %w", err)
 			}
 			before, err := readRedisUse(ctx, cl)
 			if err != nil {
@@ -123,7 +136,13 @@ func runShared(ctx context.Context, o options, p profile, bins binaries, work st
 				r.Robots += c
 			}
 			if n > 0 {
-				r.Redis = redisUse{CPU: after.CPU - before.CPU, Commands: after.Commands - before.Commands, Calls: after.Calls, Memory: after.Memory}
+				r.Redis = redisUse{CPU: after.CPU - before.CPU, User: after.User - before.User, Sys: after.Sys - before.Sys,
+					Commands: after.Commands - before.Commands, Calls: after.Calls, Memory: after.Memory}
+				if o.RedisScripts {
+					if r.Redis.Scripts, err = readScripts(ctx, cl); err != nil {
+						return rs, err
+					}
+				}
 			}
 			rs = append(rs, r)
 			if runErr != nil {
@@ -231,7 +250,60 @@ func readRedisUse(ctx context.Context, cl *redis.Client) (redisUse, error) {
 		}
 	}
 	u.CPU = time.Duration((user + sys) * float64(time.Second))
+	u.User = time.Duration(user * float64(time.Second))
+	u.Sys = time.Duration(sys * float64(time.Second))
 	return u, nil
+}
+
+// configureRedis sets the driver's redis-server up for o: its appendfsync
+// (a measurement of what fsyncs cost; trawl documents always) and, with
+// -redis-scripts, a SLOWLOG that keeps every command of a run.
+func configureRedis(ctx context.Context, cl *redis.Client, o options) error {
+	if err := cl.ConfigSet(ctx, "appendfsync", o.RedisFsync).Err(); err != nil {
+		return fmt.Errorf("redis CONFIG SET appendfsync %s: %w", o.RedisFsync, err)
+	}
+	if !o.RedisScripts {
+		return nil
+	}
+	for k, v := range map[string]string{"slowlog-log-slower-than": "0", "slowlog-max-len": "2000000"} {
+		if err := cl.ConfigSet(ctx, k, v).Err(); err != nil {
+			return fmt.Errorf("redis CONFIG SET %s %s: %w", k, v, err)
+		}
+	}
+	return nil
+}
+
+// readScripts sums the SLOWLOG's entries (every command since the run's
+// reset; Redis 7 logs a script's inner calls as entries of their own too)
+// by script name (EVALSHA's SHA-1 through redisfrontier.ScriptNames;
+// "eval" when a script ran by its body) or command name. A script's
+// entry's time includes its inner calls.
+func readScripts(ctx context.Context, cl *redis.Client) (map[string]cmdStat, error) {
+	log, err := cl.SlowLogGet(ctx, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis SLOWLOG GET: %w", err)
+	}
+	names := redisfrontier.ScriptNames()
+	out := map[string]cmdStat{}
+	for _, e := range log {
+		if len(e.Args) == 0 {
+			continue
+		}
+		name := strings.ToLower(e.Args[0])
+		if name == "evalsha" && len(e.Args) > 1 {
+			if n, ok := names[e.Args[1]]; ok {
+				name = n
+			}
+		}
+		if name == "slowlog" || name == "config" || name == "info" || name == "flushall" {
+			continue
+		}
+		c := out[name]
+		c.Calls++
+		c.Usec += e.Duration.Microseconds()
+		out[name] = c
+	}
+	return out, nil
 }
 
 func redisVersion(ctx context.Context, cl *redis.Client) string {
@@ -355,8 +427,31 @@ func writeScriptCosts(w io.Writer, rs []sharedRun) {
 		for _, c := range cmds[:min(8, len(cmds))] {
 			parts = append(parts, fmt.Sprintf("%s %.1f× %.1f µs", c.name, float64(c.c.Calls)/pages, float64(c.c.Usec)/pages))
 		}
-		fmt.Fprintf(w, "- %s: scripts %.2f calls, %.1f µs; the longest commands (called by the scripts): %s\n",
-			r.label(), float64(script.Calls)/pages, float64(script.Usec)/pages, strings.Join(parts, ", "))
+		fmt.Fprintf(w, "- %s: CPU user %.1f µs + sys %.1f µs; scripts %.2f calls, %.1f µs; the longest commands (called by the scripts): %s\n",
+			r.label(), float64(r.Redis.User.Microseconds())/pages, float64(r.Redis.Sys.Microseconds())/pages,
+			float64(script.Calls)/pages, float64(script.Usec)/pages, strings.Join(parts, ", "))
+		if len(r.Redis.Scripts) == 0 {
+			continue
+		}
+		// Redis 7 logs a script's inner calls too: those are in the
+		// commandstats line above; this one is the scripts alone.
+		names := map[string]bool{"eval": true}
+		for _, n := range redisfrontier.ScriptNames() {
+			names[n] = true
+		}
+		var ss []row
+		for name, c := range r.Redis.Scripts {
+			if names[name] {
+				ss = append(ss, row{name, c})
+			}
+		}
+		slices.SortFunc(ss, func(a, b row) int { return int(b.c.Usec - a.c.Usec) })
+		parts = parts[:0]
+		for _, s := range ss {
+			parts = append(parts, fmt.Sprintf("%s %.3f× %.1f µs/call = %.1f µs", s.name, float64(s.c.Calls)/pages,
+				float64(s.c.Usec)/float64(max(1, s.c.Calls)), float64(s.c.Usec)/pages))
+		}
+		fmt.Fprintf(w, "  - per script and page (SLOWLOG): %s\n", strings.Join(parts, "; "))
 	}
 }
 
