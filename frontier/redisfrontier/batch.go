@@ -29,9 +29,12 @@ import (
 //     round trip: a lease round or a completion batch (the writer waits up
 //     to releaseLinger for a completion to go with it), as the first
 //     arguments of that script. Releasing later never breaks the per-host
-//     limit; a host's slot is free for other workers that much later. The
-//     worker's own next lease round always sees its releases: it carries
-//     them, or waits for the writer's round trip that does (relMu).
+//     limit; a host's slot is free for other workers that much later. A
+//     lease round carries the releases pending when it goes and does not
+//     wait for a commit out with others (it did: the dispatcher then
+//     waited on the commit's round trip, and a commit on a lease
+//     round's); it may find that slot still taken, which only makes it
+//     lease less, never more.
 
 // releaseLinger is how long the writer holds slot releases back waiting
 // for a completion to send with them: a page's completion follows its
@@ -66,11 +69,7 @@ func (f *Frontier) popReady() (frontier.Lease, bool) {
 // for f.batch leases in one round trip, returns the first lease and keeps
 // the others for the next calls.
 func (f *Frontier) leaseRound(ctx context.Context) (frontier.Lease, bool, time.Duration, error) {
-	// A release the writer is sending must be in before these leases: a
-	// slot this worker freed is a slot its next lease may use.
-	c, err := f.withReleases(func(rels []string) (*redis.Cmd, error) {
-		return f.roundTrip(ctx, "lease", rels, scriptLease, f.ahead.Microseconds(), f.batch)
-	})
+	c, err := f.roundTrip(ctx, "lease", f.takeReleases(), scriptLease, f.ahead.Microseconds(), f.batch)
 	if err != nil {
 		return frontier.Lease{}, false, 0, err
 	}
@@ -233,33 +232,23 @@ func (f *Frontier) linger() {
 	}
 }
 
-// withReleases takes the pending slot releases and runs send with them,
-// holding relMu until it returns if it took any: a lease round waits for
-// releases in flight (its leases may need the freed slots), and nothing
-// waits for a round trip that carries none.
-func (f *Frontier) withReleases(send func(rels []string) (*redis.Cmd, error)) (*redis.Cmd, error) {
-	f.relMu.Lock()
+// takeReleases takes the pending slot releases for a round trip to carry.
+func (f *Frontier) takeReleases() []string {
 	f.mu.Lock()
+	defer f.mu.Unlock()
 	rels := f.rel
 	f.rel = nil
-	f.mu.Unlock()
-	if len(rels) == 0 {
-		f.relMu.Unlock()
-	} else {
-		defer f.relMu.Unlock()
-	}
-	return send(rels)
+	return rels
 }
 
 // sendReleases sends the pending slot releases now (the writer, with no
 // completion to send them with; tests: another worker is to see them).
 func (f *Frontier) sendReleases(ctx context.Context) error {
-	_, err := f.withReleases(func(rels []string) (*redis.Cmd, error) {
-		if len(rels) == 0 {
-			return nil, nil
-		}
-		return f.roundTrip(ctx, "release request slots", rels, scriptRelease)
-	})
+	rels := f.takeReleases()
+	if len(rels) == 0 {
+		return nil
+	}
+	_, err := f.roundTrip(ctx, "release request slots", rels, scriptRelease)
 	return err
 }
 

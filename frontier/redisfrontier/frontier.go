@@ -94,9 +94,10 @@ type Frontier struct {
 	// commitLinger is how long the writer waits for a batch to fill
 	// (batch.go, linger; under mu: tests change it).
 	commitLinger time.Duration
-	// relMu is held from taking rel until Redis has answered the round
-	// trip that carries it (batch.go); taken before mu.
-	relMu sync.Mutex
+	// bn numbers the completion batches this incarnation sent (the
+	// complete script commits batch bn only right after bn-1: flush);
+	// cpBN is the batch whose checkpoint cp holds.
+	bn, cpBN int64
 
 	// reparsing holds this worker's re-extractions out: URL → fingerprint.
 	reparsing map[string]string
@@ -485,21 +486,29 @@ func (f *Frontier) writerLoop() {
 	}
 }
 
-// flush commits everything queued so far, batch by batch, in order. A
-// batch's BeforeCommit (the page store's fsync) runs while the previous
-// batch's round trip is out; a batch is sent only once the previous one is
-// answered and its callbacks have run, so batches commit in FIFO order and
-// the checkpoint Redis holds only moves forward. A failed batch fails the
-// ones after it (the frontier is broken).
+// flush commits everything queued so far, batch by batch, in order, with
+// up to two batches' round trips out at once (batch k+1 is sent as soon
+// as it is prepared, not once k is answered: one worker's commits were
+// its pace, each an fsync round trip of Redis behind the one before).
+// A batch's BeforeCommit (the page store's fsync) runs while earlier
+// batches are out. Order holds where it matters: each batch carries its
+// number and the complete script commits batch k+1 only right after k
+// (k+1 sent on another connection may reach Redis first: it is refused,
+// "out of order", and sent again once k is answered), so the checkpoint
+// Redis holds only moves forward and never covers pages of a batch that
+// is not committed; callbacks run in submission order. A batch prepared
+// once the frontier broke fails.
 func (f *Frontier) flush() {
-	var out chan struct{} // closed once the batch in flight is answered and settled
-	wait := func() {
-		if out != nil {
-			<-out
-			out = nil
+	// last is closed once the latest batch sent is answered and settled;
+	// older, the one before it (closed before last).
+	var last, older chan struct{}
+	waitAll := func() {
+		if last != nil {
+			<-last
 		}
+		last, older = nil, nil
 	}
-	defer wait()
+	defer waitAll()
 	for {
 		f.mu.Lock()
 		n := min(len(f.queue), maxBatch)
@@ -508,7 +517,7 @@ func (f *Frontier) flush() {
 		rels := len(f.rel) > 0
 		f.mu.Unlock()
 		if n == 0 {
-			wait()
+			waitAll()
 			f.mu.Lock()
 			if f.broken != nil {
 				f.rel = nil // a broken worker's leases are swept: nothing to release
@@ -526,21 +535,31 @@ func (f *Frontier) flush() {
 		if err == nil {
 			pb, err = f.prepare(batch)
 		}
-		wait()
+		if older != nil { // at most two out
+			<-older
+			older = nil
+		}
 		if err == nil {
 			if err = f.usable(); err != nil {
 				f.arrived(pb.want) // prepared, never sent
 			}
 		}
 		if err != nil {
+			waitAll() // earlier batches settle first
 			f.settle(batch, err)
 			continue
 		}
-		out = make(chan struct{})
-		go func(done chan struct{}) {
+		f.number(&pb)
+		done := make(chan struct{})
+		go func(after, done chan struct{}) {
 			defer close(done)
-			f.settle(batch, f.send(batch, pb))
-		}(out)
+			err := f.send(batch, pb, after)
+			if after != nil {
+				<-after
+			}
+			f.settle(batch, err)
+		}(last, done)
+		older, last = last, done
 	}
 }
 
@@ -563,7 +582,18 @@ func (f *Frontier) commit(batch []compReq) error {
 	if err != nil {
 		return err
 	}
-	return f.send(batch, pb)
+	f.number(&pb)
+	return f.send(batch, pb, nil)
+}
+
+// number gives pb the next batch number of this incarnation, in the order
+// batches are sent.
+func (f *Frontier) number(pb *prepared) {
+	f.mu.Lock()
+	f.bn++
+	pb.bn = f.bn
+	f.mu.Unlock()
+	pb.args[bnArg] = pb.bn
 }
 
 // prepared is a batch encoded for the complete script.
@@ -572,7 +602,11 @@ type prepared struct {
 	cp   []byte   // the checkpoint it commits (nil: none)
 	fps  []string // the fingerprints of the links it sends, for the seen cache
 	want int      // the leases it asks for (topUp), counted in coming until its reply is taken
+	bn   int64    // its batch number (number), also args[bnArg]
 }
+
+// bnArg is the index of the batch number in a prepared batch's args.
+const bnArg = 6
 
 // prepare encodes batch for the complete script and runs BeforeCommit
 // (the page store's fsync: the checkpoint sent never covers bytes that
@@ -594,7 +628,7 @@ func (f *Frontier) prepare(batch []compReq) (pb prepared, err error) {
 	if cp != nil {
 		hascp = "1"
 	}
-	args := []any{f.wid, hascp, cp, len(batch), want, f.ahead.Microseconds()}
+	args := []any{f.wid, hascp, cp, len(batch), want, f.ahead.Microseconds(), 0} // 0: the batch number, set by number
 	var fps []string
 	var sent map[string]bool
 	if f.seen != nil {
@@ -672,10 +706,13 @@ func (f *Frontier) unknown(kids []frontier.Item, sent map[string]bool) ([]fronti
 	return out, fps
 }
 
-// send commits batch (prepared) with the pending slot releases in one
-// round trip, and takes the leases the script took for the next Next
-// calls.
-func (f *Frontier) send(batch []compReq, pb prepared) error {
+// send commits batch (prepared and numbered) with the pending slot
+// releases in one round trip, and takes the leases the script took for
+// the next Next calls. after is closed once the batch before it is
+// answered and settled (nil: none is out): a batch that reached Redis
+// before its predecessor was committed is refused whole, and sent again
+// once after is closed.
+func (f *Frontier) send(batch []compReq, pb prepared, after chan struct{}) error {
 	args, cp := pb.args, pb.cp
 	took := false
 	defer func() {
@@ -685,17 +722,29 @@ func (f *Frontier) send(batch []compReq, pb prepared) error {
 	}()
 	ctx, cancel := f.opCtx()
 	defer cancel()
-	// The releases are taken after BeforeCommit (the page store's fsync),
-	// so a lease round waits for them (relMu) only for the round trip.
-	c, err := f.withReleases(func(rels []string) (*redis.Cmd, error) {
-		return f.roundTrip(ctx, "commit completions", rels, scriptComplete, args...)
-	})
-	if err != nil {
-		return err
-	}
-	r, err := c.Slice()
-	if err != nil {
-		return f.breakWith(wrapErr(f.url, "commit completions", err))
+	// The releases are taken after BeforeCommit (the page store's fsync);
+	// a refused batch wrote nothing, and carries them again.
+	rels := f.takeReleases()
+	var r []any
+	for {
+		c, err := f.roundTrip(ctx, "commit completions", rels, scriptComplete, args...)
+		if err != nil {
+			return err
+		}
+		if r, err = c.Slice(); err != nil {
+			return f.breakWith(wrapErr(f.url, "commit completions", err))
+		}
+		if r[0].(int64) != -3 {
+			break
+		}
+		if after == nil {
+			return f.breakWith(fmt.Errorf("frontier %s: commit completions: batch %d out of order (Redis has %d committed) with no batch before it out", Redacted(f.url), pb.bn, r[1]))
+		}
+		<-after // the batch before it is committed now, or failed
+		after = nil
+		if err := f.usable(); err != nil {
+			return err
+		}
 	}
 	switch r[0].(int64) {
 	case -1:
@@ -725,8 +774,9 @@ func (f *Frontier) send(batch []compReq, pb prepared) error {
 			delete(f.leases, r.c.Lease.URL)
 		}
 	}
-	if cp != nil {
+	if cp != nil && pb.bn > f.cpBN { // a later batch's reply may be taken first
 		f.cp = append([]byte(nil), cp...)
+		f.cpBN = pb.bn
 	}
 	return nil
 }

@@ -34,6 +34,7 @@ import "github.com/redis/go-redis/v9"
 //	P winc         hash  worker id → its current incarnation
 //	P wn           hash  worker id → incarnation counter
 //	P cp           hash  worker id → its page store's committed checkpoint
+//	P bn           hash  live incarnation → the number of its last committed completion batch
 //
 // With a depth limit (cfg max_depth ≥ 0; depth.go), instead of seen:
 //
@@ -234,6 +235,7 @@ local function sweep(inc, perhost, rgate)
   end
   for host in pairs(touched) do fix(host, perhost, rgate) end
   sweepReparse(inc)
+  redis.call('HDEL', P .. 'bn', inc)
   redis.call('DEL', P .. 'w:' .. inc)
   redis.call('ZREM', P .. 'workers', inc)
   return #seqs
@@ -393,7 +395,10 @@ return 0
 // updates and the worker's page-store checkpoint, all or nothing: if inc
 // is not live, or any lease is not inc's, nothing is written. ARGV after
 // the releases: wid, has checkpoint (1/0), checkpoint, n, want,
-// lookahead µs, then per completion: seq, outcome, score, member, bytes, not-before µs ("" for
+// lookahead µs, batch number (this incarnation's batches count 1, 2, 3...:
+// a batch is committed only right after the one before it, so its
+// checkpoint never covers pages of a batch that is not), then per
+// completion: seq, outcome, score, member, bytes, not-before µs ("" for
 // none), delay µs ("" for unchanged), robots ("" for unchanged), robots
 // expiry µs, robots host ("" for the lease's host), reason (of a Deferred
 // outcome), host defer reason ("" for none), the URL's fingerprint (""
@@ -403,7 +408,9 @@ return 0
 // leases up to want URLs as the lease script does (the worker's next
 // Next calls take them: batch.go), so a lease round trip is saved.
 // Returns {1, new URLs, stats, leases (as the lease script's)} or {-1}
-// (fenced) or {-2, index} (a lease that is not inc's).
+// (fenced) or {-2, index} (a lease that is not inc's) or {-3, last} (out
+// of order: the batch before it is not committed, last is the latest
+// that is; nothing was written, the releases it carries included).
 //
 // The batch's leases leave the lease hash, the on-wire set and the
 // worker's set with one call each, its counters move with one HINCRBY
@@ -420,8 +427,10 @@ local now = nowus()
 if not alive(inc) then return {-1} end
 local perhost, delay, maxpages, rgate = cfg()
 local md = maxDepth() >= 0
-local n, want, ahead = tonumber(ARGV[A + 3]), tonumber(ARGV[A + 4]), tonumber(ARGV[A + 5])
-local first = A + 6
+local n, want, ahead, bn = tonumber(ARGV[A + 3]), tonumber(ARGV[A + 4]), tonumber(ARGV[A + 5]), tonumber(ARGV[A + 6])
+local last = num(redis.call('HGET', P .. 'bn', inc))
+if bn ~= last + 1 then return {-3, last} end
+local first = A + 7
 local i = first
 local seqs, at = {}, {}
 for c = 1, n do
@@ -539,6 +548,7 @@ for k, v in pairs(d) do
   if v ~= 0 then redis.call('HINCRBY', P .. 'st', k, v) end
 end
 if hascp then redis.call('HSET', P .. 'cp', wid, cp) end
+redis.call('HSET', P .. 'bn', inc, bn)
 settleHosts(perhost, rgate)
 local out = {}
 if want > 0 then out = leaseMany(inc, want, ahead, perhost, delay, maxpages, rgate) end
