@@ -124,31 +124,33 @@ func (b *txBatch) putDeferred(r *urlRec, reason string) error {
 // deferHost defers host: every URL of it in the queue and retry buckets
 // (except those Next has leased and the writer not yet recorded) becomes
 // deferred, and the host leaves the schedule for the rest of this Open.
-func (b *txBatch) deferHost(host string, hr *hostRec, reason string) error {
+func (b *txBatch) deferHost(host string, reason string) error {
 	f := b.w.f
 	if _, ok := b.w.deferredHosts[host]; ok {
 		return nil
 	}
 	b.w.deferredHosts[host] = reason
 	// Out of the schedule first: from here Next hands out nothing of the
-	// host, so the entries read below are all there is (a lease Next made
-	// before now is in f.inflight, and its opLease is still to come).
+	// host, so the entries read below are all there is. A lease Next made
+	// before now is in f.inflight and its entry is still on disk: its own
+	// completion ends it (as Deferred, if it is given back).
 	f.mu.Lock()
 	leased := map[uint64]bool{}
 	if h := f.hosts[host]; h != nil {
 		h.deferred = true
 		f.fix(h)
-		for seq, name := range f.inflight {
-			if name == host {
+		for seq, in := range f.inflight {
+			if in.host == host {
 				leased[seq] = true
 			}
 		}
 	}
 	f.mu.Unlock()
 	// A lease that ended earlier in this batch is still in f.inflight (the
-	// batch is not applied yet), but its URL is back in a queue bucket
-	// (released or retried): it is deferred like the rest, or it would stay
-	// queued behind a host that is out of the schedule.
+	// batch is not applied yet), but its entry is gone, or its URL is back
+	// in a queue bucket (released or retried): it is deferred like the
+	// rest, or it would stay queued behind a host that is out of the
+	// schedule.
 	for _, ev := range b.events {
 		if ev.kind == evLeaseEnd && ev.host == host {
 			delete(leased, ev.seq)
@@ -183,11 +185,6 @@ func (b *txBatch) deferHost(host string, hr *hostRec, reason string) error {
 			if err := b.putDeferred(&r, reason); err != nil {
 				return fmt.Errorf("defer host %s: %w", host, err)
 			}
-			if q.retry {
-				hr.retries--
-			} else {
-				hr.queued--
-			}
 			b.disk.Queued--
 			b.mem.Queued--
 		}
@@ -216,10 +213,6 @@ func (b *txBatch) requeueDeferred() (int, error) {
 		if r.state != stDeferred {
 			return 0, fmt.Errorf("requeue deferred: seq %d in state %d: %w", r.seq, r.state, errCorrupt)
 		}
-		hr, err := b.hostRec(r.host)
-		if err != nil {
-			return 0, err
-		}
 		r.state, r.reason, r.inRetry, r.retryAt = stQueued, "", false, 0
 		if err := b.b.records.Put(k, r.encode()); err != nil {
 			return 0, fmt.Errorf("requeue deferred %s: %w", r.url, err)
@@ -229,7 +222,6 @@ func (b *txBatch) requeueDeferred() (int, error) {
 		}
 		suffix := r.suffix()
 		b.queuePuts = append(b.queuePuts, queueKey(r.host, suffix))
-		hr.queued++
 		b.disk.Deferred--
 		b.mem.Deferred--
 		b.disk.Queued++

@@ -117,9 +117,10 @@ func (b *txBatch) lower(ref fpset.Ref, fp uint64, it Item) error {
 	r.depth, r.parent, r.redirs = it.Depth, it.Parent, it.Redirects
 	switch r.state {
 	case stQueued:
-		if b.b.leases.Get(sk[:]) != nil {
-			break // leased: its completion sees the new depth
-		}
+		// Queued or leased: the entry moves either way (a leased URL's
+		// entry stays on disk until its completion, which finds it where
+		// the record's depth puts it); memory moves it only if it is not
+		// leased when the batch is applied.
 		if !r.inRetry {
 			if !b.dequeue(r.host, old.suffix(), false) {
 				return fmt.Errorf("lower %s seq %d: no queue entry: %w", r.url, seq, errCorrupt)

@@ -11,17 +11,18 @@
 //     log, committed with the record; memory holds the same fingerprints
 //     as the seen-set, so re-adding a known URL reads nothing on disk.
 //   - A URL is in exactly one state: queued (with exactly one entry in the
-//     queue or retry bucket), leased (record still queued, no queue entry,
-//     one entry in the leases bucket tagged with the epoch), done, failed
-//     or skipped.
+//     queue or retry bucket), leased (on disk exactly as queued: memory
+//     alone knows the lease, and its completion deletes the entry), done,
+//     failed, skipped or deferred.
 //   - Only the writer goroutine writes, in batches; a batch's counters,
 //     host records, children and checkpoint commit in the same transaction
 //     as its outcomes. Memory learns of a batch only after it commits.
-//   - Next never writes: it hands out the lease from memory and queues the
-//     lease record for the writer. A lease not yet persisted is still
-//     queued on disk, so a crash loses nothing.
-//   - Every Open starts a new epoch and, in one transaction, returns leases
-//     of older epochs to their queues.
+//   - Next never writes: it hands out the lease from memory (for a host
+//     with a delay it queues the new next-allowed time for the writer). A
+//     URL in flight is still queued on disk, so a crash loses nothing and
+//     Open has nothing to sweep.
+//   - Every Open starts a new epoch; a completion of a lease of an older
+//     epoch is stale (ErrStaleLease).
 //   - After a failed commit the frontier is broken: every later call
 //     returns the error; reopen to recover from the last commit.
 //   - Memory holds the host map and ready heap, a small window of each
@@ -52,8 +53,10 @@
 // before each request goes out, keeps starts a delay apart even when the
 // plan slipped (it pushes next-allowed when it has to wait); a completion's
 // HostUpdate.NotBefore (429/503 Retry-After, a Crawl-delay counted from the
-// robots.txt request) only ever moves next-allowed later. The lease and the
-// next-allowed time are persisted by the writer, so the spacing holds across
-// a restart. The frontier never reads a clock for scheduling decisions:
+// robots.txt request) only ever moves next-allowed later. A host's
+// next-allowed time is persisted by the writer whenever a delay applies
+// (each lease of such a host, a slipped Begin, a backoff), so the spacing
+// holds across a restart; without a delay it is the start of the last
+// request, which no restart can be early for. The frontier never reads a clock for scheduling decisions:
 // now is always the caller's.
 package frontier

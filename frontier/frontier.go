@@ -76,11 +76,11 @@ type Frontier struct {
 	broken     error // first commit error; every later call returns it
 	hosts      map[string]*host
 	ready      hostHeap
-	inflight   map[uint64]string // leased seq -> host
-	onWire     map[uint64]bool   // leased seqs still holding their host's request slot (until ReleaseSlot)
-	awaiting   []*host           // hosts out of the schedule until the writer's next apply
-	leasedSeq  map[string]uint64 // leased URL -> seq (Complete finds the record without the index)
-	stats      Stats             // committed counters, plus eager lease deltas
+	inflight   map[uint64]inflight // leased seq -> its host and queue entry
+	onWire     map[uint64]bool     // leased seqs still holding their host's request slot (until ReleaseSlot)
+	awaiting   []*host             // hosts out of the schedule until the writer's next apply
+	leasedSeq  map[string]uint64   // leased URL -> seq (Complete finds the record without the index)
+	stats      Stats               // committed counters, plus eager lease deltas
 	checkpoint []byte
 	appliedTx  int // id of the last write txn whose effects are in memory
 
@@ -114,7 +114,7 @@ func Open(path string, opts Options) (*Frontier, error) {
 		path:      path,
 		opts:      opts,
 		hosts:     make(map[string]*host),
-		inflight:  make(map[uint64]string),
+		inflight:  make(map[uint64]inflight),
 		onWire:    make(map[uint64]bool),
 		leasedSeq: make(map[string]uint64),
 		seen:      fpset.New(opts.ShortestDepth),
@@ -126,7 +126,7 @@ func Open(path string, opts Options) (*Frontier, error) {
 		f.seen.Free()
 		return nil, fmt.Errorf("open frontier %s: %w", path, err)
 	}
-	// recover read the seen log, the hosts and whatever the sweep touched
+	// recover read the seen log, the hosts, the queue keys and whatever a migration touched
 	// through bbolt's map: drop those pages from RSS before work starts.
 	_ = dropMapped(db)
 	if err := os.WriteFile(path+".pid", []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
@@ -185,7 +185,7 @@ func (f *Frontier) ReleaseSlot(l Lease) {
 		return
 	}
 	delete(f.onWire, seq)
-	if h := f.hosts[f.inflight[seq]]; h != nil {
+	if h := f.hosts[f.inflight[seq].host]; h != nil {
 		h.onWire--
 		f.fix(h)
 	}
@@ -193,7 +193,7 @@ func (f *Frontier) ReleaseSlot(l Lease) {
 
 // beginPersist is how far Begin must push a host's next-allowed time
 // before it writes the new time to disk (smaller slips are the timer's
-// microseconds; the lease already persisted the planned time).
+// microseconds; the lease already persisted the planned time, see lease).
 const beginPersist = time.Millisecond
 
 // Begin reserves the start of one of lease l's requests (robots.txt or
@@ -515,11 +515,13 @@ func (f *Frontier) Complete(ctx context.Context, c Completion) error {
 func (f *Frontier) completeOp(c Completion) *op {
 	f.mu.Lock()
 	seq, ok := f.leasedSeq[c.Lease.URL]
+	in := f.inflight[seq]
 	if c.Lease.Reparse {
 		seq, ok = f.reparsing[c.Lease.URL]
+		in = inflight{}
 	}
 	f.mu.Unlock()
-	return &op{kind: opComplete, comp: c, seq: seq, known: ok, fps: fingerprints(c.Children)}
+	return &op{kind: opComplete, comp: c, seq: seq, known: ok, suffix: in.suffix, inRetry: in.retry, fps: fingerprints(c.Children)}
 }
 
 // CompleteAsync submits c and calls done(err) from the writer goroutine

@@ -83,8 +83,8 @@ func StartPass(path string, pass int) (requeued int64, err error) {
 // requeueChunk requeues up to passChunk records from the stored cursor.
 func requeueChunk(tx *bolt.Tx, pass int) (n int64, finished bool, err error) {
 	um, meta, records := tx.Bucket(bktUserMeta), tx.Bucket(bktMeta), tx.Bucket(bktRecords)
-	queue, hosts := tx.Bucket(bktQueue), tx.Bucket(bktHosts)
-	if um == nil || meta == nil || records == nil || queue == nil || hosts == nil {
+	queue := tx.Bucket(bktQueue)
+	if um == nil || meta == nil || records == nil || queue == nil {
 		return 0, false, fmt.Errorf("%w: missing bucket", ErrNotFrontier)
 	}
 	cur := 0
@@ -111,7 +111,6 @@ func requeueChunk(tx *bolt.Tx, pass int) (n int64, finished bool, err error) {
 	if err != nil {
 		return 0, false, fmt.Errorf("%w: stats: %v", errCorrupt, err)
 	}
-	hostRecs := map[string]*hostRec{}
 	c := records.Cursor()
 	k, v := c.Seek(u64(from))
 	visited := 0
@@ -140,23 +139,8 @@ func requeueChunk(tx *bolt.Tx, pass int) (n int64, finished bool, err error) {
 		if err := queue.Put(queueKey(r.host, r.suffix()), nil); err != nil {
 			return n, false, err
 		}
-		h := hostRecs[r.host]
-		if h == nil {
-			hv, err := decodeHostRec(hosts.Get([]byte(r.host)))
-			if err != nil {
-				return n, false, fmt.Errorf("host %q: %w", r.host, err)
-			}
-			h = &hv
-			hostRecs[r.host] = h
-		}
-		h.queued++
 		st.Queued++
 		n++
-	}
-	for name, h := range hostRecs {
-		if err := hosts.Put([]byte(name), h.encode()); err != nil {
-			return n, false, err
-		}
 	}
 	if err := meta.Put(keyStats, encodeStats(st)); err != nil {
 		return n, false, err

@@ -14,7 +14,8 @@ import (
 // `export` on a crawl that no process is running (they are exact, where the
 // crawler's published snapshots may lag a kill). While a crawl holds the
 // file it returns ErrLocked at once; callers then use what the crawl
-// publishes. Leases are counted as queued: the next Open sweeps them back.
+// publishes. Leases are counted as queued: on disk a URL in flight is
+// queued (schema 5), and the next Open migrates a schema 4 file's leases back.
 func ReadCommitted(path string) (Stats, []byte, error) {
 	if err := checkFileSize(path); err != nil {
 		return Stats{}, nil, fmt.Errorf("read frontier %s: %w", path, err)

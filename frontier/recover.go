@@ -8,9 +8,11 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// recover runs once in Open: it checks or creates the schema, starts a new
-// epoch, sweeps leases of older epochs back to queued (all in one write
-// transaction), then loads counters, checkpoint and hosts into memory.
+// recover runs once in Open: it checks or creates the schema (migrating an
+// older one) and starts a new epoch in one write transaction, then loads
+// counters, checkpoint and hosts into memory. There is nothing to sweep:
+// a lease writes nothing, so every URL in flight when the last process
+// ended is still queued.
 func (f *Frontier) recover() error {
 	err := f.db.Update(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bktMeta)
@@ -46,6 +48,12 @@ func (f *Frontier) recover() error {
 			if err := migrate3(tx); err != nil {
 				return fmt.Errorf("migrate schema 3 to 4: %w", err)
 			}
+			v = 4
+		}
+		if v == 4 {
+			if err := migrate4(tx); err != nil {
+				return fmt.Errorf("migrate schema 4 to 5: %w", err)
+			}
 		}
 		if tx.Bucket(bktDeferred) == nil {
 			if _, err := tx.CreateBucket(bktDeferred); err != nil {
@@ -65,7 +73,7 @@ func (f *Frontier) recover() error {
 		if err := meta.Put(keyEpoch, u64(f.epoch)); err != nil {
 			return fmt.Errorf("store epoch: %w", err)
 		}
-		return sweep(tx, f.epoch)
+		return nil
 	})
 	if err != nil {
 		return err
@@ -94,70 +102,51 @@ func initSchema(tx *bolt.Tx) error {
 	return nil
 }
 
-// sweep puts every lease of an epoch older than epoch back into its queue.
-func sweep(tx *bolt.Tx, epoch uint64) error {
-	meta := tx.Bucket(bktMeta)
+// migrate4 turns a schema 4 file into schema 5 in the open transaction:
+// every lease in the leases bucket (all of earlier epochs: no process
+// holds the file) goes back to its queue under the key its record gives,
+// as the epoch sweep of schema 4 did, and the bucket is dropped. The
+// queue counts in host records are left as they are: schema 5 skips them.
+func migrate4(tx *bolt.Tx) error {
+	meta, leases, records := tx.Bucket(bktMeta), tx.Bucket(bktLeases), tx.Bucket(bktRecords)
+	if leases == nil {
+		return fmt.Errorf("missing bucket leases: %w", ErrNotFrontier)
+	}
 	stats, err := decodeStats(meta.Get(keyStats))
 	if err != nil {
-		return fmt.Errorf("sweep: stats: %w", err)
+		return fmt.Errorf("stats: %w", err)
 	}
-	leases, records := tx.Bucket(bktLeases), tx.Bucket(bktRecords)
-	hosts := map[string]*hostRec{}
-	var swept [][]byte
-	err = leases.ForEach(func(k, v []byte) error {
-		e, err := readU64(v)
-		if err != nil {
-			return err
-		}
-		if e >= epoch {
-			return nil
-		}
-		swept = append(swept, append([]byte(nil), k...))
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("sweep: scan leases: %w", err)
-	}
-	for _, k := range swept {
+	err = leases.ForEach(func(k, _ []byte) error {
 		r, err := recordAt(records, k)
 		if err != nil {
-			return fmt.Errorf("sweep: lease %w", err)
+			return fmt.Errorf("lease %w", err)
 		}
 		if r.state != stQueued {
-			return fmt.Errorf("sweep: seq %d in leases but state %d: %w", r.seq, r.state, errCorrupt)
+			return fmt.Errorf("seq %d in leases but state %d: %w", r.seq, r.state, errCorrupt)
 		}
 		if err := tx.Bucket(r.bucket()).Put(queueKey(r.host, r.suffix()), nil); err != nil {
-			return err
-		}
-		if err := leases.Delete(k); err != nil {
-			return err
-		}
-		h, ok := hosts[r.host]
-		if !ok {
-			hr, err := decodeHostRec(tx.Bucket(bktHosts).Get([]byte(r.host)))
-			if err != nil {
-				return fmt.Errorf("sweep: host %q: %w", r.host, err)
-			}
-			h = &hr
-			hosts[r.host] = h
-		}
-		if r.inRetry {
-			h.retries++
-		} else {
-			h.queued++
+			return fmt.Errorf("requeue lease seq %d: %w", r.seq, err)
 		}
 		stats.Leased--
 		stats.Queued++
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	for name, h := range hosts {
-		if err := tx.Bucket(bktHosts).Put([]byte(name), h.encode()); err != nil {
-			return err
-		}
+	if stats.Leased != 0 {
+		return fmt.Errorf("%d leases counted that the leases bucket does not hold: %w", stats.Leased, errCorrupt)
 	}
-	return meta.Put(keyStats, encodeStats(stats))
+	if err := tx.DeleteBucket(bktLeases); err != nil {
+		return fmt.Errorf("drop leases: %w", err)
+	}
+	if err := meta.Put(keyStats, encodeStats(stats)); err != nil {
+		return fmt.Errorf("store stats: %w", err)
+	}
+	return meta.Put(keySchema, u64(5))
 }
 
-// load fills memory from a consistent snapshot taken after the sweep.
+// load fills memory from a consistent snapshot taken after the migration.
 func (f *Frontier) load(tx *bolt.Tx) error {
 	meta := tx.Bucket(bktMeta)
 	s, err := decodeStats(meta.Get(keyStats))
@@ -175,21 +164,63 @@ func (f *Frontier) load(tx *bolt.Tx) error {
 	if err := f.loadReparse(tx); err != nil {
 		return err
 	}
-	return tx.Bucket(bktHosts).ForEach(func(k, v []byte) error {
+	err = tx.Bucket(bktHosts).ForEach(func(k, v []byte) error {
 		r, err := decodeHostRec(v)
 		if err != nil {
 			return fmt.Errorf("load host %q: %w", k, err)
 		}
 		h := newHost(string(k))
 		h.setRec(r)
-		h.main.count = r.queued
-		if r.retries > 0 {
-			h.retryQ().count = r.retries
-		}
 		f.hosts[h.name] = h
-		f.fix(h)
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	if err := f.countQueued(tx); err != nil {
+		return err
+	}
+	for _, h := range f.hosts {
+		f.fix(h)
+	}
+	return nil
+}
+
+// countQueued sets each host's queue and retry counts from the entries in
+// the queue and retry buckets (host records do not keep them: a lease or
+// a completion would rewrite its host's record for them). The scan reads
+// keys only, in key order, a host's entries together; it drops the pages
+// it mapped as it goes, as loadSeen does.
+func (f *Frontier) countQueued(tx *bolt.Tx) error {
+	var n int64
+	for _, bkt := range [][]byte{bktQueue, bktRetry} {
+		c := tx.Bucket(bkt).Cursor()
+		var h *host
+		var q *dq
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			if n++; n%(1<<20) == 0 {
+				_ = dropMappedTx(f.db, tx)
+			}
+			if len(k) < 2 || len(k) < 2+int(binary.BigEndian.Uint16(k)) {
+				return fmt.Errorf("%s key %x: %w", bkt, k, errCorrupt)
+			}
+			name := k[2 : 2+binary.BigEndian.Uint16(k)]
+			if h == nil || h.name != string(name) {
+				if h = f.hosts[string(name)]; h == nil {
+					return fmt.Errorf("%s entry %x of a host with no record: %w", bkt, k, errCorrupt)
+				}
+				q = &h.main
+				if bytes.Equal(bkt, bktRetry) {
+					q = h.retryQ()
+				}
+			}
+			q.count++
+		}
+	}
+	if n != f.stats.Queued {
+		return fmt.Errorf("%d queue and retry entries for %d queued URLs: %w", n, f.stats.Queued, errCorrupt)
+	}
+	return nil
 }
 
 // loadSeen fills the seen-set from the seen log, which must hold one

@@ -93,8 +93,10 @@ type entry struct {
 
 // dq is a window onto one host's range of a queue bucket. Invariant: buf
 // holds, sorted, every entry on disk with suffix <= cursor that is not
-// leased; entries past cursor are on disk only. exhausted means nothing on
-// disk lies past cursor. count is the number of unleased entries in total.
+// leased; entries past cursor are on disk only. A leased URL's entry stays
+// on disk until its completion commits, and refills skip it. exhausted
+// means nothing on disk lies past cursor. count is the number of unleased
+// entries in total.
 type dq struct {
 	count     int
 	buf       []entry
@@ -261,8 +263,9 @@ type Lease struct {
 // a host whose next-allowed time is <= now and
 // whose in-flight count is below PerHost, choosing the host that became ready
 // earliest; within a host a due retry comes first, then lower depth, then
-// FIFO. It never blocks on a write: the lease is persisted lazily through the
-// writer. If nothing can be leased, ok is false and wait is the time until
+// FIFO. It never blocks on a write, and a lease writes nothing to disk (a
+// host with a delay has its next-allowed time persisted through the
+// writer). If nothing can be leased, ok is false and wait is the time until
 // the earliest host or delayed retry becomes ready, or 0 if nothing will
 // until some lease completes (or nothing is queued: see Drained). err is
 // ErrClosed after Close, or the commit error that broke the frontier: a
@@ -357,6 +360,15 @@ func (f *Frontier) pick(h *host, now time.Time) (e entry, fromRetry, ok bool) {
 	return entry{}, false, false
 }
 
+// inflight is what memory keeps of a lease until its completion commits:
+// its host and the key of its queue or retry entry, which stays on disk
+// while the URL is out (the completion deletes it).
+type inflight struct {
+	host   string
+	suffix []byte
+	retry  bool
+}
+
 // lease hands out e. Its request may start at the host's next-allowed
 // time (or the retry's due time), never before now; the host's next
 // request may start the host's delay after that.
@@ -369,12 +381,18 @@ func (f *Frontier) lease(h *host, e entry, fromRetry bool, now time.Time) Lease 
 		start = max(start, retryNano(e.suffix))
 	}
 	h.nextAllowed = start + int64(max(f.opts.Delay, h.delay))
-	f.inflight[e.seq] = h.name
+	f.inflight[e.seq] = inflight{host: h.name, suffix: e.suffix, retry: fromRetry}
 	f.leasedSeq[e.url] = e.seq
 	f.stats.Queued--
 	f.stats.Leased++
 	f.fix(h)
-	f.w.submit(&op{kind: opLease, seq: e.seq, host: h.name, suffix: e.suffix, inRetry: fromRetry, nextAllowed: h.nextAllowed})
+	if d := max(f.opts.Delay, h.delay); d > 0 {
+		// The lease itself writes nothing (its queue entry stays until
+		// its completion); only the host's next-allowed time is persisted,
+		// so that the gap holds across a restart. Without a delay there is
+		// nothing to keep: next-allowed is the start, past by any restart.
+		f.w.submit(&op{kind: opHost, host: h.name, hu: HostUpdate{NotBefore: nanoToTime(h.nextAllowed)}})
+	}
 	return Lease{URL: e.url, Host: h.name, Depth: e.depth, Parent: e.parent, Attempt: e.attempt, Epoch: f.epoch, Redirects: e.redirs, Tag: e.tag, Start: nanoToTime(start)}
 }
 

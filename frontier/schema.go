@@ -19,10 +19,9 @@ import (
 //	lowered  n u64 -> (fingerprint u64, depth u8) ...   (depth lowerings, as a log)
 //	reparse  seq u64 -> ""                              (fetched pages whose links must be extracted again)
 //	records  seq u64 -> urlRec                          (the state of each URL, in add order)
-//	queue    hostKey | depth u32 | seq u64 -> ""      (queued, not delayed)
-//	retry    hostKey | retryAt u64 | seq u64 -> ""    (queued, delayed retry)
-//	leases   seq u64 -> epoch u64                       (leased URLs)
-//	hosts    host -> hostRec                            (politeness + queue counts)
+//	queue    hostKey | depth u32 | seq u64 -> ""      (queued or leased, not delayed)
+//	retry    hostKey | retryAt u64 | seq u64 -> ""    (queued or leased, delayed retry)
+//	hosts    host -> hostRec                            (politeness: next-allowed time, delay, robots.txt)
 //	deferred seq u64 -> ""                              (deferred URLs: what RequeueDeferred puts back)
 //
 // The split of the URL table is what makes batches cheap. bbolt rewrites
@@ -42,6 +41,17 @@ import (
 // known URLs' depths (shortest depth, see Item) appends one lowered entry
 // the same way; Open applies it after the seen log (schema 4).
 //
+// A lease writes nothing (schema 5): a leased URL keeps its queue or retry
+// entry, and memory alone knows it is out; its completion deletes the
+// entry in the transaction that records the outcome, beside the inserts of
+// its children, which mostly go to the same host's queue pages. After a
+// crash every URL that was in flight is simply still queued. Schema 4 had
+// a leases bucket (seq -> epoch) and deleted the queue entry on lease, and
+// kept each host's queue counts in its record, so every lease rewrote a
+// leases page, a queue page and a host page in one transaction and its
+// completion the leases page again in another; Open now counts each
+// host's entries from the queue and retry buckets instead.
+//
 // hostKey is a big-endian u16 length followed by the host bytes, so one
 // host's keys form a contiguous, prefix-scannable range whatever bytes the
 // opaque host string holds.
@@ -52,14 +62,16 @@ var (
 	bktRecords  = []byte("records")
 	bktQueue    = []byte("queue")
 	bktRetry    = []byte("retry")
-	bktLeases   = []byte("leases")
-	bktHosts    = []byte("hosts")
-	bktLowered  = []byte("lowered")
-	bktReparse  = []byte("reparse")
+	// bktLeases held seq -> epoch for each leased URL up to schema 4;
+	// Open migrates it away (migrate4).
+	bktLeases  = []byte("leases")
+	bktHosts   = []byte("hosts")
+	bktLowered = []byte("lowered")
+	bktReparse = []byte("reparse")
 	// bktDeferred came after schema 4: Open creates it in files without it.
 	bktDeferred = []byte("deferred")
 
-	allBuckets = [][]byte{bktMeta, bktUserMeta, bktSeen, bktRecords, bktQueue, bktRetry, bktLeases, bktHosts, bktLowered, bktReparse, bktDeferred}
+	allBuckets = [][]byte{bktMeta, bktUserMeta, bktSeen, bktRecords, bktQueue, bktRetry, bktHosts, bktLowered, bktReparse, bktDeferred}
 
 	keyMagic      = []byte("magic")
 	keySchema     = []byte("schema")
@@ -71,7 +83,7 @@ var (
 
 const (
 	magic         = "trawl-frontier"
-	schemaVersion = 4
+	schemaVersion = 5
 )
 
 // seenUnit is the bytes one URL takes in a seen or lowered log entry: its
@@ -80,7 +92,7 @@ const seenUnit = 9
 
 // URL states.
 const (
-	stQueued  byte = 1 // queued, or leased if the leases bucket holds its seq
+	stQueued  byte = 1 // queued, or leased (memory knows which; on disk both have a queue entry)
 	stDone    byte = 3
 	stFailed  byte = 4
 	stSkipped byte = 5
@@ -98,7 +110,8 @@ func makeSeqKey(seq uint64) seqKey {
 }
 
 // urlRec is the value stored under a URL's seq. While leased it keeps the
-// state and queue position it had when queued, so the sweep can put it back.
+// state and queue position it had when queued: its queue entry is still
+// there (see the schema comment above).
 type urlRec struct {
 	state   byte
 	inRetry bool // queued in the retry bucket (retryAt) rather than the queue bucket
@@ -199,7 +212,7 @@ func (d *decoder) field() []byte {
 }
 
 // recordAt decodes the URL record that k, a seq key of an index bucket
-// (leases, deferred, reparse), names in records; the error says whether the
+// (deferred, reparse), names in records; the error says whether the
 // key or the record was bad.
 func recordAt(records *bolt.Bucket, k []byte) (urlRec, error) {
 	seq, err := readU64(k)
@@ -240,12 +253,13 @@ func decodeURLRec(seq uint64, v []byte) (urlRec, error) {
 	return r, d.err
 }
 
-// hostRec is the persisted state of one host.
+// hostRec is the persisted state of one host. Up to schema 4 two counts
+// followed the delay (the host's queue and retry entries); they are
+// written as 0 and skipped on reading since, and Open counts the entries
+// (countQueued).
 type hostRec struct {
 	nextAllowed int64 // unix nanoseconds
 	delay       time.Duration
-	queued      int // entries in the queue bucket
-	retries     int // entries in the retry bucket
 	robots      *RobotsState
 }
 
@@ -253,8 +267,7 @@ func (h *hostRec) encode() []byte {
 	b := make([]byte, 0, 40)
 	b = binary.AppendVarint(b, h.nextAllowed)
 	b = binary.AppendVarint(b, int64(h.delay))
-	b = binary.AppendUvarint(b, uint64(h.queued))
-	b = binary.AppendUvarint(b, uint64(h.retries))
+	b = append(b, 0, 0) // the two counts of schema 4 and before
 	if h.robots == nil {
 		return append(b, 0)
 	}
@@ -271,8 +284,8 @@ func decodeHostRec(v []byte) (hostRec, error) {
 	d := decoder{b: v}
 	h.nextAllowed = d.varint()
 	h.delay = time.Duration(d.varint())
-	h.queued = int(d.uvarint())
-	h.retries = int(d.uvarint())
+	d.uvarint() // the queue counts of schema 4 and before
+	d.uvarint()
 	if d.err != nil || len(d.b) < 1 {
 		return h, errCorrupt
 	}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -122,4 +123,62 @@ func TestSeenLogMismatch(t *testing.T) {
 	if !strings.Contains(err.Error(), "1 fingerprints for 2 URLs") {
 		t.Errorf("error %q does not name the mismatch", err)
 	}
+}
+
+// TestMigrateSchema4 opens a schema 4 file (testdata/schema4.db, written by
+// the schema 4 code at 0ddf64c: 16 URLs on 4 hosts, one done, one failed,
+// one retry due at t0+1h, three leased by epoch 1, among them one of
+// d.example, whose delay of 2s its lease persisted as next-allowed t0+2s):
+// the leases go back to their queues, the leases bucket goes, each host's
+// queue count comes from the queue buckets (the counts in the old host
+// records are skipped), and every queued URL is leased exactly once.
+func TestMigrateSchema4(t *testing.T) {
+	path := copyFixture(t, "testdata/schema4.db")
+	f := open(t, path, Options{PerHost: 16})
+	checkCounts(t, f, Stats{Queued: 14, Done: 1, Failed: 1, Retries: 1, Hosts: 4, Bytes: 100})
+	if got := metaStr(t, f, "k"); got != "v" {
+		t.Errorf("Meta(k) = %q, want v", got)
+	}
+	for h, want := range map[string]int{"a.example": 3, "b.example": 3, "c.example": 4, "d.example": 4} {
+		if hs, _ := f.Host(h); hs.Queued != want {
+			t.Errorf("Host(%s).Queued = %d, want %d", h, hs.Queued, want)
+		}
+	}
+	d, _ := f.Host("d.example")
+	if d.Delay != 2*time.Second || !d.NextAllowed.Equal(t0.Add(2*time.Second)) || d.Robots == nil || d.Robots.Status != 200 {
+		t.Errorf("d.example after migration: %+v, want delay 2s, next-allowed t0+2s, robots kept", d)
+	}
+	if n := add(t, f, Item{URL: "http://a.example/p2", Host: "a.example"}); n != 0 {
+		t.Errorf("Add of a URL the schema 4 file knew = %d new, want 0", n)
+	}
+	leased := map[string]int{}
+	now := t0.Add(2 * time.Hour)
+	for range 14 {
+		l := next(t, f, now)
+		leased[l.URL]++
+		now = now.Add(2 * time.Second) // d.example's delay
+	}
+	if _, ok, _, _ := f.Next(now.Add(time.Hour)); ok || len(leased) != 14 {
+		t.Errorf("leased %d distinct URLs of 14 (%v), or more than 14", len(leased), leased)
+	}
+	for _, u := range []string{"http://a.example/p1", "http://a.example/p2", "http://d.example/p0", "http://c.example/p0"} {
+		if leased[u] != 1 {
+			t.Errorf("%s (leased or retried in the schema 4 file) leased %d times, want 1", u, leased[u])
+		}
+	}
+	f.Close()
+	db, err := bolt.Open(path, 0o644, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	_ = db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bktLeases) != nil {
+			t.Error("the leases bucket survived the migration")
+		}
+		if v, _ := readU64(tx.Bucket(bktMeta).Get(keySchema)); v != schemaVersion {
+			t.Errorf("schema after migration = %d, want %d", v, schemaVersion)
+		}
+		return nil
+	})
 }

@@ -18,10 +18,13 @@ type txBatch struct {
 	txID int
 	// written is how many pages the commit wrote (bbolt's count).
 	written int
-	hosts   map[string]*hostRec // every host touched, written back by flush
-	disk    Stats               // persisted counters after this batch
-	mem     Stats               // delta for the in-memory counters (leases are counted eagerly by Next)
-	seq     uint64
+	hosts   map[string]*hostRec // every host record changed (or created), written back by flush
+	// ended holds the seqs of the leases this batch's completions ended:
+	// memory learns of them only after the commit.
+	ended map[uint64]bool
+	disk  Stats // persisted counters after this batch
+	mem   Stats // delta for the in-memory counters (leases are counted eagerly by Next)
+	seq   uint64
 
 	events        []event
 	checkpoint    []byte
@@ -67,22 +70,30 @@ type event struct {
 // buckets are one write transaction's buckets, looked up once, and
 // cursors reused for membership tests (bbolt allocates one per Get).
 type buckets struct {
-	meta, userMeta, seen, records, queue, retry, leases, hosts, deferred *bolt.Bucket
-	lowered, reparse                                                     *bolt.Bucket
-	queueCur, retryCur                                                   *bolt.Cursor
+	meta, userMeta, seen, records, queue, retry, hosts, deferred *bolt.Bucket
+	lowered, reparse                                             *bolt.Bucket
+	queueCur, retryCur                                           *bolt.Cursor
 }
+
+// recordFill is the share of a records page that appends fill.
+const recordFill = 0.85
 
 func txBuckets(tx *bolt.Tx) buckets {
 	b := buckets{
 		meta: tx.Bucket(bktMeta), userMeta: tx.Bucket(bktUserMeta), seen: tx.Bucket(bktSeen),
 		records: tx.Bucket(bktRecords), queue: tx.Bucket(bktQueue), retry: tx.Bucket(bktRetry),
-		leases: tx.Bucket(bktLeases), hosts: tx.Bucket(bktHosts), deferred: tx.Bucket(bktDeferred),
+		hosts: tx.Bucket(bktHosts), deferred: tx.Bucket(bktDeferred),
 		lowered: tx.Bucket(bktLowered), reparse: tx.Bucket(bktReparse),
 	}
 	// Records and the seen log are appended in seq order: fill pages
 	// instead of splitting them in half. (FillPercent is per transaction,
-	// not persisted.)
-	b.records.FillPercent, b.seen.FillPercent, b.lowered.FillPercent = 1.0, 1.0, 1.0
+	// not persisted.) A record grows when its completion rewrites it
+	// (status, bytes, locator, the crawler's tag), so record pages keep
+	// recordFill of a page and the rest for that growth: full pages split
+	// at nearly every completion, into a full page and a one-record page,
+	// which cost ~1.5 instead of ~1 dirty record pages per completion in a
+	// 250k-page crawl (docs/BENCHMARKS.md, "A lease that writes nothing").
+	b.records.FillPercent, b.seen.FillPercent, b.lowered.FillPercent = recordFill, 1.0, 1.0
 	b.queueCur, b.retryCur = b.queue.Cursor(), b.retry.Cursor()
 	return b
 }
@@ -94,6 +105,8 @@ func (b *buckets) queueOf(inRetry bool) (*bolt.Bucket, *bolt.Cursor) {
 	return b.queue, b.queueCur
 }
 
+// hostRec returns the record of host name for this batch to change (flush
+// writes it back), creating the host if it is new.
 func (b *txBatch) hostRec(name string) (*hostRec, error) {
 	if h := b.hosts[name]; h != nil {
 		return h, nil
@@ -120,8 +133,6 @@ func (b *txBatch) apply(o *op) (result, error) {
 	case opAdd:
 		n, err := b.addItems(o.items, o.order, o.fps)
 		return result{n: n}, err
-	case opLease:
-		return result{}, b.lease(o)
 	case opComplete:
 		return b.complete(o)
 	case opHost:
@@ -168,8 +179,7 @@ func (b *txBatch) addItems(items []Item, order []int32, fps []uint64) (int, erro
 			}
 			continue
 		}
-		hr, err := b.hostRec(it.Host)
-		if err != nil {
+		if err := b.knowHost(it.Host); err != nil {
 			return n, err
 		}
 		b.seq++
@@ -198,7 +208,6 @@ func (b *txBatch) addItems(items []Item, order []int32, fps []uint64) (int, erro
 		}
 		suffix := r.suffix()
 		b.queuePuts = append(b.queuePuts, queueKey(it.Host, suffix))
-		hr.queued++
 		b.disk.Queued++
 		b.mem.Queued++
 		b.events = append(b.events, event{kind: evQueued, host: it.Host,
@@ -208,40 +217,21 @@ func (b *txBatch) addItems(items []Item, order []int32, fps []uint64) (int, erro
 	return n, nil
 }
 
-// lease persists a lease that Next already handed out and counted: the
-// queue entry goes, a leases entry tagged with the epoch comes. The record
-// is not rewritten (see urlRec).
-func (b *txBatch) lease(o *op) error {
-	sk := makeSeqKey(o.seq)
-	if !b.dequeue(o.host, o.suffix, o.inRetry) {
-		// Lowered (depth.go) since Next read the entry: the entry is
-		// where the record's depth puts it now.
-		r, err := decodeURLRec(o.seq, b.b.records.Get(sk[:]))
-		if err != nil || r.state != stQueued || r.inRetry != o.inRetry || !b.dequeue(o.host, r.suffix(), r.inRetry) {
-			return fmt.Errorf("lease %s seq %d: no queue entry: %w", o.host, o.seq, errCorrupt)
-		}
+// knowHost makes sure host has a record: a new host gets one (counted in
+// Stats.Hosts); a known one is not rewritten. f.hosts is written only by
+// this goroutine (applyMemory) and by Open, so reading it here needs no
+// lock.
+func (b *txBatch) knowHost(name string) error {
+	if b.hosts[name] != nil || b.w.f.hosts[name] != nil {
+		return nil
 	}
-	if err := b.b.leases.Put(sk[:], u64(b.w.f.epoch)); err != nil {
-		return fmt.Errorf("lease %s seq %d: %w", o.host, o.seq, err)
-	}
-	hr, err := b.hostRec(o.host)
-	if err != nil {
-		return err
-	}
-	if o.inRetry {
-		hr.retries--
-	} else {
-		hr.queued--
-	}
-	hr.nextAllowed = max(hr.nextAllowed, o.nextAllowed)
-	b.disk.Queued--
-	b.disk.Leased++
-	return nil
+	_, err := b.hostRec(name)
+	return err
 }
 
 // notCurrent says why o's completion is for a lease that is no longer
 // current, "" if it is: the lease is not in flight, or was handed out in an
-// earlier epoch (before a restart swept it).
+// earlier epoch (before a restart).
 func (b *txBatch) notCurrent(o *op) string {
 	switch {
 	case !o.known:
@@ -250,6 +240,20 @@ func (b *txBatch) notCurrent(o *op) string {
 		return "old epoch"
 	}
 	return ""
+}
+
+// stillOut reports whether the lease of seq is in flight at this point of
+// the batch: memory holds it and no completion earlier in this batch (or
+// in one applied since the op was submitted) ended it.
+func (b *txBatch) stillOut(seq uint64) bool {
+	if b.ended[seq] {
+		return false
+	}
+	f := b.w.f
+	f.mu.Lock()
+	_, ok := f.inflight[seq]
+	f.mu.Unlock()
+	return ok
 }
 
 // staleLease is the error given to the caller of a completion (what:
@@ -267,14 +271,10 @@ func (b *txBatch) complete(o *op) (result, error) {
 	if why := b.notCurrent(o); why != "" {
 		return stale(why)
 	}
-	sk := makeSeqKey(o.seq)
-	ev := b.b.leases.Get(sk[:])
-	if ev == nil {
+	if !b.stillOut(o.seq) {
 		return stale("no lease")
 	}
-	if e, err := readU64(ev); err != nil || e != c.Lease.Epoch {
-		return stale("lease of another epoch")
-	}
+	sk := makeSeqKey(o.seq)
 	r, err := decodeURLRec(o.seq, b.b.records.Get(sk[:]))
 	if err != nil {
 		return result{}, fmt.Errorf("complete %s: seq %d: %w", c.Lease.URL, o.seq, err)
@@ -282,14 +282,21 @@ func (b *txBatch) complete(o *op) (result, error) {
 	if r.state != stQueued || r.url != c.Lease.URL {
 		return result{}, fmt.Errorf("complete %s: leased seq %d holds %s in state %d: %w", c.Lease.URL, o.seq, r.url, r.state, errCorrupt)
 	}
-	if err := b.b.leases.Delete(sk[:]); err != nil {
-		return result{}, fmt.Errorf("complete %s: %w", r.url, err)
+	// The lease's queue entry stayed on disk while it was out; it goes
+	// now. A lowering (depth.go) may have moved it to where the record's
+	// depth puts it since Next read it.
+	if !b.dequeue(r.host, o.suffix, o.inRetry) && (r.inRetry != o.inRetry || !b.dequeue(r.host, r.suffix(), r.inRetry)) {
+		return result{}, fmt.Errorf("complete %s seq %d: no queue entry: %w", r.url, o.seq, errCorrupt)
 	}
+	if b.ended == nil {
+		b.ended = map[uint64]bool{}
+	}
+	b.ended[o.seq] = true
 	r.status, r.reason = c.Status, c.Reason
 	if c.Tag != "" {
 		r.tag = c.Tag
 	}
-	b.disk.Leased--
+	b.disk.Queued--
 	b.mem.Leased--
 	outcome := c.Outcome
 	if reason, ok := b.w.deferredHosts[r.host]; ok && (outcome == Retry || outcome == Release) {
@@ -316,23 +323,14 @@ func (b *txBatch) complete(o *op) (result, error) {
 			return result{}, fmt.Errorf("complete %s: %w", r.url, err)
 		}
 	case Retry, Release:
-		// Only a URL queued again changes its host's record (its queue
-		// counts): a Done page's host is not rewritten, which with
-		// thousands of hosts spares a host page per completion.
-		hr, err := b.hostRec(r.host)
-		if err != nil {
-			return result{}, err
-		}
 		r.inRetry = c.Outcome == Retry
 		if r.inRetry {
 			r.attempt++
 			r.retryAt = timeToNano(c.RetryAt)
-			hr.retries++
 			b.disk.Retries++
 			b.mem.Retries++
 		} else {
 			r.retryAt = 0
-			hr.queued++
 		}
 		suffix := r.suffix()
 		if r.inRetry {
@@ -393,7 +391,7 @@ func (b *txBatch) hostUpdate(name string, u HostUpdate) error {
 		hr.robots = &rs
 	}
 	if u.Defer != "" {
-		return b.deferHost(name, hr, u.Defer)
+		return b.deferHost(name, u.Defer)
 	}
 	return nil
 }
@@ -461,7 +459,17 @@ func (b *txBatch) applyMemory() {
 	f := b.w.f
 	f.appliedTx = b.txID
 	window := f.window()
-	var ended []*host // hosts of ended leases that the batch did not write
+	// touched are the hosts whose queues or slots the batch changed and
+	// whose records it did not write (those are fixed below anyway): each
+	// goes back into the schedule or out of it. A host's events are
+	// mostly consecutive, so a repeat is skipped by comparing with the
+	// last one.
+	var touched []*host
+	touch := func(h *host) {
+		if _, written := b.hosts[h.name]; !written && (len(touched) == 0 || touched[len(touched)-1] != h) {
+			touched = append(touched, h)
+		}
+	}
 	for name, r := range b.hosts {
 		h := f.hosts[name]
 		if h == nil {
@@ -479,26 +487,28 @@ func (b *txBatch) applyMemory() {
 			} else {
 				h.main.insert(ev.e, window)
 			}
+			touch(h)
 		case evLeaseEnd:
 			h.inflight--
 			if f.onWire[ev.seq] {
 				delete(f.onWire, ev.seq)
 				h.onWire--
 			}
-			if _, written := b.hosts[ev.host]; !written {
-				ended = append(ended, h) // its slot may be free: fix it below
-			}
+			touch(h) // its slot may be free
 			delete(f.inflight, ev.seq)
 			delete(f.leasedSeq, ev.url)
 		case evLowered:
 			if _, leased := f.inflight[ev.seq]; leased {
-				break // Next took the old entry after the commit; the lease op moved it
+				// Leased (before or after the commit): memory holds no
+				// entry for it; its completion deletes the moved one.
+				break
 			}
 			if ev.retry {
 				h.retryQ().replace(ev.old, ev.e, window)
 			} else {
 				h.main.replace(ev.old, ev.e, window)
 			}
+			touch(h)
 		case evReparse:
 			f.queueReparse(ev.rec)
 		case evReparseEnd:
@@ -521,7 +531,7 @@ func (b *txBatch) applyMemory() {
 	for name := range b.hosts {
 		f.fix(f.hosts[name])
 	}
-	for _, h := range ended {
+	for _, h := range touched {
 		f.fix(h)
 	}
 	for _, h := range f.awaiting {

@@ -13,7 +13,6 @@ type opKind uint8
 
 const (
 	opAdd opKind = iota + 1
-	opLease
 	opComplete
 	opHost
 	opMeta
@@ -23,21 +22,20 @@ const (
 
 // op is one unit of work for the writer. Ops commit in submission order.
 type op struct {
-	kind        opKind
-	items       []Item     // opAdd
-	order       []int32    // opAdd: the indexes of items to add, in this order; nil for all
-	fps         []uint64   // fingerprints of items (opAdd) or comp.Children (opComplete), index for index (fingerprints)
-	seq         uint64     // opLease, opComplete
-	known       bool       // opComplete: the lease's URL was in flight when submitted
-	suffix      []byte     // opLease: queue key after the host key
-	inRetry     bool       // opLease: the entry was in the retry bucket
-	nextAllowed int64      // opLease: unix nanoseconds
-	comp        Completion // opComplete
-	host        string     // opHost, opLease
-	hu          HostUpdate // opHost
-	key         string     // opMeta
-	val         []byte     // opMeta
-	done        func(result)
+	kind    opKind
+	items   []Item     // opAdd
+	order   []int32    // opAdd: the indexes of items to add, in this order; nil for all
+	fps     []uint64   // fingerprints of items (opAdd) or comp.Children (opComplete), index for index (fingerprints)
+	seq     uint64     // opComplete
+	known   bool       // opComplete: the lease's URL was in flight when submitted
+	suffix  []byte     // opComplete: the lease's queue key after the host key
+	inRetry bool       // opComplete: the lease's entry is in the retry bucket
+	comp    Completion // opComplete
+	host    string     // opHost
+	hu      HostUpdate // opHost
+	key     string     // opMeta
+	val     []byte     // opMeta
+	done    func(result)
 }
 
 type result struct {
