@@ -143,7 +143,13 @@ func TestOutOfOrderBatchWaitsForItsPredecessor(t *testing.T) {
 	f := openWith(t, srv, Options{WorkerID: "w1", LeaseTTL: time.Minute})
 	mustAdd(t, f, items("a", 2, 0)...)
 	la, lb := mustNext(t, f), mustNext(t, f)
-	f.ReleaseSlot(lb)
+	// lb's slot release, pending without waking the writer (which would
+	// send it alone after releaseLinger): B takes it along.
+	f.mu.Lock()
+	li := f.leases[lb.URL]
+	li.released = true
+	f.rel = append(f.rel, li.e.seq)
+	f.mu.Unlock()
 	batch := func(l frontier.Lease, cp string) ([]compReq, prepared) {
 		f.mu.Lock()
 		b := []compReq{{c: frontier.Completion{Lease: l, Outcome: frontier.Done, Checkpoint: []byte(cp)}, li: f.leases[l.URL], done: func(error) {}}}
