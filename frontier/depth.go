@@ -160,9 +160,10 @@ func (b *txBatch) reparse(r urlRec) error {
 // it was there.
 func (b *txBatch) dequeue(host string, suffix []byte, inRetry bool) bool {
 	k := queueKey(host, suffix)
-	q, qc := b.b.queueOf(inRetry)
+	_, qc := b.b.queueOf(inRetry)
 	if has(qc, k) {
-		return q.Delete(k) == nil
+		// Where the cursor stands: a Delete by key would search again.
+		return qc.Delete() == nil
 	}
 	puts := &b.queuePuts
 	if inRetry {

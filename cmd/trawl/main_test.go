@@ -29,9 +29,10 @@ func TestMemoryLimitFor(t *testing.T) {
 	}{
 		{0, softMemoryLimit},
 		{30 << 20, softMemoryLimit},
-		{40 << 20, softMemoryLimit},
-		{100 << 20, 200 << 20},
-		{1 << 63, 1 << 62}, // capped: no overflow
+		{32 << 20, softMemoryLimit},
+		{40 << 20, 100 << 20},
+		{100 << 20, 250 << 20},
+		{1 << 63, 5 << 59}, // capped: no overflow
 	} {
 		if got := memoryLimitFor(tc.live); got != tc.want {
 			t.Errorf("memoryLimitFor(%d) = %d, want %d", tc.live, got, tc.want)
