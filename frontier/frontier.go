@@ -77,6 +77,7 @@ type Frontier struct {
 	hosts      map[string]*host
 	ready      hostHeap
 	inflight   map[uint64]inflight // leased seq -> its host and queue entry
+	leaseGen   uint64              // the last inflight.gen handed out
 	onWire     map[uint64]bool     // leased seqs still holding their host's request slot (until ReleaseSlot)
 	awaiting   []*host             // hosts out of the schedule until the writer's next apply
 	leasedSeq  map[string]uint64   // leased URL -> seq (Complete finds the record without the index)
@@ -521,7 +522,7 @@ func (f *Frontier) completeOp(c Completion) *op {
 		in = inflight{}
 	}
 	f.mu.Unlock()
-	return &op{kind: opComplete, comp: c, seq: seq, known: ok, suffix: in.suffix, inRetry: in.retry, fps: fingerprints(c.Children)}
+	return &op{kind: opComplete, comp: c, seq: seq, known: ok, suffix: in.suffix, inRetry: in.retry, gen: in.gen, fps: fingerprints(c.Children)}
 }
 
 // CompleteAsync submits c and calls done(err) from the writer goroutine

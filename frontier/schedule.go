@@ -367,6 +367,11 @@ type inflight struct {
 	host   string
 	suffix []byte
 	retry  bool
+	// gen tells this lease from a later lease of the same seq: a second
+	// completion of a lease that a first completion ended (and Next then
+	// handed out again) must be refused as stale, not taken for the new
+	// lease's. Never 0.
+	gen uint64
 }
 
 // lease hands out e. Its request may start at the host's next-allowed
@@ -381,7 +386,8 @@ func (f *Frontier) lease(h *host, e entry, fromRetry bool, now time.Time) Lease 
 		start = max(start, retryNano(e.suffix))
 	}
 	h.nextAllowed = start + int64(max(f.opts.Delay, h.delay))
-	f.inflight[e.seq] = inflight{host: h.name, suffix: e.suffix, retry: fromRetry}
+	f.leaseGen++
+	f.inflight[e.seq] = inflight{host: h.name, suffix: e.suffix, retry: fromRetry, gen: f.leaseGen}
 	f.leasedSeq[e.url] = e.seq
 	f.stats.Queued--
 	f.stats.Leased++

@@ -27,8 +27,9 @@ import (
 // The split of the URL table is what makes batches cheap. bbolt rewrites
 // every page a transaction dirties, so what matters is how many pages a
 // batch touches. Records are keyed by the sequence number given on Add:
-// new ones append at the end of the bucket (filled to 100%), and leases and
-// completions, which follow add order roughly, touch a narrow band of it.
+// new ones append at the end of the bucket (filled to recordFill, so that a
+// completion's growth fits in its page), and completions, which follow add
+// order roughly, touch a narrow band of it (a lease writes no record).
 // Queue and retry keys end in the seq, so a refill finds the record by key.
 //
 // The seen-set is not a tree on disk (schema 2 had an index bucket keyed by

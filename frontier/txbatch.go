@@ -242,18 +242,19 @@ func (b *txBatch) notCurrent(o *op) string {
 	return ""
 }
 
-// stillOut reports whether the lease of seq is in flight at this point of
-// the batch: memory holds it and no completion earlier in this batch (or
-// in one applied since the op was submitted) ended it.
-func (b *txBatch) stillOut(seq uint64) bool {
-	if b.ended[seq] {
+// stillOut reports whether the lease of seq that o completes is in flight
+// at this point of the batch: memory holds that very lease (not one Next
+// handed out after an earlier completion of it was applied) and no
+// completion earlier in this batch ended it.
+func (b *txBatch) stillOut(o *op) bool {
+	if b.ended[o.seq] {
 		return false
 	}
 	f := b.w.f
 	f.mu.Lock()
-	_, ok := f.inflight[seq]
+	in, ok := f.inflight[o.seq]
 	f.mu.Unlock()
-	return ok
+	return ok && in.gen == o.gen
 }
 
 // staleLease is the error given to the caller of a completion (what:
@@ -271,7 +272,7 @@ func (b *txBatch) complete(o *op) (result, error) {
 	if why := b.notCurrent(o); why != "" {
 		return stale(why)
 	}
-	if !b.stillOut(o.seq) {
+	if !b.stillOut(o) {
 		return stale("no lease")
 	}
 	sk := makeSeqKey(o.seq)

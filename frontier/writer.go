@@ -30,6 +30,7 @@ type op struct {
 	known   bool       // opComplete: the lease's URL was in flight when submitted
 	suffix  []byte     // opComplete: the lease's queue key after the host key
 	inRetry bool       // opComplete: the lease's entry is in the retry bucket
+	gen     uint64     // opComplete: inflight.gen of the lease when it was submitted
 	comp    Completion // opComplete
 	host    string     // opHost
 	hu      HostUpdate // opHost
