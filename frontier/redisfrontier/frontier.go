@@ -720,14 +720,16 @@ func (f *Frontier) send(batch []compReq, pb prepared, after chan struct{}) error
 			f.arrived(pb.want)
 		}
 	}()
-	ctx, cancel := f.opCtx()
-	defer cancel()
 	// The releases are taken after BeforeCommit (the page store's fsync);
 	// a refused batch wrote nothing, and carries them again.
 	rels := f.takeReleases()
 	var r []any
 	for {
+		// Each send has the whole operation deadline: a batch sent again
+		// has already waited on its predecessor's round trip.
+		ctx, cancel := f.opCtx()
 		c, err := f.roundTrip(ctx, "commit completions", rels, scriptComplete, args...)
+		cancel()
 		if err != nil {
 			return err
 		}
