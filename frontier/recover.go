@@ -186,11 +186,18 @@ func (f *Frontier) load(tx *bolt.Tx) error {
 	return nil
 }
 
+// countDropEvery is how many queue keys countQueued reads between drops of
+// the mapped pages. Queue pages lie scattered among the records' in the
+// file, and the kernel maps 16 neighbouring pages with each one read
+// (fault-around), so every page scanned maps 64 KiB: reopening a 10M-URL
+// frontier with a drop every 2^20 keys peaked at 517 MiB of RSS.
+const countDropEvery = 1 << 14
+
 // countQueued sets each host's queue and retry counts from the entries in
 // the queue and retry buckets (host records do not keep them: a lease or
 // a completion would rewrite its host's record for them). The scan reads
 // keys only, in key order, a host's entries together; it drops the pages
-// it mapped as it goes, as loadSeen does.
+// it mapped as it goes (countDropEvery).
 func (f *Frontier) countQueued(tx *bolt.Tx) error {
 	var n int64
 	for _, bkt := range [][]byte{bktQueue, bktRetry} {
@@ -198,7 +205,7 @@ func (f *Frontier) countQueued(tx *bolt.Tx) error {
 		var h *host
 		var q *dq
 		for k, _ := c.First(); k != nil; k, _ = c.Next() {
-			if n++; n%(1<<20) == 0 {
+			if n++; n%countDropEvery == 0 {
 				_ = dropMappedTx(f.db, tx)
 			}
 			if len(k) < 2 || len(k) < 2+int(binary.BigEndian.Uint16(k)) {
