@@ -208,10 +208,10 @@ func (f *Frontier) countQueued(tx *bolt.Tx) error {
 			if n++; n%countDropEvery == 0 {
 				_ = dropMappedTx(f.db, tx)
 			}
-			if len(k) < 2 || len(k) < 2+int(binary.BigEndian.Uint16(k)) {
+			name, ok := queueKeyHost(k)
+			if !ok {
 				return fmt.Errorf("%s key %x: %w", bkt, k, errCorrupt)
 			}
-			name := k[2 : 2+binary.BigEndian.Uint16(k)]
 			if h == nil || h.name != string(name) {
 				if h = f.hosts[string(name)]; h == nil {
 					return fmt.Errorf("%s entry %x of a host with no record: %w", bkt, k, errCorrupt)

@@ -385,14 +385,15 @@ func (f *Frontier) lease(h *host, e entry, fromRetry bool, now time.Time) Lease 
 	if fromRetry {
 		start = max(start, retryNano(e.suffix))
 	}
-	h.nextAllowed = start + int64(max(f.opts.Delay, h.delay))
+	delay := max(f.opts.Delay, h.delay)
+	h.nextAllowed = start + int64(delay)
 	f.leaseGen++
 	f.inflight[e.seq] = inflight{host: h.name, suffix: e.suffix, retry: fromRetry, gen: f.leaseGen}
 	f.leasedSeq[e.url] = e.seq
 	f.stats.Queued--
 	f.stats.Leased++
 	f.fix(h)
-	if d := max(f.opts.Delay, h.delay); d > 0 {
+	if delay > 0 {
 		// The lease itself writes nothing (its queue entry stays until
 		// its completion); only the host's next-allowed time is persisted,
 		// so that the gap holds across a restart. Without a delay there is

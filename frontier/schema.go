@@ -338,6 +338,15 @@ func queueKey(host string, suffix []byte) []byte {
 	return append(append(b, host...), suffix...)
 }
 
+// queueKeyHost returns the host key of a queue or retry key (queueKey's
+// first part), or false if k is too short to hold one.
+func queueKeyHost(k []byte) ([]byte, bool) {
+	if len(k) < 2 || len(k) < 2+int(binary.BigEndian.Uint16(k)) {
+		return nil, false
+	}
+	return k[2 : 2+binary.BigEndian.Uint16(k)], true
+}
+
 // seqOfSuffix returns the seq that ends every queue and retry key suffix.
 func seqOfSuffix(suffix []byte) uint64 {
 	return binary.BigEndian.Uint64(suffix[len(suffix)-8:])
