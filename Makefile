@@ -69,9 +69,10 @@ clean:
 ## bench-redis: the shared frontier's benchmark (issue 13): both parts below.
 bench-redis: bench-redis-costs bench-redis-workers
 
-## bench-redis-costs: what one worker costs a real redis-server per page (round trips, CPU) and Redis memory per seen and queued URL.
+## bench-redis-costs: what one worker costs a real redis-server per page (round trips, CPU) and Redis memory per seen and queued URL,
+## beside the floor: the least any scripted design must do per page (BenchmarkRedisFloor).
 bench-redis-costs:
-	$(GO) test -run '^$$' -bench RedisCrawlCosts -benchtime 1x -timeout 20m ./frontier/redisfrontier/
+	$(GO) test -run '^$$' -bench 'RedisCrawlCosts$$|RedisFloor' -benchtime 1x -timeout 20m ./frontier/redisfrontier/
 
 ## bench-redis-workers: pages/s of 1, 2 and 4 trawl worker processes sharing one Redis frontier beside the
 ## bbolt frontier, on the latency-bound profile (wide-clean) and fast-clean, --concurrency 16 per process.
