@@ -460,7 +460,9 @@ local function addMany(at)
       hosts[#hosts + 1] = h
     end
     seq = seq + 1
-    z[#z + 1] = tonumber(ARGV[j + 2])
+    -- the depth as the caller formatted it (a decimal integer): a Lua
+    -- number would be formatted again with %.17g by redis.call
+    z[#z + 1] = ARGV[j + 2]
     z[#z + 1] = seq8(seq) .. ARGV[j + 3]
   end
   local dr = chunked('HMGET', P .. 'dh', hosts)

@@ -102,12 +102,20 @@ local function fix(host, perhost, rgate)
   end
 end
 local function seq8(n)
-  local b = {}
-  for k = 8, 1, -1 do
-    b[k] = string.char(n % 256)
-    n = math.floor(n / 256)
-  end
-  return table.concat(b)
+  local b8 = n % 256
+  n = (n - b8) / 256
+  local b7 = n % 256
+  n = (n - b7) / 256
+  local b6 = n % 256
+  n = (n - b6) / 256
+  local b5 = n % 256
+  n = (n - b5) / 256
+  local b4 = n % 256
+  n = (n - b4) / 256
+  local b3 = n % 256
+  n = (n - b3) / 256
+  local b2 = n % 256
+  return string.char((n - b2) / 256, b2, b3, b4, b5, b6, b7, b8)
 end
 -- parse splits a lease value: incarnation, kind, score, host, member.
 local function parse(lv)
