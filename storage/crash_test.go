@@ -15,6 +15,10 @@ import (
 const (
 	childDirEnv       = "TRAWL_STORAGE_CHILD_DIR"
 	childCommittedEnv = "TRAWL_STORAGE_CHILD_COMMITTED"
+	// childTailEnv, when set to m, makes the child stop after m commits
+	// with records synced past its last commit: it prints that commit's
+	// checkpoint again and waits to be killed.
+	childTailEnv = "TRAWL_STORAGE_CHILD_TAIL_AFTER"
 )
 
 // TestHelperChild is not a test: it is the child process of TestKill9. It
@@ -46,7 +50,33 @@ func TestHelperChild(t *testing.T) {
 	rng := rand.New(rand.NewPCG(uint64(p.records), 7))
 	next := int(p.records) // exactly-once shows up as record i following record i-1
 	commits := 0
+	tailAfter := -1
+	if v := os.Getenv(childTailEnv); v != "" {
+		if _, err := fmt.Sscan(v, &tailAfter); err != nil {
+			fmt.Fprintln(os.Stderr, "child:", err)
+			os.Exit(2)
+		}
+	}
+	last := committed
 	for {
+		if commits == tailAfter {
+			// Records on disk that no commit covers: what a crawler
+			// killed between its page-store sync and its frontier commit
+			// leaves behind.
+			for range 1 + rng.IntN(4) {
+				if _, err := s.Append(mustEncode(t, testRecord(next, 500+rng.IntN(6000)))); err != nil {
+					fmt.Fprintln(os.Stderr, "child:", err)
+					os.Exit(2)
+				}
+				next++
+			}
+			if err := s.Sync(); err != nil {
+				fmt.Fprintln(os.Stderr, "child:", err)
+				os.Exit(2)
+			}
+			os.Stdout.WriteString(hex.EncodeToString(last) + "\n")
+			select {} // until the parent's SIGKILL
+		}
 		var cp []byte
 		for range 1 + rng.IntN(4) {
 			cp, err = s.Append(mustEncode(t, testRecord(next, 500+rng.IntN(6000))))
@@ -62,6 +92,7 @@ func TestHelperChild(t *testing.T) {
 		}
 		// One write of a short line to a pipe is atomic: the parent sees it whole or not at all.
 		os.Stdout.WriteString(hex.EncodeToString(cp) + "\n")
+		last = cp
 		// Like the crawler, publish less often than it commits.
 		if commits++; commits%4 == 0 {
 			if err := s.Publish(cp); err != nil {
@@ -85,10 +116,21 @@ func TestKill9(t *testing.T) {
 	tails := 0           // kills that left appended-but-uncommitted bytes behind
 	const kills = 10
 	for k := range kills {
-		cmd := crashchild.Command("^TestHelperChild$", childDirEnv+"="+dir, childCommittedEnv+"="+committed)
+		env := []string{childDirEnv + "=" + dir, childCommittedEnv + "=" + committed}
+		n, jitter := 1+rng.IntN(15), time.Duration(rng.IntN(5000))*time.Microsecond
+		// Every third kill lands where the child has synced records past
+		// its last commit and waits: the truncation path on every run, not
+		// only when a random kill happens to hit one (on a loaded machine
+		// ten random kills sometimes all land between commits).
+		tail := k%3 == 2
+		if tail {
+			env = append(env, fmt.Sprintf("%s=%d", childTailEnv, n))
+			n, jitter = n+1, 0
+		}
+		cmd := crashchild.Command("^TestHelperChild$", env...)
 		// Jitter moves the kill off the line boundary, into appends, syncs
 		// and publishes. Lines the child wrote before dying are commits too.
-		lines, err := crashchild.KillAfter(cmd, 1+rng.IntN(15), time.Duration(rng.IntN(5000))*time.Microsecond)
+		lines, err := crashchild.KillAfter(cmd, n, jitter)
 		if err != nil {
 			t.Fatalf("kill %d: %v", k, err)
 		}
@@ -110,6 +152,8 @@ func TestKill9(t *testing.T) {
 		}
 		if uncommittedTail(t, dir, want) {
 			tails++
+		} else if tail {
+			t.Fatalf("kill %d: the child synced records past its last commit, but the files end at the commit", k)
 		}
 		s, err := Open(dir, cp, Options{SegmentSize: 16 << 10})
 		if err != nil {
