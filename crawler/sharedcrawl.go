@@ -241,7 +241,8 @@ func WithSharedFrontier(w SharedWorker) Option {
 			// (LeaseBatch) are spaced where it counts, when each request
 			// is written: Begin and Rebegin reserve its start in Redis.
 			f, err := redisfrontier.Open(ctx, redisfrontier.Options{URL: w.URL, Crawl: w.Worker.Crawl, WorkerID: w.Worker.WorkerID,
-				LeaseTTL: w.LeaseTTL, BeforeCommit: o.BeforeCommit, Logger: c.log, LeaseBatch: redisfrontier.LeaseBatchFor(c.cfg.Concurrency)})
+				LeaseTTL: w.LeaseTTL, BeforeCommit: o.BeforeCommit, Logger: c.log, LeaseBatch: redisfrontier.LeaseBatchFor(c.cfg.Concurrency),
+				MaxAhead: redisfrontier.MaxAheadFor(c.cfg.Concurrency)})
 			if err != nil {
 				return nil, err
 			}

@@ -53,7 +53,20 @@ func LeaseBatchFor(concurrency int) int {
 	return min(8, max(2, concurrency/4))
 }
 
-// popReady hands out a lease taken in an earlier round.
+// MaxAheadFor is the MaxAhead for a worker with concurrency fetch slots:
+// four times the slots (with a single slot, none ahead). A fast crawl
+// takes leases faster than one round trip of LeaseBatch brings them
+// (fast-clean at concurrency 16 took ~12 per lease round trip); prefetch
+// raises the hand that far only while the worker takes them at that pace.
+func MaxAheadFor(concurrency int) int {
+	if concurrency <= 1 {
+		return 0
+	}
+	return 4 * concurrency
+}
+
+// popReady hands out a lease taken in an earlier round, and starts a
+// background round if that left the hand low (prefetch).
 func (f *Frontier) popReady() (frontier.Lease, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -62,14 +75,19 @@ func (f *Frontier) popReady() (frontier.Lease, bool) {
 	}
 	l := f.ready[0]
 	f.ready = f.ready[1:]
+	f.prefetch()
 	return l, true
 }
 
 // leaseRound sends the pending slot releases and one lease script asking
-// for f.batch leases in one round trip, returns the first lease and keeps
-// the others for the next calls.
+// for f.batch leases (half the high-water mark once it has grown: what a
+// background round would ask) in one round trip, returns the first lease
+// and keeps the others for the next calls.
 func (f *Frontier) leaseRound(ctx context.Context) (frontier.Lease, bool, time.Duration, error) {
-	c, err := f.roundTrip(ctx, "lease", f.takeReleases(), scriptLease, f.ahead.Microseconds(), f.batch)
+	f.mu.Lock()
+	want := min(maxBatch, max(f.batch, f.mark/2))
+	f.mu.Unlock()
+	c, err := f.roundTrip(ctx, "lease", f.takeReleases(), scriptLease, f.ahead.Microseconds(), want)
 	if err != nil {
 		return frontier.Lease{}, false, 0, err
 	}
@@ -122,8 +140,9 @@ func (f *Frontier) takeLeases(v any) ([]frontier.Lease, error) {
 
 // topUp is how many leases a completion batch of n pages asks for, for
 // the next Next calls: enough to bring the leases in hand, counting those
-// that batches already prepared or out will bring (coming), to LeaseBatch
-// plus one for each page of the batch, up to twice LeaseBatch; none with
+// that batches or a background round already prepared or out will bring
+// (coming), to LeaseBatch plus one for each page of the batch, up to the
+// high-water mark (twice LeaseBatch until prefetch raised it); none with
 // CallerClock, whose leases must answer each call's time, or once Close
 // began. Each page of the batch freed a fetch slot that asks Next for a
 // lease, so most lease rounds ride on commits: one write round trip (and,
@@ -140,7 +159,7 @@ func (f *Frontier) topUp(n int) int {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	w := max(0, min(2*f.batch, f.batch+n)-len(f.ready)-f.coming)
+	w := max(0, min(f.mark, f.batch+n)-len(f.ready)-f.coming)
 	f.coming += w
 	return w
 }
@@ -154,6 +173,98 @@ func (f *Frontier) arrived(want int) {
 	f.mu.Lock()
 	f.coming -= want
 	f.mu.Unlock()
+}
+
+// bgRound is a lease round sent in the background (prefetch).
+type bgRound struct {
+	want   int           // the leases it asks for, counted in coming until its reply is taken
+	waited bool          // Next found the hand empty and waits for it (under mu)
+	done   chan struct{} // closed once its leases are in ready (or it failed)
+}
+
+// prefetch starts a lease round in the background once the leases ahead
+// of the fetch slots (in hand, and coming with rounds or commits out) have
+// fallen to half the high-water mark, asking for what brings them back to
+// it (at most maxBatch): Next then rarely waits on a round trip. One
+// round at a time. The mark follows demand between 2 × LeaseBatch and
+// MaxAhead: it doubles when Next found the hand empty and waited for a
+// round that brought all it asked for (the worker took leases faster than
+// one round trip brings them; a round that brought fewer found the crawl
+// short of work, which a larger hand does not cure), and falls by an
+// eighth when a round's reply finds leases still in hand. Leases ahead
+// are leased in Redis (they hold their host's slot and are swept back if
+// the worker dies), so the mark grows only while the worker takes them
+// within about a round trip: they never wait long in hand. Only with
+// MaxAhead above 2 × LeaseBatch (and never with CallerClock or once
+// Close began). Called with f.mu held.
+func (f *Frontier) prefetch() {
+	if f.maxAhead <= 2*f.batch || f.bg != nil || f.stopping || f.closed || f.broken != nil {
+		return
+	}
+	have := len(f.ready) + f.coming
+	if have > f.mark/2 {
+		return
+	}
+	r := &bgRound{want: min(maxBatch, f.mark-have), done: make(chan struct{})}
+	f.coming += r.want
+	f.bg = r
+	f.wg.Add(1) // Close waits for it: stopping is set under mu before its wg.Wait
+	go f.leaseAhead(r)
+}
+
+// leaseAhead runs background round r: the pending slot releases and one
+// lease script, as leaseRound; its leases go to the hand. A failure breaks
+// the frontier (Next then returns it).
+func (f *Frontier) leaseAhead(r *bgRound) {
+	defer f.wg.Done()
+	var got []frontier.Lease
+	defer func() {
+		f.mu.Lock()
+		switch {
+		case r.waited && len(got) == r.want:
+			f.mark = min(f.maxAhead, 2*f.mark)
+		case len(f.ready) > 0:
+			f.mark = max(2*f.batch, f.mark-f.mark/8)
+		}
+		f.ready = append(f.ready, got...)
+		f.coming -= r.want
+		f.bg = nil
+		f.mu.Unlock()
+		close(r.done)
+	}()
+	ctx, cancel := f.opCtx()
+	defer cancel()
+	c, err := f.roundTrip(ctx, "lease ahead", f.takeReleases(), scriptLease, f.ahead.Microseconds(), r.want)
+	if err != nil {
+		return
+	}
+	res, err := c.Slice()
+	if err != nil || len(res) < 4 {
+		f.breakWith(fmt.Errorf("frontier %s: lease ahead: malformed reply %v (%v)", Redacted(f.url), res, err))
+		return
+	}
+	if res[0].(int64) == -1 {
+		f.breakWith(ErrFenced)
+		return
+	}
+	f.setStats(res[2])
+	got, _ = f.takeLeases(res[3]) // an error broke the frontier
+}
+
+// awaitAhead waits for the background round out, if any, and reports
+// whether there was one.
+func (f *Frontier) awaitAhead() bool {
+	f.mu.Lock()
+	r := f.bg
+	if r != nil {
+		r.waited = true
+	}
+	f.mu.Unlock()
+	if r == nil {
+		return false
+	}
+	<-r.done
+	return true
 }
 
 // roundTrip runs script s (one that starts with the releases it carries:

@@ -36,6 +36,12 @@ type Options struct {
 	// has none in hand (default 1; batch.go); the rest wait in the worker
 	// for its next calls. Ignored with CallerClock.
 	LeaseBatch int
+	// MaxAhead bounds the leases a worker holds ahead of its fetch slots
+	// (in hand and asked for) once it asks for them in the background
+	// (batch.go, prefetch); at or under 2 × LeaseBatch (the default)
+	// nothing is leased in the background and Next takes LeaseBatch
+	// leases when it finds the hand empty. Ignored with CallerClock.
+	MaxAhead int
 	// BeforeCommit runs before each batch of completions is sent (the
 	// crawler fsyncs its page store here): the checkpoint committed with a
 	// batch never covers bytes that are not on disk.
@@ -91,6 +97,14 @@ type Frontier struct {
 	// while the previous one is out does not ask for the same ones again.
 	coming int
 	rel    []string // seqs whose slot ReleaseSlot freed, not yet sent (batch.go)
+	// maxAhead is Options.MaxAhead (at least 2 × batch); mark is the
+	// leases ahead (ready and coming) a background round brings the hand
+	// to, 2 × batch to maxAhead, following demand (batch.go, prefetch);
+	// bg is the background lease round out (nil: none).
+	maxAhead, mark int
+	bg             *bgRound
+	// stopping is set once Close began: no background round starts.
+	stopping bool
 	// commitLinger is how long the writer waits for a batch to fill
 	// (batch.go, linger; under mu: tests change it).
 	commitLinger time.Duration
@@ -156,6 +170,11 @@ func Open(ctx context.Context, opts Options) (*Frontier, error) {
 		before: opts.BeforeCommit, log: log, leases: map[string]*leaseInfo{}, reparsing: map[string]string{}, wake: make(chan struct{}, 1), stop: make(chan struct{}), commitLinger: commitLinger}
 	if f.caller {
 		f.batch = 1 // leases held back would answer a later caller time with an earlier one's choice
+	}
+	f.mark = 2 * f.batch
+	f.maxAhead = f.mark
+	if f.batch > 1 {
+		f.maxAhead = max(f.mark, opts.MaxAhead)
 	}
 	fail := func(err error) (*Frontier, error) { cl.Close(); return nil, err }
 	exists, err := cl.Exists(ctx, f.p+"cfg").Result()
@@ -283,13 +302,23 @@ func (f *Frontier) MayStart() error {
 // Next leases a URL whose host may be fetched now on Redis's clock (now is
 // not used: the decision is Redis's, so every worker uses one clock), or
 // hands out one leased in the same round trip as an earlier call's
-// (Options.LeaseBatch, batch.go).
+// (Options.LeaseBatch, batch.go) or in a background round (Options.MaxAhead,
+// prefetch); with the hand empty and a background round out, it waits for
+// that round rather than send another.
 func (f *Frontier) Next(now time.Time) (frontier.Lease, bool, time.Duration, error) {
 	if err := f.MayStart(); err != nil {
 		return frontier.Lease{}, false, 0, err
 	}
 	if l, ok := f.popReady(); ok {
 		return l, true, 0, nil
+	}
+	if f.awaitAhead() {
+		if err := f.usable(); err != nil {
+			return frontier.Lease{}, false, 0, err
+		}
+		if l, ok := f.popReady(); ok {
+			return l, true, 0, nil
+		}
 	}
 	ctx, cancel := f.opCtx()
 	defer cancel()
@@ -1127,10 +1156,11 @@ func (f *Frontier) statsTick() {
 // leases (completions that will never come) and disconnects.
 func (f *Frontier) Close() error {
 	f.mu.Lock()
-	if f.closed {
+	if f.closed || f.stopping {
 		f.mu.Unlock()
 		return frontier.ErrClosed
 	}
+	f.stopping = true // no background lease round starts: wg.Wait below waits for the one out
 	f.mu.Unlock()
 	close(f.stop)
 	f.wg.Wait()
