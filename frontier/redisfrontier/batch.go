@@ -87,24 +87,12 @@ func (f *Frontier) leaseRound(ctx context.Context) (frontier.Lease, bool, time.D
 	f.mu.Lock()
 	want := min(maxBatch, max(f.batch, f.mark/2))
 	f.mu.Unlock()
-	c, err := f.roundTrip(ctx, "lease", f.takeReleases(), scriptLease, f.ahead.Microseconds(), want)
-	if err != nil {
-		return frontier.Lease{}, false, 0, err
-	}
-	r, err := c.Slice()
-	if err != nil || len(r) == 0 {
-		return frontier.Lease{}, false, 0, f.breakWith(fmt.Errorf("frontier %s: lease: malformed reply %v (%v)", Redacted(f.url), r, err))
-	}
-	if r[0].(int64) == -1 {
-		return frontier.Lease{}, false, 0, f.breakWith(ErrFenced)
-	}
-	f.setStats(r[2])
-	got, err := f.takeLeases(r[3])
+	got, wait, err := f.lease(ctx, "lease", want)
 	if err != nil {
 		return frontier.Lease{}, false, 0, err
 	}
 	if len(got) == 0 {
-		return frontier.Lease{}, false, max(0, time.Duration(r[1].(int64))*time.Microsecond), nil
+		return frontier.Lease{}, false, wait, nil
 	}
 	if len(got) > 1 {
 		f.mu.Lock()
@@ -112,6 +100,29 @@ func (f *Frontier) leaseRound(ctx context.Context) (frontier.Lease, bool, time.D
 		f.mu.Unlock()
 	}
 	return got[0], true, 0, nil
+}
+
+// lease sends the pending slot releases and one lease script asking for
+// want leases (what names the round in errors), and returns the leases
+// taken or, with none, how long until one may be.
+func (f *Frontier) lease(ctx context.Context, what string, want int) ([]frontier.Lease, time.Duration, error) {
+	c, err := f.roundTrip(ctx, what, f.takeReleases(), scriptLease, f.ahead.Microseconds(), want)
+	if err != nil {
+		return nil, 0, err
+	}
+	r, err := c.Slice()
+	if err != nil || len(r) < 4 {
+		return nil, 0, f.breakWith(fmt.Errorf("frontier %s: %s: malformed reply %v (%v)", Redacted(f.url), what, r, err))
+	}
+	if r[0].(int64) == -1 {
+		return nil, 0, f.breakWith(ErrFenced)
+	}
+	f.setStats(r[2])
+	got, err := f.takeLeases(r[3])
+	if err != nil {
+		return nil, 0, err
+	}
+	return got, max(0, time.Duration(r[1].(int64))*time.Microsecond), nil
 }
 
 // takeLeases records the leases of a script's reply (leaseMany's list).
@@ -234,21 +245,7 @@ func (f *Frontier) leaseAhead(r *bgRound) {
 	}()
 	ctx, cancel := f.opCtx()
 	defer cancel()
-	c, err := f.roundTrip(ctx, "lease ahead", f.takeReleases(), scriptLease, f.ahead.Microseconds(), r.want)
-	if err != nil {
-		return
-	}
-	res, err := c.Slice()
-	if err != nil || len(res) < 4 {
-		f.breakWith(fmt.Errorf("frontier %s: lease ahead: malformed reply %v (%v)", Redacted(f.url), res, err))
-		return
-	}
-	if res[0].(int64) == -1 {
-		f.breakWith(ErrFenced)
-		return
-	}
-	f.setStats(res[2])
-	got, _ = f.takeLeases(res[3]) // an error broke the frontier
+	got, _, _ = f.lease(ctx, "lease ahead", r.want) // an error broke the frontier
 }
 
 // awaitAhead waits for the background round out, if any, and reports
