@@ -46,20 +46,22 @@ func hand(f *Frontier) (n, mark int) {
 }
 
 // With MaxAhead above twice LeaseBatch, a lease round goes out in the
-// background once the hand falls to half the high-water mark (8 leases at
-// LeaseBatch 4), before it runs dry: no Next call waits for it. Its leases
-// are leased in Redis and go back to their queues when the worker leaves.
-// A round whose reply finds leases still in hand lowers the mark by an
-// eighth. Without the background round the hand stayed at 2 until a Next
-// call found it empty.
+// background when the leases in hand and coming fall to half the
+// high-water mark, before the hand runs dry; at the mark's floor (twice
+// LeaseBatch, 8 here), only when the last lease in hand is handed out:
+// no Next call waits for it. Its leases are leased in Redis and go back to
+// their queues when the worker leaves. A round whose reply finds leases
+// still in hand lowers the mark by an eighth. Without the background
+// round the hand stayed empty until a Next call found it so.
 func TestLeasesAheadInBackground(t *testing.T) {
 	f, srv := openPrefetching(t)
 	ctx := context.Background()
 	rt := &scriptTrips{sha: scriptLease.Hash()}
 	f.cl.AddHook(rt)
-	mustNext(t, f) // a round of 4 in Next: 3 in hand
-	mustNext(t, f) // from the hand: 2 left, at or under half the mark
-	awaitBackground(t, f, "with 2 leases in hand and a mark of 8")
+	for range 4 { // a round of 4 in Next, then the 3 in hand
+		mustNext(t, f)
+	}
+	awaitBackground(t, f, "with the hand empty at the floor mark 8")
 	if n, mark := hand(f); n != 8 || mark != 8 {
 		t.Fatalf("after the background round: %d leases in hand, mark %d; want 8 (the mark), 8", n, mark)
 	}
@@ -67,8 +69,15 @@ func TestLeasesAheadInBackground(t *testing.T) {
 		t.Errorf("%d lease round trips, want 2 (Next's and the background one)", n)
 	}
 	s, err := readStats(ctx, f.cl, f.p)
-	if err != nil || s.Leased != 10 {
-		t.Fatalf("stats %+v (%v): want 10 leased (2 handed out, 8 in hand)", s, err)
+	if err != nil || s.Leased != 12 {
+		t.Fatalf("stats %+v (%v): want 12 leased (4 handed out, 8 in hand)", s, err)
+	}
+	mustNext(t, f) // 7 in hand: more than none, the floor's low-water mark
+	f.mu.Lock()
+	out := f.bg != nil
+	f.mu.Unlock()
+	if out {
+		t.Fatal("a background round went out with 7 leases in hand at the floor mark")
 	}
 
 	// A grown mark of 16: Next's round takes 8 (7 in hand); the next
@@ -102,9 +111,7 @@ func TestNextWaitsForTheRoundAhead(t *testing.T) {
 	admin := dialTest(t, srv)
 	rt := &scriptTrips{sha: scriptLease.Hash()}
 	f.cl.AddHook(rt)
-	mustNext(t, f)
-	mustNext(t, f)
-	awaitBackground(t, f, "after two Next calls")
+	mustNext(t, f) // a round of 4: 3 in hand
 	starve := func(want int) {
 		t.Helper()
 		n, mark := hand(f)
@@ -162,7 +169,7 @@ func TestNextWaitsForTheRoundAhead(t *testing.T) {
 		}
 	}
 	starve(16) // 8 → 16
-	starve(16) // capped at MaxAhead
+	starve(16) // 14 (a reply found leases in hand) → 16, capped at MaxAhead
 }
 
 // awaitBackgroundIfOut waits for the background round out, if any.

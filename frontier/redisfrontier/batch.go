@@ -195,8 +195,11 @@ type bgRound struct {
 
 // prefetch starts a lease round in the background once the leases ahead
 // of the fetch slots (in hand, and coming with rounds or commits out) have
-// fallen to half the high-water mark, asking for what brings them back to
-// it (at most maxBatch): Next then rarely waits on a round trip. One
+// fallen to half the high-water mark (to none while the mark is at its
+// floor: there the commits' top-ups keep the hand, as without prefetch,
+// and a round ahead of them only added round trips to a slow crawl),
+// asking for what brings them back to it (at most maxBatch): Next then
+// rarely waits on a round trip. One
 // round at a time. The mark follows demand between 2 × LeaseBatch and
 // MaxAhead: it doubles when Next found the hand empty and waited for a
 // round that brought all it asked for (the worker took leases faster than
@@ -212,8 +215,12 @@ func (f *Frontier) prefetch() {
 	if f.maxAhead <= 2*f.batch || f.bg != nil || f.stopping || f.closed || f.broken != nil {
 		return
 	}
+	low := f.mark / 2
+	if f.mark <= 2*f.batch {
+		low = 0 // at the floor, commits' top-ups keep the hand: no round ahead of them
+	}
 	have := len(f.ready) + f.coming
-	if have > f.mark/2 {
+	if have > low {
 		return
 	}
 	r := &bgRound{want: min(maxBatch, f.mark-have), done: make(chan struct{})}
