@@ -199,8 +199,8 @@ type bgRound struct {
 // floor: there the commits' top-ups keep the hand, as without prefetch,
 // and a round ahead of them only added round trips to a slow crawl),
 // asking for what brings them back to it (at most maxBatch): Next then
-// rarely waits on a round trip. One
-// round at a time. The mark follows demand between 2 × LeaseBatch and
+// rarely waits on a round trip. One round at a time. The mark follows
+// demand between 2 × LeaseBatch and
 // MaxAhead: it doubles when Next found the hand empty and waited for a
 // round that brought all it asked for (the worker took leases faster than
 // one round trip brings them; a round that brought fewer found the crawl
