@@ -38,7 +38,7 @@ import (
 //	go test -run '^$' -bench RedisFloor -benchtime 1x ./frontier/redisfrontier/
 func BenchmarkRedisFloor(b *testing.B) {
 	for _, mode := range []string{"lua", "polite", "multi"} {
-		for _, bs := range [][2]int{{4, 10}, {8, 16}, {16, 32}} {
+		for _, bs := range [][2]int{{2, 2}, {4, 10}, {8, 16}, {16, 32}} {
 			b.Run(fmt.Sprintf("%s/lease%d-commit%d", mode, bs[0], bs[1]), func(b *testing.B) {
 				for range b.N {
 					floor(b, mode, bs[0], bs[1])
