@@ -58,25 +58,9 @@ func TestHelperChild(t *testing.T) {
 		}
 	}
 	last := committed
-	for {
-		if commits == tailAfter {
-			// Records on disk that no commit covers: what a crawler
-			// killed between its page-store sync and its frontier commit
-			// leaves behind.
-			for range 1 + rng.IntN(4) {
-				if _, err := s.Append(mustEncode(t, testRecord(next, 500+rng.IntN(6000)))); err != nil {
-					fmt.Fprintln(os.Stderr, "child:", err)
-					os.Exit(2)
-				}
-				next++
-			}
-			if err := s.Sync(); err != nil {
-				fmt.Fprintln(os.Stderr, "child:", err)
-				os.Exit(2)
-			}
-			os.Stdout.WriteString(hex.EncodeToString(last) + "\n")
-			select {} // until the parent's SIGKILL
-		}
+	// appendSynced appends 1–4 records and syncs them: the checkpoint it
+	// returns is on disk, not yet committed.
+	appendSynced := func() []byte {
 		var cp []byte
 		for range 1 + rng.IntN(4) {
 			cp, err = s.Append(mustEncode(t, testRecord(next, 500+rng.IntN(6000))))
@@ -90,6 +74,18 @@ func TestHelperChild(t *testing.T) {
 			fmt.Fprintln(os.Stderr, "child:", err)
 			os.Exit(2)
 		}
+		return cp
+	}
+	for {
+		if commits == tailAfter {
+			// Records on disk that no commit covers: what a crawler
+			// killed between its page-store sync and its frontier commit
+			// leaves behind.
+			appendSynced()
+			os.Stdout.WriteString(hex.EncodeToString(last) + "\n")
+			select {} // until the parent's SIGKILL
+		}
+		cp := appendSynced()
 		// One write of a short line to a pipe is atomic: the parent sees it whole or not at all.
 		os.Stdout.WriteString(hex.EncodeToString(cp) + "\n")
 		last = cp
