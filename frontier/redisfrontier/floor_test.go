@@ -26,7 +26,10 @@ import (
 //     in-flight count read and written, the ready set kept (a host at its
 //     limit of 2 leaves it, a completion puts it back);
 //   - multi: lua's commands as MULTI/EXEC from the client (atomic writes,
-//     no read-then-decide): the commands without the interpreter.
+//     no read-then-decide): the commands without the interpreter. Each
+//     batch takes one round trip more than lua's (the lease's records
+//     and the completion's seen check are read before the MULTI that
+//     writes), so it is not cheaper on round trips.
 //
 // None has a politeness clock, robots gate, retry queue, fencing check,
 // checkpoint, batch order or stats reply: the real scripts (scripts.go)
